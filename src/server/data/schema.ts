@@ -1,0 +1,162 @@
+/**
+ * Kysely table types. Each migration that adds or changes a table updates this file.
+ * Column types are what the driver returns (see database.ts: bigint/numeric → number, date → string).
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json = ColumnType<unknown, string | undefined, string>;
+
+export type Role = 'owner' | 'admin' | 'member' | 'client';
+
+export interface SchemaMigrationsTable {
+  version: string;
+  name: string;
+  checksum: string;
+  applied_at: Generated<Date>;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  email_normalized: string;
+  name: string;
+  password_hash: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  user_id: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  subdomain: string;
+  plan: Generated<string>;
+  currency: Generated<string>;
+  timezone: Generated<string>;
+  branding: Json;
+  stripe_customer_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  request_hash: string;
+  status: number;
+  body: Json | null;
+  created_at: Timestamp;
+}
+
+export interface SecurityEventsTable {
+  id: string;
+  occurred_at: Timestamp;
+  kind: string;
+  email: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+}
+
+export interface MembershipsTable {
+  tenant_id: string;
+  user_id: string;
+  role: Role;
+  created_at: Timestamp;
+}
+
+export interface SitesTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  domain: string;
+  client_name: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SiteGrantsTable {
+  tenant_id: string;
+  user_id: string;
+  site_id: string;
+  created_at: Timestamp;
+}
+
+export interface InvitationsTable {
+  tenant_id: string;
+  id: string;
+  email: string;
+  email_normalized: string;
+  role: Role;
+  site_ids: ColumnType<string[], string[] | undefined, string[]>;
+  token_hash: string;
+  invited_by: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  accepted_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface ApiKeysTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  role: Role;
+  key_hash: string;
+  key_prefix: string;
+  created_by: string | null;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface AuditChainHeadsTable {
+  tenant_id: string;
+  last_seq: number;
+  last_hash: string;
+}
+
+export interface AuditEventsTable {
+  tenant_id: string;
+  seq: number;
+  id: string;
+  occurred_at: Timestamp;
+  actor_type: 'user' | 'api_key' | 'system' | 'stripe';
+  actor_id: string | null;
+  actor_label: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  changes: Json | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface DB {
+  schema_migrations: SchemaMigrationsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  tenants: TenantsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  security_events: SecurityEventsTable;
+  memberships: MembershipsTable;
+  sites: SitesTable;
+  site_grants: SiteGrantsTable;
+  invitations: InvitationsTable;
+  api_keys: ApiKeysTable;
+  audit_chain_heads: AuditChainHeadsTable;
+  audit_events: AuditEventsTable;
+}

@@ -1,0 +1,31 @@
+import { sql } from 'kysely';
+import { APP_ROLE, type Database, type Tx } from './database.ts';
+
+export interface TransactionScope {
+  /** The tenant whose rows are visible (row-level security reads `app.tenant_id`). */
+  tenantId?: string | null;
+  /** The signed-in user, so their memberships in every tenant are visible. */
+  userId?: string | null;
+}
+
+/**
+ * Runs `fn` in one transaction as the unprivileged app role with the scope set transaction-locally
+ * (`set_config(..., true)`), so nothing leaks to the next user of the pooled connection.
+ */
+export async function inTransaction<T>(
+  database: Database,
+  scope: TransactionScope,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  return database.db.transaction().execute(async (tx) => {
+    await setScope(tx, scope);
+    return fn(tx);
+  });
+}
+
+/** Switches the running transaction to another scope (after a tenant is created or resolved). */
+export async function setScope(tx: Tx, scope: TransactionScope): Promise<void> {
+  await sql`SELECT set_config('role', ${APP_ROLE}, true),
+                   set_config('app.tenant_id', ${scope.tenantId ?? ''}, true),
+                   set_config('app.user_id', ${scope.userId ?? ''}, true)`.execute(tx);
+}

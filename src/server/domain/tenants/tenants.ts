@@ -1,0 +1,208 @@
+import { sql } from 'kysely';
+import type { Tx } from '../../data/database.ts';
+import { setScope } from '../../data/scoped-transaction.ts';
+import type { Role } from '../../data/schema.ts';
+import type { TenantInfo } from '../../http/define-route.ts';
+import { AppError } from '../../http/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import type { Cache } from '../../infra/cache.ts';
+
+/** Subdomains that name parts of the product, not a tenant. */
+export const RESERVED_SUBDOMAINS = new Set([
+  'www', 'api', 'app', 'admin', 'administrator', 'root', 'mail', 'email', 'smtp', 'ftp', 'ns1',
+  'ns2', 'dns', 'static', 'assets', 'cdn', 'img', 'images', 'media', 'files', 'docs', 'help',
+  'support', 'status', 'blog', 'dashboard', 'billing', 'stripe', 'webhooks', 'auth', 'login',
+  'signup', 'account', 'accounts', 'security', 'dev', 'staging', 'test', 'demo', 'sandbox',
+  'internal', 'system', 'localhost', 'roi', 'roispectrum', 'spectrum',
+]);
+
+/** Why a syntactically valid subdomain cannot be taken, or null when it can. */
+export async function subdomainUnavailableReason(tx: Tx, subdomain: string): Promise<string | null> {
+  if (RESERVED_SUBDOMAINS.has(subdomain)) return 'reserved';
+  const taken = await tx
+    .selectFrom('tenants')
+    .select('id')
+    .where('subdomain', '=', subdomain)
+    .executeTakeFirst();
+  return taken ? 'taken' : null;
+}
+
+type TenantRow = {
+  id: string;
+  name: string;
+  subdomain: string;
+  plan: string;
+  currency: string;
+  timezone: string;
+  branding: unknown;
+  created_at: Date;
+};
+
+const toInfo = (row: TenantRow): TenantInfo => ({
+  id: row.id,
+  name: row.name,
+  subdomain: row.subdomain,
+  plan: row.plan,
+  currency: row.currency.trim(),
+  timezone: row.timezone,
+  branding: (row.branding ?? {}) as Record<string, unknown>,
+  createdAt: row.created_at.toISOString(),
+});
+
+const TENANT_COLUMNS = [
+  'id', 'name', 'subdomain', 'plan', 'currency', 'timezone', 'branding', 'created_at',
+] as const;
+
+/**
+ * Creates a tenant and makes the user its owner. Switches the transaction's scope to the new
+ * tenant so the membership insert passes row-level security.
+ */
+export async function createTenant(
+  tx: Tx,
+  userId: string,
+  input: { name: string; subdomain: string },
+): Promise<TenantInfo> {
+  if (RESERVED_SUBDOMAINS.has(input.subdomain)) {
+    throw new AppError('validation', 'This subdomain is reserved', {
+      errors: [{ path: 'subdomain', message: 'is reserved' }],
+    });
+  }
+  const now = new Date();
+  const row = await tx
+    .insertInto('tenants')
+    .values({
+      id: newId(),
+      name: input.name,
+      subdomain: input.subdomain,
+      branding: '{}',
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) => oc.column('subdomain').doNothing())
+    .returning(TENANT_COLUMNS)
+    .executeTakeFirst();
+  if (!row) {
+    throw new AppError('conflict', 'This subdomain is taken', {
+      errors: [{ path: 'subdomain', message: 'is taken' }],
+    });
+  }
+  await setScope(tx, { tenantId: row.id, userId });
+  await tx
+    .insertInto('memberships')
+    .values({ tenant_id: row.id, user_id: userId, role: 'owner', created_at: now })
+    .execute();
+  return toInfo(row);
+}
+
+const CACHE_TTL_SECONDS = 300;
+export const tenantCacheNamespace = (key: string) => `tenant:${key}`;
+
+/**
+ * Finds a tenant by id or subdomain, through the cache. The tenants table is global (it is how a
+ * request finds its tenant); membership is checked separately.
+ */
+export async function findTenant(tx: Tx, cache: Cache, idOrSubdomain: string): Promise<TenantInfo | null> {
+  const key = idOrSubdomain.toLowerCase();
+  const cached = await cache.get<TenantInfo>(tenantCacheNamespace(key), 'info');
+  if (cached) return cached;
+  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(key);
+  const row = await tx
+    .selectFrom('tenants')
+    .select(TENANT_COLUMNS)
+    .where(isUuid ? 'id' : 'subdomain', '=', key)
+    .executeTakeFirst();
+  if (!row) return null;
+  const info = toInfo(row);
+  await cache.set(tenantCacheNamespace(info.id), 'info', info, CACHE_TTL_SECONDS);
+  await cache.set(tenantCacheNamespace(info.subdomain), 'info', info, CACHE_TTL_SECONDS);
+  return info;
+}
+
+/** Drops a tenant's cached settings in every process (after any change to the tenants row). */
+export async function invalidateTenantCache(cache: Cache, tenant: { id: string; subdomain: string }) {
+  await cache.invalidate(tenantCacheNamespace(tenant.id));
+  await cache.invalidate(tenantCacheNamespace(tenant.subdomain));
+}
+
+/** The caller's role in a tenant, or null when not a member. */
+export async function findMembershipRole(tx: Tx, tenantId: string, userId: string): Promise<Role | null> {
+  const row = await tx
+    .selectFrom('memberships')
+    .select('role')
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row?.role ?? null;
+}
+
+/** The user's workspaces. */
+export async function listMemberships(tx: Tx, userId: string) {
+  const rows = await tx
+    .selectFrom('memberships')
+    .innerJoin('tenants', 'tenants.id', 'memberships.tenant_id')
+    .select(['tenants.id', 'tenants.name', 'tenants.subdomain', 'memberships.role'])
+    .where('memberships.user_id', '=', userId)
+    .orderBy('tenants.name')
+    .execute();
+  return rows.map((r) => ({
+    tenant: { id: r.id, name: r.name, subdomain: r.subdomain },
+    role: r.role,
+  }));
+}
+
+export interface TenantSettingsPatch {
+  name?: string;
+  currency?: string;
+  timezone?: string;
+  branding?: Record<string, unknown>;
+}
+
+/** Updates settings; returns the tenant before and after. */
+export async function updateTenantSettings(
+  tx: Tx,
+  tenantId: string,
+  patch: TenantSettingsPatch,
+): Promise<{ before: TenantInfo; after: TenantInfo }> {
+  const beforeRow = await tx
+    .selectFrom('tenants')
+    .select(TENANT_COLUMNS)
+    .where('id', '=', tenantId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  const row = await tx
+    .updateTable('tenants')
+    .set({
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.currency !== undefined ? { currency: patch.currency } : {}),
+      ...(patch.timezone !== undefined ? { timezone: patch.timezone } : {}),
+      ...(patch.branding !== undefined
+        ? { branding: sql<string>`branding || ${JSON.stringify(patch.branding)}::jsonb` }
+        : {}),
+      updated_at: new Date(),
+    })
+    .where('id', '=', tenantId)
+    .returning(TENANT_COLUMNS)
+    .executeTakeFirstOrThrow();
+  return { before: toInfo(beforeRow), after: toInfo(row) };
+}
+
+/** The settings document of GET /tenant. */
+export const presentTenantSettings = (t: TenantInfo) => ({
+  id: t.id,
+  name: t.name,
+  subdomain: t.subdomain,
+  plan: t.plan,
+  currency: t.currency,
+  timezone: t.timezone,
+  branding: t.branding,
+  createdAt: t.createdAt,
+});
+
+/** The tenant document of POST /tenants. */
+export const presentTenant = (t: TenantInfo) => ({
+  id: t.id,
+  name: t.name,
+  subdomain: t.subdomain,
+  plan: t.plan,
+  createdAt: t.createdAt,
+});

@@ -1,0 +1,80 @@
+import type { Role } from '../data/schema.ts';
+
+/**
+ * Who may call what: the one roles × routes table. `public` needs nobody, `signed_in` needs a
+ * session but no tenant, a list of roles needs a member of the request's tenant with one of them.
+ * A route that is missing here is denied to everyone (and fails the policy test).
+ */
+export type Access = 'public' | 'signed_in' | readonly Role[];
+
+export const ALL_ROLES = ['owner', 'admin', 'member', 'client'] as const satisfies readonly Role[];
+/** Staff edit the agency's data; clients only read it. */
+export const STAFF = ['owner', 'admin', 'member'] as const satisfies readonly Role[];
+/** Billing, API keys, members and the audit log. */
+export const MANAGERS = ['owner', 'admin'] as const satisfies readonly Role[];
+
+export const ACCESS: Readonly<Record<string, Access>> = {
+  // Accounts
+  'POST /api/v1/auth/signup': 'public',
+  'POST /api/v1/auth/login': 'public',
+  'POST /api/v1/auth/logout': 'public',
+  'GET /api/v1/me': 'signed_in',
+  'POST /api/v1/tenants': 'signed_in',
+  'GET /api/v1/subdomains/:subdomain': 'signed_in',
+  'POST /api/v1/invitations/accept': 'signed_in',
+
+  // Tenant settings
+  'GET /api/v1/tenant': ALL_ROLES,
+  'PATCH /api/v1/tenant': MANAGERS,
+
+  // Members and invitations
+  'GET /api/v1/members': MANAGERS,
+  'PATCH /api/v1/members/:userId': MANAGERS,
+  'DELETE /api/v1/members/:userId': MANAGERS,
+  'GET /api/v1/invitations': MANAGERS,
+  'POST /api/v1/invitations': MANAGERS,
+  'DELETE /api/v1/invitations/:id': MANAGERS,
+
+  // API keys
+  'GET /api/v1/api-keys': MANAGERS,
+  'POST /api/v1/api-keys': MANAGERS,
+  'DELETE /api/v1/api-keys/:id': MANAGERS,
+
+  // Sites, services, metrics (clients see only the sites granted to them)
+  'GET /api/v1/sites': ALL_ROLES,
+  'POST /api/v1/sites': STAFF,
+  'GET /api/v1/sites/:id': ALL_ROLES,
+  'PATCH /api/v1/sites/:id': STAFF,
+  'DELETE /api/v1/sites/:id': STAFF,
+  'GET /api/v1/services': ALL_ROLES,
+  'POST /api/v1/services': STAFF,
+  'GET /api/v1/services/:id': ALL_ROLES,
+  'PATCH /api/v1/services/:id': STAFF,
+  'DELETE /api/v1/services/:id': STAFF,
+  'GET /api/v1/services/:id/time-entries': ALL_ROLES,
+  'POST /api/v1/services/:id/time-entries': STAFF,
+  'DELETE /api/v1/services/:id/time-entries/:entryId': STAFF,
+  'GET /api/v1/sites/:siteId/metrics': ALL_ROLES,
+  'POST /api/v1/sites/:siteId/metrics': STAFF,
+  'GET /api/v1/reports/roi': ALL_ROLES,
+
+  // Billing
+  'GET /api/v1/billing/plans': 'public',
+  'POST /api/v1/billing/webhooks/stripe': 'public',
+  'POST /api/v1/billing/checkout': MANAGERS,
+  'POST /api/v1/billing/portal': MANAGERS,
+  'GET /api/v1/billing/subscription': MANAGERS,
+  'GET /api/v1/billing/invoices': MANAGERS,
+  'GET /api/v1/billing/webhook-events': MANAGERS,
+  'POST /api/v1/billing/webhook-events/:id/replay': MANAGERS,
+
+  // Audit log
+  'GET /api/v1/audit-logs': MANAGERS,
+  'GET /api/v1/audit-logs/export': MANAGERS,
+  'GET /api/v1/audit-logs/verify': MANAGERS,
+};
+
+/** Looks up a route's access; undefined means deny. */
+export function accessFor(key: string): Access | undefined {
+  return Object.hasOwn(ACCESS, key) ? ACCESS[key] : undefined;
+}

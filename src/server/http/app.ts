@@ -1,0 +1,118 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseCookies } from 'cookie';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import { projectRoot } from '../lib/project-root.ts';
+import type { AppServices } from '../services.ts';
+import { allRoutes, mounts } from '../routes/index.ts';
+import type { AnyRoute } from './define-route.ts';
+import { renderDocsPage } from './docs-page.ts';
+import { errorHandler } from './error-handler.ts';
+import { AppError } from './errors.ts';
+import { handleRoute } from './handle-route.ts';
+import { buildOpenApi } from './openapi.ts';
+
+const WEB_DIST = path.join(projectRoot(), 'dist/web');
+const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
+
+/** Builds the HTTP application: API routes, health, OpenAPI, docs and the web app. */
+export function createHttpApp(services: AppServices, routes: AnyRoute[] = allRoutes()): Express {
+  const { config, logger } = services;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('query parser', 'extended');
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:', 'https:'],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          scriptSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          formAction: ["'self'", 'https://checkout.stripe.com', 'https://billing.stripe.com'],
+          upgradeInsecureRequests: null,
+        },
+      },
+      strictTransportSecurity: config.appUrl.startsWith('https:'),
+    }),
+  );
+  app.use((req, _res, next) => {
+    req.cookies = req.headers.cookie ? parseCookies(req.headers.cookie) : {};
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    let ready = true;
+    const probe = async (name: string, fn: () => Promise<void>) => {
+      try {
+        await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
+        checks[name] = 'ok';
+      } catch {
+        checks[name] = 'unavailable';
+        ready = false;
+      }
+    };
+    await probe('database', () => services.database.ping());
+    if (services.redis) await probe('queue', () => services.queue.ping());
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
+  });
+
+  let openapi: Record<string, unknown> | undefined;
+  const openApiDoc = () => (openapi ??= buildOpenApi(routes, `${config.appUrl}`));
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(openApiDoc());
+  });
+  app.get(['/api/docs', '/docs'], (_req, res) => {
+    res.type('html').send(renderDocsPage(openApiDoc()));
+  });
+
+  for (const route of routes) {
+    app[route.method](route.path, ...handleRoute(route, services));
+  }
+  for (const mount of mounts) mount(app, services);
+
+  app.all('/api/*rest', (req, _res, next) => {
+    next(new AppError('not_found', `No endpoint ${req.method} ${req.path}`));
+  });
+
+  if (fs.existsSync(path.join(WEB_DIST, 'index.html'))) {
+    app.use(express.static(WEB_DIST, { index: false, maxAge: '1h' }));
+    app.get('/*splat', (_req, res) => {
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(path.join(WEB_DIST, 'index.html'));
+    });
+  } else {
+    app.get('/', (_req, res) => {
+      res.type('text').send('ROI Spectrum API is running. The web app is not built: run `npm run build`.');
+    });
+  }
+
+  app.use((req, _res, next) => {
+    next(new AppError('not_found', `No page ${req.method} ${req.path}`));
+  });
+  app.use(errorHandler);
+  return app;
+}

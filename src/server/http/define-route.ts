@@ -1,0 +1,127 @@
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+import type { Tx } from '../data/database.ts';
+import type { Role } from '../data/schema.ts';
+import type { Actor, AuditEventInput, RequestMeta } from '../domain/audit/record-audit-event.ts';
+import type { AppServices } from '../services.ts';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface SessionPrincipal {
+  kind: 'session';
+  userId: string;
+  email: string;
+  name: string;
+  sessionHash: string;
+}
+
+export interface ApiKeyPrincipal {
+  kind: 'api_key';
+  keyId: string;
+  name: string;
+  tenantId: string;
+  role: Role;
+}
+
+export type Principal = SessionPrincipal | ApiKeyPrincipal;
+
+export interface TenantInfo {
+  id: string;
+  name: string;
+  subdomain: string;
+  plan: string;
+  currency: string;
+  timezone: string;
+  branding: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** What a handler knows about the request: built once by the pipeline, passed explicitly. */
+export interface RequestContext {
+  services: AppServices;
+  /** The request's transaction, scoped to the tenant (row-level security) and the user. */
+  tx: Tx;
+  principal: Principal | null;
+  /** Set on tenant-scoped routes. */
+  tenant: TenantInfo | null;
+  role: Role | null;
+  actor: Actor;
+  meta: RequestMeta;
+  req: Request;
+  res: Response;
+  /** Appends an audit event to the current tenant's chain in this transaction. */
+  audit(event: AuditEventInput): Promise<void>;
+  /** Runs after the transaction commits (cache invalidation, enqueueing). */
+  afterCommit(fn: () => Promise<void> | void): void;
+  /**
+   * Runs after the transaction rolls back because the request failed: security events that must
+   * outlive the failure (a failed sign-in) are written here, in a transaction of their own.
+   */
+  onFailure(fn: () => Promise<void>): void;
+}
+
+/** The current tenant; throws on a route that has none (a bug in the access table). */
+export function requireTenant(ctx: RequestContext): TenantInfo {
+  if (!ctx.tenant) throw new Error('tenant-scoped handler called without a tenant');
+  return ctx.tenant;
+}
+
+export type Reply =
+  | { status: number; body?: unknown; headers?: Record<string, string> }
+  /** The handler wrote the response itself (streams). */
+  | { streamed: true };
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  /** Defaults to application/json. */
+  contentType?: string;
+}
+
+export type BodyKind = 'json' | 'raw' | 'stream' | 'none';
+
+export interface RouteSpec<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> {
+  method: Method;
+  /** Express path, `:name` parameters. */
+  path: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /**
+   * json (default for post/put/patch): parsed and validated against `body`.
+   * raw: a Buffer in `req.body` (signature checks). stream: the handler reads `req` itself.
+   */
+  bodyKind?: BodyKind;
+  /** Largest accepted body in bytes (413 beyond). Default 1 MiB. */
+  bodyLimit?: number;
+  /** Extra request content types for the OpenAPI description (stream/raw bodies). */
+  requestContentTypes?: Record<string, { schema?: z.ZodType; description?: string }>;
+  /** Never rate limited (the Stripe webhook). */
+  skipRateLimit?: boolean;
+  responses: Record<number, ResponseSpec>;
+  handler: (
+    ctx: RequestContext,
+    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
+  ) => Promise<Reply>;
+}
+
+export type AnyRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
+
+/** Declares a route; the access policy table decides who may call it. */
+export function defineRoute<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+>(spec: RouteSpec<P, Q, B>): AnyRoute {
+  return spec as unknown as AnyRoute;
+}
+
+export const routeKey = (route: { method: string; path: string }) =>
+  `${route.method.toUpperCase()} ${route.path}`;

@@ -1,0 +1,64 @@
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, type JobQueue } from './job-queue.ts';
+
+/** BullMQ on Redis: many API and worker processes share the queues. */
+export function createBullmqQueue(redisUrl: string, prefix = 'roi'): JobQueue {
+  const connection: ConnectionOptions = { url: redisUrl, maxRetriesPerRequest: null };
+  const queues = new Map<string, Queue>();
+  const workers: Worker[] = [];
+  const queueOf = (name: string) => {
+    let q = queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection, prefix });
+      queues.set(name, q);
+    }
+    return q;
+  };
+  return {
+    kind: 'bullmq',
+    async enqueue(queue, name, data, options = {}) {
+      await queueOf(queue).add(name, data, {
+        jobId: options.jobId,
+        delay: options.delayMs,
+        attempts: options.attempts ?? DEFAULT_ATTEMPTS,
+        backoff: { type: 'exponential', delay: options.backoffMs ?? DEFAULT_BACKOFF_MS },
+        removeOnComplete: true,
+        removeOnFail: 1000,
+      });
+    },
+    async process(queue, handler, options = {}) {
+      const worker = new Worker(
+        queue,
+        async (job) => {
+          await handler({ id: job.id ?? '', name: job.name, data: job.data, attempt: job.attemptsMade + 1 });
+        },
+        {
+          connection,
+          prefix,
+          concurrency: options.concurrency ?? 4,
+        },
+      );
+      worker.on('failed', (job, error) => {
+        if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+        void options.onExhausted?.(
+          { id: job.id ?? '', name: job.name, data: job.data, attempt: job.attemptsMade },
+          error,
+        );
+      });
+      worker.on('error', () => undefined);
+      workers.push(worker);
+      await worker.waitUntilReady();
+    },
+    async pending(queue) {
+      const counts = await queueOf(queue).getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+      return Object.values(counts).reduce((a, b) => a + b, 0);
+    },
+    async ping() {
+      await queueOf('health').getJobCounts('waiting');
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...queues.values()].map((q) => q.close()));
+    },
+  };
+}

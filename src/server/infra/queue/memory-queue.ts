@@ -1,0 +1,134 @@
+import {
+  DEFAULT_ATTEMPTS,
+  DEFAULT_BACKOFF_MS,
+  type Job,
+  type JobHandler,
+  type JobQueue,
+  type ProcessOptions,
+} from './job-queue.ts';
+
+interface QueuedJob extends Job {
+  attempts: number;
+  backoffMs: number;
+}
+
+interface Consumer {
+  handler: JobHandler;
+  concurrency: number;
+  onExhausted?: ProcessOptions['onExhausted'];
+  running: number;
+}
+
+/**
+ * In-process queue for a single process without Redis. Jobs live in memory only; PostgreSQL holds
+ * the truth, and sweepers re-enqueue whatever a restart dropped.
+ */
+export function createMemoryQueue(): JobQueue {
+  const waiting = new Map<string, QueuedJob[]>();
+  const known = new Map<string, Set<string>>();
+  const consumers = new Map<string, Consumer>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+  let counter = 0;
+
+  const listOf = (queue: string) => {
+    let list = waiting.get(queue);
+    if (!list) waiting.set(queue, (list = []));
+    return list;
+  };
+  const idsOf = (queue: string) => {
+    let ids = known.get(queue);
+    if (!ids) known.set(queue, (ids = new Set()));
+    return ids;
+  };
+
+  function later(ms: number, fn: () => void) {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  }
+
+  function pump(queue: string) {
+    const consumer = consumers.get(queue);
+    if (!consumer || closed) return;
+    const list = listOf(queue);
+    while (consumer.running < consumer.concurrency && list.length > 0) {
+      const job = list.shift()!;
+      consumer.running += 1;
+      void run(queue, consumer, job);
+    }
+  }
+
+  async function run(queue: string, consumer: Consumer, job: QueuedJob) {
+    try {
+      await consumer.handler(job);
+      idsOf(queue).delete(job.id);
+    } catch (error) {
+      if (job.attempt >= job.attempts) {
+        idsOf(queue).delete(job.id);
+        await consumer.onExhausted?.(job, error).catch(() => undefined);
+      } else {
+        const delay = job.backoffMs * 2 ** (job.attempt - 1);
+        later(delay, () => {
+          listOf(queue).push({ ...job, attempt: job.attempt + 1 });
+          pump(queue);
+        });
+      }
+    } finally {
+      consumer.running -= 1;
+      setImmediate(() => pump(queue));
+    }
+  }
+
+  return {
+    kind: 'memory',
+    async enqueue(queue, name, data, options = {}) {
+      if (closed) return;
+      const id = options.jobId ?? `${Date.now()}-${++counter}`;
+      const ids = idsOf(queue);
+      if (ids.has(id)) return;
+      ids.add(id);
+      const job: QueuedJob = {
+        id,
+        name,
+        data,
+        attempt: 1,
+        attempts: options.attempts ?? DEFAULT_ATTEMPTS,
+        backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS,
+      };
+      if (options.delayMs) {
+        later(options.delayMs, () => {
+          listOf(queue).push(job);
+          pump(queue);
+        });
+      } else {
+        listOf(queue).push(job);
+        setImmediate(() => pump(queue));
+      }
+    },
+    async process(queue, handler, options = {}) {
+      consumers.set(queue, {
+        handler,
+        running: 0,
+        concurrency: options.concurrency ?? 4,
+        onExhausted: options.onExhausted,
+      });
+      pump(queue);
+    },
+    async pending(queue) {
+      return idsOf(queue).size;
+    },
+    async ping() {},
+    async close() {
+      closed = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      // Let running handlers finish so their transactions commit before the database closes.
+      while ([...consumers.values()].some((c) => c.running > 0)) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+  };
+}

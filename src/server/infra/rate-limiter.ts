@@ -1,0 +1,62 @@
+import type { Redis } from 'ioredis';
+
+export interface RateLimitResult {
+  allowed: boolean;
+  remaining: number;
+  /** Seconds until the window resets. */
+  retryAfter: number;
+}
+
+/** Fixed-window counters: `limit` hits per `windowSeconds` for each key. */
+export interface RateLimiter {
+  hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitResult>;
+  /** Clears a key (a successful sign-in clears the account's failure count). */
+  reset(key: string): Promise<void>;
+}
+
+export function createMemoryRateLimiter(): RateLimiter {
+  const windows = new Map<string, { count: number; resetAt: number }>();
+  let lastSweep = Date.now();
+  return {
+    async hit(key, limit, windowSeconds) {
+      const now = Date.now();
+      if (now - lastSweep > 60_000) {
+        for (const [k, w] of windows) if (w.resetAt <= now) windows.delete(k);
+        lastSweep = now;
+      }
+      let w = windows.get(key);
+      if (!w || w.resetAt <= now) {
+        w = { count: 0, resetAt: now + windowSeconds * 1000 };
+        windows.set(key, w);
+      }
+      w.count += 1;
+      return {
+        allowed: w.count <= limit,
+        remaining: Math.max(0, limit - w.count),
+        retryAfter: Math.max(1, Math.ceil((w.resetAt - now) / 1000)),
+      };
+    },
+    async reset(key) {
+      windows.delete(key);
+    },
+  };
+}
+
+export function createRedisRateLimiter(redis: Redis): RateLimiter {
+  return {
+    async hit(key, limit, windowSeconds) {
+      const k = `rl:${key}`;
+      const results = await redis.multi().incr(k).expire(k, windowSeconds, 'NX').pttl(k).exec();
+      const count = Number(results?.[0]?.[1] ?? 0);
+      const ttl = Number(results?.[2]?.[1] ?? windowSeconds * 1000);
+      return {
+        allowed: count <= limit,
+        remaining: Math.max(0, limit - count),
+        retryAfter: Math.max(1, Math.ceil((ttl > 0 ? ttl : windowSeconds * 1000) / 1000)),
+      };
+    },
+    async reset(key) {
+      await redis.del(`rl:${key}`);
+    },
+  };
+}

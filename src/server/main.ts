@@ -1,0 +1,78 @@
+import type { Server } from 'node:http';
+import { ConfigError, loadConfig } from './config.ts';
+import { createHttpApp } from './http/app.ts';
+import { createLogger } from './logger.ts';
+import { createServices } from './services.ts';
+import { startWorker } from './worker/worker.ts';
+
+type ProcessRole = 'all' | 'api' | 'worker';
+
+/** The role from `npm start -- api`, `--role=worker` or ROLE; `all` by default. */
+function parseRole(argv: string[], env: NodeJS.ProcessEnv): ProcessRole {
+  const arg = argv.find((a) => !a.startsWith('-')) ?? argv.find((a) => a.startsWith('--role='))?.slice(7) ?? env.ROLE ?? 'all';
+  if (arg === 'all' || arg === 'api' || arg === 'worker') return arg;
+  throw new ConfigError(`Invalid configuration:\n  ROLE: must be all, api or worker (got "${arg}")`);
+}
+
+async function main() {
+  let config;
+  let role: ProcessRole;
+  try {
+    config = loadConfig();
+    role = parseRole(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const services = await createServices(config, logger);
+  const worker = role === 'api' ? null : await startWorker(services);
+
+  let server: Server | null = null;
+  if (role !== 'worker') {
+    const app = createHttpApp(services);
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+    });
+    server.keepAliveTimeout = 65_000;
+  }
+  logger.info(
+    {
+      role,
+      port: server ? config.PORT : undefined,
+      database: services.database.kind === 'pglite' ? `embedded (${config.dataDir})` : 'postgresql',
+      queue: services.queue.kind,
+      billing: config.stripeMode,
+    },
+    role === 'worker' ? 'ROI Spectrum worker started' : `ROI Spectrum listening on ${config.appUrl}`,
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server!.close(() => resolve());
+        server!.closeIdleConnections();
+      });
+    }
+    await worker?.stop();
+    await services.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,84 @@
+import { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import { openDatabase, type Database } from './data/database.ts';
+import { migrate } from './data/migrate.ts';
+import { createMemoryCache, createRedisCache, type Cache } from './infra/cache.ts';
+import { createBullmqQueue } from './infra/queue/bullmq-queue.ts';
+import type { JobQueue } from './infra/queue/job-queue.ts';
+import { createMemoryQueue } from './infra/queue/memory-queue.ts';
+import {
+  createMemoryRateLimiter,
+  createRedisRateLimiter,
+  type RateLimiter,
+} from './infra/rate-limiter.ts';
+import type { Logger } from './logger.ts';
+
+/** Everything a request or a job needs, built once per process and passed explicitly. */
+export interface AppServices {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  cache: Cache;
+  rateLimiter: RateLimiter;
+  queue: JobQueue;
+  /** Null without REDIS_URL. */
+  redis: Redis | null;
+  close(): Promise<void>;
+}
+
+export interface CreateServicesOptions {
+  /** Reuse an open database (tests share one embedded database per worker). */
+  database?: Database;
+}
+
+/** Connects the stores named by the configuration (or their embedded defaults) and migrates. */
+export async function createServices(
+  config: Config,
+  logger: Logger,
+  options: CreateServicesOptions = {},
+): Promise<AppServices> {
+  const database =
+    options.database ??
+    (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir }));
+  if (!options.database) {
+    const ran = await migrate(database);
+    if (ran.length > 0) logger.info({ migrations: ran }, 'applied migrations');
+  }
+
+  let redis: Redis | null = null;
+  let subscriber: Redis | null = null;
+  let cache: Cache;
+  let rateLimiter: RateLimiter;
+  let queue: JobQueue;
+  if (config.REDIS_URL) {
+    const keyPrefix = `${config.REDIS_PREFIX}:`;
+    redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, keyPrefix });
+    subscriber = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+    redis.on('error', (err) => logger.warn({ err }, 'redis error'));
+    subscriber.on('error', (err) => logger.warn({ err }, 'redis subscriber error'));
+    cache = await createRedisCache(redis, subscriber, `${keyPrefix}cache:invalidate`);
+    rateLimiter = createRedisRateLimiter(redis);
+    queue = createBullmqQueue(config.REDIS_URL, config.REDIS_PREFIX);
+  } else {
+    cache = createMemoryCache();
+    rateLimiter = createMemoryRateLimiter();
+    queue = createMemoryQueue();
+  }
+
+  return {
+    config,
+    logger,
+    database,
+    cache,
+    rateLimiter,
+    queue,
+    redis,
+    async close() {
+      await queue.close().catch((err) => logger.warn({ err }, 'queue close failed'));
+      await cache.close().catch(() => undefined);
+      subscriber?.disconnect();
+      redis?.disconnect();
+      if (!options.database) await database.close();
+    },
+  };
+}

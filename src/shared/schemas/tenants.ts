@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { Currency, IsoDateTime, Role, Uuid } from './common.ts';
+import { Email, Subdomain } from './accounts.ts';
+
+export const CreateTenantBody = z.object({
+  name: z.string().trim().min(1).max(120),
+  subdomain: Subdomain,
+});
+
+export const Tenant = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    subdomain: z.string(),
+    plan: z.string(),
+    createdAt: IsoDateTime,
+  })
+  .meta({ id: 'Tenant' });
+
+export const Branding = z.object({
+  logoUrl: z.url().max(2000).nullable().optional(),
+  primaryColor: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1a2b3c')
+    .nullable()
+    .optional(),
+  reportTitle: z.string().max(200).nullable().optional(),
+});
+
+export const TenantSettings = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    subdomain: z.string(),
+    plan: z.string(),
+    currency: z.string(),
+    timezone: z.string(),
+    branding: Branding,
+    createdAt: IsoDateTime,
+  })
+  .meta({ id: 'TenantSettings' });
+export type TenantSettings = z.infer<typeof TenantSettings>;
+
+const isTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const UpdateTenantBody = z
+  .object({
+    name: z.string().trim().min(1).max(120),
+    currency: Currency,
+    timezone: z
+      .string()
+      .max(64)
+      .refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris'),
+    branding: Branding,
+  })
+  .partial();
+
+export const SubdomainAvailability = z.object({
+  subdomain: z.string(),
+  available: z.boolean(),
+  reason: z.string().nullable(),
+});
+
+export const Member = z
+  .object({
+    userId: Uuid,
+    email: z.string(),
+    name: z.string(),
+    role: Role,
+    siteIds: z.array(Uuid),
+    joinedAt: IsoDateTime,
+  })
+  .meta({ id: 'Member' });
+
+export const UpdateMemberBody = z
+  .object({ role: Role.optional(), siteIds: z.array(Uuid).max(1000).optional() })
+  .refine((b) => b.role !== undefined || b.siteIds !== undefined, 'name role or siteIds');
+
+export const CreateInvitationBody = z.object({
+  email: Email,
+  role: Role,
+  siteIds: z.array(Uuid).max(1000).optional(),
+});
+
+export const Invitation = z
+  .object({
+    id: Uuid,
+    email: z.string(),
+    role: Role,
+    siteIds: z.array(Uuid),
+    createdAt: IsoDateTime,
+    expiresAt: IsoDateTime,
+    acceptedAt: IsoDateTime.nullable(),
+  })
+  .meta({ id: 'Invitation' });
+
+/** The token is in the reply once, for the inviter to pass on; it is stored only as a hash. */
+export const CreatedInvitation = Invitation.extend({ token: z.string(), acceptUrl: z.string() });
+
+export const AcceptInvitationBody = z.object({ token: z.string().min(10).max(200) });
+
+export const ApiKeyRole = Role;
+export const CreateApiKeyBody = z.object({ name: z.string().trim().min(1).max(120), role: Role });
+export const ApiKey = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    role: Role,
+    prefix: z.string(),
+    createdAt: IsoDateTime,
+    lastUsedAt: IsoDateTime.nullable(),
+    revokedAt: IsoDateTime.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+export const CreatedApiKey = z.object({ id: Uuid, name: z.string(), role: Role, key: z.string() });
