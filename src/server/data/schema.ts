@@ -145,6 +145,55 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+export interface ServicesTable {
+  tenant_id: string;
+  id: string;
+  site_id: string;
+  name: string;
+  category: string;
+  billing: 'monthly' | 'one_time' | 'hourly';
+  amount: number;
+  start_date: string;
+  end_date: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface TimeEntriesTable {
+  tenant_id: string;
+  id: string;
+  service_id: string;
+  date: string;
+  hours: number;
+  note: string | null;
+  created_at: Timestamp;
+}
+
+export interface MetricsDailyTable {
+  tenant_id: string;
+  site_id: string;
+  day: string;
+  sessions: number | null;
+  conversions: number | null;
+  revenue: number | null;
+  clicks: number | null;
+  impressions: number | null;
+  position: number | null;
+}
+
+export interface MetricsMonthlyTable {
+  tenant_id: string;
+  site_id: string;
+  month: string;
+  sessions: number;
+  conversions: number;
+  revenue: number;
+  clicks: number;
+  impressions: number;
+  position_weighted: number;
+  position_impressions: number;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   users: UsersTable;
@@ -159,4 +208,8 @@ export interface DB {
   api_keys: ApiKeysTable;
   audit_chain_heads: AuditChainHeadsTable;
   audit_events: AuditEventsTable;
+  services: ServicesTable;
+  time_entries: TimeEntriesTable;
+  metrics_daily: MetricsDailyTable;
+  metrics_monthly: MetricsMonthlyTable;
 }
