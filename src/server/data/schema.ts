@@ -145,6 +145,28 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+/** The last pruned event of a tenant's audit chain (written by prune_audit_events()). */
+export interface AuditCheckpointsTable {
+  tenant_id: string;
+  pruned_through_seq: number;
+  last_hash: string;
+  pruned_events: Generated<number>;
+  pruned_at: Generated<Date>;
+}
+
+/** How far a tenant's audit chain was shipped to MongoDB. */
+export interface AuditRelayCursorsTable {
+  tenant_id: string;
+  shipped_seq: Generated<number>;
+  shipped_checkpoint_seq: Generated<number>;
+  updated_at: Generated<Date>;
+}
+
+export interface AuditRetentionPoliciesTable {
+  plan: string;
+  retention_days: number | null;
+}
+
 export interface ServicesTable {
   tenant_id: string;
   id: string;
@@ -208,6 +230,9 @@ export interface DB {
   api_keys: ApiKeysTable;
   audit_chain_heads: AuditChainHeadsTable;
   audit_events: AuditEventsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_relay_cursors: AuditRelayCursorsTable;
+  audit_retention_policies: AuditRetentionPoliciesTable;
   services: ServicesTable;
   time_entries: TimeEntriesTable;
   metrics_daily: MetricsDailyTable;
