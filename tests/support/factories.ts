@@ -74,3 +74,13 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
   }
   throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
 }
+
+/**
+ * Puts a tenant on a plan directly in the database (tests of limits other than billing's own):
+ * billing tests go through checkout instead.
+ */
+export async function setPlan(app: TestApp, tenant: TestTenant, plan: 'free' | 'starter' | 'pro' | 'agency') {
+  await app.database.db.updateTable('tenants').set({ plan }).where('id', '=', tenant.id).execute();
+  await app.services.cache.invalidate(`tenant:${tenant.id}`);
+  await app.services.cache.invalidate(`tenant:${tenant.subdomain}`);
+}

@@ -103,6 +103,11 @@ export interface RouteSpec<
   bodyLimit?: number;
   /** Extra request content types for the OpenAPI description (stream/raw bodies). */
   requestContentTypes?: Record<string, { schema?: z.ZodType; description?: string }>;
+  /**
+   * Reply fields that are shown once (a new API key's secret): an Idempotency-Key replay returns
+   * them as null, so they are never stored in plain text.
+   */
+  secretFields?: string[];
   /** Never rate limited (the Stripe webhook). */
   skipRateLimit?: boolean;
   responses: Record<number, ResponseSpec>;

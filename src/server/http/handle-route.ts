@@ -151,7 +151,7 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
 
         const idempotencyKey = req.get('idempotency-key');
         if (route.method === 'post' && idempotencyKey && principal && route.bodyKind !== 'stream') {
-          return withIdempotency(tx, principal, tenant, key, idempotencyKey, input, () =>
+          return withIdempotency(tx, principal, tenant, route, idempotencyKey, input, () =>
             route.handler(ctx, input),
           );
         }
@@ -277,7 +277,7 @@ async function withIdempotency(
   tx: Tx,
   principal: Principal,
   tenant: TenantInfo | null,
-  routeKeyValue: string,
+  route: AnyRoute,
   idempotencyKey: string,
   input: unknown,
   run: () => Promise<Reply>,
@@ -288,7 +288,7 @@ async function withIdempotency(
     });
   }
   const who = principal.kind === 'session' ? `user:${principal.userId}` : `key:${principal.keyId}`;
-  const scope = `${who}|${tenant?.id ?? ''}|${routeKeyValue}`;
+  const scope = `${who}|${tenant?.id ?? ''}|${routeKey(route)}`;
   const requestHash = createHash('sha256')
     .update(canonicalJson(bufferFree(input)))
     .digest('hex');
@@ -319,9 +319,13 @@ async function withIdempotency(
   }
   const reply = await run();
   if ('streamed' in reply) return reply;
+  let stored = reply.body;
+  if (stored && typeof stored === 'object' && route.secretFields?.length) {
+    stored = { ...stored, ...Object.fromEntries(route.secretFields.map((f) => [f, null])) };
+  }
   await tx
     .updateTable('idempotency_keys')
-    .set({ status: reply.status, body: reply.body === undefined ? null : JSON.stringify(reply.body) })
+    .set({ status: reply.status, body: stored === undefined ? null : JSON.stringify(stored) })
     .where('scope', '=', scope)
     .where('key', '=', idempotencyKey)
     .execute();

@@ -9,8 +9,10 @@ export const apiKeyRoutes = [
     path: '/api/v1/api-keys',
     tag: 'API keys',
     summary: 'Create an API key',
-    description: 'The key (prefix rsk_) is in this reply only; it is stored as a hash. A key cannot outrank its creator.',
+    description:
+      'The key (prefix rsk_) is in this reply only; it is stored as a hash (an Idempotency-Key replay answers `key: null`). A key cannot outrank its creator.',
     body: CreateApiKeyBody,
+    secretFields: ['key'],
     responses: { 201: { description: 'Created', schema: CreatedApiKey } },
     async handler(ctx, { body }) {
       const tenant = requireTenant(ctx);

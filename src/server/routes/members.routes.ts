@@ -82,6 +82,7 @@ export const memberRoutes = [
     description:
       'Replies with the token and the link to accept it (valid 7 days). No mail is sent: the link is logged and shown to the inviter. A pending invitation counts toward the member limit (402).',
     body: CreateInvitationBody,
+    secretFields: ['token', 'acceptUrl'],
     responses: { 201: { description: 'Invited', schema: CreatedInvitation } },
     async handler(ctx, { body }) {
       const tenant = requireTenant(ctx);

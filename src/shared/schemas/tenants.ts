@@ -102,7 +102,10 @@ export const Invitation = z
   .meta({ id: 'Invitation' });
 
 /** The token is in the reply once, for the inviter to pass on; it is stored only as a hash. */
-export const CreatedInvitation = Invitation.extend({ token: z.string(), acceptUrl: z.string() });
+export const CreatedInvitation = Invitation.extend({
+  token: z.string().nullable(),
+  acceptUrl: z.string().nullable(),
+});
 
 export const AcceptInvitationBody = z.object({ token: z.string().min(10).max(200) });
 
@@ -119,4 +122,5 @@ export const ApiKey = z
     revokedAt: IsoDateTime.nullable(),
   })
   .meta({ id: 'ApiKey' });
-export const CreatedApiKey = z.object({ id: Uuid, name: z.string(), role: Role, key: z.string() });
+/** `key` is null only in an Idempotency-Key replay: the secret is shown once. */
+export const CreatedApiKey = z.object({ id: Uuid, name: z.string(), role: Role, key: z.string().nullable() });
