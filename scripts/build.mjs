@@ -41,11 +41,18 @@ if (!ifStale || stampTime(serverOut) < newestMtime(...serverInputs)) {
 
 const webIndex = path.join(root, 'dist/web/index.html');
 const webInputs = ['src/web', 'src/shared', 'index.html', 'vite.config.ts'];
-if (fs.existsSync(path.join(root, 'index.html')) && (!ifStale || stampTime(webIndex) < newestMtime(...webInputs))) {
-  const result = spawnSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+if (
+  fs.existsSync(path.join(root, 'index.html')) &&
+  (!ifStale || stampTime(webIndex) < newestMtime(...webInputs))
+) {
+  const result = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
   if (result.status !== 0) process.exit(result.status ?? 1);
   console.log('built web app → dist/web');
 }

@@ -9,9 +9,15 @@ type ProcessRole = 'all' | 'api' | 'worker';
 
 /** The role from `npm start -- api`, `--role=worker` or ROLE; `all` by default. */
 function parseRole(argv: string[], env: NodeJS.ProcessEnv): ProcessRole {
-  const arg = argv.find((a) => !a.startsWith('-')) ?? argv.find((a) => a.startsWith('--role='))?.slice(7) ?? env.ROLE ?? 'all';
+  const arg =
+    argv.find((a) => !a.startsWith('-')) ??
+    argv.find((a) => a.startsWith('--role='))?.slice(7) ??
+    env.ROLE ??
+    'all';
   if (arg === 'all' || arg === 'api' || arg === 'worker') return arg;
-  throw new ConfigError(`Invalid configuration:\n  ROLE: must be all, api or worker (got "${arg}")`);
+  throw new ConfigError(
+    `Invalid configuration:\n  ROLE: must be all, api or worker (got "${arg}")`,
+  );
 }
 
 async function main() {
@@ -47,7 +53,9 @@ async function main() {
       queue: services.queue.kind,
       billing: config.stripeMode,
     },
-    role === 'worker' ? 'ROI Spectrum worker started' : `ROI Spectrum listening on ${config.appUrl}`,
+    role === 'worker'
+      ? 'ROI Spectrum worker started'
+      : `ROI Spectrum listening on ${config.appUrl}`,
   );
 
   let stopping = false;

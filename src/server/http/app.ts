@@ -31,12 +31,14 @@ export function createHttpApp(services: AppServices, routes: AnyRoute[] = allRou
       logger,
       genReqId: (req, res) => {
         const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+        const id =
+          typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
         res.setHeader('X-Request-Id', id);
         return id;
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     }),
   );
   app.use(
@@ -68,7 +70,10 @@ export function createHttpApp(services: AppServices, routes: AnyRoute[] = allRou
     let ready = true;
     const probe = async (name: string, fn: () => Promise<void>) => {
       try {
-        await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
+        await Promise.race([
+          fn(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000)),
+        ]);
         checks[name] = 'ok';
       } catch {
         checks[name] = 'unavailable';
@@ -106,7 +111,9 @@ export function createHttpApp(services: AppServices, routes: AnyRoute[] = allRou
     });
   } else {
     app.get('/', (_req, res) => {
-      res.type('text').send('ROI Spectrum API is running. The web app is not built: run `npm run build`.');
+      res
+        .type('text')
+        .send('ROI Spectrum API is running. The web app is not built: run `npm run build`.');
     });
   }
 

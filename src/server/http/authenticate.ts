@@ -24,11 +24,25 @@ export async function authenticate(tx: Tx, req: Request): Promise<Principal | nu
     if (!key?.startsWith(API_KEY_PREFIX)) {
       throw new AppError('unauthenticated', 'The Authorization header must be "Bearer rsk_…"');
     }
-    const result = await sql<{ id: string; tenant_id: string; name: string; role: Role; revoked_at: Date | null }>`
-      SELECT id, tenant_id, name, role, revoked_at FROM find_api_key(${sha256Hex(key)})`.execute(tx);
+    const result = await sql<{
+      id: string;
+      tenant_id: string;
+      name: string;
+      role: Role;
+      revoked_at: Date | null;
+    }>`
+      SELECT id, tenant_id, name, role, revoked_at FROM find_api_key(${sha256Hex(key)})`.execute(
+      tx,
+    );
     const row = result.rows[0];
     if (!row || row.revoked_at) throw new AppError('unauthenticated', 'The API key is not valid');
-    return { kind: 'api_key', keyId: row.id, name: row.name, tenantId: row.tenant_id, role: row.role };
+    return {
+      kind: 'api_key',
+      keyId: row.id,
+      name: row.name,
+      tenantId: row.tenant_id,
+      role: row.role,
+    };
   }
   const token = req.cookies?.[SESSION_COOKIE];
   if (!token) return null;
@@ -40,7 +54,8 @@ export async function authenticate(tx: Tx, req: Request): Promise<Principal | nu
 export function checkCsrf(req: Request): void {
   const cookie = req.cookies?.[CSRF_COOKIE];
   const header = req.get('x-csrf-token');
-  if (!cookie || !header) throw new AppError('csrf', 'Send the csrf_token cookie value in X-CSRF-Token');
+  if (!cookie || !header)
+    throw new AppError('csrf', 'Send the csrf_token cookie value in X-CSRF-Token');
   const a = Buffer.from(cookie);
   const b = Buffer.from(header);
   if (a.length !== b.length || !timingSafeEqual(a, b)) {

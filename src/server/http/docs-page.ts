@@ -1,7 +1,10 @@
 /** A readable, self-contained HTML page of the OpenAPI description (no external assets). */
 export function renderDocsPage(doc: Record<string, unknown>): string {
   const esc = (s: unknown) =>
-    String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+    String(s).replace(
+      /[&<>"]/g,
+      (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!,
+    );
   const paths = doc.paths as Record<string, Record<string, Record<string, unknown>>>;
   const byTag = new Map<string, string[]>();
   for (const [path, ops] of Object.entries(paths)) {
@@ -9,10 +12,20 @@ export function renderDocsPage(doc: Record<string, unknown>): string {
       const tag = ((op.tags as string[]) ?? ['Other'])[0]!;
       const roles = op['x-roles'];
       const params = ((op.parameters as Record<string, unknown>[]) ?? [])
-        .map((p) => `<li><code>${esc(p.name)}</code> <em>${esc(p.in)}</em>${p.required ? ' required' : ''}${p.description ? ` — ${esc(p.description)}` : ''}</li>`)
+        .map(
+          (p) =>
+            `<li><code>${esc(p.name)}</code> <em>${esc(p.in)}</em>${p.required ? ' required' : ''}${p.description ? ` — ${esc(p.description)}` : ''}</li>`,
+        )
         .join('');
-      const body = (op.requestBody as { content?: Record<string, { schema?: unknown }> } | undefined)?.content;
-      const responses = Object.entries((op.responses as Record<string, { description: string; content?: Record<string, { schema?: unknown }> }>) ?? {})
+      const body = (
+        op.requestBody as { content?: Record<string, { schema?: unknown }> } | undefined
+      )?.content;
+      const responses = Object.entries(
+        (op.responses as Record<
+          string,
+          { description: string; content?: Record<string, { schema?: unknown }> }
+        >) ?? {},
+      )
         .map(([status, r]) => {
           const schema = r.content ? Object.values(r.content)[0]?.schema : undefined;
           return `<li><b>${esc(status)}</b> ${esc(r.description)}${schema && status.startsWith('2') ? `<pre>${esc(JSON.stringify(schema, null, 2))}</pre>` : ''}</li>`;
@@ -23,7 +36,16 @@ export function renderDocsPage(doc: Record<string, unknown>): string {
   <p>${esc(op.summary)}${op.description ? ` — ${esc(op.description)}` : ''}</p>
   <p class="roles">Access: ${esc(Array.isArray(roles) ? roles.join(', ') : roles)}</p>
   ${params ? `<h4>Parameters</h4><ul>${params}</ul>` : ''}
-  ${body ? Object.entries(body).map(([type, c]) => `<h4>Body (${esc(type)})</h4><pre>${esc(JSON.stringify(c.schema ?? {}, null, 2))}</pre>`).join('') : ''}
+  ${
+    body
+      ? Object.entries(body)
+          .map(
+            ([type, c]) =>
+              `<h4>Body (${esc(type)})</h4><pre>${esc(JSON.stringify(c.schema ?? {}, null, 2))}</pre>`,
+          )
+          .join('')
+      : ''
+  }
   <h4>Responses</h4><ul>${responses}</ul>
 </section>`;
       byTag.set(tag, [...(byTag.get(tag) ?? []), html]);

@@ -7,7 +7,10 @@ function fromHttpError(err: unknown): AppError | null {
   const e = err as { type?: string; status?: number; statusCode?: number; message?: string };
   switch (e.type) {
     case 'entity.too.large':
-      return new AppError('payload_too_large', 'The request body is larger than this endpoint accepts');
+      return new AppError(
+        'payload_too_large',
+        'The request body is larger than this endpoint accepts',
+      );
     case 'entity.parse.failed':
       return new AppError('malformed', 'The request body is not valid JSON');
     case 'encoding.unsupported':
@@ -29,7 +32,10 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   let error = err instanceof AppError ? err : fromHttpError(err);
   if (!error) {
     req.log?.error({ err }, 'unhandled error');
-    error = new AppError('internal', 'Something went wrong; the request id identifies it in the logs');
+    error = new AppError(
+      'internal',
+      'Something went wrong; the request id identifies it in the logs',
+    );
   } else if (error.status >= 500) {
     req.log?.error({ err: error.options.cause ?? error }, error.message);
   }
@@ -37,7 +43,8 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
     res.destroy();
     return;
   }
-  for (const [name, value] of Object.entries(error.options.headers ?? {})) res.setHeader(name, value);
+  for (const [name, value] of Object.entries(error.options.headers ?? {}))
+    res.setHeader(name, value);
   res
     .status(error.status)
     .type('application/problem+json')

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { sql } from 'kysely';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Tx } from '../data/database.ts';
 import { inTransaction, setScope } from '../data/scoped-transaction.ts';
 import type { Role } from '../data/schema.ts';
@@ -68,7 +68,12 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
   if (parser) {
     handlers.push((req, res, next) => {
       const type = req.get('content-type') ?? '';
-      if ((route.bodyKind ?? 'json') === 'json' && req.headers['content-length'] !== '0' && type && !/json/i.test(type)) {
+      if (
+        (route.bodyKind ?? 'json') === 'json' &&
+        req.headers['content-length'] !== '0' &&
+        type &&
+        !/json/i.test(type)
+      ) {
         next(new AppError('unsupported_media_type', 'Send the body as application/json'));
         return;
       }
@@ -83,17 +88,26 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     const errors: FieldError[] = [];
     const params = parsePart(route.params, req.params, 'params');
     const query = parsePart(route.query, req.query, 'query');
-    const bodyValue = (route.bodyKind ?? 'json') === 'json' && route.body ? (req.body ?? {}) : undefined;
+    const bodyValue =
+      (route.bodyKind ?? 'json') === 'json' && route.body ? (req.body ?? {}) : undefined;
     const body = parsePart(route.body, bodyValue, 'body');
     for (const part of [params, query, body]) if (!part.ok) errors.push(...part.errors);
     if (errors.length > 0) {
       // A malformed id in the path names nothing: the same 404 as an id that does not exist.
-      if (!params.ok && Object.keys(req.params).length > 0 && errors.every((e) => e.path.startsWith('params'))) {
+      if (
+        !params.ok &&
+        Object.keys(req.params).length > 0 &&
+        errors.every((e) => e.path.startsWith('params'))
+      ) {
         throw new AppError('not_found', 'Not found');
       }
       throw new AppError('validation', 'The request did not validate', { errors });
     }
-    const input = { params: params.value, query: query.value, body: route.bodyKind === 'raw' ? req.body : body.value };
+    const input = {
+      params: params.value,
+      query: query.value,
+      body: route.bodyKind === 'raw' ? req.body : body.value,
+    };
 
     const meta = requestMeta(req);
     const pending: (() => Promise<void> | void)[] = [];
@@ -103,7 +117,8 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     try {
       reply = await inTransaction(services.database, {}, async (tx) => {
         const principal = await authenticate(tx, req);
-        if (access !== 'public' && !principal) throw new AppError('unauthenticated', 'Sign in first');
+        if (access !== 'public' && !principal)
+          throw new AppError('unauthenticated', 'Sign in first');
         if (principal?.kind === 'session' && UNSAFE.has(route.method)) checkCsrf(req);
         if (access === 'signed_in' && principal?.kind === 'api_key') {
           throw new AppError('forbidden', 'This route needs a signed-in user, not an API key');
@@ -121,8 +136,13 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
             const deniedTenant = tenant.id;
             const deniedActor = actorOf(principal);
             const deniedRole = role;
-            onFailure.push(() => recordDenied(services, deniedTenant, deniedActor, deniedRole, meta, key));
-            throw new AppError('forbidden', `The ${role} role cannot ${route.summary.toLowerCase()}`);
+            onFailure.push(() =>
+              recordDenied(services, deniedTenant, deniedActor, deniedRole, meta, key),
+            );
+            throw new AppError(
+              'forbidden',
+              `The ${role} role cannot ${route.summary.toLowerCase()}`,
+            );
           }
         }
 
@@ -218,9 +238,13 @@ async function resolveTenant(
     return { tenant, role: principal.role };
   }
   if (!hint) {
-    throw new AppError('validation', 'Name the tenant with the X-Tenant-ID header or its subdomain', {
-      errors: [{ path: 'X-Tenant-ID', message: 'is required' }],
-    });
+    throw new AppError(
+      'validation',
+      'Name the tenant with the X-Tenant-ID header or its subdomain',
+      {
+        errors: [{ path: 'X-Tenant-ID', message: 'is required' }],
+      },
+    );
   }
   const tenant = await findTenant(tx, services.cache, hint);
   const role = tenant ? await findMembershipRole(tx, tenant.id, principal.userId) : null;
@@ -297,7 +321,13 @@ async function withIdempotency(
             AND created_at < ${new Date(Date.now() - IDEMPOTENCY_TTL_MS)}`.execute(tx);
   const claimed = await tx
     .insertInto('idempotency_keys')
-    .values({ scope, key: idempotencyKey, request_hash: requestHash, status: 0, created_at: new Date() })
+    .values({
+      scope,
+      key: idempotencyKey,
+      request_hash: requestHash,
+      status: 0,
+      created_at: new Date(),
+    })
     .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
     .returning('key')
     .executeTakeFirst();
@@ -309,7 +339,10 @@ async function withIdempotency(
       .where('key', '=', idempotencyKey)
       .executeTakeFirstOrThrow();
     if (stored.request_hash !== requestHash) {
-      throw new AppError('idempotency_conflict', 'This Idempotency-Key was used with another request body');
+      throw new AppError(
+        'idempotency_conflict',
+        'This Idempotency-Key was used with another request body',
+      );
     }
     return {
       status: stored.status,

@@ -10,8 +10,16 @@ type JsonSchema = Record<string, unknown>;
  * Converts a zod schema to JSON Schema 2020-12 for OpenAPI 3.1: named schemas (`.meta({id})`)
  * move to components and are referenced from there.
  */
-function toSchema(schema: z.ZodType, io: 'input' | 'output', components: Record<string, JsonSchema>) {
-  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
+function toSchema(
+  schema: z.ZodType,
+  io: 'input' | 'output',
+  components: Record<string, JsonSchema>,
+) {
+  const json = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+  }) as JsonSchema;
   const defs = (json.$defs ?? {}) as Record<string, JsonSchema>;
   delete json.$defs;
   delete json.$schema;
@@ -20,7 +28,10 @@ function toSchema(schema: z.ZodType, io: 'input' | 'output', components: Record<
     if (node && typeof node === 'object') {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(node)) {
-        out[k] = k === '$ref' && typeof v === 'string' ? v.replace('#/$defs/', '#/components/schemas/') : rewrite(v);
+        out[k] =
+          k === '$ref' && typeof v === 'string'
+            ? v.replace('#/$defs/', '#/components/schemas/')
+            : rewrite(v);
       }
       return out;
     }
@@ -30,7 +41,11 @@ function toSchema(schema: z.ZodType, io: 'input' | 'output', components: Record<
   return rewrite(json) as JsonSchema;
 }
 
-function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query', components: Record<string, JsonSchema>) {
+function parametersOf(
+  schema: z.ZodType | undefined,
+  where: 'path' | 'query',
+  components: Record<string, JsonSchema>,
+) {
   if (!schema) return [];
   const json = toSchema(schema, 'input', components);
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
@@ -85,7 +100,9 @@ export function buildOpenApi(routes: AnyRoute[], serverUrl: string): JsonSchema 
     }
     for (const [type, spec] of Object.entries(route.requestContentTypes ?? {})) {
       content[type] = {
-        ...(spec.schema ? { schema: toSchema(spec.schema, 'input', components) } : { schema: { type: 'string' } }),
+        ...(spec.schema
+          ? { schema: toSchema(spec.schema, 'input', components) }
+          : { schema: { type: 'string' } }),
         ...(spec.description ? { description: spec.description } : {}),
       };
     }
@@ -95,7 +112,13 @@ export function buildOpenApi(routes: AnyRoute[], serverUrl: string): JsonSchema 
       responses[status] = {
         description: spec.description,
         ...(spec.schema
-          ? { content: { [spec.contentType ?? 'application/json']: { schema: toSchema(spec.schema, 'output', components) } } }
+          ? {
+              content: {
+                [spec.contentType ?? 'application/json']: {
+                  schema: toSchema(spec.schema, 'output', components),
+                },
+              },
+            }
           : spec.contentType
             ? { content: { [spec.contentType]: { schema: { type: 'string' } } } }
             : {}),

@@ -55,7 +55,11 @@ export function createMemoryCache(maxEntries = 10_000): Cache {
  * one INCR (old keys expire by TTL). Generations are remembered in-process and forgotten when
  * another process publishes an invalidation.
  */
-export async function createRedisCache(redis: Redis, subscriber: Redis, channel: string): Promise<Cache> {
+export async function createRedisCache(
+  redis: Redis,
+  subscriber: Redis,
+  channel: string,
+): Promise<Cache> {
   const CHANNEL = channel;
   const generations = new Map<string, string>();
   await subscriber.subscribe(CHANNEL);

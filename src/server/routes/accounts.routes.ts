@@ -9,7 +9,13 @@ import {
 import { CreateTenantBody, SubdomainAvailability, Tenant } from '../../shared/schemas/tenants.ts';
 import { recordFailedSignIn } from '../domain/accounts/failed-sign-in.ts';
 import { createSession, revokeSession } from '../domain/accounts/sessions.ts';
-import { authenticateUser, createUser, getUser, normalizeEmail, presentUser } from '../domain/accounts/users.ts';
+import {
+  authenticateUser,
+  createUser,
+  getUser,
+  normalizeEmail,
+  presentUser,
+} from '../domain/accounts/users.ts';
 import { recordAuditEvent } from '../domain/audit/record-audit-event.ts';
 import {
   createTenant,
@@ -38,7 +44,12 @@ export const accountRoutes = [
     responses: { 201: { description: 'Signed up', schema: UserReply } },
     async handler(ctx, { body }) {
       const user = await createUser(ctx.tx, body);
-      const session = await createSession(ctx.tx, user.id, ctx.services.config.SESSION_TTL_HOURS, ctx.meta);
+      const session = await createSession(
+        ctx.tx,
+        user.id,
+        ctx.services.config.SESSION_TTL_HOURS,
+        ctx.meta,
+      );
       setSessionCookies(ctx.res, ctx.services.config, session.token, session.expiresAt);
       return { status: 201, body: { user: presentUser(user) } };
     },
@@ -63,19 +74,33 @@ export const accountRoutes = [
       if (!perAccount.allowed || !perIp.allowed) {
         ctx.onFailure(() => recordFailedSignIn(database, body.email, 'throttled', ctx.meta));
         throw new AppError('rate_limited', 'Too many sign-in attempts; retry later', {
-          headers: { 'Retry-After': String(Math.max(perAccount.allowed ? 0 : perAccount.retryAfter, perIp.allowed ? 0 : perIp.retryAfter)) },
+          headers: {
+            'Retry-After': String(
+              Math.max(
+                perAccount.allowed ? 0 : perAccount.retryAfter,
+                perIp.allowed ? 0 : perIp.retryAfter,
+              ),
+            ),
+          },
         });
       }
       const user = await authenticateUser(ctx.tx, body.email, body.password);
       if (!user) {
-        ctx.onFailure(() => recordFailedSignIn(database, body.email, 'invalid_credentials', ctx.meta));
+        ctx.onFailure(() =>
+          recordFailedSignIn(database, body.email, 'invalid_credentials', ctx.meta),
+        );
         throw new AppError('invalid_credentials', 'The email or password is wrong');
       }
       await rateLimiter.reset(accountKey);
       // Rotate: the session the browser had before signing in ends here.
       const previous = ctx.req.cookies?.[SESSION_COOKIE];
       if (previous) await revokeSession(ctx.tx, previous);
-      const session = await createSession(ctx.tx, user.id, ctx.services.config.SESSION_TTL_HOURS, ctx.meta);
+      const session = await createSession(
+        ctx.tx,
+        user.id,
+        ctx.services.config.SESSION_TTL_HOURS,
+        ctx.meta,
+      );
       setSessionCookies(ctx.res, ctx.services.config, session.token, session.expiresAt);
       return { status: 200, body: { user: presentUser(user) } };
     },
@@ -117,7 +142,8 @@ export const accountRoutes = [
     path: '/api/v1/tenants',
     tag: 'Workspaces',
     summary: 'Create a workspace',
-    description: 'The caller becomes its owner. Subdomain: 3–63 of a-z 0-9 -, not reserved; taken → 409.',
+    description:
+      'The caller becomes its owner. Subdomain: 3–63 of a-z 0-9 -, not reserved; taken → 409.',
     body: CreateTenantBody,
     responses: { 201: { description: 'Created', schema: Tenant } },
     async handler(ctx, { body }) {
@@ -126,7 +152,10 @@ export const accountRoutes = [
       await recordAuditEvent(ctx.tx, tenant.id, ctx.actor, ctx.meta, {
         action: 'tenant.created',
         target: { type: 'tenant', id: tenant.id },
-        changes: { name: { from: null, to: tenant.name }, subdomain: { from: null, to: tenant.subdomain } },
+        changes: {
+          name: { from: null, to: tenant.name },
+          subdomain: { from: null, to: tenant.subdomain },
+        },
       });
       return { status: 201, body: presentTenant(tenant) };
     },
@@ -144,7 +173,11 @@ export const accountRoutes = [
       if (!parsed.success) {
         return {
           status: 200,
-          body: { subdomain: params.subdomain, available: false, reason: parsed.error.issues[0]?.message ?? 'invalid' },
+          body: {
+            subdomain: params.subdomain,
+            available: false,
+            reason: parsed.error.issues[0]?.message ?? 'invalid',
+          },
         };
       }
       const reason = await subdomainUnavailableReason(ctx.tx, parsed.data);

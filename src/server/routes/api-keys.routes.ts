@@ -36,7 +36,9 @@ export const apiKeyRoutes = [
     tag: 'API keys',
     summary: 'List API keys',
     query: ListQuery,
-    responses: { 200: { description: 'Keys, newest first, without secrets', schema: Page(ApiKey) } },
+    responses: {
+      200: { description: 'Keys, newest first, without secrets', schema: Page(ApiKey) },
+    },
     async handler(ctx, { query }) {
       return { status: 200, body: await listApiKeys(ctx.tx, requireTenant(ctx).id, query) };
     },

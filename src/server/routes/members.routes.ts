@@ -46,13 +46,25 @@ export const memberRoutes = [
     responses: { 200: { description: 'The member', schema: Member } },
     async handler(ctx, { params, body }) {
       const tenant = requireTenant(ctx);
-      const { before, after } = await updateMember(ctx.tx, tenant.id, ctx.role!, params.userId, body);
+      const { before, after } = await updateMember(
+        ctx.tx,
+        tenant.id,
+        ctx.role!,
+        params.userId,
+        body,
+      );
       const changes: Record<string, { from: unknown; to: unknown }> = {};
       if (before.role !== after.role) changes.role = { from: before.role, to: after.role };
-      if (JSON.stringify([...before.siteIds].sort()) !== JSON.stringify([...after.siteIds].sort())) {
+      if (
+        JSON.stringify([...before.siteIds].sort()) !== JSON.stringify([...after.siteIds].sort())
+      ) {
         changes.siteIds = { from: before.siteIds, to: after.siteIds };
       }
-      await ctx.audit({ action: 'member.updated', target: { type: 'user', id: params.userId }, changes });
+      await ctx.audit({
+        action: 'member.updated',
+        target: { type: 'user', id: params.userId },
+        changes,
+      });
       return { status: 200, body: after };
     },
   }),
@@ -89,7 +101,10 @@ export const memberRoutes = [
       const { row, token } = await createInvitation(
         ctx.tx,
         tenant.id,
-        { userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null, role: ctx.role! },
+        {
+          userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
+          role: ctx.role!,
+        },
         body,
       );
       const acceptUrl = `${ctx.services.config.appUrl}/invite?token=${encodeURIComponent(token)}`;
@@ -99,7 +114,10 @@ export const memberRoutes = [
         changes: { email: { from: null, to: row.email }, role: { from: null, to: row.role } },
       });
       ctx.afterCommit(() => {
-        ctx.services.logger.info({ tenant: tenant.subdomain, email: row.email, acceptUrl }, 'invitation link');
+        ctx.services.logger.info(
+          { tenant: tenant.subdomain, email: row.email, acceptUrl },
+          'invitation link',
+        );
       });
       return { status: 201, body: { ...presentInvitation(row), token, acceptUrl } };
     },
@@ -150,7 +168,10 @@ export const memberRoutes = [
         target: { type: 'user', id: user.id },
         changes: { role: { from: null, to: invitation.role }, invitationId: invitation.id },
       });
-      return { status: 200, body: { tenantId, memberships: await listMemberships(ctx.tx, user.id) } };
+      return {
+        status: 200,
+        body: { tenantId, memberships: await listMemberships(ctx.tx, user.id) },
+      };
     },
   }),
 ];

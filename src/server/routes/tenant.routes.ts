@@ -23,7 +23,8 @@ export const tenantRoutes = [
     path: '/api/v1/tenant',
     tag: 'Workspaces',
     summary: 'Change the workspace settings',
-    description: 'name, currency, timezone, branding (merged). The subdomain and plan cannot be set here.',
+    description:
+      'name, currency, timezone, branding (merged). The subdomain and plan cannot be set here.',
     body: UpdateTenantBody,
     responses: { 200: { description: 'Updated settings', schema: TenantSettings } },
     async handler(ctx, { body }) {
@@ -31,7 +32,11 @@ export const tenantRoutes = [
       const { before, after } = await updateTenantSettings(ctx.tx, tenant.id, body);
       const changes = diffChanges(before, after, ['name', 'currency', 'timezone', 'branding']);
       if (Object.keys(changes).length > 0) {
-        await ctx.audit({ action: 'tenant.updated', target: { type: 'tenant', id: tenant.id }, changes });
+        await ctx.audit({
+          action: 'tenant.updated',
+          target: { type: 'tenant', id: tenant.id },
+          changes,
+        });
       }
       ctx.afterCommit(() => invalidateTenantCache(ctx.services.cache, after));
       return { status: 200, body: presentTenantSettings(after) };

@@ -41,10 +41,16 @@ export async function recordFailedSignIn(
       .execute();
     for (const { tenant_id } of tenants) {
       await setScope(tx, { tenantId: tenant_id, userId: user.id });
-      await recordAuditEvent(tx, tenant_id, { type: 'user', id: user.id, label: user.email }, meta, {
-        action: reason === 'throttled' ? 'security.login_throttled' : 'security.login_failed',
-        target: { type: 'user', id: user.id },
-      });
+      await recordAuditEvent(
+        tx,
+        tenant_id,
+        { type: 'user', id: user.id, label: user.email },
+        meta,
+        {
+          action: reason === 'throttled' ? 'security.login_throttled' : 'security.login_failed',
+          target: { type: 'user', id: user.id },
+        },
+      );
     }
   });
 }

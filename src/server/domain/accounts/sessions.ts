@@ -42,7 +42,9 @@ export async function findSession(tx: Tx, token: string): Promise<SessionUser | 
     .where('sessions.revoked_at', 'is', null)
     .where('sessions.expires_at', '>', new Date())
     .executeTakeFirst();
-  return row ? { userId: row.id, email: row.email, name: row.name, sessionHash: row.token_hash } : null;
+  return row
+    ? { userId: row.id, email: row.email, name: row.name, sessionHash: row.token_hash }
+    : null;
 }
 
 /** Revokes a session by its token (sign-out, or the old session at sign-in). */

@@ -50,7 +50,9 @@ export async function authenticateUser(
     .where('email_normalized', '=', normalizeEmail(email))
     .executeTakeFirst();
   const ok = await verifyPassword(row?.password_hash ?? null, password);
-  return ok && row ? { id: row.id, email: row.email, name: row.name, createdAt: row.created_at } : null;
+  return ok && row
+    ? { id: row.id, email: row.email, name: row.name, createdAt: row.created_at }
+    : null;
 }
 
 /** Reads a user by id. */

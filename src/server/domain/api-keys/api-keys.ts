@@ -20,7 +20,15 @@ type ApiKeyRow = {
   revoked_at: Date | null;
 };
 
-const COLUMNS = ['id', 'name', 'role', 'key_prefix', 'created_at', 'last_used_at', 'revoked_at'] as const;
+const COLUMNS = [
+  'id',
+  'name',
+  'role',
+  'key_prefix',
+  'created_at',
+  'last_used_at',
+  'revoked_at',
+] as const;
 
 /** Shapes a key for the API, without its secret. */
 export const presentApiKey = (k: ApiKeyRow) => ({
@@ -40,7 +48,10 @@ export async function createApiKey(
   input: { name: string; role: Role; createdBy: string | null; creatorRole: Role },
 ) {
   if (!canGrantRole(input.creatorRole, input.role)) {
-    throw new AppError('forbidden', `An ${input.creatorRole} cannot create a key with the ${input.role} role`);
+    throw new AppError(
+      'forbidden',
+      `An ${input.creatorRole} cannot create a key with the ${input.role} role`,
+    );
   }
   const key = `${API_KEY_PREFIX}${randomToken(32)}`;
   const row = await tx
@@ -61,7 +72,11 @@ export async function createApiKey(
 }
 
 /** Lists the tenant's keys, newest first. */
-export async function listApiKeys(tx: Tx, tenantId: string, page: { limit: number; cursor?: string }) {
+export async function listApiKeys(
+  tx: Tx,
+  tenantId: string,
+  page: { limit: number; cursor?: string },
+) {
   let q = tx
     .selectFrom('api_keys')
     .select(COLUMNS)
@@ -72,7 +87,10 @@ export async function listApiKeys(tx: Tx, tenantId: string, page: { limit: numbe
   if (page.cursor) {
     const [at, id] = decodeCursor(page.cursor, 2) as [string, string];
     q = q.where((eb) =>
-      eb.or([eb('created_at', '<', new Date(at)), eb.and([eb('created_at', '=', new Date(at)), eb('id', '<', id)])]),
+      eb.or([
+        eb('created_at', '<', new Date(at)),
+        eb.and([eb('created_at', '=', new Date(at)), eb('id', '<', id)]),
+      ]),
     );
   }
   const rows = await q.execute();

@@ -22,7 +22,15 @@ type InvitationRow = {
   accepted_at: Date | null;
 };
 
-const COLUMNS = ['id', 'email', 'role', 'site_ids', 'created_at', 'expires_at', 'accepted_at'] as const;
+const COLUMNS = [
+  'id',
+  'email',
+  'role',
+  'site_ids',
+  'created_at',
+  'expires_at',
+  'accepted_at',
+] as const;
 
 export const presentInvitation = (i: InvitationRow) => ({
   id: i.id,
@@ -89,7 +97,11 @@ export async function createInvitation(
 }
 
 /** Pending invitations, newest first. */
-export async function listInvitations(tx: Tx, tenantId: string, page: { limit: number; cursor?: string }) {
+export async function listInvitations(
+  tx: Tx,
+  tenantId: string,
+  page: { limit: number; cursor?: string },
+) {
   let q = tx
     .selectFrom('invitations')
     .select(COLUMNS)
@@ -103,7 +115,10 @@ export async function listInvitations(tx: Tx, tenantId: string, page: { limit: n
   if (page.cursor) {
     const [at, id] = decodeCursor(page.cursor, 2) as [string, string];
     q = q.where((eb) =>
-      eb.or([eb('created_at', '<', new Date(at)), eb.and([eb('created_at', '=', new Date(at)), eb('id', '<', id)])]),
+      eb.or([
+        eb('created_at', '<', new Date(at)),
+        eb.and([eb('created_at', '=', new Date(at)), eb('id', '<', id)]),
+      ]),
     );
   }
   const rows = await q.execute();
@@ -147,7 +162,10 @@ export async function acceptInvitation(tx: Tx, user: { id: string; email: string
     .executeTakeFirstOrThrow();
   if (inv.accepted_at || inv.revoked_at || inv.expires_at < new Date()) throw invalid;
   if (inv.email_normalized !== normalizeEmail(user.email)) {
-    throw new AppError('forbidden', `This invitation is for ${inv.email}; sign in with that address`);
+    throw new AppError(
+      'forbidden',
+      `This invitation is for ${inv.email}; sign in with that address`,
+    );
   }
   const already = await tx
     .selectFrom('memberships')
@@ -162,9 +180,19 @@ export async function acceptInvitation(tx: Tx, user: { id: string; email: string
     .execute();
   // Sites deleted since the invitation was sent are dropped from the grant.
   const sites = inv.site_ids.length
-    ? await tx.selectFrom('sites').select('id').where('tenant_id', '=', ref.tenant_id).where('id', 'in', inv.site_ids).execute()
+    ? await tx
+        .selectFrom('sites')
+        .select('id')
+        .where('tenant_id', '=', ref.tenant_id)
+        .where('id', 'in', inv.site_ids)
+        .execute()
     : [];
-  await setSiteGrants(tx, ref.tenant_id, user.id, sites.map((s) => s.id));
+  await setSiteGrants(
+    tx,
+    ref.tenant_id,
+    user.id,
+    sites.map((s) => s.id),
+  );
   await tx
     .updateTable('invitations')
     .set({ accepted_at: new Date() })

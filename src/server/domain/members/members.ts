@@ -14,7 +14,11 @@ export interface MemberView {
 }
 
 /** Lists the tenant's members, oldest first, with the sites granted to clients. */
-export async function listMembers(tx: Tx, tenantId: string, page: { limit: number; cursor?: string }) {
+export async function listMembers(
+  tx: Tx,
+  tenantId: string,
+  page: { limit: number; cursor?: string },
+) {
   let q = tx
     .selectFrom('memberships')
     .innerJoin('users', 'users.id', 'memberships.user_id')
@@ -33,26 +37,31 @@ export async function listMembers(tx: Tx, tenantId: string, page: { limit: numbe
     );
   }
   const rows = await q.execute();
-  const { data, nextCursor } = paginate(rows, page.limit, (r) => [r.created_at.toISOString(), r.id]);
+  const { data, nextCursor } = paginate(rows, page.limit, (r) => [
+    r.created_at.toISOString(),
+    r.id,
+  ]);
   const grants = data.length
     ? await tx
         .selectFrom('site_grants')
         .select(['user_id', 'site_id'])
         .where('tenant_id', '=', tenantId)
-        .where('user_id', 'in', data.map((r) => r.id))
+        .where(
+          'user_id',
+          'in',
+          data.map((r) => r.id),
+        )
         .execute()
     : [];
   return {
-    data: data.map(
-      (r): MemberView => ({
-        userId: r.id,
-        email: r.email,
-        name: r.name,
-        role: r.role,
-        siteIds: grants.filter((g) => g.user_id === r.id).map((g) => g.site_id),
-        joinedAt: r.created_at.toISOString(),
-      }),
-    ),
+    data: data.map((r): MemberView => ({
+      userId: r.id,
+      email: r.email,
+      name: r.name,
+      role: r.role,
+      siteIds: grants.filter((g) => g.user_id === r.id).map((g) => g.site_id),
+      joinedAt: r.created_at.toISOString(),
+    })),
     nextCursor,
   };
 }
@@ -94,12 +103,20 @@ async function assertNotLastOwner(tx: Tx, tenantId: string, member: MemberView) 
     .forUpdate()
     .execute();
   if (owners.length <= 1) {
-    throw new AppError('conflict', 'A workspace must keep at least one owner; make someone else owner first');
+    throw new AppError(
+      'conflict',
+      'A workspace must keep at least one owner; make someone else owner first',
+    );
   }
 }
 
 /** Checks that every site id exists in the tenant (400 naming the bad ones otherwise). */
-export async function assertSitesExist(tx: Tx, tenantId: string, siteIds: string[], path = 'siteIds') {
+export async function assertSitesExist(
+  tx: Tx,
+  tenantId: string,
+  siteIds: string[],
+  path = 'siteIds',
+) {
   if (siteIds.length === 0) return;
   const found = await tx
     .selectFrom('sites')
@@ -118,12 +135,23 @@ export async function assertSitesExist(tx: Tx, tenantId: string, siteIds: string
 
 /** Replaces the sites granted to a member. */
 export async function setSiteGrants(tx: Tx, tenantId: string, userId: string, siteIds: string[]) {
-  await tx.deleteFrom('site_grants').where('tenant_id', '=', tenantId).where('user_id', '=', userId).execute();
+  await tx
+    .deleteFrom('site_grants')
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .execute();
   const unique = [...new Set(siteIds)];
   if (unique.length > 0) {
     await tx
       .insertInto('site_grants')
-      .values(unique.map((site_id) => ({ tenant_id: tenantId, user_id: userId, site_id, created_at: new Date() })))
+      .values(
+        unique.map((site_id) => ({
+          tenant_id: tenantId,
+          user_id: userId,
+          site_id,
+          created_at: new Date(),
+        })),
+      )
       .execute();
   }
 }
@@ -169,6 +197,10 @@ export async function removeMember(tx: Tx, tenantId: string, actorRole: Role, us
     throw new AppError('forbidden', 'Only an owner can remove an owner');
   }
   await assertNotLastOwner(tx, tenantId, member);
-  await tx.deleteFrom('memberships').where('tenant_id', '=', tenantId).where('user_id', '=', userId).execute();
+  await tx
+    .deleteFrom('memberships')
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .execute();
   return member;
 }
