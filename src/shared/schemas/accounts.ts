@@ -12,7 +12,10 @@ export const SignupBody = z.object({
   password: Password,
   name: z.string().trim().min(1).max(120),
 });
-export const LoginBody = z.object({ email: z.string().trim().max(254), password: z.string().max(256) });
+export const LoginBody = z.object({
+  email: z.string().trim().max(254),
+  password: z.string().max(256),
+});
 
 export const User = z
   .object({ id: Uuid, email: z.string(), name: z.string(), createdAt: IsoDateTime })

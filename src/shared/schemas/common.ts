@@ -6,9 +6,7 @@ export const Uuid = z.uuid();
 export const IsoDateTime = z.iso.datetime();
 /** A calendar date `YYYY-MM-DD` that exists. */
 export const CalendarDate = z.iso.date();
-export const Currency = z
-  .string()
-  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD');
+export const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD');
 
 export const Role = z.enum(['owner', 'admin', 'member', 'client']);
 export type Role = z.infer<typeof Role>;
