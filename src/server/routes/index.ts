@@ -1,15 +1,21 @@
 import type { Express } from 'express';
 import type { AnyRoute } from '../http/define-route.ts';
 import type { AppServices } from '../services.ts';
+import { mountSandbox } from '../sandbox/mount-sandbox.ts';
 import { accountRoutes } from './accounts.routes.ts';
 import { apiKeyRoutes } from './api-keys.routes.ts';
+import { billingRoutes } from './billing.routes.ts';
 import { memberRoutes } from './members.routes.ts';
+import { metricRoutes } from './metrics.routes.ts';
+import { reportRoutes } from './reports.routes.ts';
+import { serviceRoutes } from './services.routes.ts';
+import { siteRoutes } from './sites.routes.ts';
 import { tenantRoutes } from './tenant.routes.ts';
 
 /** Every API route. Access is declared in http/access-policy.ts. */
 export function allRoutes(): AnyRoute[] {
-  return [...accountRoutes, ...tenantRoutes, ...memberRoutes, ...apiKeyRoutes];
+  return [...accountRoutes, ...tenantRoutes, ...memberRoutes, ...apiKeyRoutes, ...siteRoutes, ...serviceRoutes, ...metricRoutes, ...reportRoutes, ...billingRoutes];
 }
 
 /** Non-API pages mounted beside the API (the offline Stripe sandbox). */
-export const mounts: ((app: Express, services: AppServices) => void)[] = [];
+export const mounts: ((app: Express, services: AppServices) => void)[] = [mountSandbox];

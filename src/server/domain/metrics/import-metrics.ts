@@ -1,0 +1,101 @@
+import { sql } from 'kysely';
+import type { Tx } from '../../data/database.ts';
+import { AppError } from '../../http/errors.ts';
+import type { ImportMetricsResult } from '../../../shared/schemas/roi.ts';
+import { getVisibleSite } from '../sites/sites.ts';
+import type { Viewer } from '../sites/viewer.ts';
+import { minorDigitsOf, parseCsvImport, parseJsonImport, type MetricColumns } from './parse-metric-rows.ts';
+
+/** Which parser a Content-Type selects: CSV for text/csv, JSON for JSON or no type. */
+export function importFormatOf(contentType: string | undefined): 'csv' | 'json' {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'text/csv' || type === 'application/csv') return 'csv';
+  if (type === '' || type === 'application/json' || type.endsWith('+json')) return 'json';
+  throw new AppError('unsupported_media_type', 'Send metrics as application/json ({"rows": [...]}) or text/csv with a header row');
+}
+
+/**
+ * Imports a site's daily metrics: parses every row, rejects the whole import (400 listing each bad
+ * row) if any is invalid, then upserts all rows by (site, day) in one statement (a field a row
+ * leaves out keeps its stored value) and recomputes the monthly rollups of the touched months.
+ * The site's row lock serializes imports of one site so rollups never miss a concurrent import.
+ */
+export async function importMetrics(
+  tx: Tx,
+  tenantId: string,
+  viewer: Viewer,
+  siteId: string,
+  body: Buffer,
+  contentType: string | undefined,
+  currency: string,
+): Promise<ImportMetricsResult & { from: string | null; to: string | null }> {
+  const format = importFormatOf(contentType);
+  await getVisibleSite(tx, tenantId, viewer, siteId, true);
+  const parsed = format === 'csv' ? await parseCsvImport(body, minorDigitsOf(currency)) : parseJsonImport(body);
+  if (parsed.errors.length > 0) {
+    throw new AppError('validation', `${parsed.errors.length} problem(s) in the import; nothing was imported`, {
+      errors: parsed.errors,
+    });
+  }
+  const { columns } = parsed;
+  const received = columns.dates.length;
+  if (received === 0) return { received: 0, inserted: 0, updated: 0, from: null, to: null };
+  const inserted = await upsertDailyMetrics(tx, tenantId, siteId, columns);
+  const months = touchedMonths(columns.dates);
+  await refreshMonthlyRollups(tx, tenantId, siteId, months);
+  const sorted = [...columns.dates].sort();
+  return { received, inserted, updated: received - inserted, from: sorted[0]!, to: sorted[sorted.length - 1]! };
+}
+
+/** One INSERT … SELECT FROM unnest(…) ON CONFLICT for every row; returns how many were new. */
+async function upsertDailyMetrics(tx: Tx, tenantId: string, siteId: string, c: MetricColumns): Promise<number> {
+  const result = await sql<{ inserted: number }>`
+    WITH upserted AS (
+      INSERT INTO metrics_daily AS m (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position)
+      SELECT ${tenantId}::uuid, ${siteId}::uuid, u.day, u.sessions, u.conversions, u.revenue, u.clicks, u.impressions, u.position
+      FROM unnest(${c.dates}::date[], ${c.sessions}::bigint[], ${c.conversions}::bigint[], ${c.revenue}::bigint[],
+                  ${c.clicks}::bigint[], ${c.impressions}::bigint[], ${c.position}::numeric[])
+           AS u(day, sessions, conversions, revenue, clicks, impressions, position)
+      ON CONFLICT (tenant_id, site_id, day) DO UPDATE SET
+        sessions = coalesce(EXCLUDED.sessions, m.sessions),
+        conversions = coalesce(EXCLUDED.conversions, m.conversions),
+        revenue = coalesce(EXCLUDED.revenue, m.revenue),
+        clicks = coalesce(EXCLUDED.clicks, m.clicks),
+        impressions = coalesce(EXCLUDED.impressions, m.impressions),
+        position = coalesce(EXCLUDED.position, m.position)
+      RETURNING (xmax = 0) AS is_new
+    )
+    SELECT count(*) FILTER (WHERE is_new) AS inserted FROM upserted`.execute(tx);
+  return Number(result.rows[0]?.inserted ?? 0);
+}
+
+/** The first days of the calendar months the dates fall in, sorted. */
+export function touchedMonths(dates: string[]): string[] {
+  const months = new Set<string>();
+  for (const d of dates) months.add(`${d.slice(0, 7)}-01`);
+  return [...months].sort();
+}
+
+/** Recomputes the monthly sums of a site for the given months from its daily rows. */
+export async function refreshMonthlyRollups(tx: Tx, tenantId: string, siteId: string, months: string[]): Promise<void> {
+  if (months.length === 0) return;
+  const first = months[0]!;
+  const last = months[months.length - 1]!;
+  await sql`
+    INSERT INTO metrics_monthly AS r (tenant_id, site_id, month, sessions, conversions, revenue, clicks, impressions,
+                                      position_weighted, position_impressions)
+    SELECT tenant_id, site_id, date_trunc('month', day::timestamp)::date AS month,
+           coalesce(sum(sessions), 0), coalesce(sum(conversions), 0), coalesce(sum(revenue), 0),
+           coalesce(sum(clicks), 0), coalesce(sum(impressions), 0),
+           coalesce(sum(position * impressions), 0),
+           coalesce(sum(impressions) FILTER (WHERE position IS NOT NULL), 0)
+    FROM metrics_daily
+    WHERE tenant_id = ${tenantId} AND site_id = ${siteId}
+      AND day >= ${first}::date AND day < (${last}::date + interval '1 month')
+      AND date_trunc('month', day::timestamp)::date = ANY(${months}::date[])
+    GROUP BY tenant_id, site_id, 3
+    ON CONFLICT (tenant_id, site_id, month) DO UPDATE SET
+      sessions = EXCLUDED.sessions, conversions = EXCLUDED.conversions, revenue = EXCLUDED.revenue,
+      clicks = EXCLUDED.clicks, impressions = EXCLUDED.impressions,
+      position_weighted = EXCLUDED.position_weighted, position_impressions = EXCLUDED.position_impressions`.execute(tx);
+}

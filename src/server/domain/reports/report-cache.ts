@@ -1,0 +1,29 @@
+import type { Cache } from '../../infra/cache.ts';
+
+/** Cached reports live this long at most; any change to the tenant's data drops them sooner. */
+export const REPORT_CACHE_TTL_SECONDS = 600;
+
+/** One namespace per tenant, so a change drops that tenant's reports (in every process) at once. */
+export const reportCacheNamespace = (tenantId: string) => `report:${tenantId}`;
+
+/**
+ * The cache key of a report: the normalized query (resolved dates, sorted site ids), what the
+ * viewer may see (`staff` or a client's granted sites), and the currency.
+ */
+export function reportCacheKey(parts: {
+  from: string;
+  to: string;
+  groupBy: string;
+  siteIds: string[] | undefined;
+  granted: string[] | null;
+  currency: string;
+}): string {
+  const sites = parts.siteIds && parts.siteIds.length > 0 ? [...new Set(parts.siteIds)].sort().join(',') : '*';
+  const scope = parts.granted ? `client:${parts.granted.join(',')}` : 'staff';
+  return `roi|${parts.from}|${parts.to}|${parts.groupBy}|${sites}|${scope}|${parts.currency}`;
+}
+
+/** Drops every cached report of the tenant, in every process (run after the change commits). */
+export async function invalidateReports(cache: Cache, tenantId: string): Promise<void> {
+  await cache.invalidate(reportCacheNamespace(tenantId));
+}

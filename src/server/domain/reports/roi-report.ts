@@ -1,0 +1,217 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Tx } from '../../data/database.ts';
+import { invalid } from '../../http/errors.ts';
+import type { GroupBy, RoiFigures, RoiReport, RoiSeriesItem } from '../../../shared/schemas/roi.ts';
+import { siteNotFound } from '../sites/sites.ts';
+import { addDays, daysBetween, monthStart, nextMonthStart, periodsBetween, todayIn, type Period } from './periods.ts';
+
+/** The longest range a report covers (about ten years). */
+export const MAX_REPORT_DAYS = 3660;
+
+export interface ReportRange {
+  from: string;
+  to: string;
+}
+
+/** from/to as given, else the last 365 days ending today in the tenant's time zone; checked. */
+export function resolveReportRange(query: { from?: string; to?: string }, timeZone: string): ReportRange {
+  const to = query.to ?? todayIn(timeZone);
+  const from = query.from ?? addDays(to, -364);
+  if (from > to) throw invalid([{ path: 'query.from', message: 'must not be after to' }]);
+  if (daysBetween(from, to) >= MAX_REPORT_DAYS) {
+    throw invalid([{ path: 'query.from', message: `a report covers at most ${MAX_REPORT_DAYS} days` }]);
+  }
+  return { from, to };
+}
+
+/** The sites a report covers, with names (for groupBy=site), checked against what the viewer may see. */
+export async function reportSites(
+  tx: Tx,
+  tenantId: string,
+  granted: string[] | null,
+  requested: string[] | undefined,
+): Promise<{ id: string; name: string }[]> {
+  const wanted = requested && requested.length > 0 ? [...new Set(requested)] : null;
+  if (wanted && granted && wanted.some((id) => !granted.includes(id))) throw siteNotFound();
+  const ids = wanted ?? granted;
+  if (ids && ids.length === 0) return [];
+  let q = tx.selectFrom('sites').select(['id', 'name']).where('tenant_id', '=', tenantId).orderBy('name').orderBy('id');
+  if (ids) q = q.where('id', 'in', ids);
+  const rows = await q.execute();
+  if (wanted && rows.length !== wanted.length) throw siteNotFound();
+  return rows;
+}
+
+/** Sums of one report bucket, as they come from SQL. */
+interface Sums {
+  revenue: number;
+  cost: number;
+  sessions: number;
+  conversions: number;
+  clicks: number;
+  impressions: number;
+  positionWeighted: number;
+  positionImpressions: number;
+}
+
+const zeroSums = (): Sums => ({
+  revenue: 0, cost: 0, sessions: 0, conversions: 0, clicks: 0, impressions: 0, positionWeighted: 0, positionImpressions: 0,
+});
+
+/** profit, roi and the weighted position from a bucket's sums (the contract's formulas). */
+export function figuresOf(s: Sums): RoiFigures {
+  return {
+    revenue: s.revenue,
+    cost: s.cost,
+    profit: s.revenue - s.cost,
+    roi: s.cost === 0 ? null : (s.revenue - s.cost) / s.cost,
+    sessions: s.sessions,
+    conversions: s.conversions,
+    clicks: s.clicks,
+    impressions: s.impressions,
+    position: s.positionImpressions > 0 ? Math.round((s.positionWeighted / s.positionImpressions) * 100) / 100 : null,
+  };
+}
+
+type MetricRow = Omit<Sums, 'cost'> & { k: string };
+
+/** SQL key of a daily-table row for a grouping. */
+function dailyKey(groupBy: GroupBy): RawBuilder<string> {
+  switch (groupBy) {
+    case 'day':
+      return sql<string>`to_char(day, 'YYYY-MM-DD')`;
+    case 'week':
+      return sql<string>`to_char(day, 'IYYY-"W"IW')`;
+    case 'month':
+      return sql<string>`to_char(day, 'YYYY-MM')`;
+    case 'site':
+      return sql<string>`site_id::text`;
+  }
+}
+
+const DAILY_SUMS = sql`coalesce(sum(revenue), 0) AS "revenue", coalesce(sum(sessions), 0) AS "sessions",
+  coalesce(sum(conversions), 0) AS "conversions", coalesce(sum(clicks), 0) AS "clicks",
+  coalesce(sum(impressions), 0) AS "impressions", coalesce(sum(position * impressions), 0) AS "positionWeighted",
+  coalesce(sum(impressions) FILTER (WHERE position IS NOT NULL), 0) AS "positionImpressions"`;
+
+const MONTHLY_SUMS = sql`sum(revenue) AS "revenue", sum(sessions) AS "sessions", sum(conversions) AS "conversions",
+  sum(clicks) AS "clicks", sum(impressions) AS "impressions", sum(position_weighted) AS "positionWeighted",
+  sum(position_impressions) AS "positionImpressions"`;
+
+/**
+ * Metric sums per bucket. Month and site groupings read the monthly rollups for the whole months
+ * inside the range and daily rows only for the partial months at its edges, so a one-year
+ * tenant-wide report reads about sites × 14 months of rows instead of sites × 365 days.
+ */
+async function metricSums(tx: Tx, tenantId: string, siteIds: string[], range: ReportRange, groupBy: GroupBy) {
+  const daily = (from: string, to: string) => sql<MetricRow>`
+    SELECT ${dailyKey(groupBy)} AS k, ${DAILY_SUMS} FROM metrics_daily
+    WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds}::uuid[]) AND day >= ${from}::date AND day <= ${to}::date
+    GROUP BY 1`;
+  if (groupBy === 'day' || groupBy === 'week') return (await daily(range.from, range.to).execute(tx)).rows;
+
+  const fullStart = range.from === monthStart(range.from) ? range.from : nextMonthStart(range.from);
+  const afterTo = addDays(range.to, 1);
+  const fullEnd = afterTo === monthStart(afterTo) ? afterTo : monthStart(range.to); // exclusive
+  if (fullStart >= fullEnd) return (await daily(range.from, range.to).execute(tx)).rows;
+
+  const monthlyKey = groupBy === 'month' ? sql`to_char(month, 'YYYY-MM')` : sql`site_id::text`;
+  const parts = [
+    sql`SELECT ${monthlyKey} AS k, ${MONTHLY_SUMS} FROM metrics_monthly
+        WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds}::uuid[])
+          AND month >= ${fullStart}::date AND month < ${fullEnd}::date
+        GROUP BY 1`,
+  ];
+  if (range.from < fullStart) parts.push(daily(range.from, addDays(fullStart, -1)));
+  if (fullEnd <= range.to) parts.push(daily(fullEnd, range.to));
+  const rows = await sql<MetricRow>`${sql.join(parts, sql` UNION ALL `)}`.execute(tx);
+  return rows.rows;
+}
+
+/**
+ * Cost per bucket, attributed as the contract defines: `monthly` once per calendar month that
+ * overlaps the service (open-ended: up to the report's end), dated the month's first day;
+ * `one_time` on its start date; `hourly` hours × rate on each time entry's date, rounded per entry.
+ */
+async function costSums(tx: Tx, tenantId: string, siteIds: string[], range: ReportRange, groupBy: GroupBy) {
+  const key =
+    groupBy === 'day'
+      ? sql`to_char(d, 'YYYY-MM-DD')`
+      : groupBy === 'week'
+        ? sql`to_char(d, 'IYYY-"W"IW')`
+        : groupBy === 'month'
+          ? sql`to_char(d, 'YYYY-MM')`
+          : sql`site_id::text`;
+  const { from, to } = range;
+  const rows = await sql<{ k: string; cost: number }>`
+    SELECT ${key} AS k, sum(cost) AS cost FROM (
+      SELECT s.site_id, s.start_date AS d, s.amount::numeric AS cost
+      FROM services s
+      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}::uuid[]) AND s.billing = 'one_time'
+        AND s.start_date >= ${from}::date AND s.start_date <= ${to}::date
+      UNION ALL
+      SELECT s.site_id, m.month::date AS d, s.amount::numeric AS cost
+      FROM services s
+      CROSS JOIN LATERAL generate_series(
+        greatest(date_trunc('month', s.start_date::timestamp), date_trunc('month', ${from}::date::timestamp)),
+        date_trunc('month', least(s.end_date, ${to}::date)::timestamp),
+        interval '1 month') AS m(month)
+      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}::uuid[]) AND s.billing = 'monthly'
+        AND s.start_date <= ${to}::date AND (s.end_date IS NULL OR s.end_date >= ${monthStart(from)}::date)
+        AND m.month >= ${from}::date
+      UNION ALL
+      SELECT s.site_id, te.date AS d, round(te.hours * s.amount) AS cost
+      FROM services s
+      JOIN time_entries te ON te.tenant_id = s.tenant_id AND te.service_id = s.id
+      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}::uuid[]) AND s.billing = 'hourly'
+        AND te.date >= ${from}::date AND te.date <= ${to}::date
+    ) costs
+    GROUP BY 1`.execute(tx);
+  return rows.rows;
+}
+
+/**
+ * Builds the ROI report over the given sites: every period (or site) of the range appears,
+ * zero-filled, with totals over all of them.
+ */
+export async function buildRoiReport(
+  tx: Tx,
+  tenantId: string,
+  sites: { id: string; name: string }[],
+  range: ReportRange,
+  groupBy: GroupBy,
+  currency: string,
+): Promise<RoiReport> {
+  const buckets: Period[] =
+    groupBy === 'site' ? sites.map((s) => ({ key: s.id, label: s.name })) : periodsBetween(range.from, range.to, groupBy);
+  const sums = new Map<string, Sums>(buckets.map((b) => [b.key, zeroSums()]));
+  const siteIds = sites.map((s) => s.id);
+  if (siteIds.length > 0) {
+    const [metrics, costs] = [
+      await metricSums(tx, tenantId, siteIds, range, groupBy),
+      await costSums(tx, tenantId, siteIds, range, groupBy),
+    ];
+    for (const row of metrics) {
+      const s = sums.get(row.k);
+      if (!s) continue;
+      s.revenue += Number(row.revenue);
+      s.sessions += Number(row.sessions);
+      s.conversions += Number(row.conversions);
+      s.clicks += Number(row.clicks);
+      s.impressions += Number(row.impressions);
+      s.positionWeighted += Number(row.positionWeighted);
+      s.positionImpressions += Number(row.positionImpressions);
+    }
+    for (const row of costs) {
+      const s = sums.get(row.k);
+      if (s) s.cost += Number(row.cost);
+    }
+  }
+  const total = zeroSums();
+  const series: RoiSeriesItem[] = buckets.map((b) => {
+    const s = sums.get(b.key)!;
+    for (const field of Object.keys(total) as (keyof Sums)[]) total[field] += s[field];
+    return { key: b.key, label: b.label, ...figuresOf(s) };
+  });
+  return { currency, from: range.from, to: range.to, groupBy, totals: figuresOf(total), series };
+}

@@ -1,0 +1,61 @@
+import { Page } from '../../shared/schemas/common.ts';
+import {
+  ImportMetricsJsonBody,
+  ImportMetricsResult,
+  ListMetricsQuery,
+  MAX_IMPORT_BYTES,
+  MetricDay,
+  SiteIdParams,
+} from '../../shared/schemas/roi.ts';
+import { importFormatOf, importMetrics } from '../domain/metrics/import-metrics.ts';
+import { listDailyMetrics } from '../domain/metrics/list-metrics.ts';
+import { invalidateReports } from '../domain/reports/report-cache.ts';
+import { viewerOf } from '../domain/sites/viewer.ts';
+import { defineRoute, requireTenant } from '../http/define-route.ts';
+
+export const metricRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/api/v1/sites/:siteId/metrics',
+    tag: 'Metrics',
+    summary: 'Import daily metrics of a site',
+    description:
+      'JSON `{rows: [...]}` (revenue in minor units) or `text/csv` with a header row naming date and any of sessions, conversions, revenue (decimal major units, converted exactly), clicks, impressions, position. A Google Search Console performance export (Date,Clicks,Impressions,CTR,Position) is accepted as is; CTR is derived and ignored. Rows upsert by (site, date): a field a row leaves out (or empty, or null) keeps its stored value. Atomic: one bad row and nothing is written; the 400 lists every bad row (`rows.6.revenue` or `line 7`). At most 100,000 rows and 10 MiB (413 beyond); a date may appear once per import.',
+    params: SiteIdParams,
+    bodyKind: 'raw',
+    bodyLimit: MAX_IMPORT_BYTES,
+    requestContentTypes: {
+      'application/json': { schema: ImportMetricsJsonBody },
+      'text/csv': { description: 'date,sessions,conversions,revenue,clicks,impressions,position (any subset with date)' },
+    },
+    responses: { 200: { description: 'Imported', schema: ImportMetricsResult } },
+    async handler(ctx, { params, body }) {
+      const tenant = requireTenant(ctx);
+      const contentType = ctx.req.get('content-type');
+      const raw = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+      const result = await importMetrics(ctx.tx, tenant.id, viewerOf(ctx), params.siteId, raw, contentType, tenant.currency);
+      const { from, to, ...counts } = result;
+      await ctx.audit({
+        action: 'metrics.imported',
+        target: { type: 'site', id: params.siteId },
+        changes: { format: importFormatOf(contentType), ...counts, from, to },
+      });
+      if (counts.received > 0) ctx.afterCommit(() => invalidateReports(ctx.services.cache, tenant.id));
+      return { status: 200, body: counts };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/api/v1/sites/:siteId/metrics',
+    tag: 'Metrics',
+    summary: 'List daily metrics of a site',
+    description: 'Stored days in [from, to], oldest first; a null field was never imported.',
+    params: SiteIdParams,
+    query: ListMetricsQuery,
+    responses: { 200: { description: 'Days', schema: Page(MetricDay) } },
+    async handler(ctx, { params, query }) {
+      const body = await listDailyMetrics(ctx.tx, requireTenant(ctx).id, viewerOf(ctx), params.siteId, query);
+      return { status: 200, body };
+    },
+  }),
+];

@@ -1,0 +1,47 @@
+import { RoiReport, RoiReportQuery } from '../../shared/schemas/roi.ts';
+import { REPORT_CACHE_TTL_SECONDS, reportCacheKey, reportCacheNamespace } from '../domain/reports/report-cache.ts';
+import { reportToCsv } from '../domain/reports/report-csv.ts';
+import { buildRoiReport, reportSites, resolveReportRange } from '../domain/reports/roi-report.ts';
+import { grantedSiteIds, viewerOf } from '../domain/sites/viewer.ts';
+import { defineRoute, requireTenant } from '../http/define-route.ts';
+
+export const reportRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/api/v1/reports/roi',
+    tag: 'Reports',
+    summary: 'Read the ROI report',
+    description:
+      'Revenue against the cost of the services delivered, per day, ISO week, month (default) or site, over [from, to] (default: the last 365 days, ending today in the workspace time zone; at most 3660 days). Every period appears, zero-filled. profit = revenue − cost; roi = profit / cost, null when cost is 0; position is impressions-weighted. Money in minor units of `currency`. A client sees only their granted sites; an unknown or ungranted siteId is 404. CSV (money in decimal major units, a final total row) with Accept: text/csv or format=csv. Cached per workspace and query until the data changes.',
+    query: RoiReportQuery,
+    responses: {
+      200: { description: 'The report (JSON or CSV)', schema: RoiReport },
+    },
+    async handler(ctx, { query }) {
+      const tenant = requireTenant(ctx);
+      const viewer = viewerOf(ctx);
+      const range = resolveReportRange(query, tenant.timezone);
+      const granted = await grantedSiteIds(ctx.tx, tenant.id, viewer);
+      const cache = ctx.services.cache;
+      const namespace = reportCacheNamespace(tenant.id);
+      const key = reportCacheKey({ ...range, groupBy: query.groupBy, siteIds: query.siteId, granted, currency: tenant.currency });
+      let report = await cache.get<RoiReport>(namespace, key);
+      if (!report) {
+        const sites = await reportSites(ctx.tx, tenant.id, granted, query.siteId);
+        report = await buildRoiReport(ctx.tx, tenant.id, sites, range, query.groupBy, tenant.currency);
+        await cache.set(namespace, key, report, REPORT_CACHE_TTL_SECONDS);
+      }
+      const csv = query.format === 'csv' || (query.format === undefined && ctx.req.accepts(['application/json', 'text/csv']) === 'text/csv');
+      if (!csv) return { status: 200, body: report, headers: { Vary: 'Accept' } };
+      ctx.res
+        .status(200)
+        .set({
+          'Content-Type': 'text/csv; charset=utf-8',
+          'Content-Disposition': `attachment; filename="roi-${report.from}-${report.to}-${report.groupBy}.csv"`,
+          Vary: 'Accept',
+        })
+        .send(reportToCsv(report));
+      return { streamed: true };
+    },
+  }),
+];
