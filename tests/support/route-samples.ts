@@ -82,7 +82,109 @@ export const ROUTE_SAMPLES: Record<string, RouteSample> = {
     audit: 'api_key.revoked',
     ownsObjects: true,
   },
+  ...ROI_SAMPLES(),
 };
+
+/** Creates a service on a new site of the tenant through the API; returns both ids. */
+async function sampleService(tenant: TestTenant, billing = 'hourly'): Promise<{ siteId: string; serviceId: string }> {
+  const siteId = await sampleSite(tenant);
+  const res = await tenant.owner.client.post(
+    '/api/v1/services',
+    { siteId, name: 'SEO work', category: 'seo', billing, amount: 12_000, startDate: '2026-01-01' },
+    { tenant: tenant.id },
+  );
+  expect(res.status, res.text).toBe(201);
+  return { siteId, serviceId: res.body.id };
+}
+
+/** Sites, services, time entries, metrics and the ROI report. */
+function ROI_SAMPLES(): Record<string, RouteSample> {
+  return {
+    'GET /api/v1/sites': { build: async () => ({ path: '/api/v1/sites' }) },
+    'POST /api/v1/sites': {
+      build: async () => ({ path: '/api/v1/sites', body: { name: `Site ${uniq()}`, domain: `${uniq()}.example.com` } }),
+      audit: 'site.created',
+    },
+    'GET /api/v1/sites/:id': {
+      build: async (_app, tenant) => ({ path: `/api/v1/sites/${await sampleSite(tenant)}` }),
+      ownsObjects: true,
+    },
+    'PATCH /api/v1/sites/:id': {
+      build: async (_app, tenant) => ({ path: `/api/v1/sites/${await sampleSite(tenant)}`, body: { name: `Renamed ${uniq()}` } }),
+      audit: 'site.updated',
+      ownsObjects: true,
+    },
+    'DELETE /api/v1/sites/:id': {
+      build: async (_app, tenant) => ({ path: `/api/v1/sites/${await sampleSite(tenant)}` }),
+      audit: 'site.deleted',
+      ownsObjects: true,
+    },
+    'GET /api/v1/services': {
+      build: async (_app, tenant) => ({ path: `/api/v1/services?siteId=${(await sampleService(tenant)).siteId}` }),
+      ownsObjects: true,
+    },
+    'POST /api/v1/services': {
+      build: async (_app, tenant) => ({
+        path: '/api/v1/services',
+        body: { siteId: await sampleSite(tenant), name: 'Audit', category: 'technical', billing: 'one_time', amount: 50_000, startDate: '2026-02-01' },
+      }),
+      audit: 'service.created',
+    },
+    'GET /api/v1/services/:id': {
+      build: async (_app, tenant) => ({ path: `/api/v1/services/${(await sampleService(tenant)).serviceId}` }),
+      ownsObjects: true,
+    },
+    'PATCH /api/v1/services/:id': {
+      build: async (_app, tenant) => ({ path: `/api/v1/services/${(await sampleService(tenant)).serviceId}`, body: { amount: 15_000 } }),
+      audit: 'service.updated',
+      ownsObjects: true,
+    },
+    'DELETE /api/v1/services/:id': {
+      build: async (_app, tenant) => ({ path: `/api/v1/services/${(await sampleService(tenant)).serviceId}` }),
+      audit: 'service.deleted',
+      ownsObjects: true,
+    },
+    'GET /api/v1/services/:id/time-entries': {
+      build: async (_app, tenant) => ({ path: `/api/v1/services/${(await sampleService(tenant)).serviceId}/time-entries` }),
+      ownsObjects: true,
+    },
+    'POST /api/v1/services/:id/time-entries': {
+      build: async (_app, tenant) => ({
+        path: `/api/v1/services/${(await sampleService(tenant)).serviceId}/time-entries`,
+        body: { date: '2026-02-03', hours: 1.5, note: 'Keyword research' },
+      }),
+      audit: 'time_entry.created',
+      ownsObjects: true,
+    },
+    'DELETE /api/v1/services/:id/time-entries/:entryId': {
+      build: async (_app, tenant) => {
+        const { serviceId } = await sampleService(tenant);
+        const res = await tenant.owner.client.post(`/api/v1/services/${serviceId}/time-entries`, { date: '2026-02-03', hours: 2 }, { tenant: tenant.id });
+        expect(res.status, res.text).toBe(201);
+        return { path: `/api/v1/services/${serviceId}/time-entries/${res.body.id}` };
+      },
+      audit: 'time_entry.deleted',
+      ownsObjects: true,
+    },
+    'GET /api/v1/sites/:siteId/metrics': {
+      build: async (_app, tenant) => ({ path: `/api/v1/sites/${await sampleSite(tenant)}/metrics` }),
+      ownsObjects: true,
+    },
+    'POST /api/v1/sites/:siteId/metrics': {
+      build: async (_app, tenant) => ({
+        path: `/api/v1/sites/${await sampleSite(tenant)}/metrics`,
+        raw: 'date,sessions,revenue\n2026-01-05,120,1234.56\n',
+        contentType: 'text/csv',
+      }),
+      audit: 'metrics.imported',
+      ownsObjects: true,
+    },
+    'GET /api/v1/reports/roi': {
+      build: async (_app, tenant) => ({ path: `/api/v1/reports/roi?from=2026-01-01&to=2026-03-31&siteId=${await sampleSite(tenant)}` }),
+      ownsObjects: true,
+    },
+  };
+}
 
 /** Signs up a fresh user (no memberships): for routes that need a signed-in stranger. */
 export const stranger = signUp;
