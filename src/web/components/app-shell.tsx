@@ -1,0 +1,131 @@
+import { useState, type ReactNode } from 'react';
+import { Link, NavLink, useLocation, useNavigate } from 'react-router';
+import { useMe, useSession } from '../session/session.tsx';
+import { isManager, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
+import { PastDueBanner } from '../pages/billing/past-due-banner.tsx';
+
+interface NavItem {
+  to: string;
+  label: string;
+  managersOnly?: boolean;
+  end?: boolean;
+}
+
+const NAV: NavItem[] = [
+  { to: '', label: 'Dashboard', end: true },
+  { to: 'sites', label: 'Sites' },
+  { to: 'services', label: 'Services' },
+  { to: 'billing', label: 'Billing', managersOnly: true },
+  { to: 'members', label: 'Members', managersOnly: true },
+  { to: 'api-keys', label: 'API keys', managersOnly: true },
+  { to: 'audit', label: 'Audit log', managersOnly: true },
+  { to: 'settings', label: 'Settings' },
+];
+
+function WorkspaceSwitcher() {
+  const me = useMe();
+  const { tenant } = useWorkspace();
+  const navigate = useNavigate();
+  return (
+    <div className="switcher">
+      <label htmlFor="workspace-switcher" className="switcher-label">
+        Workspace
+      </label>
+      <select
+        id="workspace-switcher"
+        value={tenant.subdomain}
+        onChange={(e) => {
+          const value = e.target.value;
+          void navigate(value === '__new' ? '/workspaces/new' : `/w/${value}`);
+        }}
+      >
+        {me.memberships.map((m) => (
+          <option key={m.tenant.id} value={m.tenant.subdomain}>
+            {m.tenant.name} ({m.role})
+          </option>
+        ))}
+        <option value="__new">+ Create a workspace…</option>
+      </select>
+    </div>
+  );
+}
+
+/** The frame of every workspace page: navigation, workspace switcher, account, banners. */
+export function AppShell({ children }: { children: ReactNode }) {
+  const me = useMe();
+  const { signOut } = useSession();
+  const { role } = useWorkspace();
+  const path = useWorkspacePath();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const [lastPath, setLastPath] = useState(location.pathname);
+  if (lastPath !== location.pathname) {
+    // Navigating closes the phone menu.
+    setLastPath(location.pathname);
+    setMenuOpen(false);
+  }
+  const items = NAV.filter((i) => !i.managersOnly || isManager(role));
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <aside className={`sidebar${menuOpen ? ' sidebar-open' : ''}`}>
+        <div className="sidebar-top">
+          <Link to={path()} className="brand">
+            <span className="brand-mark" aria-hidden="true">
+              ◆
+            </span>{' '}
+            ROI Spectrum
+          </Link>
+          <button
+            type="button"
+            className="menu-toggle"
+            aria-expanded={menuOpen}
+            aria-controls="primary-nav"
+            onClick={() => setMenuOpen((o) => !o)}
+          >
+            {menuOpen ? 'Close' : 'Menu'}
+          </button>
+        </div>
+        <div className="sidebar-body" id="primary-nav">
+          <WorkspaceSwitcher />
+          <nav aria-label="Primary">
+            <ul className="nav-list">
+              {items.map((item) => (
+                <li key={item.to}>
+                  <NavLink to={path(item.to)} end={item.end} className={({ isActive }) => `nav-link${isActive ? ' active' : ''}`}>
+                    {item.label}
+                  </NavLink>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <div className="account">
+            <div className="account-name" title={me.user.email}>
+              {me.user.name}
+              <span className="account-email">{me.user.email}</span>
+            </div>
+            <button
+              type="button"
+              className="btn btn-ghost btn-small"
+              onClick={() => {
+                void signOut().then(() => navigate('/login'));
+              }}
+            >
+              Sign out
+            </button>
+          </div>
+        </div>
+      </aside>
+      <div className="content">
+        {isManager(role) && <PastDueBanner />}
+        <main id="main" tabIndex={-1}>
+          {children}
+        </main>
+      </div>
+    </div>
+  );
+}

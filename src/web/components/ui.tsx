@@ -1,0 +1,257 @@
+import { useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from 'react';
+import { Link } from 'react-router';
+import { ApiError, describeError, errorsFor, type FieldError } from '../api/problem.ts';
+import { useWorkspacePath } from '../session/workspace.tsx';
+
+type ButtonVariant = 'primary' | 'secondary' | 'danger' | 'ghost';
+
+export function Button({
+  variant = 'secondary',
+  busy = false,
+  children,
+  className,
+  disabled,
+  type = 'button',
+  ...rest
+}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: ButtonVariant; busy?: boolean }) {
+  return (
+    <button
+      type={type}
+      className={`btn btn-${variant}${className ? ` ${className}` : ''}`}
+      disabled={disabled || busy}
+      aria-busy={busy || undefined}
+      {...rest}
+    >
+      {busy && <span className="spinner spinner-inline" aria-hidden="true" />}
+      {children}
+    </button>
+  );
+}
+
+interface FieldProps {
+  label: string;
+  /** The body path the server reports errors under. */
+  name: string;
+  errors?: readonly FieldError[];
+  hint?: ReactNode;
+  children: (props: { id: string; name: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => ReactNode;
+}
+
+/** A labelled control with its hint and the server's errors for that field right beside it. */
+export function Field({ label, name, errors = [], hint, children }: FieldProps) {
+  const id = useId();
+  const messages = errorsFor(errors, name);
+  const describedBy = [hint ? `${id}-hint` : null, messages.length ? `${id}-error` : null].filter(Boolean).join(' ');
+  return (
+    <div className={`field${messages.length ? ' field-invalid' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      {children({ id, name, 'aria-invalid': messages.length > 0, 'aria-describedby': describedBy || undefined })}
+      {hint && (
+        <div className="field-hint" id={`${id}-hint`}>
+          {hint}
+        </div>
+      )}
+      {messages.length > 0 && (
+        <div className="field-error" id={`${id}-error`} role="alert">
+          {messages.join('; ')}
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function Alert({ kind = 'error', title, children }: { kind?: 'error' | 'warning' | 'info' | 'success'; title?: string; children?: ReactNode }) {
+  return (
+    <div className={`alert alert-${kind}`} role={kind === 'error' || kind === 'warning' ? 'alert' : 'status'}>
+      {title && <strong className="alert-title">{title}</strong>}
+      {children && <div>{children}</div>}
+    </div>
+  );
+}
+
+/** A plan limit (402) explained where it happened, with the way out. */
+export function PlanLimitNotice({ error }: { error: ApiError }) {
+  const path = useWorkspacePath();
+  const p = error.problem;
+  const limitName = typeof p.limit === 'string' ? p.limit : /plan-limit\/(\w+)/.exec(p.type)?.[1];
+  const max = typeof p.max === 'number' ? p.max : typeof p.allowed === 'number' ? p.allowed : null;
+  const plan = typeof p.plan === 'string' ? p.plan : null;
+  return (
+    <Alert kind="warning" title="Plan limit reached">
+      <p>
+        {p.detail ??
+          `Your ${plan ?? 'current'} plan allows ${max ?? 'no more'} ${limitName ?? 'of these'}.`}
+      </p>
+      <p>
+        <Link to={path('billing')}>Compare plans and upgrade</Link> to add more{limitName ? ` ${limitName}` : ''}.
+      </p>
+    </Alert>
+  );
+}
+
+/** The error of a failed form submission: a 402 explained, else the problem's title and the errors no field shows. */
+export function FormError({ error, fields = [] }: { error: unknown; fields?: readonly string[] }) {
+  if (!error) return null;
+  if (error instanceof ApiError && error.isPlanLimit) return <PlanLimitNotice error={error} />;
+  const extra =
+    error instanceof ApiError
+      ? error.fieldErrors.filter((e) => !fields.some((f) => e.path === f || e.path.startsWith(`${f}.`)))
+      : [];
+  return (
+    <Alert kind="error" title={describeError(error)}>
+      {extra.length > 0 && (
+        <ul className="error-list">
+          {extra.map((e, i) => (
+            <li key={i}>
+              {e.path ? <code>{e.path}</code> : null} {e.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Alert>
+  );
+}
+
+export function Spinner({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <div className="loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" />
+      <span>{label}</span>
+    </div>
+  );
+}
+
+export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="empty">
+      <p className="empty-title">{title}</p>
+      {children}
+    </div>
+  );
+}
+
+/** Loading, error (with retry) and loaded states of a resource, in one place. */
+export function Loadable<T>({
+  resource,
+  children,
+  label,
+}: {
+  resource: { data: T | undefined; error: unknown; loading: boolean; reload: () => void };
+  children: (data: T) => ReactNode;
+  label?: string;
+}) {
+  if (resource.error && resource.data === undefined) {
+    return (
+      <Alert kind="error" title={`Could not load ${label ?? 'this'}`}>
+        <p>{describeError(resource.error)}</p>
+        <Button onClick={resource.reload}>Retry</Button>
+      </Alert>
+    );
+  }
+  if (resource.data === undefined) return <Spinner label={`Loading ${label ?? ''}…`.replace(' …', '…')} />;
+  return <>{children(resource.data)}</>;
+}
+
+export function PageHeader({ title, actions, children }: { title: string; actions?: ReactNode; children?: ReactNode }) {
+  useEffect(() => {
+    document.title = `${title} · ROI Spectrum`;
+  }, [title]);
+  return (
+    <header className="page-header">
+      <div>
+        <h1>{title}</h1>
+        {children && <p className="page-subtitle">{children}</p>}
+      </div>
+      {actions && <div className="page-actions">{actions}</div>}
+    </header>
+  );
+}
+
+export function Card({ title, children, actions, className }: { title?: string; children: ReactNode; actions?: ReactNode; className?: string }) {
+  return (
+    <section className={`card${className ? ` ${className}` : ''}`} aria-label={title}>
+      {(title || actions) && (
+        <div className="card-header">
+          {title && <h2>{title}</h2>}
+          {actions && <div className="card-actions">{actions}</div>}
+        </div>
+      )}
+      {children}
+    </section>
+  );
+}
+
+export function Badge({ tone = 'neutral', children }: { tone?: 'neutral' | 'good' | 'bad' | 'warn' | 'info'; children: ReactNode }) {
+  return <span className={`badge badge-${tone}`}>{children}</span>;
+}
+
+/**
+ * A modal dialog on the native <dialog>: focus moves in, Escape closes, focus returns to the
+ * opener afterwards (the browser does both).
+ */
+export function Dialog({ open, title, onClose, children }: { open: boolean; title: string; onClose: () => void; children: ReactNode }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) dialog.showModal();
+    if (!open && dialog.open) dialog.close();
+  }, [open]);
+  return (
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-labelledby={titleId}
+      onClose={onClose}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
+      {open && (
+        <>
+          <div className="dialog-header">
+            <h2 id={titleId}>{title}</h2>
+            <button type="button" className="icon-btn" aria-label="Close" onClick={onClose}>
+              ×
+            </button>
+          </div>
+          <div className="dialog-body">{children}</div>
+        </>
+      )}
+    </dialog>
+  );
+}
+
+/** "Load more" for cursor pages. */
+export function LoadMore({ nextCursor, loading, onMore }: { nextCursor: string | null | undefined; loading: boolean; onMore: () => void }) {
+  if (!nextCursor) return null;
+  return (
+    <div className="load-more">
+      <Button onClick={onMore} busy={loading}>
+        Load more
+      </Button>
+    </div>
+  );
+}
+
+export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
+  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
+  return (
+    <Button
+      onClick={() => {
+        if (!navigator.clipboard) {
+          setState('failed');
+          return;
+        }
+        navigator.clipboard.writeText(text).then(
+          () => setState('copied'),
+          () => setState('failed'),
+        );
+      }}
+    >
+      {state === 'copied' ? 'Copied' : state === 'failed' ? 'Select and copy' : label}
+    </Button>
+  );
+}

@@ -1,0 +1,142 @@
+import { useState, type FormEvent } from 'react';
+import type { Role } from '../../shared/schemas/common.ts';
+import { CreateApiKeyBody } from '../../shared/schemas/tenants.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../api/endpoints.ts';
+import { Alert, Badge, Button, Card, CopyButton, EmptyState, Field, FormError, Loadable, PageHeader } from '../components/ui.tsx';
+import { formatDateTime } from '../lib/dates.ts';
+import { useResource } from '../lib/use-resource.ts';
+import { precheck, useSubmit } from '../lib/use-submit.ts';
+import { useWorkspace } from '../session/workspace.tsx';
+
+export function ApiKeysPage() {
+  const { role: myRole } = useWorkspace();
+  const keys = useResource(() => listApiKeys(), []);
+  const [name, setName] = useState('');
+  const [role, setRole] = useState<Role>('member');
+  const [created, setCreated] = useState<{ name: string; key: string | null } | null>(null);
+  const create = useSubmit(async () => {
+    const reply = await createApiKey({ name, role });
+    setCreated({ name: reply.name, key: reply.key });
+    setName('');
+    keys.reload();
+  });
+  const revoke = useSubmit(async (id: string) => {
+    await revokeApiKey(id);
+    keys.reload();
+  });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const check = precheck(CreateApiKeyBody, { name, role });
+    if (!check.ok) {
+      create.setFieldErrors(check.errors);
+      return;
+    }
+    setCreated(null);
+    void create.run();
+  };
+  const roles: Role[] = myRole === 'owner' ? ['owner', 'admin', 'member', 'client'] : ['admin', 'member', 'client'];
+
+  return (
+    <>
+      <PageHeader title="API keys">
+        Keys let scripts call the API as this workspace: <code>Authorization: Bearer rsk_…</code>.
+      </PageHeader>
+      <Card title="Create a key">
+        <form onSubmit={onSubmit} noValidate className="form">
+          <FormError error={create.error} fields={['name', 'role']} />
+          <div className="grid-2">
+            <Field label="Key name" name="name" errors={create.fieldErrors} hint="Say where it is used, e.g. “Looker sync”.">
+              {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required maxLength={120} />}
+            </Field>
+            <Field label="Role" name="role" errors={create.fieldErrors} hint="A key cannot outrank you.">
+              {(p) => (
+                <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
+                  {roles.map((r) => (
+                    <option key={r}>{r}</option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          </div>
+          <div className="form-actions">
+            <Button type="submit" variant="primary" busy={create.busy}>
+              Create key
+            </Button>
+          </div>
+        </form>
+        {created && (
+          <Alert kind="success" title={`Key “${created.name}” created`}>
+            {created.key ? (
+              <>
+                <p>
+                  <strong>Copy it now: it is shown only this once.</strong> We keep only a hash.
+                </p>
+                <div className="secret-row">
+                  <input readOnly value={created.key} aria-label="New API key" className="mono" data-testid="new-api-key" onFocus={(e) => e.target.select()} />
+                  <CopyButton text={created.key} />
+                </div>
+              </>
+            ) : (
+              <p>This was a repeated request: the key was shown by the first one.</p>
+            )}
+          </Alert>
+        )}
+      </Card>
+      <Card title="Keys" className="mt">
+        <FormError error={revoke.error} />
+        <Loadable resource={keys} label="API keys">
+          {(page) =>
+            page.data.length === 0 ? (
+              <EmptyState title="No API keys yet" />
+            ) : (
+              <table className="table table-responsive">
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Key</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Created</th>
+                    <th scope="col">Last used</th>
+                    <th scope="col">
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.data.map((k) => (
+                    <tr key={k.id} className={k.revokedAt ? 'row-muted' : undefined}>
+                      <td data-label="Name">{k.name}</td>
+                      <td data-label="Key">
+                        <code>{k.prefix}…</code>
+                      </td>
+                      <td data-label="Role">
+                        <Badge>{k.role}</Badge>
+                      </td>
+                      <td data-label="Created">{formatDateTime(k.createdAt)}</td>
+                      <td data-label="Last used">{formatDateTime(k.lastUsedAt)}</td>
+                      <td className="row-actions">
+                        {k.revokedAt ? (
+                          <Badge tone="bad">revoked</Badge>
+                        ) : (
+                          <Button
+                            className="btn-small"
+                            variant="danger"
+                            onClick={() => {
+                              if (window.confirm(`Revoke “${k.name}”? Scripts using it stop working at once.`)) void revoke.run(k.id);
+                            }}
+                          >
+                            Revoke
+                          </Button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )
+          }
+        </Loadable>
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,108 @@
+import { useState, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { SignupBody } from '../../shared/schemas/accounts.ts';
+import { login, signup } from '../api/endpoints.ts';
+import { Button, Field, FormError } from '../components/ui.tsx';
+import { precheck, useSubmit } from '../lib/use-submit.ts';
+import { useSession } from '../session/session.tsx';
+
+/** Where to go after signing in: only a path inside this app. */
+export function safeNext(next: string | null): string {
+  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+}
+
+function AuthFrame({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <main className="auth-page" id="main">
+      <div className="auth-card">
+        <div className="brand brand-large" aria-hidden="true">
+          <span className="brand-mark">◆</span> ROI Spectrum
+        </div>
+        <h1>{title}</h1>
+        {children}
+      </div>
+    </main>
+  );
+}
+
+export function LoginPage() {
+  const [params] = useSearchParams();
+  const next = safeNext(params.get('next'));
+  const { refresh } = useSession();
+  const navigate = useNavigate();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const submit = useSubmit(async () => {
+    await login({ email, password });
+    await refresh();
+    await navigate(next, { replace: true });
+  });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void submit.run();
+  };
+  return (
+    <AuthFrame title="Sign in">
+      <form onSubmit={onSubmit} noValidate className="form">
+        <FormError error={submit.error} fields={['email', 'password']} />
+        <Field label="Email" name="email" errors={submit.fieldErrors}>
+          {(p) => <input {...p} type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoFocus />}
+        </Field>
+        <Field label="Password" name="password" errors={submit.fieldErrors}>
+          {(p) => <input {...p} type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />}
+        </Field>
+        <Button type="submit" variant="primary" busy={submit.busy} className="btn-block">
+          Sign in
+        </Button>
+      </form>
+      <p className="auth-switch">
+        New here? <Link to={`/signup${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Create an account</Link>
+      </p>
+    </AuthFrame>
+  );
+}
+
+export function SignupPage() {
+  const [params] = useSearchParams();
+  const next = safeNext(params.get('next'));
+  const { refresh } = useSession();
+  const navigate = useNavigate();
+  const [form, setForm] = useState({ name: '', email: params.get('email') ?? '', password: '' });
+  const submit = useSubmit(async () => {
+    await signup(form);
+    await refresh();
+    await navigate(next === '/' ? '/workspaces/new' : next, { replace: true });
+  });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const check = precheck(SignupBody, form);
+    if (!check.ok) {
+      submit.setFieldErrors(check.errors);
+      return;
+    }
+    void submit.run();
+  };
+  const set = (k: keyof typeof form) => (e: ChangeEvent<HTMLInputElement>) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  return (
+    <AuthFrame title="Create your account">
+      <form onSubmit={onSubmit} noValidate className="form">
+        <FormError error={submit.error} fields={['name', 'email', 'password']} />
+        <Field label="Your name" name="name" errors={submit.fieldErrors}>
+          {(p) => <input {...p} autoComplete="name" value={form.name} onChange={set('name')} required autoFocus />}
+        </Field>
+        <Field label="Work email" name="email" errors={submit.fieldErrors}>
+          {(p) => <input {...p} type="email" autoComplete="email" value={form.email} onChange={set('email')} required />}
+        </Field>
+        <Field label="Password" name="password" errors={submit.fieldErrors} hint="At least 10 characters.">
+          {(p) => <input {...p} type="password" autoComplete="new-password" value={form.password} onChange={set('password')} required minLength={10} />}
+        </Field>
+        <Button type="submit" variant="primary" busy={submit.busy} className="btn-block">
+          Create account
+        </Button>
+      </form>
+      <p className="auth-switch">
+        Already have an account? <Link to={`/login${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Sign in</Link>
+      </p>
+    </AuthFrame>
+  );
+}

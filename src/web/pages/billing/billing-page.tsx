@@ -1,0 +1,228 @@
+import { useEffect } from 'react';
+import { useSearchParams } from 'react-router';
+import { getSubscription, listInvoices, listPlans, openPortal, startCheckout } from '../../api/endpoints.ts';
+import type { InvoiceT, PlanT, SubscriptionT } from '../../api/provisional.ts';
+import { Alert, Badge, Button, Card, EmptyState, FormError, Loadable, PageHeader } from '../../components/ui.tsx';
+import { formatDate } from '../../lib/dates.ts';
+import { formatMoney } from '../../lib/money.ts';
+import { useResource } from '../../lib/use-resource.ts';
+import { useSubmit } from '../../lib/use-submit.ts';
+import { useWorkspace } from '../../session/workspace.tsx';
+
+const STATUS_TONE: Record<string, 'good' | 'warn' | 'bad' | 'neutral' | 'info'> = {
+  active: 'good',
+  trialing: 'info',
+  past_due: 'warn',
+  unpaid: 'bad',
+  canceled: 'bad',
+  incomplete: 'warn',
+  incomplete_expired: 'bad',
+  paused: 'neutral',
+  none: 'neutral',
+};
+const PLAN_ORDER = ['free', 'starter', 'pro', 'agency'];
+
+const limitText = (n: number | null | undefined, what: string) => (n === null || n === undefined ? `Unlimited ${what}` : `${n} ${what}`);
+
+function PlanCard({ plan, current, onChoose, busy }: { plan: PlanT; current: boolean; onChoose: () => void; busy: boolean }) {
+  const extraLimits = Object.entries(plan.limits).filter(([k]) => k !== 'sites' && k !== 'members');
+  const currentIndex = PLAN_ORDER.indexOf(plan.id);
+  return (
+    <div className={`plan${current ? ' plan-current' : ''}`} data-testid={`plan-${plan.id}`}>
+      <h3>{plan.name}</h3>
+      <div className="plan-price">
+        {plan.price === 0 ? 'Free' : formatMoney(plan.price, plan.currency)}
+        {plan.price > 0 && <span className="muted"> / month</span>}
+      </div>
+      <ul className="plan-limits">
+        <li>{limitText(plan.limits.sites, 'sites')}</li>
+        <li>{limitText(plan.limits.members, 'members')}</li>
+        {extraLimits.map(([k, v]) => (
+          <li key={k}>
+            {k.replace(/([A-Z])/g, ' $1').toLowerCase()}: {v === null ? 'unlimited' : String(v)}
+          </li>
+        ))}
+      </ul>
+      {current ? (
+        <Badge tone="info">Current plan</Badge>
+      ) : plan.id === 'free' ? null : (
+        <Button variant={currentIndex > 0 ? 'primary' : 'secondary'} onClick={onChoose} busy={busy} aria-label={`Choose ${plan.name}`}>
+          Choose {plan.name}
+        </Button>
+      )}
+    </div>
+  );
+}
+
+function invoiceAmount(i: InvoiceT): number | undefined {
+  return i.total ?? i.amountDue ?? i.amountPaid ?? (typeof i.amount === 'number' ? i.amount : undefined);
+}
+
+export function BillingPage() {
+  const { tenant, reloadSettings } = useWorkspace();
+  const [params, setParams] = useSearchParams();
+  const checkoutResult = params.get('checkout');
+  const plans = useResource(() => listPlans(), []);
+  const subscription = useResource<SubscriptionT>((signal) => getSubscription(signal), [tenant.id]);
+  const invoices = useResource(() => listInvoices(), [tenant.id]);
+  const checkout = useSubmit(async (plan: string) => {
+    const session = await startCheckout(plan);
+    window.location.assign(session.url);
+  });
+  const portal = useSubmit(async () => {
+    const session = await openPortal();
+    window.location.assign(session.url);
+  });
+
+  // Back from checkout: the webhook may land a moment after the redirect, so look again a few times.
+  const reloadSub = subscription.reload;
+  const reloadInvoices = invoices.reload;
+  useEffect(() => {
+    if (checkoutResult !== 'success') return;
+    let n = 0;
+    const timer = setInterval(() => {
+      n += 1;
+      reloadSub();
+      reloadInvoices();
+      reloadSettings();
+      if (n >= 8) clearInterval(timer);
+    }, 1500);
+    return () => clearInterval(timer);
+  }, [checkoutResult, reloadSub, reloadInvoices, reloadSettings]);
+
+  const sub = subscription.data;
+  const currentPlan = sub?.plan ?? 'free';
+
+  return (
+    <>
+      <PageHeader
+        title="Billing"
+        actions={
+          sub && sub.status !== 'none' ? (
+            <Button onClick={() => void portal.run()} busy={portal.busy}>
+              Manage subscription
+            </Button>
+          ) : null
+        }
+      >
+        Your plan, its limits, payment and invoices.
+      </PageHeader>
+      {checkoutResult === 'success' && (
+        <Alert kind="success" title="Thank you: payment received">
+          Your plan updates as soon as the payment is confirmed, usually within seconds.{' '}
+          <button type="button" className="link-btn" onClick={() => setParams({}, { replace: true })}>
+            Dismiss
+          </button>
+        </Alert>
+      )}
+      {(checkoutResult === 'cancel' || checkoutResult === 'canceled' || checkoutResult === 'cancelled') && (
+        <Alert kind="info" title="Checkout canceled">Nothing was charged.</Alert>
+      )}
+      <FormError error={checkout.error ?? portal.error} />
+
+      <Card title="Current plan">
+        <Loadable resource={subscription} label="the subscription">
+          {(s) => (
+            <div className="current-plan" data-testid="current-plan">
+              <div>
+                <div className="muted small">Plan</div>
+                <div className="current-plan-name">{s.plan.charAt(0).toUpperCase() + s.plan.slice(1)}</div>
+              </div>
+              <div>
+                <div className="muted small">Status</div>
+                <Badge tone={STATUS_TONE[s.status] ?? 'neutral'}>{s.status.replace(/_/g, ' ')}</Badge>
+              </div>
+              <div>
+                <div className="muted small">{s.cancelAtPeriodEnd ? 'Ends on' : 'Renews on'}</div>
+                <div>{s.currentPeriodEnd ? formatDate(s.currentPeriodEnd) : '—'}</div>
+              </div>
+              {s.status === 'past_due' && (
+                <Alert kind="warning" title="Payment failed">
+                  Access continues for a grace period. Update the payment method in “Manage subscription”.
+                </Alert>
+              )}
+              {(s.status === 'unpaid' || s.status === 'canceled' || s.status === 'incomplete_expired') && (
+                <Alert kind="warning" title="The workspace is on the free plan's limits">
+                  Your data is kept. Choose a plan to lift the limits.
+                </Alert>
+              )}
+              {s.cancelAtPeriodEnd && <Alert kind="info">The subscription is set to cancel at the end of the period.</Alert>}
+            </div>
+          )}
+        </Loadable>
+      </Card>
+
+      <Card title="Plans" className="mt">
+        <Loadable resource={plans} label="plans">
+          {(p) => (
+            <div className="plans">
+              {[...p.data]
+                .sort((a, b) => PLAN_ORDER.indexOf(a.id) - PLAN_ORDER.indexOf(b.id))
+                .map((plan) => (
+                  <PlanCard
+                    key={plan.id}
+                    plan={plan}
+                    current={plan.id === currentPlan}
+                    busy={checkout.busy}
+                    onChoose={() => {
+                      if (sub && sub.status !== 'none' && sub.status !== 'canceled' && currentPlan !== 'free') void portal.run();
+                      else void checkout.run(plan.id);
+                    }}
+                  />
+                ))}
+            </div>
+          )}
+        </Loadable>
+      </Card>
+
+      <Card title="Invoices" className="mt">
+        <Loadable resource={invoices} label="invoices">
+          {(page) =>
+            page.data.length === 0 ? (
+              <EmptyState title="No invoices yet" />
+            ) : (
+              <table className="table table-responsive" data-testid="invoices-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Invoice</th>
+                    <th scope="col">Date</th>
+                    <th scope="col">Status</th>
+                    <th scope="col" className="num">Amount</th>
+                    <th scope="col">
+                      <span className="sr-only">Link</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {(page.data as InvoiceT[]).map((i) => {
+                    const amount = invoiceAmount(i);
+                    const date = i.createdAt ?? i.periodStart ?? (typeof i.created === 'string' ? i.created : null);
+                    return (
+                      <tr key={i.id}>
+                        <td data-label="Invoice">{i.number ?? i.id}</td>
+                        <td data-label="Date">{formatDate(date)}</td>
+                        <td data-label="Status">
+                          <Badge tone={i.status === 'paid' ? 'good' : i.status === 'open' ? 'warn' : 'neutral'}>{i.status ?? '—'}</Badge>
+                        </td>
+                        <td data-label="Amount" className="num">
+                          {amount === undefined ? '—' : formatMoney(amount, (i.currency ?? 'usd').toUpperCase())}
+                        </td>
+                        <td className="row-actions">
+                          {i.hostedInvoiceUrl && (
+                            <a href={i.hostedInvoiceUrl} target="_blank" rel="noreferrer noopener">
+                              View
+                            </a>
+                          )}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            )
+          }
+        </Loadable>
+      </Card>
+    </>
+  );
+}

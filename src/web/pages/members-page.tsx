@@ -1,0 +1,275 @@
+import { useState, type FormEvent } from 'react';
+import type { Role } from '../../shared/schemas/common.ts';
+import { CreateInvitationBody } from '../../shared/schemas/tenants.ts';
+import {
+  createInvitation,
+  listInvitations,
+  listMembers,
+  listSites,
+  removeMember,
+  revokeInvitation,
+  updateMember,
+  type MemberT,
+  type SiteT,
+} from '../api/endpoints.ts';
+import { describeError } from '../api/problem.ts';
+import { Alert, Badge, Button, Card, CopyButton, Dialog, EmptyState, Field, FormError, Loadable, PageHeader } from '../components/ui.tsx';
+import { formatDate } from '../lib/dates.ts';
+import { useResource } from '../lib/use-resource.ts';
+import { precheck, useSubmit } from '../lib/use-submit.ts';
+import { useMe } from '../session/session.tsx';
+import { useWorkspace } from '../session/workspace.tsx';
+
+const ROLES: { value: Role; label: string; help: string }[] = [
+  { value: 'owner', label: 'Owner', help: 'Everything, including billing.' },
+  { value: 'admin', label: 'Admin', help: 'Everything, including billing, members and API keys.' },
+  { value: 'member', label: 'Member', help: 'Sites, services and imports.' },
+  { value: 'client', label: 'Client', help: 'Read-only, and only the sites granted.' },
+];
+
+function SitePicker({ sites, value, onChange, legend }: { sites: SiteT[]; value: string[]; onChange: (ids: string[]) => void; legend: string }) {
+  if (sites.length === 0) return <p className="muted">No sites yet: add sites first to grant them.</p>;
+  return (
+    <fieldset className="checkbox-group">
+      <legend>{legend}</legend>
+      {sites.map((s) => (
+        <label key={s.id} className="checkbox">
+          <input
+            type="checkbox"
+            checked={value.includes(s.id)}
+            onChange={(e) => onChange(e.target.checked ? [...value, s.id] : value.filter((id) => id !== s.id))}
+          />
+          {s.name} <span className="muted">({s.domain})</span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => void }) {
+  const { role: myRole } = useWorkspace();
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<Role>('member');
+  const [siteIds, setSiteIds] = useState<string[]>([]);
+  const [link, setLink] = useState<{ email: string; url: string | null } | null>(null);
+  const submit = useSubmit(async () => {
+    const created = await createInvitation({ email, role, ...(role === 'client' ? { siteIds } : {}) });
+    setLink({ email: created.email, url: created.acceptUrl });
+    setEmail('');
+    setSiteIds([]);
+    onInvited();
+  });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const check = precheck(CreateInvitationBody, { email, role });
+    if (!check.ok) {
+      submit.setFieldErrors(check.errors);
+      return;
+    }
+    setLink(null);
+    void submit.run();
+  };
+  return (
+    <Card title="Invite someone">
+      <form onSubmit={onSubmit} noValidate className="form">
+        <FormError error={submit.error} fields={['email', 'role', 'siteIds']} />
+        <div className="grid-2">
+          <Field label="Email" name="email" errors={submit.fieldErrors}>
+            {(p) => <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required />}
+          </Field>
+          <Field label="Role" name="role" errors={submit.fieldErrors} hint={ROLES.find((r) => r.value === role)?.help}>
+            {(p) => (
+              <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
+                {ROLES.filter((r) => myRole === 'owner' || r.value !== 'owner').map((r) => (
+                  <option key={r.value} value={r.value}>
+                    {r.label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        </div>
+        {role === 'client' && <SitePicker sites={sites} value={siteIds} onChange={setSiteIds} legend="Sites this client may see" />}
+        <div className="form-actions">
+          <Button type="submit" variant="primary" busy={submit.busy}>
+            Create invitation
+          </Button>
+        </div>
+      </form>
+      {link && (
+        <Alert kind="success" title={`Invitation created for ${link.email}`}>
+          {link.url ? (
+            <>
+              <p>No email is sent: pass this link on. It works once and expires in 7 days.</p>
+              <div className="secret-row">
+                <input readOnly value={link.url} aria-label="Invitation link" className="mono" onFocus={(e) => e.target.select()} />
+                <CopyButton text={link.url} />
+              </div>
+            </>
+          ) : (
+            <p>The link was shown when the invitation was first created.</p>
+          )}
+        </Alert>
+      )}
+    </Card>
+  );
+}
+
+function MemberRow({ member, sites, onChanged }: { member: MemberT; sites: SiteT[]; onChanged: () => void }) {
+  const me = useMe();
+  const { role: myRole } = useWorkspace();
+  const [editing, setEditing] = useState(false);
+  const [role, setRole] = useState<Role>(member.role);
+  const [siteIds, setSiteIds] = useState<string[]>(member.siteIds);
+  const save = useSubmit(async () => {
+    await updateMember(member.userId, { role, ...(role === 'client' ? { siteIds } : {}) });
+    setEditing(false);
+    onChanged();
+  });
+  const remove = useSubmit(async () => {
+    await removeMember(member.userId);
+    onChanged();
+  });
+  const isMe = member.userId === me.user.id;
+  const siteNames = member.siteIds.map((id) => sites.find((s) => s.id === id)?.name ?? 'a deleted site');
+  return (
+    <tr>
+      <td data-label="Name">
+        <strong>{member.name}</strong> {isMe && <Badge>you</Badge>}
+        <div className="muted">{member.email}</div>
+      </td>
+      <td data-label="Role">
+        <Badge tone={member.role === 'owner' ? 'info' : 'neutral'}>{member.role}</Badge>
+        {member.role === 'client' && <div className="muted small">Sites: {siteNames.length ? siteNames.join(', ') : 'none'}</div>}
+      </td>
+      <td data-label="Joined">{formatDate(member.joinedAt)}</td>
+      <td className="row-actions">
+        <Button className="btn-small" onClick={() => setEditing(true)} disabled={member.role === 'owner' && myRole !== 'owner'}>
+          Edit
+        </Button>
+        <Button
+          className="btn-small"
+          variant="danger"
+          busy={remove.busy}
+          disabled={isMe}
+          onClick={() => {
+            if (window.confirm(`Remove ${member.name} from this workspace?`)) void remove.run();
+          }}
+        >
+          Remove
+        </Button>
+        {remove.error ? <div className="field-error">{describeError(remove.error)}</div> : null}
+        <Dialog open={editing} title={`Edit ${member.name}`} onClose={() => setEditing(false)}>
+          <form
+            className="form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void save.run();
+            }}
+          >
+            <FormError error={save.error} fields={['role', 'siteIds']} />
+            <Field label="Role" name="role" errors={save.fieldErrors}>
+              {(p) => (
+                <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
+                  {ROLES.filter((r) => myRole === 'owner' || r.value !== 'owner').map((r) => (
+                    <option key={r.value} value={r.value}>
+                      {r.label}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            {role === 'client' && <SitePicker sites={sites} value={siteIds} onChange={setSiteIds} legend="Sites this client may see" />}
+            <div className="form-actions">
+              <Button onClick={() => setEditing(false)}>Cancel</Button>
+              <Button type="submit" variant="primary" busy={save.busy}>
+                Save
+              </Button>
+            </div>
+          </form>
+        </Dialog>
+      </td>
+    </tr>
+  );
+}
+
+export function MembersPage() {
+  const members = useResource(() => listMembers(), []);
+  const invitations = useResource(() => listInvitations(), []);
+  const sites = useResource(() => listSites().catch(() => ({ data: [] as SiteT[], nextCursor: null })), []);
+  const withdraw = useSubmit(async (id: string) => {
+    await revokeInvitation(id);
+    invitations.reload();
+  });
+  const siteList = sites.data?.data ?? [];
+  return (
+    <>
+      <PageHeader title="Members">People in this workspace and the invitations waiting for them.</PageHeader>
+      <InviteForm sites={siteList} onInvited={invitations.reload} />
+      <Card title="Members" className="mt">
+        <Loadable resource={members} label="members">
+          {(page) => (
+            <table className="table table-responsive">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Joined</th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.data.map((m) => (
+                  <MemberRow key={m.userId + m.role + m.siteIds.join()} member={m} sites={siteList} onChanged={members.reload} />
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Loadable>
+      </Card>
+      <Card title="Pending invitations" className="mt">
+        <FormError error={withdraw.error} />
+        <Loadable resource={invitations} label="invitations">
+          {(page) =>
+            page.data.filter((i) => !i.acceptedAt).length === 0 ? (
+              <EmptyState title="No pending invitations" />
+            ) : (
+              <table className="table table-responsive">
+                <thead>
+                  <tr>
+                    <th scope="col">Email</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Expires</th>
+                    <th scope="col">
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.data
+                    .filter((i) => !i.acceptedAt)
+                    .map((i) => (
+                      <tr key={i.id}>
+                        <td data-label="Email">{i.email}</td>
+                        <td data-label="Role">
+                          <Badge>{i.role}</Badge>
+                        </td>
+                        <td data-label="Expires">{formatDate(i.expiresAt)}</td>
+                        <td className="row-actions">
+                          <Button className="btn-small" variant="danger" onClick={() => void withdraw.run(i.id)}>
+                            Withdraw
+                          </Button>
+                        </td>
+                      </tr>
+                    ))}
+                </tbody>
+              </table>
+            )
+          }
+        </Loadable>
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,407 @@
+import { useState, type FormEvent } from 'react';
+import { useSearchParams } from 'react-router';
+import { CreateServiceBody, CreateTimeEntryBody } from '../../shared/schemas/roi.ts';
+import {
+  createService,
+  createTimeEntry,
+  deleteService,
+  deleteTimeEntry,
+  listServices,
+  listSites,
+  listTimeEntries,
+  updateService,
+  type ServiceT,
+  type SiteT,
+} from '../api/endpoints.ts';
+import type { FieldError } from '../api/problem.ts';
+import { Badge, Button, Card, Dialog, EmptyState, Field, FormError, Loadable, PageHeader } from '../components/ui.tsx';
+import { formatDate, today } from '../lib/dates.ts';
+import { formatMoney, formatNumber, minorToInput, parseMoney } from '../lib/money.ts';
+import { useResource } from '../lib/use-resource.ts';
+import { precheck, useSubmit } from '../lib/use-submit.ts';
+import { isStaff, useCurrency, useWorkspace } from '../session/workspace.tsx';
+
+const BILLING_LABELS: Record<ServiceT['billing'], string> = {
+  monthly: 'Monthly retainer',
+  one_time: 'One-off job',
+  hourly: 'Hourly',
+};
+const CATEGORIES = ['Technical SEO', 'Content', 'Link building', 'Local SEO', 'Audit', 'Reporting', 'Consulting'];
+
+function amountSuffix(billing: ServiceT['billing']) {
+  return billing === 'monthly' ? ' / month' : billing === 'hourly' ? ' / hour' : '';
+}
+
+/** Add or edit a service. The amount is typed in major units and sent in minor units, exactly. */
+function ServiceForm({ service, sites, defaultSiteId, onSaved, onCancel }: {
+  service?: ServiceT;
+  sites: SiteT[];
+  defaultSiteId?: string;
+  onSaved: () => void;
+  onCancel: () => void;
+}) {
+  const currency = useCurrency();
+  const [form, setForm] = useState({
+    siteId: service?.siteId ?? defaultSiteId ?? sites[0]?.id ?? '',
+    name: service?.name ?? '',
+    category: service?.category ?? '',
+    billing: service?.billing ?? ('monthly' as ServiceT['billing']),
+    amount: service ? minorToInput(service.amount, service.currency ?? currency) : '',
+    startDate: service?.startDate ?? today(),
+    endDate: service?.endDate ?? '',
+  });
+  const submit = useSubmit(async (body: Record<string, unknown>) => {
+    if (service) {
+      const { siteId: _siteId, ...patch } = body;
+      await updateService(service.id, patch);
+    } else {
+      await createService(body as Parameters<typeof createService>[0]);
+    }
+    onSaved();
+  });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const amount = parseMoney(form.amount, currency);
+    const body = {
+      siteId: form.siteId,
+      name: form.name,
+      category: form.category,
+      billing: form.billing,
+      amount: amount ?? -1,
+      startDate: form.startDate,
+      endDate: form.endDate || null,
+    };
+    const check = precheck(CreateServiceBody, body);
+    const errors: FieldError[] = check.ok ? [] : check.errors.filter((er) => er.path !== 'amount');
+    if (amount === null) errors.push({ path: 'amount', message: `must be an amount such as 1500 or 1500.50` });
+    else if (!check.ok) errors.push(...check.errors.filter((er) => er.path === 'amount'));
+    if (errors.length) {
+      submit.setFieldErrors(errors);
+      return;
+    }
+    void submit.run(body);
+  };
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+
+  return (
+    <form onSubmit={onSubmit} noValidate className="form">
+      <FormError error={submit.error} fields={['siteId', 'name', 'category', 'billing', 'amount', 'startDate', 'endDate']} />
+      <Field label="Site" name="siteId" errors={submit.fieldErrors}>
+        {(p) => (
+          <select {...p} value={form.siteId} onChange={set('siteId')} disabled={!!service}>
+            {sites.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <div className="grid-2">
+        <Field label="Service name" name="name" errors={submit.fieldErrors}>
+          {(p) => <input {...p} value={form.name} onChange={set('name')} required maxLength={200} />}
+        </Field>
+        <Field label="Category" name="category" errors={submit.fieldErrors}>
+          {(p) => (
+            <>
+              <input {...p} value={form.category} onChange={set('category')} list="service-categories" required maxLength={100} />
+              <datalist id="service-categories">
+                {CATEGORIES.map((c) => (
+                  <option key={c} value={c} />
+                ))}
+              </datalist>
+            </>
+          )}
+        </Field>
+        <Field label="Billing" name="billing" errors={submit.fieldErrors}>
+          {(p) => (
+            <select {...p} value={form.billing} onChange={set('billing')}>
+              {Object.entries(BILLING_LABELS).map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field
+          label={`Amount (${currency}${amountSuffix(form.billing)})`}
+          name="amount"
+          errors={submit.fieldErrors}
+          hint={form.billing === 'hourly' ? 'The hourly rate; log hours as time entries.' : form.billing === 'monthly' ? 'Counted once for every month the service runs.' : 'Counted once, on the start date.'}
+        >
+          {(p) => <input {...p} inputMode="decimal" value={form.amount} onChange={set('amount')} required placeholder="1500.00" />}
+        </Field>
+        <Field label={form.billing === 'one_time' ? 'Date' : 'Start date'} name="startDate" errors={submit.fieldErrors}>
+          {(p) => <input {...p} type="date" value={form.startDate} onChange={set('startDate')} required />}
+        </Field>
+        {form.billing !== 'one_time' && (
+          <Field label="End date (optional)" name="endDate" errors={submit.fieldErrors} hint="Leave empty while it runs.">
+            {(p) => <input {...p} type="date" value={form.endDate} min={form.startDate} onChange={set('endDate')} />}
+          </Field>
+        )}
+      </div>
+      <div className="form-actions">
+        <Button onClick={onCancel}>Cancel</Button>
+        <Button type="submit" variant="primary" busy={submit.busy}>
+          {service ? 'Save service' : 'Add service'}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+/** Hours logged against an hourly service, and a form to log more. */
+function TimeEntries({ service, canEdit }: { service: ServiceT; canEdit: boolean }) {
+  const entries = useResource(() => listTimeEntries(service.id), [service.id]);
+  const [form, setForm] = useState({ date: today(), hours: '', note: '' });
+  const add = useSubmit(async (body: { date: string; hours: number; note: string | null }) => {
+    await createTimeEntry(service.id, body);
+    setForm((f) => ({ ...f, hours: '', note: '' }));
+    entries.reload();
+  });
+  const remove = useSubmit(async (entryId: string) => {
+    await deleteTimeEntry(service.id, entryId);
+    entries.reload();
+  });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const body = { date: form.date, hours: Number(form.hours.replace(',', '.')), note: form.note.trim() || null };
+    const check = precheck(CreateTimeEntryBody, body);
+    if (!check.ok || form.hours.trim() === '') {
+      add.setFieldErrors(check.ok ? [{ path: 'hours', message: 'required' }] : check.errors);
+      return;
+    }
+    void add.run(body);
+  };
+  const total = entries.data?.data.reduce((sum, t) => sum + t.hours, 0) ?? 0;
+  const cost = entries.data?.data.reduce((sum, t) => sum + t.cost, 0) ?? 0;
+  return (
+    <div className="time-entries">
+      {canEdit && (
+        <form onSubmit={onSubmit} noValidate className="form form-row">
+          <Field label="Date" name="date" errors={add.fieldErrors}>
+            {(p) => <input {...p} type="date" value={form.date} onChange={(e) => setForm((f) => ({ ...f, date: e.target.value }))} required />}
+          </Field>
+          <Field label="Hours" name="hours" errors={add.fieldErrors}>
+            {(p) => <input {...p} inputMode="decimal" value={form.hours} onChange={(e) => setForm((f) => ({ ...f, hours: e.target.value }))} placeholder="1.5" required />}
+          </Field>
+          <Field label="Note (optional)" name="note" errors={add.fieldErrors}>
+            {(p) => <input {...p} value={form.note} onChange={(e) => setForm((f) => ({ ...f, note: e.target.value }))} maxLength={1000} />}
+          </Field>
+          <Button type="submit" variant="primary" busy={add.busy}>
+            Log hours
+          </Button>
+        </form>
+      )}
+      <FormError error={add.error} fields={['date', 'hours', 'note']} />
+      <FormError error={remove.error} />
+      <Loadable resource={entries} label="time entries">
+        {(page) =>
+          page.data.length === 0 ? (
+            <EmptyState title="No hours logged yet" />
+          ) : (
+            <table className="table table-compact">
+              <thead>
+                <tr>
+                  <th scope="col">Date</th>
+                  <th scope="col" className="num">Hours</th>
+                  <th scope="col" className="num">Cost</th>
+                  <th scope="col">Note</th>
+                  {canEdit && (
+                    <th scope="col">
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  )}
+                </tr>
+              </thead>
+              <tbody>
+                {page.data.map((t) => (
+                  <tr key={t.id}>
+                    <td>{formatDate(t.date)}</td>
+                    <td className="num">{formatNumber(t.hours, 2)}</td>
+                    <td className="num">{formatMoney(t.cost, t.currency)}</td>
+                    <td>{t.note ?? ''}</td>
+                    {canEdit && (
+                      <td className="row-actions">
+                        <Button className="btn-small" variant="ghost" onClick={() => void remove.run(t.id)} aria-label={`Delete the entry of ${t.date}`}>
+                          Delete
+                        </Button>
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+              <tfoot>
+                <tr>
+                  <th scope="row">Total</th>
+                  <td className="num">{formatNumber(total, 2)}</td>
+                  <td className="num">{formatMoney(cost, service.currency)}</td>
+                  <td colSpan={canEdit ? 2 : 1} />
+                </tr>
+              </tfoot>
+            </table>
+          )
+        }
+      </Loadable>
+    </div>
+  );
+}
+
+export function ServicesPage() {
+  const { role } = useWorkspace();
+  const staff = isStaff(role);
+  const [params, setParams] = useSearchParams();
+  const siteFilter = params.get('site') ?? '';
+  const sites = useResource(() => listSites(), []);
+  const services = useResource(() => listServices(siteFilter ? { siteId: siteFilter } : {}), [siteFilter]);
+  const [dialog, setDialog] = useState<{ mode: 'add' } | { mode: 'edit'; service: ServiceT } | { mode: 'time'; service: ServiceT } | null>(null);
+  const end = useSubmit(async (s: ServiceT) => {
+    await updateService(s.id, { endDate: today() < s.startDate ? s.startDate : today() });
+    services.reload();
+  });
+  const remove = useSubmit(async (s: ServiceT) => {
+    await deleteService(s.id);
+    services.reload();
+  });
+  const siteList = sites.data?.data ?? [];
+  const siteName = (id: string) => siteList.find((s) => s.id === id)?.name ?? '…';
+  const now = today();
+
+  return (
+    <>
+      <PageHeader
+        title="Services"
+        actions={
+          staff && (
+            <Button variant="primary" onClick={() => setDialog({ mode: 'add' })} disabled={siteList.length === 0}>
+              Add service
+            </Button>
+          )
+        }
+      >
+        Retainers, one-off jobs and hourly work delivered per site: the cost side of ROI.
+      </PageHeader>
+      <div className="filters">
+        <div className="field field-inline">
+          <label htmlFor="service-site">Site</label>
+          <select id="service-site" value={siteFilter} onChange={(e) => setParams(e.target.value ? { site: e.target.value } : {}, { replace: true })}>
+            <option value="">All sites</option>
+            {siteList.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <FormError error={end.error ?? remove.error} />
+      <Card>
+        <Loadable resource={services} label="services">
+          {(page) =>
+            page.data.length === 0 ? (
+              <EmptyState title="No services yet">
+                {staff && siteList.length === 0 ? <p>Add a site first.</p> : staff ? <p>Record what you deliver to see the cost side of ROI.</p> : null}
+              </EmptyState>
+            ) : (
+              <table className="table table-responsive" data-testid="services-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Service</th>
+                    <th scope="col">Site</th>
+                    <th scope="col">Billing</th>
+                    <th scope="col" className="num">Amount</th>
+                    <th scope="col">Dates</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.data.map((s) => {
+                    const ended = s.endDate !== null && s.endDate < now;
+                    return (
+                      <tr key={s.id}>
+                        <td data-label="Service">
+                          <strong>{s.name}</strong>
+                          <div className="muted small">{s.category}</div>
+                        </td>
+                        <td data-label="Site">{siteName(s.siteId)}</td>
+                        <td data-label="Billing">{BILLING_LABELS[s.billing]}</td>
+                        <td data-label="Amount" className="num">
+                          {formatMoney(s.amount, s.currency)}
+                          {amountSuffix(s.billing)}
+                        </td>
+                        <td data-label="Dates">
+                          {formatDate(s.startDate)}
+                          {s.billing !== 'one_time' && <> → {s.endDate ? formatDate(s.endDate) : 'ongoing'}</>}
+                        </td>
+                        <td data-label="Status">
+                          {s.billing === 'one_time' ? <Badge>one-off</Badge> : ended ? <Badge>ended</Badge> : <Badge tone="good">active</Badge>}
+                        </td>
+                        <td className="row-actions">
+                          {s.billing === 'hourly' && (
+                            <Button className="btn-small" onClick={() => setDialog({ mode: 'time', service: s })}>
+                              Time entries
+                            </Button>
+                          )}
+                          {staff && (
+                            <>
+                              <Button className="btn-small" onClick={() => setDialog({ mode: 'edit', service: s })} aria-label={`Edit ${s.name}`}>
+                                Edit
+                              </Button>
+                              {s.billing !== 'one_time' && !s.endDate && (
+                                <Button
+                                  className="btn-small"
+                                  onClick={() => {
+                                    if (window.confirm(`End ${s.name} today?`)) void end.run(s);
+                                  }}
+                                >
+                                  End
+                                </Button>
+                              )}
+                              <Button
+                                className="btn-small"
+                                variant="danger"
+                                aria-label={`Delete ${s.name}`}
+                                onClick={() => {
+                                  if (window.confirm(`Delete ${s.name}? Its cost leaves every report.`)) void remove.run(s);
+                                }}
+                              >
+                                Delete
+                              </Button>
+                            </>
+                          )}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            )
+          }
+        </Loadable>
+      </Card>
+      <Dialog
+        open={dialog !== null}
+        title={dialog?.mode === 'add' ? 'Add a service' : dialog?.mode === 'edit' ? `Edit ${dialog.service.name}` : dialog ? `Time entries: ${dialog.service.name}` : ''}
+        onClose={() => setDialog(null)}
+      >
+        {dialog?.mode === 'time' && <TimeEntries service={dialog.service} canEdit={staff} />}
+        {(dialog?.mode === 'add' || dialog?.mode === 'edit') && (
+          <ServiceForm
+            service={dialog.mode === 'edit' ? dialog.service : undefined}
+            sites={siteList}
+            defaultSiteId={siteFilter || undefined}
+            onCancel={() => setDialog(null)}
+            onSaved={() => {
+              setDialog(null);
+              services.reload();
+            }}
+          />
+        )}
+      </Dialog>
+    </>
+  );
+}

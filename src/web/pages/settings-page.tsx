@@ -1,0 +1,144 @@
+import { useState, type FormEvent } from 'react';
+import { UpdateTenantBody } from '../../shared/schemas/tenants.ts';
+import { updateTenantSettings, type TenantSettingsT } from '../api/endpoints.ts';
+import { Alert, Button, Card, Field, FormError, Loadable, PageHeader } from '../components/ui.tsx';
+import { precheck, useSubmit } from '../lib/use-submit.ts';
+import { useSession } from '../session/session.tsx';
+import { isManager, useWorkspace } from '../session/workspace.tsx';
+
+const CURRENCIES = ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'CHF', 'SEK', 'NOK', 'DKK', 'JPY', 'INR', 'BRL', 'NZD', 'PLN'];
+
+function timeZones(): string[] {
+  const intl = Intl as unknown as { supportedValuesOf?: (k: string) => string[] };
+  try {
+    return intl.supportedValuesOf?.('timeZone') ?? ['UTC'];
+  } catch {
+    return ['UTC'];
+  }
+}
+
+function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdit: boolean }) {
+  const { reloadSettings } = useWorkspace();
+  const { refresh } = useSession();
+  const [form, setForm] = useState({
+    name: settings.name,
+    currency: settings.currency,
+    timezone: settings.timezone,
+    logoUrl: settings.branding.logoUrl ?? '',
+    primaryColor: settings.branding.primaryColor ?? '',
+    reportTitle: settings.branding.reportTitle ?? '',
+  });
+  const [saved, setSaved] = useState(false);
+  const body = () => ({
+    name: form.name,
+    currency: form.currency,
+    timezone: form.timezone,
+    branding: {
+      logoUrl: form.logoUrl.trim() || null,
+      primaryColor: form.primaryColor.trim() || null,
+      reportTitle: form.reportTitle.trim() || null,
+    },
+  });
+  const submit = useSubmit(async () => {
+    await updateTenantSettings(body());
+    setSaved(true);
+    reloadSettings();
+    await refresh();
+  });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    setSaved(false);
+    const check = precheck(UpdateTenantBody, body());
+    if (!check.ok) {
+      submit.setFieldErrors(check.errors);
+      return;
+    }
+    void submit.run();
+  };
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const zones = timeZones();
+  const currencies = CURRENCIES.includes(settings.currency) ? CURRENCIES : [settings.currency, ...CURRENCIES];
+
+  return (
+    <form onSubmit={onSubmit} noValidate className="form">
+      {!canEdit && <Alert kind="info">Only owners and admins can change these settings.</Alert>}
+      {saved && <Alert kind="success">Settings saved.</Alert>}
+      <FormError error={submit.error} fields={['name', 'currency', 'timezone', 'branding']} />
+      <fieldset disabled={!canEdit} className="fieldset-plain">
+        <Card title="Workspace">
+          <div className="grid-2">
+            <Field label="Name" name="name" errors={submit.fieldErrors}>
+              {(p) => <input {...p} value={form.name} onChange={set('name')} required maxLength={120} />}
+            </Field>
+            <Field label="Subdomain" name="subdomain" hint="Fixed when the workspace was created.">
+              {(p) => <input {...p} value={settings.subdomain} readOnly />}
+            </Field>
+            <Field label="Currency" name="currency" errors={submit.fieldErrors} hint="Reports and new services use it.">
+              {(p) => (
+                <select {...p} value={form.currency} onChange={set('currency')}>
+                  {currencies.map((c) => (
+                    <option key={c}>{c}</option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="Time zone" name="timezone" errors={submit.fieldErrors}>
+              {(p) => (
+                <>
+                  <input {...p} value={form.timezone} onChange={set('timezone')} list="tz-list" autoComplete="off" />
+                  <datalist id="tz-list">
+                    {zones.map((z) => (
+                      <option key={z} value={z} />
+                    ))}
+                  </datalist>
+                </>
+              )}
+            </Field>
+          </div>
+        </Card>
+        <Card title="Branding" className="mt">
+          <div className="grid-2">
+            <Field label="Report title" name="branding.reportTitle" errors={submit.fieldErrors}>
+              {(p) => <input {...p} value={form.reportTitle} onChange={set('reportTitle')} maxLength={200} />}
+            </Field>
+            <Field label="Primary colour" name="branding.primaryColor" errors={submit.fieldErrors} hint="Like #1a2b3c.">
+              {(p) => (
+                <div className="color-input">
+                  <input {...p} value={form.primaryColor} onChange={set('primaryColor')} placeholder="#4f46e5" />
+                  <input
+                    type="color"
+                    aria-label="Pick the primary colour"
+                    value={/^#[0-9a-fA-F]{6}$/.test(form.primaryColor) ? form.primaryColor : '#4f46e5'}
+                    onChange={set('primaryColor')}
+                  />
+                </div>
+              )}
+            </Field>
+            <Field label="Logo URL" name="branding.logoUrl" errors={submit.fieldErrors}>
+              {(p) => <input {...p} type="url" value={form.logoUrl} onChange={set('logoUrl')} placeholder="https://…" />}
+            </Field>
+          </div>
+        </Card>
+        {canEdit && (
+          <div className="form-actions">
+            <Button type="submit" variant="primary" busy={submit.busy}>
+              Save settings
+            </Button>
+          </div>
+        )}
+      </fieldset>
+    </form>
+  );
+}
+
+export function SettingsPage() {
+  const { settings, role, reloadSettings } = useWorkspace();
+  return (
+    <>
+      <PageHeader title="Settings">The workspace's name, currency, time zone and report branding.</PageHeader>
+      <Loadable resource={{ data: settings, error: null, loading: !settings, reload: reloadSettings }} label="settings">
+        {(s) => <SettingsForm key={s.id} settings={s} canEdit={isManager(role)} />}
+      </Loadable>
+    </>
+  );
+}

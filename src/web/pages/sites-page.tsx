@@ -1,0 +1,181 @@
+import { useState, type FormEvent } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { CreateSiteBody } from '../../shared/schemas/roi.ts';
+import { createSite, deleteSite, listSites, updateSite, type SiteT } from '../api/endpoints.ts';
+import { Button, Card, Dialog, EmptyState, Field, FormError, LoadMore, Loadable, PageHeader } from '../components/ui.tsx';
+import { formatDate } from '../lib/dates.ts';
+import { useResource } from '../lib/use-resource.ts';
+import { precheck, useSubmit } from '../lib/use-submit.ts';
+import { isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
+
+/** Add or edit a site; the server's errors appear beside name, domain and client. */
+export function SiteForm({ site, onSaved, onCancel }: { site?: SiteT; onSaved: (site: SiteT) => void; onCancel: () => void }) {
+  const [form, setForm] = useState({ name: site?.name ?? '', domain: site?.domain ?? '', clientName: site?.clientName ?? '' });
+  const body = () => ({ name: form.name, domain: form.domain, clientName: form.clientName.trim() || null });
+  const submit = useSubmit(async () => {
+    const saved = site ? await updateSite(site.id, body()) : await createSite(body());
+    onSaved(saved);
+  });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const check = precheck(CreateSiteBody, body());
+    if (!check.ok) {
+      submit.setFieldErrors(check.errors);
+      return;
+    }
+    void submit.run();
+  };
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  return (
+    <form onSubmit={onSubmit} noValidate className="form">
+      <FormError error={submit.error} fields={['name', 'domain', 'clientName']} />
+      <Field label="Site name" name="name" errors={submit.fieldErrors}>
+        {(p) => <input {...p} value={form.name} onChange={set('name')} required maxLength={200} autoFocus />}
+      </Field>
+      <Field label="Domain" name="domain" errors={submit.fieldErrors} hint="e.g. example.com (a pasted URL is fine).">
+        {(p) => <input {...p} value={form.domain} onChange={set('domain')} required autoCapitalize="none" spellCheck={false} />}
+      </Field>
+      <Field label="Client name (optional)" name="clientName" errors={submit.fieldErrors}>
+        {(p) => <input {...p} value={form.clientName} onChange={set('clientName')} maxLength={200} />}
+      </Field>
+      <div className="form-actions">
+        <Button onClick={onCancel}>Cancel</Button>
+        <Button type="submit" variant="primary" busy={submit.busy}>
+          {site ? 'Save site' : 'Add site'}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+/** Cursor pages accumulated for "Load more". */
+export function usePagedSites() {
+  const [extra, setExtra] = useState<SiteT[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const first = useResource(async () => {
+    const page = await listSites({ limit: 50 });
+    setExtra([]);
+    setCursor(page.nextCursor);
+    return page;
+  }, []);
+  const more = async () => {
+    if (!cursor) return;
+    setLoadingMore(true);
+    try {
+      const page = await listSites({ limit: 50, cursor });
+      setExtra((e) => [...e, ...page.data]);
+      setCursor(page.nextCursor);
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+  return { first, sites: [...(first.data?.data ?? []), ...extra], cursor, loadingMore, more };
+}
+
+export function SitesPage() {
+  const { role } = useWorkspace();
+  const path = useWorkspacePath();
+  const navigate = useNavigate();
+  const { first, sites, cursor, loadingMore, more } = usePagedSites();
+  const [dialog, setDialog] = useState<{ mode: 'add' } | { mode: 'edit'; site: SiteT } | null>(null);
+  const remove = useSubmit(async (site: SiteT) => {
+    await deleteSite(site.id);
+    first.reload();
+  });
+  const staff = isStaff(role);
+
+  return (
+    <>
+      <PageHeader
+        title="Sites"
+        actions={
+          staff && (
+            <Button variant="primary" onClick={() => setDialog({ mode: 'add' })}>
+              Add site
+            </Button>
+          )
+        }
+      >
+        Each client website whose SEO results you track.
+      </PageHeader>
+      <FormError error={remove.error} />
+      <Card>
+        <Loadable resource={first} label="sites">
+          {() =>
+            sites.length === 0 ? (
+              <EmptyState title="No sites yet">
+                {staff ? (
+                  <p>Add a site, then import its metrics and record the services you deliver.</p>
+                ) : (
+                  <p>No site has been shared with you yet.</p>
+                )}
+              </EmptyState>
+            ) : (
+              <>
+                <table className="table table-responsive" data-testid="sites-table">
+                  <thead>
+                    <tr>
+                      <th scope="col">Site</th>
+                      <th scope="col">Domain</th>
+                      <th scope="col">Client</th>
+                      <th scope="col">Added</th>
+                      {staff && (
+                        <th scope="col">
+                          <span className="sr-only">Actions</span>
+                        </th>
+                      )}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {sites.map((s) => (
+                      <tr key={s.id}>
+                        <td data-label="Site">
+                          <Link to={path(`sites/${s.id}`)}>{s.name}</Link>
+                        </td>
+                        <td data-label="Domain">{s.domain}</td>
+                        <td data-label="Client">{s.clientName ?? <span className="muted">—</span>}</td>
+                        <td data-label="Added">{formatDate(s.createdAt)}</td>
+                        {staff && (
+                          <td className="row-actions">
+                            <Button className="btn-small" onClick={() => setDialog({ mode: 'edit', site: s })} aria-label={`Edit ${s.name}`}>
+                              Edit
+                            </Button>
+                            <Button
+                              className="btn-small"
+                              variant="danger"
+                              aria-label={`Delete ${s.name}`}
+                              onClick={() => {
+                                if (window.confirm(`Delete ${s.name}? Its metrics and services are deleted too.`)) void remove.run(s);
+                              }}
+                            >
+                              Delete
+                            </Button>
+                          </td>
+                        )}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+                <LoadMore nextCursor={cursor} loading={loadingMore} onMore={() => void more()} />
+              </>
+            )
+          }
+        </Loadable>
+      </Card>
+      <Dialog open={dialog !== null} title={dialog?.mode === 'edit' ? `Edit ${dialog.site.name}` : 'Add a site'} onClose={() => setDialog(null)}>
+        {dialog && (
+          <SiteForm
+            site={dialog.mode === 'edit' ? dialog.site : undefined}
+            onCancel={() => setDialog(null)}
+            onSaved={(site) => {
+              setDialog(null);
+              if (dialog.mode === 'add') void navigate(path(`sites/${site.id}`));
+              else first.reload();
+            }}
+          />
+        )}
+      </Dialog>
+    </>
+  );
+}
