@@ -105,7 +105,8 @@ export function createHttpApp(services: AppServices, routes: AnyRoute[] = allRou
 
   if (fs.existsSync(path.join(WEB_DIST, 'index.html'))) {
     app.use(express.static(WEB_DIST, { index: false, maxAge: '1h' }));
-    app.get('/*splat', (_req, res) => {
+    // '/*splat' needs at least one segment in Express 5: '/' is listed apart.
+    app.get(['/', '/*splat'], (_req, res) => {
       res.setHeader('Cache-Control', 'no-cache');
       res.sendFile(path.join(WEB_DIST, 'index.html'));
     });
