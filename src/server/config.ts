@@ -41,6 +41,16 @@ const ConfigSchema = z.object({
   STRIPE_PRICE_STARTER: optionalString,
   STRIPE_PRICE_PRO: optionalString,
   STRIPE_PRICE_AGENCY: optionalString,
+  /** Days a past_due subscription keeps its paid plan before the free plan's limits apply. */
+  BILLING_GRACE_DAYS: z.coerce.number().min(0).max(90).default(14),
+  /** Tries of a Stripe event job before it is dead-lettered (listed and replayable). */
+  BILLING_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  /** First retry delay of a failed Stripe event job in ms; doubles on each retry. */
+  BILLING_RETRY_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(1000),
+  /** An inbox row still unprocessed after this many ms is enqueued again by the sweeper. */
+  BILLING_SWEEP_AFTER_MS: z.coerce.number().int().min(100).max(86_400_000).default(15_000),
+  /** Stripe events processed at once by one worker process. */
+  BILLING_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   BASE_DOMAIN: z
     .string()
     .trim()

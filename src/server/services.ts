@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './data/database.ts';
 import { migrate } from './data/migrate.ts';
+import { createBillingSettings, type BillingSettings } from './domain/billing/stripe-client.ts';
 import { createMemoryCache, createRedisCache, type Cache } from './infra/cache.ts';
 import { createBullmqQueue } from './infra/queue/bullmq-queue.ts';
 import type { JobQueue } from './infra/queue/job-queue.ts';
@@ -23,6 +24,8 @@ export interface AppServices {
   queue: JobQueue;
   /** Null without REDIS_URL. */
   redis: Redis | null;
+  /** Stripe (or the offline sandbox): client, webhook secret, price ids. */
+  billing: BillingSettings;
   close(): Promise<void>;
 }
 
@@ -73,6 +76,7 @@ export async function createServices(
     rateLimiter,
     queue,
     redis,
+    billing: createBillingSettings(config),
     async close() {
       await queue.close().catch((err) => logger.warn({ err }, 'queue close failed'));
       await cache.close().catch(() => undefined);

@@ -45,6 +45,8 @@ export interface TenantsTable {
   timezone: Generated<string>;
   branding: Json;
   stripe_customer_id: string | null;
+  billing_status: Generated<string>;
+  billing_grace_ends_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -216,6 +218,55 @@ export interface MetricsMonthlyTable {
   position_impressions: number;
 }
 
+/** Stripe webhook inbox (global: the tenant is known only after processing). */
+export interface StripeWebhookEventsTable {
+  id: string;
+  type: string;
+  stripe_created: Timestamp;
+  livemode: Generated<boolean>;
+  payload: Json;
+  source: Generated<'webhook' | 'reconcile'>;
+  status: Generated<'pending' | 'processed' | 'ignored' | 'dead'>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  resolved_tenant_id: string | null;
+  object_key: string | null;
+  received_at: Generated<Date>;
+  processed_at: Timestamp | null;
+}
+
+export interface BillingSubscriptionsTable {
+  tenant_id: string;
+  id: string;
+  customer_id: string;
+  status: string;
+  price_id: string | null;
+  plan: string;
+  current_period_start: Timestamp | null;
+  current_period_end: Timestamp | null;
+  cancel_at_period_end: boolean;
+  canceled_at: Timestamp | null;
+  past_due_since: Timestamp | null;
+  stripe_created: Timestamp;
+  synced_at: Timestamp;
+}
+
+export interface BillingInvoicesTable {
+  tenant_id: string;
+  id: string;
+  subscription_id: string | null;
+  number: string | null;
+  status: string;
+  amount_due: number;
+  amount_paid: number;
+  currency: string;
+  hosted_invoice_url: string | null;
+  period_start: Timestamp | null;
+  period_end: Timestamp | null;
+  stripe_created: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   users: UsersTable;
@@ -237,4 +288,7 @@ export interface DB {
   time_entries: TimeEntriesTable;
   metrics_daily: MetricsDailyTable;
   metrics_monthly: MetricsMonthlyTable;
+  stripe_webhook_events: StripeWebhookEventsTable;
+  billing_subscriptions: BillingSubscriptionsTable;
+  billing_invoices: BillingInvoicesTable;
 }

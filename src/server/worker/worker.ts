@@ -1,4 +1,6 @@
 import type { AppServices } from '../services.ts';
+import { billingEventsConsumer, billingSweeper } from './billing-events.ts';
+import { billingReconcile, billingResync } from './billing-reconcile.ts';
 import { coreMaintenance } from './core-maintenance.ts';
 
 /** A unit of background work: registers queue consumers and timers; returns its stop function. */
@@ -8,7 +10,13 @@ export interface WorkerModule {
 }
 
 /** Every background module of the worker role. */
-export const workerModules: WorkerModule[] = [coreMaintenance];
+export const workerModules: WorkerModule[] = [
+  coreMaintenance,
+  billingEventsConsumer,
+  billingSweeper,
+  billingReconcile,
+  billingResync,
+];
 
 /** Starts the worker role in this process. */
 export async function startWorker(services: AppServices): Promise<{ stop(): Promise<void> }> {

@@ -29,6 +29,33 @@ export const PLANS: readonly Plan[] = [
 ];
 
 export const PAID_PLANS = ['starter', 'pro', 'agency'] as const satisfies readonly PlanId[];
+export type PaidPlanId = (typeof PAID_PLANS)[number];
+
+/** The paid plan a Stripe price stands for (`prices` from STRIPE_PRICE_* or the sandbox), or null. */
+export function planForPrice(prices: Record<PaidPlanId, string>, priceId: string | null | undefined): PaidPlanId | null {
+  if (!priceId) return null;
+  return PAID_PLANS.find((p) => prices[p] === priceId) ?? null;
+}
+
+/** Subscription statuses that keep the subscribed plan: past_due only until its grace period ends. */
+const ACCESS_STATUSES = new Set(['active', 'trialing', 'past_due']);
+
+/**
+ * The plan whose limits apply: the subscribed plan while the subscription is active or trialing,
+ * or past_due within its grace period; the free plan otherwise (unpaid, canceled,
+ * incomplete, incomplete_expired, paused). Nothing is deleted when limits shrink: the tenant just
+ * cannot add more until it is back within them.
+ */
+export function grantedPlan(
+  subscribedPlan: string,
+  status: string,
+  graceEndsAt: Date | null,
+  at: Date = new Date(),
+): PlanId {
+  if (!ACCESS_STATUSES.has(status)) return 'free';
+  if (status === 'past_due' && (!graceEndsAt || graceEndsAt <= at)) return 'free';
+  return planById(subscribedPlan).id;
+}
 
 /** A plan by id; an unknown id (a plan since retired) falls back to free. */
 export function planById(id: string): Plan {
@@ -76,11 +103,16 @@ export async function assertWithinPlanLimit(
 ): Promise<void> {
   const tenant = await tx
     .selectFrom('tenants')
-    .select('plan')
+    .select(['plan', 'billing_status', 'billing_grace_ends_at'])
     .where('id', '=', tenantId)
     .forUpdate()
     .executeTakeFirstOrThrow();
-  const plan = planById(tenant.plan);
+  // `plan` is what billing granted; a grace period that ended since is applied here at once,
+  // before the worker's periodic pass moves the tenant to free.
+  const graceOver =
+    tenant.billing_status === 'past_due' &&
+    (!tenant.billing_grace_ends_at || tenant.billing_grace_ends_at <= new Date());
+  const plan = planById(graceOver ? 'free' : tenant.plan);
   const max = plan.limits[limit];
   if (max === null) return;
   const used = await usage(tx, tenantId, limit);

@@ -23,7 +23,9 @@ export function createBullmqQueue(redisUrl: string, prefix = 'roi'): JobQueue {
         attempts: options.attempts ?? DEFAULT_ATTEMPTS,
         backoff: { type: 'exponential', delay: options.backoffMs ?? DEFAULT_BACKOFF_MS },
         removeOnComplete: true,
-        removeOnFail: 1000,
+        // A failed job frees its id at once: the truth (and the dead-letter state) lives in
+        // PostgreSQL, and a sweeper must be able to enqueue the same id again.
+        removeOnFail: true,
       });
     },
     async process(queue, handler, options = {}) {
@@ -36,6 +38,10 @@ export function createBullmqQueue(redisUrl: string, prefix = 'roi'): JobQueue {
           connection,
           prefix,
           concurrency: options.concurrency ?? 4,
+          // A killed worker's job is taken back within ~15 s (not BullMQ's default 30 s + 30 s).
+          lockDuration: 10_000,
+          stalledInterval: 5_000,
+          maxStalledCount: 3,
         },
       );
       worker.on('failed', (job, error) => {
