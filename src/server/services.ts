@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './data/database.ts';
 import { migrate } from './data/migrate.ts';
+import { createAuditBackend, type AuditBackend } from './domain/audit/audit-backend.ts';
 import { createBillingSettings, type BillingSettings } from './domain/billing/stripe-client.ts';
 import { createMemoryCache, createRedisCache, type Cache } from './infra/cache.ts';
 import { createBullmqQueue } from './infra/queue/bullmq-queue.ts';
@@ -24,6 +25,8 @@ export interface AppServices {
   queue: JobQueue;
   /** Null without REDIS_URL. */
   redis: Redis | null;
+  /** The audit log's read side: PostgreSQL, or MongoDB with MONGODB_URL. */
+  audit: AuditBackend;
   /** Stripe (or the offline sandbox): client, webhook secret, price ids. */
   billing: BillingSettings;
   close(): Promise<void>;
@@ -68,6 +71,7 @@ export async function createServices(
     queue = createMemoryQueue();
   }
 
+  const audit = createAuditBackend(config);
   return {
     config,
     logger,
@@ -76,12 +80,14 @@ export async function createServices(
     rateLimiter,
     queue,
     redis,
+    audit,
     billing: createBillingSettings(config),
     async close() {
       await queue.close().catch((err) => logger.warn({ err }, 'queue close failed'));
       await cache.close().catch(() => undefined);
       subscriber?.disconnect();
       redis?.disconnect();
+      await audit.close().catch((err) => logger.warn({ err }, 'mongodb close failed'));
       if (!options.database) await database.close();
     },
   };

@@ -4,6 +4,7 @@ import type { AppServices } from '../services.ts';
 import { mountSandbox } from '../sandbox/mount-sandbox.ts';
 import { accountRoutes } from './accounts.routes.ts';
 import { apiKeyRoutes } from './api-keys.routes.ts';
+import { auditRoutes } from './audit.routes.ts';
 import { billingRoutes } from './billing.routes.ts';
 import { memberRoutes } from './members.routes.ts';
 import { metricRoutes } from './metrics.routes.ts';
@@ -14,7 +15,7 @@ import { tenantRoutes } from './tenant.routes.ts';
 
 /** Every API route. Access is declared in http/access-policy.ts. */
 export function allRoutes(): AnyRoute[] {
-  return [...accountRoutes, ...tenantRoutes, ...memberRoutes, ...apiKeyRoutes, ...siteRoutes, ...serviceRoutes, ...metricRoutes, ...reportRoutes, ...billingRoutes];
+  return [...accountRoutes, ...tenantRoutes, ...memberRoutes, ...apiKeyRoutes, ...siteRoutes, ...serviceRoutes, ...metricRoutes, ...reportRoutes, ...billingRoutes, ...auditRoutes];
 }
 
 /** Non-API pages mounted beside the API (the offline Stripe sandbox). */

@@ -1,4 +1,6 @@
 import type { AppServices } from '../services.ts';
+import { auditRelay } from './audit-relay.ts';
+import { auditRetention } from './audit-retention.ts';
 import { billingEventsConsumer, billingSweeper } from './billing-events.ts';
 import { billingReconcile, billingResync } from './billing-reconcile.ts';
 import { coreMaintenance } from './core-maintenance.ts';
@@ -12,6 +14,8 @@ export interface WorkerModule {
 /** Every background module of the worker role. */
 export const workerModules: WorkerModule[] = [
   coreMaintenance,
+  auditRetention,
+  auditRelay,
   billingEventsConsumer,
   billingSweeper,
   billingReconcile,
