@@ -42,6 +42,8 @@ export async function recordAuditEvent(
     ON CONFLICT (tenant_id) DO UPDATE SET last_seq = audit_chain_heads.last_seq
     RETURNING last_seq, last_hash`.execute(tx);
   const { last_seq, last_hash } = head.rows[0]!;
+  // Hash exactly what jsonb will hand back: the JSON form (Dates as ISO text, undefined dropped).
+  const changesJson = input.changes === undefined ? undefined : JSON.stringify(input.changes);
   const event: ChainedEvent = {
     tenantId,
     seq: Number(last_seq) + 1,
@@ -50,7 +52,7 @@ export async function recordAuditEvent(
     actor: { type: actor.type, id: actor.id, label: actor.label },
     action: input.action,
     target: { type: input.target?.type ?? null, id: input.target?.id ?? null },
-    changes: input.changes ?? null,
+    changes: changesJson === undefined ? null : (JSON.parse(changesJson) as unknown),
     ip: meta.ip,
     userAgent: meta.userAgent,
     requestId: meta.requestId,
@@ -62,7 +64,7 @@ export async function recordAuditEvent(
         action, target_type, target_id, changes, ip, user_agent, request_id, prev_hash, hash)
       VALUES (${tenantId}, ${event.seq}, ${event.id}, ${event.occurredAt}, ${actor.type},
         ${actor.id}, ${actor.label}, ${event.action}, ${event.target.type}, ${event.target.id},
-        ${event.changes === null ? null : JSON.stringify(event.changes)}::jsonb, ${meta.ip},
+        ${event.changes === null ? null : changesJson}::jsonb, ${meta.ip},
         ${meta.userAgent}, ${meta.requestId}, ${last_hash}, ${hash})
       RETURNING seq
     )

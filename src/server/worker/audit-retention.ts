@@ -1,0 +1,23 @@
+import { pruneExpiredAuditEvents } from '../domain/audit/prune-audit-events.ts';
+import { every, type WorkerModule } from './worker.ts';
+
+/** How often plan retention is applied to the audit log. */
+export const AUDIT_RETENTION_INTERVAL_MS = 6 * 3_600_000;
+
+/**
+ * Deletes audit events older than each tenant's plan retention, keeping a checkpoint so the rest
+ * of the chain still verifies. A run that fails verification is left alone and logged as an error.
+ */
+export const auditRetention: WorkerModule = {
+  name: 'audit-retention',
+  async start(services) {
+    return every(services, 'audit-retention', AUDIT_RETENTION_INTERVAL_MS, async () => {
+      const report = await pruneExpiredAuditEvents(services.database);
+      const pruned = Object.values(report.pruned).reduce((a, b) => a + b, 0);
+      if (pruned > 0) services.logger.info({ pruned, tenants: Object.keys(report.pruned).length }, 'audit retention applied');
+      for (const [tenantId, seq] of Object.entries(report.refused)) {
+        services.logger.error({ tenantId, seq }, 'audit chain invalid; expired events kept as evidence');
+      }
+    });
+  },
+};
