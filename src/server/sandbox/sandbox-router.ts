@@ -13,6 +13,10 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
   // ------------------------------------------------------------------ API
   const api = express.Router();
   api.use(form);
+  api.use((_req, _res, next) => {
+    if (sandbox.latencyMs > 0) setTimeout(next, sandbox.latencyMs);
+    else next();
+  });
   api.use((req, _res, next) => {
     const auth = req.get('authorization') ?? '';
     const key = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];

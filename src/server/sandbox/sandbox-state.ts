@@ -91,6 +91,8 @@ export class StripeSandbox {
   readonly prices: SandboxPrice[];
   /** Subscription ids whose retrieval answers 500 (tests of retries and the dead-letter list). */
   readonly failingObjects = new Set<string>();
+  /** Delay of every API answer in ms (tests that need processing to take a while). */
+  latencyMs = 0;
   /** Deliveries that got a 2xx, and the others. */
   readonly deliveryStats = { ok: 0, failed: 0 };
   private state: State;

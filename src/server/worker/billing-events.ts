@@ -16,7 +16,7 @@ import { every, type WorkerModule } from './worker.ts';
 export const billingEventsConsumer: WorkerModule = {
   name: 'billing-events',
   async start(services) {
-    await services.queue.process(
+    const stop = await services.queue.process(
       BILLING_QUEUE,
       async (job) => {
         const data = job.data as BillingJob;
@@ -45,8 +45,7 @@ export const billingEventsConsumer: WorkerModule = {
         },
       },
     );
-    // The queue stops with the services; nothing else to stop here.
-    return async () => {};
+    return stop;
   },
 };
 

@@ -37,6 +37,14 @@ export const TenantSettings = z
     timezone: z.string(),
     branding: Branding,
     createdAt: IsoDateTime,
+    /** The Stripe subscription status (`none` without one): drives the payment warning. */
+    billingStatus: z.enum([
+      'none', 'trialing', 'active', 'past_due', 'unpaid', 'canceled', 'incomplete', 'incomplete_expired', 'paused',
+    ]),
+    /** A payment failed: every member sees a warning until it is paid or the grace period ends. */
+    pastDue: z.boolean(),
+    /** When a past_due workspace falls back to the free plan's limits. */
+    billingGraceEndsAt: IsoDateTime.nullable(),
   })
   .meta({ id: 'TenantSettings' });
 export type TenantSettings = z.infer<typeof TenantSettings>;

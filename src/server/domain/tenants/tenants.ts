@@ -36,9 +36,17 @@ type TenantRow = {
   timezone: string;
   branding: unknown;
   created_at: Date;
+  billing_status: string;
+  billing_grace_ends_at: Date | null;
 };
 
-const toInfo = (row: TenantRow): TenantInfo => ({
+/** Billing state every member sees (the payment warning); kept on the tenant row by billing. */
+export interface TenantBillingInfo {
+  billingStatus: string;
+  billingGraceEndsAt: string | null;
+}
+
+const toInfo = (row: TenantRow): TenantInfo & TenantBillingInfo => ({
   id: row.id,
   name: row.name,
   subdomain: row.subdomain,
@@ -47,10 +55,13 @@ const toInfo = (row: TenantRow): TenantInfo => ({
   timezone: row.timezone,
   branding: (row.branding ?? {}) as Record<string, unknown>,
   createdAt: row.created_at.toISOString(),
+  billingStatus: row.billing_status,
+  billingGraceEndsAt: row.billing_grace_ends_at ? row.billing_grace_ends_at.toISOString() : null,
 });
 
 const TENANT_COLUMNS = [
   'id', 'name', 'subdomain', 'plan', 'currency', 'timezone', 'branding', 'created_at',
+  'billing_status', 'billing_grace_ends_at',
 ] as const;
 
 /**
@@ -187,7 +198,7 @@ export async function updateTenantSettings(
 }
 
 /** The settings document of GET /tenant. */
-export const presentTenantSettings = (t: TenantInfo) => ({
+export const presentTenantSettings = (t: TenantInfo & Partial<TenantBillingInfo>) => ({
   id: t.id,
   name: t.name,
   subdomain: t.subdomain,
@@ -196,6 +207,9 @@ export const presentTenantSettings = (t: TenantInfo) => ({
   timezone: t.timezone,
   branding: t.branding,
   createdAt: t.createdAt,
+  billingStatus: t.billingStatus ?? 'none',
+  pastDue: t.billingStatus === 'past_due',
+  billingGraceEndsAt: t.billingGraceEndsAt ?? null,
 });
 
 /** The tenant document of POST /tenants. */

@@ -54,6 +54,10 @@ export function createBullmqQueue(redisUrl: string, prefix = 'roi'): JobQueue {
       worker.on('error', () => undefined);
       workers.push(worker);
       await worker.waitUntilReady();
+      return async () => {
+        await worker.close();
+        workers.splice(workers.indexOf(worker), 1);
+      };
     },
     async pending(queue) {
       const counts = await queueOf(queue).getJobCounts('waiting', 'delayed', 'active', 'prioritized');

@@ -35,8 +35,11 @@ export type JobHandler<T = unknown> = (job: Job<T>) => Promise<void>;
 export interface JobQueue {
   readonly kind: 'memory' | 'bullmq';
   enqueue(queue: string, name: string, data: unknown, options?: EnqueueOptions): Promise<void>;
-  /** Starts consuming `queue` in this process (worker role). */
-  process(queue: string, handler: JobHandler, options?: ProcessOptions): Promise<void>;
+  /**
+   * Starts consuming `queue` in this process (worker role). Resolves to a function that stops
+   * consuming (running jobs finish first); jobs wait in the queue until a consumer starts again.
+   */
+  process(queue: string, handler: JobHandler, options?: ProcessOptions): Promise<() => Promise<void>>;
   /** Waiting + delayed + active jobs of a queue. */
   pending(queue: string): Promise<number>;
   ping(): Promise<void>;

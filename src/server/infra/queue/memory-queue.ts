@@ -109,13 +109,18 @@ export function createMemoryQueue(): JobQueue {
       }
     },
     async process(queue, handler, options = {}) {
-      consumers.set(queue, {
+      const consumer: Consumer = {
         handler,
         running: 0,
         concurrency: options.concurrency ?? 4,
         onExhausted: options.onExhausted,
-      });
+      };
+      consumers.set(queue, consumer);
       pump(queue);
+      return async () => {
+        if (consumers.get(queue) === consumer) consumers.delete(queue);
+        while (consumer.running > 0) await new Promise((r) => setTimeout(r, 10));
+      };
     },
     async pending(queue) {
       return idsOf(queue).size;
