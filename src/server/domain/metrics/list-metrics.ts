@@ -1,5 +1,6 @@
 import type { Tx } from '../../data/database.ts';
 import { decodeCursor, paginate } from '../../lib/cursor.ts';
+import { dateText } from '../sites/date-columns.ts';
 import { getVisibleSite } from '../sites/sites.ts';
 import type { Viewer } from '../sites/viewer.ts';
 
@@ -14,7 +15,7 @@ export async function listDailyMetrics(
   await getVisibleSite(tx, tenantId, viewer, siteId);
   let q = tx
     .selectFrom('metrics_daily')
-    .select(['day', 'sessions', 'conversions', 'revenue', 'clicks', 'impressions', 'position'])
+    .select([dateText('day'), 'sessions', 'conversions', 'revenue', 'clicks', 'impressions', 'position'])
     .where('tenant_id', '=', tenantId)
     .where('site_id', '=', siteId)
     .orderBy('day')
@@ -32,7 +33,7 @@ export async function listDailyMetrics(
       revenue: r.revenue,
       clicks: r.clicks,
       impressions: r.impressions,
-      position: r.position,
+      position: r.position === null ? null : Number(r.position),
     })),
     nextCursor: page.nextCursor,
   };

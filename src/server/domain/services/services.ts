@@ -4,13 +4,14 @@ import { invalid, notFound } from '../../http/errors.ts';
 import { decodeCursor, paginate } from '../../lib/cursor.ts';
 import { newId } from '../../lib/ids.ts';
 import type { CreateServiceBody, Service, UpdateServiceBody } from '../../../shared/schemas/roi.ts';
+import { dateText, nullableDateText } from '../sites/date-columns.ts';
 import { getVisibleSite } from '../sites/sites.ts';
 import { grantedSiteIds, type Viewer } from '../sites/viewer.ts';
 
 type ServiceRow = Omit<ServicesTable, 'tenant_id' | 'created_at' | 'updated_at'> & { created_at: Date; updated_at: Date };
 
 const COLUMNS = [
-  'id', 'site_id', 'name', 'category', 'billing', 'amount', 'start_date', 'end_date', 'created_at', 'updated_at',
+  'id', 'site_id', 'name', 'category', 'billing', 'amount', dateText('start_date'), nullableDateText('end_date'), 'created_at', 'updated_at',
 ] as const;
 
 /** The API shape of a service; money beside the tenant's currency. */
@@ -20,7 +21,7 @@ export const presentService = (s: ServiceRow, currency: string): Service => ({
   name: s.name,
   category: s.category,
   billing: s.billing,
-  amount: s.amount,
+  amount: Number(s.amount),
   currency,
   startDate: s.start_date,
   endDate: s.end_date,

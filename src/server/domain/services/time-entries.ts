@@ -3,12 +3,13 @@ import { AppError, notFound } from '../../http/errors.ts';
 import { decodeCursor, paginate } from '../../lib/cursor.ts';
 import { newId } from '../../lib/ids.ts';
 import type { TimeEntry } from '../../../shared/schemas/roi.ts';
+import { dateText } from '../sites/date-columns.ts';
 import type { Viewer } from '../sites/viewer.ts';
 import { getVisibleService } from './services.ts';
 
 type TimeEntryRow = { id: string; service_id: string; date: string; hours: number; note: string | null; created_at: Date };
 
-const COLUMNS = ['id', 'service_id', 'date', 'hours', 'note', 'created_at'] as const;
+const COLUMNS = ['id', 'service_id', dateText('date'), 'hours', 'note', 'created_at'] as const;
 
 /**
  * The cost of `hours` at `amount` minor units an hour, rounded half up to the minor unit. Hours
@@ -29,9 +30,9 @@ export const presentTimeEntry = (
   serviceId: e.service_id,
   siteId: service.site_id,
   date: e.date,
-  hours: e.hours,
+  hours: Number(e.hours),
   note: e.note,
-  cost: hourlyCost(e.hours, service.amount),
+  cost: hourlyCost(Number(e.hours), Number(service.amount)),
   currency,
   createdAt: e.created_at.toISOString(),
 });
