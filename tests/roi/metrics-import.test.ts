@@ -1,0 +1,195 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addMember, buildTenant } from '../support/factories.ts';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
+import { auditActions, createSite } from './helpers.ts';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
+
+const csv = (text: string) => ({ raw: text, contentType: 'text/csv' });
+
+async function storedDays(tenantId: string, siteId: string) {
+  const rows = await app.database.db
+    .selectFrom('metrics_daily')
+    .select(['day', 'sessions', 'conversions', 'revenue', 'clicks', 'impressions', 'position'])
+    .where('tenant_id', '=', tenantId)
+    .where('site_id', '=', siteId)
+    .orderBy('day')
+    .execute();
+  return rows.map((r) => ({
+    ...r,
+    day: r.day instanceof Date ? r.day.toISOString().slice(0, 10) : String(r.day),
+    position: r.position === null ? null : Number(r.position),
+  }));
+}
+
+async function monthly(tenantId: string, siteId: string) {
+  const rows = await app.database.db
+    .selectFrom('metrics_monthly')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('site_id', '=', siteId)
+    .orderBy('month')
+    .execute();
+  return rows.map((r) => ({
+    month: r.month instanceof Date ? r.month.toISOString().slice(0, 10) : String(r.month),
+    sessions: Number(r.sessions),
+    revenue: Number(r.revenue),
+    impressions: Number(r.impressions),
+    positionWeighted: Number(r.position_weighted),
+    positionImpressions: Number(r.position_impressions),
+  }));
+}
+
+describe('metric imports', () => {
+  it('imports JSON rows and upserts by date, replacing only the named fields', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const c = tenant.owner.client;
+    const first = await c.post(`/api/v1/sites/${site.id}/metrics`, {
+      rows: [
+        { date: '2026-01-30', sessions: 100, revenue: 12345, clicks: 10, impressions: 200, position: 4.5 },
+        { date: '2026-01-31', sessions: 50 },
+        { date: '2026-02-01', conversions: 3, revenue: null },
+      ],
+    });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body).toEqual({ received: 3, inserted: 3, updated: 0 });
+    const second = await c.post(`/api/v1/sites/${site.id}/metrics`, {
+      rows: [{ date: '2026-01-31', revenue: 999 }, { date: '2026-02-02', sessions: 7 }],
+    });
+    expect(second.body).toEqual({ received: 2, inserted: 1, updated: 1 });
+    expect(await storedDays(tenant.id, site.id)).toEqual([
+      { day: '2026-01-30', sessions: 100, conversions: null, revenue: 12345, clicks: 10, impressions: 200, position: 4.5 },
+      { day: '2026-01-31', sessions: 50, conversions: null, revenue: 999, clicks: null, impressions: null, position: null },
+      { day: '2026-02-01', sessions: null, conversions: 3, revenue: null, clicks: null, impressions: null, position: null },
+      { day: '2026-02-02', sessions: 7, conversions: null, revenue: null, clicks: null, impressions: null, position: null },
+    ]);
+    expect(await monthly(tenant.id, site.id)).toEqual([
+      { month: '2026-01-01', sessions: 150, revenue: 13344, impressions: 200, positionWeighted: 900, positionImpressions: 200 },
+      { month: '2026-02-01', sessions: 7, revenue: 0, impressions: 0, positionWeighted: 0, positionImpressions: 0 },
+    ]);
+    const listed = await c.get(`/api/v1/sites/${site.id}/metrics?from=2026-01-31&to=2026-02-01`);
+    expect(listed.body.data.map((d: { date: string }) => d.date)).toEqual(['2026-01-31', '2026-02-01']);
+    expect((await auditActions(app, tenant.id)).filter((a) => a === 'metrics.imported')).toHaveLength(2);
+  });
+
+  it('imports CSV with decimal revenue converted exactly to cents', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const body = [
+      'Date,Sessions,Conversions,Revenue,Clicks,Impressions,Position',
+      '2026-03-01,10,1,0.1,5,100,3.25',
+      '2026-03-02,20,2,0.29,,,',
+      '2026-03-03,30,3,1234567.89,7,70,1',
+      '2026-03-04,0,0,19.99,0,0,',
+      '"2026-03-05",1,0,100,1,1,1.5',
+      '',
+    ].join('\r\n');
+    const res = await tenant.owner.client.post(`/api/v1/sites/${site.id}/metrics`, undefined, csv(body));
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({ received: 5, inserted: 5, updated: 0 });
+    const days = await storedDays(tenant.id, site.id);
+    expect(days.map((d) => d.revenue)).toEqual([10, 29, 123456789, 1999, 10000]);
+    expect(days[1]).toMatchObject({ clicks: null, impressions: null, position: null });
+  });
+
+  it('accepts a Google Search Console performance export as exported', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const gsc = '\uFEFFDate,Clicks,Impressions,CTR,Position\n2026-04-02,41,1207,3.4%,8.91\n2026-04-01,38,1100,3.45%,9.2\n';
+    const res = await tenant.owner.client.post(`/api/v1/sites/${site.id}/metrics`, undefined, csv(gsc));
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({ received: 2, inserted: 2, updated: 0 });
+    expect(await storedDays(tenant.id, site.id)).toEqual([
+      { day: '2026-04-01', sessions: null, conversions: null, revenue: null, clicks: 38, impressions: 1100, position: 9.2 },
+      { day: '2026-04-02', sessions: null, conversions: null, revenue: null, clicks: 41, impressions: 1207, position: 8.91 },
+    ]);
+  });
+
+  it('rejects the whole import listing every bad row, and writes nothing', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const c = tenant.owner.client;
+    const json = await c.post(`/api/v1/sites/${site.id}/metrics`, {
+      rows: [
+        { date: '2026-01-01', sessions: 1 },
+        { date: '2026-02-30', sessions: 1 },
+        { date: '2026-01-03', sessions: -1, revenue: 1.5 },
+        { date: '2026-01-04', sesions: 3 },
+        { date: '2026-01-01', clicks: 1 },
+      ],
+    });
+    expect(json.status).toBe(400);
+    expect(json.body.errors.map((e: { path: string }) => e.path)).toEqual([
+      'rows.1.date', 'rows.2.sessions', 'rows.2.revenue', 'rows.3.sesions', 'rows.4.date',
+    ]);
+    const csvRes = await c.post(
+      `/api/v1/sites/${site.id}/metrics`,
+      undefined,
+      csv('date,sessions,revenue\n2026-01-01,1,1.00\n2026-01-02,x,1.00\n2026-01-03,1,1.001\n2026-01-04,1\n2026-01-05,2,2\n'),
+    );
+    expect(csvRes.status).toBe(400);
+    expect(csvRes.body.errors.map((e: { path: string }) => e.path)).toEqual(['line 3', 'line 4', 'line 5']);
+    expect(csvRes.body.errors[1].message).toMatch(/revenue/);
+    const header = await c.post(`/api/v1/sites/${site.id}/metrics`, undefined, csv('day_of,visits\n2026-01-01,1\n'));
+    expect(header.status).toBe(400);
+    expect(header.body.errors[0].path).toBe('line 1');
+    const malformed = await c.post(`/api/v1/sites/${site.id}/metrics`, undefined, { raw: '{"rows": [', contentType: 'application/json' });
+    expect(malformed.status).toBe(400);
+    const wrongType = await c.post(`/api/v1/sites/${site.id}/metrics`, undefined, { raw: 'x', contentType: 'application/xml' });
+    expect(wrongType.status).toBe(415);
+    expect(await storedDays(tenant.id, site.id)).toEqual([]);
+    expect(await auditActions(app, tenant.id)).not.toContain('metrics.imported');
+  });
+
+  it('answers 413 beyond 100,000 rows or 10 MiB', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const c = tenant.owner.client;
+    const lines = ['date,sessions'];
+    const start = Date.UTC(1900, 0, 1);
+    for (let i = 0; i <= 100_000; i++) lines.push(`${new Date(start + i * 86_400_000).toISOString().slice(0, 10)},1`);
+    const tooMany = await c.post(`/api/v1/sites/${site.id}/metrics`, undefined, csv(lines.join('\n')));
+    expect(tooMany.status, tooMany.text.slice(0, 300)).toBe(413);
+    const rows = Array.from({ length: 100_001 }, () => ({ date: '2026-01-01' }));
+    expect((await c.post(`/api/v1/sites/${site.id}/metrics`, { rows })).status).toBe(413);
+    const huge = await c.post(`/api/v1/sites/${site.id}/metrics`, undefined, csv('date,sessions\n' + 'x'.repeat(10 * 1024 * 1024)));
+    expect(huge.status).toBe(413);
+    expect(await storedDays(tenant.id, site.id)).toEqual([]);
+  });
+
+  it('imports exactly 100,000 rows in one request', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const start = Date.UTC(1900, 0, 1);
+    const rows = Array.from({ length: 100_000 }, (_, i) => ({
+      date: new Date(start + i * 86_400_000).toISOString().slice(0, 10),
+      sessions: i % 100,
+      revenue: i,
+    }));
+    const res = await tenant.owner.client.post(`/api/v1/sites/${site.id}/metrics`, { rows });
+    expect(res.status, res.text.slice(0, 300)).toBe(200);
+    expect(res.body).toEqual({ received: 100_000, inserted: 100_000, updated: 0 });
+    const sums = await monthly(tenant.id, site.id);
+    expect(sums.reduce((a, m) => a + m.revenue, 0)).toBe((99_999 * 100_000) / 2);
+  }, 120_000);
+
+  it("refuses another tenant's site and a client, like a missing site", async () => {
+    const a = await buildTenant(app);
+    const b = await buildTenant(app);
+    const site = await createSite(a);
+    const res = await b.owner.client.post(`/api/v1/sites/${site.id}/metrics`, { rows: [{ date: '2026-01-01', sessions: 1 }] });
+    expect(res.status).toBe(404);
+    expect((await b.owner.client.get(`/api/v1/sites/${site.id}/metrics`)).status).toBe(404);
+    const client = await addMember(app, a, 'client', [site.id]);
+    expect((await client.client.get(`/api/v1/sites/${site.id}/metrics`)).status).toBe(200);
+    expect((await client.client.post(`/api/v1/sites/${site.id}/metrics`, { rows: [] })).status).toBe(403);
+    expect(await storedDays(a.id, site.id)).toEqual([]);
+  });
+});
