@@ -52,17 +52,14 @@ export async function createServices(
   }
 
   let redis: Redis | null = null;
-  let subscriber: Redis | null = null;
   let cache: Cache;
   let rateLimiter: RateLimiter;
   let queue: JobQueue;
   if (config.REDIS_URL) {
     const keyPrefix = `${config.REDIS_PREFIX}:`;
     redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, keyPrefix });
-    subscriber = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
     redis.on('error', (err) => logger.warn({ err }, 'redis error'));
-    subscriber.on('error', (err) => logger.warn({ err }, 'redis subscriber error'));
-    cache = await createRedisCache(redis, subscriber, `${keyPrefix}cache:invalidate`);
+    cache = createRedisCache(redis);
     rateLimiter = createRedisRateLimiter(redis);
     queue = createBullmqQueue(config.REDIS_URL, config.REDIS_PREFIX);
   } else {
@@ -85,7 +82,6 @@ export async function createServices(
     async close() {
       await queue.close().catch((err) => logger.warn({ err }, 'queue close failed'));
       await cache.close().catch(() => undefined);
-      subscriber?.disconnect();
       redis?.disconnect();
       await audit.close().catch((err) => logger.warn({ err }, 'mongodb close failed'));
       if (!options.database) await database.close();

@@ -1,61 +1,79 @@
 import { timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Request } from 'express';
-import type { Tx } from '../data/database.ts';
+import type { Database } from '../data/database.ts';
+import { inTransaction } from '../data/scoped-transaction.ts';
 import type { Role } from '../data/schema.ts';
 import { findSession } from '../domain/accounts/sessions.ts';
+import type { Cache } from '../infra/cache.ts';
 import { sha256Hex } from '../lib/ids.ts';
-import type { Principal } from './define-route.ts';
+import type { ApiKeyPrincipal, Principal, SessionPrincipal } from './define-route.ts';
 import { AppError } from './errors.ts';
 
 export const SESSION_COOKIE = 'sid';
 export const CSRF_COOKIE = 'csrf_token';
 export const API_KEY_PREFIX = 'rsk_';
 
+/** How long a looked-up principal is trusted without the database; revocation invalidates it. */
+const AUTH_CACHE_SECONDS = 60;
+
+/** Cache namespace of one session or key: invalidated when it is revoked. */
+export const authCacheNamespace = (secretHash: string) => `auth:${secretHash}`;
+
+type CachedPrincipal =
+  | { kind: 'none' }
+  | (Omit<SessionPrincipal, 'sessionHash'> & { expiresAt: number })
+  | (ApiKeyPrincipal & { revoked: boolean });
+
 /**
- * Who is asking: an API key from `Authorization: Bearer rsk_…`, else the session cookie.
+ * Who is asking: an API key from `Authorization: Bearer rsk_…`, else the session cookie. Looked up
+ * through the cache (60 s, dropped on sign-out and revocation), else in a short transaction.
  * A bearer token that is not a live key is a 401; a stale cookie just means nobody.
  */
-export async function authenticate(tx: Tx, req: Request): Promise<Principal | null> {
+export async function authenticate(req: Request, database: Database, cache: Cache): Promise<Principal | null> {
   const authorization = req.get('authorization');
   if (authorization) {
-    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-    const key = match?.[1];
+    const key = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
     if (!key?.startsWith(API_KEY_PREFIX)) {
       throw new AppError('unauthenticated', 'The Authorization header must be "Bearer rsk_…"');
     }
-    const result = await sql<{
-      id: string;
-      tenant_id: string;
-      name: string;
-      role: Role;
-      revoked_at: Date | null;
-    }>`
-      SELECT id, tenant_id, name, role, revoked_at FROM find_api_key(${sha256Hex(key)})`.execute(
-      tx,
-    );
-    const row = result.rows[0];
-    if (!row || row.revoked_at) throw new AppError('unauthenticated', 'The API key is not valid');
-    return {
-      kind: 'api_key',
-      keyId: row.id,
-      name: row.name,
-      tenantId: row.tenant_id,
-      role: row.role,
-    };
+    const hash = sha256Hex(key);
+    let found = await cache.get<CachedPrincipal>(authCacheNamespace(hash), 'p');
+    if (!found) {
+      found = await inTransaction(database, {}, async (tx) => {
+        const result = await sql<{ id: string; tenant_id: string; name: string; role: Role; revoked_at: Date | null }>`
+          SELECT id, tenant_id, name, role, revoked_at FROM find_api_key(${hash})`.execute(tx);
+        const row = result.rows[0];
+        return row
+          ? { kind: 'api_key' as const, keyId: row.id, name: row.name, tenantId: row.tenant_id, role: row.role, revoked: row.revoked_at !== null }
+          : { kind: 'none' as const };
+      });
+      await cache.set(authCacheNamespace(hash), 'p', found, AUTH_CACHE_SECONDS);
+    }
+    if (found.kind !== 'api_key' || found.revoked) throw new AppError('unauthenticated', 'The API key is not valid');
+    return { kind: 'api_key', keyId: found.keyId, name: found.name, tenantId: found.tenantId, role: found.role };
   }
-  const token = req.cookies?.[SESSION_COOKIE];
+
+  const token: string | undefined = req.cookies?.[SESSION_COOKIE];
   if (!token) return null;
-  const session = await findSession(tx, token);
-  return session ? { kind: 'session', ...session } : null;
+  const hash = sha256Hex(token);
+  let found = await cache.get<CachedPrincipal>(authCacheNamespace(hash), 'p');
+  if (!found) {
+    const session = await inTransaction(database, {}, (tx) => findSession(tx, token));
+    found = session
+      ? { kind: 'session', userId: session.userId, email: session.email, name: session.name, expiresAt: session.expiresAt.getTime() }
+      : { kind: 'none' };
+    await cache.set(authCacheNamespace(hash), 'p', found, AUTH_CACHE_SECONDS);
+  }
+  if (found.kind !== 'session' || found.expiresAt <= Date.now()) return null;
+  return { kind: 'session', userId: found.userId, email: found.email, name: found.name, sessionHash: hash };
 }
 
 /** Double-submit check: the X-CSRF-Token header must equal the csrf_token cookie. */
 export function checkCsrf(req: Request): void {
   const cookie = req.cookies?.[CSRF_COOKIE];
   const header = req.get('x-csrf-token');
-  if (!cookie || !header)
-    throw new AppError('csrf', 'Send the csrf_token cookie value in X-CSRF-Token');
+  if (!cookie || !header) throw new AppError('csrf', 'Send the csrf_token cookie value in X-CSRF-Token');
   const a = Buffer.from(cookie);
   const b = Buffer.from(header);
   if (a.length !== b.length || !timingSafeEqual(a, b)) {

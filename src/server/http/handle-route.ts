@@ -3,7 +3,7 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import { sql } from 'kysely';
 import type { z } from 'zod';
 import type { Tx } from '../data/database.ts';
-import { inTransaction, setScope } from '../data/scoped-transaction.ts';
+import { inTransaction } from '../data/scoped-transaction.ts';
 import type { Role } from '../data/schema.ts';
 import { canonicalJson } from '../domain/audit/audit-hash.ts';
 import {
@@ -12,7 +12,6 @@ import {
   type AuditEventInput,
   type RequestMeta,
 } from '../domain/audit/record-audit-event.ts';
-import { findMembershipRole, findTenant } from '../domain/tenants/tenants.ts';
 import type { AppServices } from '../services.ts';
 import { accessFor } from './access-policy.ts';
 import { authenticate, checkCsrf } from './authenticate.ts';
@@ -26,6 +25,7 @@ import {
 } from './define-route.ts';
 import { AppError, type FieldError } from './errors.ts';
 import { requestMeta } from './request-meta.ts';
+import { resolveTenant } from './resolve-tenant.ts';
 
 const UNSAFE = new Set(['post', 'put', 'patch', 'delete']);
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -113,40 +113,32 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     const pending: (() => Promise<void> | void)[] = [];
     const onFailure: (() => Promise<void>)[] = [];
 
+    // Who, which tenant, which role: from caches when possible, before the request transaction,
+    // so that transaction only sets its scope once and runs the handler.
+    const principal = await authenticate(req, services.database, services.cache);
+    if (access !== 'public' && !principal) throw new AppError('unauthenticated', 'Sign in first');
+    if (principal?.kind === 'session' && UNSAFE.has(route.method)) checkCsrf(req);
+    if (access === 'signed_in' && principal?.kind === 'api_key') {
+      throw new AppError('forbidden', 'This route needs a signed-in user, not an API key');
+    }
+    const userId = principal?.kind === 'session' ? principal.userId : null;
+    let tenant: TenantInfo | null = null;
+    let role: Role | null = null;
+    if (Array.isArray(access)) {
+      ({ tenant, role } = await resolveTenant(req, principal!, services));
+      await enforceTenantRateLimit(services, tenant.id, route);
+      if (!access.includes(role)) {
+        await recordDenied(services, tenant.id, actorOf(principal), role, meta, key).catch((err: unknown) =>
+          req.log?.error({ err }, 'could not record a denied request'),
+        );
+        throw new AppError('forbidden', `The ${role} role cannot ${route.summary.toLowerCase()}`);
+      }
+    }
+    const actor = actorOf(principal);
+
     let reply: Reply;
     try {
-      reply = await inTransaction(services.database, {}, async (tx) => {
-        const principal = await authenticate(tx, req);
-        if (access !== 'public' && !principal)
-          throw new AppError('unauthenticated', 'Sign in first');
-        if (principal?.kind === 'session' && UNSAFE.has(route.method)) checkCsrf(req);
-        if (access === 'signed_in' && principal?.kind === 'api_key') {
-          throw new AppError('forbidden', 'This route needs a signed-in user, not an API key');
-        }
-        const userId = principal?.kind === 'session' ? principal.userId : null;
-        if (userId) await setScope(tx, { userId });
-
-        let tenant: TenantInfo | null = null;
-        let role: Role | null = null;
-        if (Array.isArray(access)) {
-          ({ tenant, role } = await resolveTenant(tx, req, principal!, services));
-          await setScope(tx, { tenantId: tenant.id, userId });
-          await enforceTenantRateLimit(services, tenant.id, route);
-          if (!access.includes(role)) {
-            const deniedTenant = tenant.id;
-            const deniedActor = actorOf(principal);
-            const deniedRole = role;
-            onFailure.push(() =>
-              recordDenied(services, deniedTenant, deniedActor, deniedRole, meta, key),
-            );
-            throw new AppError(
-              'forbidden',
-              `The ${role} role cannot ${route.summary.toLowerCase()}`,
-            );
-          }
-        }
-
-        const actor = actorOf(principal);
+      reply = await inTransaction(services.database, { tenantId: tenant?.id, userId }, async (tx) => {
         const ctx: RequestContext = {
           services,
           tx,
@@ -204,52 +196,6 @@ function actorOf(principal: Principal | null): Actor {
   return principal.kind === 'session'
     ? { type: 'user', id: principal.userId, label: principal.email }
     : { type: 'api_key', id: principal.keyId, label: principal.name };
-}
-
-/** The tenant a request names by `X-Tenant-ID` (id or subdomain) or by its host. */
-export function tenantHint(req: Request, baseDomain: string): string | null {
-  const header = req.get('x-tenant-id')?.trim();
-  if (header) return header.toLowerCase();
-  const host = req.hostname?.toLowerCase();
-  const suffix = `.${baseDomain}`;
-  if (host && host.endsWith(suffix)) {
-    const sub = host.slice(0, -suffix.length);
-    if (sub && !sub.includes('.')) return sub;
-  }
-  return null;
-}
-
-/**
- * Finds the request's tenant among the caller's own: an unknown tenant and a tenant the caller
- * does not belong to are the same 404. An API key carries its tenant; naming another is a 404.
- */
-async function resolveTenant(
-  tx: Tx,
-  req: Request,
-  principal: Principal,
-  services: AppServices,
-): Promise<{ tenant: TenantInfo; role: Role }> {
-  const hint = tenantHint(req, services.config.BASE_DOMAIN);
-  const notFound = new AppError('not_found', 'Tenant not found');
-  if (principal.kind === 'api_key') {
-    const tenant = await findTenant(tx, services.cache, principal.tenantId);
-    if (!tenant) throw notFound;
-    if (hint && hint !== tenant.id && hint !== tenant.subdomain) throw notFound;
-    return { tenant, role: principal.role };
-  }
-  if (!hint) {
-    throw new AppError(
-      'validation',
-      'Name the tenant with the X-Tenant-ID header or its subdomain',
-      {
-        errors: [{ path: 'X-Tenant-ID', message: 'is required' }],
-      },
-    );
-  }
-  const tenant = await findTenant(tx, services.cache, hint);
-  const role = tenant ? await findMembershipRole(tx, tenant.id, principal.userId) : null;
-  if (!tenant || !role) throw notFound;
-  return { tenant, role };
 }
 
 async function enforceIpRateLimit(services: AppServices, req: Request, route: AnyRoute) {

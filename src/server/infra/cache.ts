@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 
 /**
  * A small cache with namespaces that can be dropped at once (a tenant's reports, say).
- * With Redis the values and generations live in Redis, so every process sees the same data and an
- * invalidation in one process is seen by all; without it, an in-process map serves.
+ * With Redis every process shares the entries and an invalidation is seen by all at once;
+ * without it, an in-process map serves.
  */
 export interface Cache {
   get<T>(namespace: string, key: string): Promise<T | undefined>;
@@ -13,87 +13,76 @@ export interface Cache {
   close(): Promise<void>;
 }
 
-/** In-process cache for a single process (no REDIS_URL). */
-export function createMemoryCache(maxEntries = 10_000): Cache {
-  const entries = new Map<string, { value: unknown; expiresAt: number }>();
-  const generations = new Map<string, number>();
-  const fullKey = (ns: string, key: string) => `${ns}\u0000${generations.get(ns) ?? 0}\u0000${key}`;
+interface Entry {
+  value: unknown;
+  expiresAt: number;
+}
+
+/** In-process cache for a single process (no REDIS_URL), least recently set evicted first. */
+export function createMemoryCache(maxEntries = 50_000): Cache {
+  const namespaces = new Map<string, Map<string, Entry>>();
+  let size = 0;
   return {
     async get<T>(ns: string, key: string) {
-      const k = fullKey(ns, key);
-      const hit = entries.get(k);
+      const hit = namespaces.get(ns)?.get(key);
       if (!hit) return undefined;
       if (hit.expiresAt < Date.now()) {
-        entries.delete(k);
+        namespaces.get(ns)!.delete(key);
+        size -= 1;
         return undefined;
       }
       return structuredClone(hit.value) as T;
     },
     async set(ns, key, value, ttlSeconds) {
-      if (entries.size >= maxEntries) {
-        const oldest = entries.keys().next().value;
-        if (oldest !== undefined) entries.delete(oldest);
+      if (size >= maxEntries) {
+        const [oldestNs, entries] = namespaces.entries().next().value ?? [];
+        if (oldestNs !== undefined && entries) {
+          size -= entries.size;
+          namespaces.delete(oldestNs);
+        }
       }
-      entries.set(fullKey(ns, key), {
-        value: structuredClone(value),
-        expiresAt: Date.now() + ttlSeconds * 1000,
-      });
+      let entries = namespaces.get(ns);
+      if (!entries) namespaces.set(ns, (entries = new Map()));
+      if (!entries.has(key)) size += 1;
+      entries.set(key, { value: structuredClone(value), expiresAt: Date.now() + ttlSeconds * 1000 });
     },
     async invalidate(ns) {
-      const prefix = `${ns}\u0000`;
-      for (const k of entries.keys()) if (k.startsWith(prefix)) entries.delete(k);
-      generations.set(ns, (generations.get(ns) ?? 0) + 1);
+      size -= namespaces.get(ns)?.size ?? 0;
+      namespaces.delete(ns);
     },
     async close() {
-      entries.clear();
+      namespaces.clear();
+      size = 0;
     },
   };
 }
 
 /**
- * Redis cache. Each namespace has a generation counter in Redis; keys embed it, so invalidation is
- * one INCR (old keys expire by TTL). Generations are remembered in-process and forgotten when
- * another process publishes an invalidation.
+ * Redis cache: one hash per namespace, so a read is one HGET and an invalidation is one DEL that
+ * every process sees at once. Each value carries its own expiry; the hash expires when its
+ * newest entry would.
  */
-export async function createRedisCache(
-  redis: Redis,
-  subscriber: Redis,
-  channel: string,
-): Promise<Cache> {
-  const CHANNEL = channel;
-  const generations = new Map<string, string>();
-  await subscriber.subscribe(CHANNEL);
-  subscriber.on('message', (channel, ns) => {
-    if (channel === CHANNEL) generations.delete(ns);
-  });
-  async function generation(ns: string): Promise<string> {
-    let gen = generations.get(ns);
-    if (gen === undefined) {
-      gen = (await redis.get(`cachegen:${ns}`)) ?? '0';
-      generations.set(ns, gen);
-    }
-    return gen;
-  }
+export function createRedisCache(redis: Redis): Cache {
+  const hashKey = (ns: string) => `cache:${ns}`;
   return {
     async get<T>(ns: string, key: string) {
-      const raw = await redis.get(`cache:${ns}:${await generation(ns)}:${key}`);
-      return raw === null ? undefined : (JSON.parse(raw) as T);
+      const raw = await redis.hget(hashKey(ns), key);
+      if (raw === null) return undefined;
+      const entry = JSON.parse(raw) as Entry;
+      return entry.expiresAt < Date.now() ? undefined : (entry.value as T);
     },
     async set(ns, key, value, ttlSeconds) {
-      await redis.set(
-        `cache:${ns}:${await generation(ns)}:${key}`,
-        JSON.stringify(value),
-        'EX',
-        ttlSeconds,
-      );
+      const entry: Entry = { value, expiresAt: Date.now() + ttlSeconds * 1000 };
+      await redis
+        .multi()
+        .hset(hashKey(ns), key, JSON.stringify(entry))
+        .expire(hashKey(ns), ttlSeconds, 'GT')
+        .expire(hashKey(ns), ttlSeconds, 'NX')
+        .exec();
     },
     async invalidate(ns) {
-      const gen = await redis.incr(`cachegen:${ns}`);
-      generations.set(ns, String(gen));
-      await redis.publish(CHANNEL, ns);
+      await redis.del(hashKey(ns));
     },
-    async close() {
-      await subscriber.unsubscribe(CHANNEL).catch(() => undefined);
-    },
+    async close() {},
   };
 }

@@ -23,7 +23,7 @@ import {
   presentTenant,
   subdomainUnavailableReason,
 } from '../domain/tenants/tenants.ts';
-import { SESSION_COOKIE } from '../http/authenticate.ts';
+import { authCacheNamespace, SESSION_COOKIE } from '../http/authenticate.ts';
 import { clearSessionCookies, setSessionCookies } from '../http/cookies.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { AppError } from '../http/errors.ts';
@@ -94,7 +94,10 @@ export const accountRoutes = [
       await rateLimiter.reset(accountKey);
       // Rotate: the session the browser had before signing in ends here.
       const previous = ctx.req.cookies?.[SESSION_COOKIE];
-      if (previous) await revokeSession(ctx.tx, previous);
+      if (previous) {
+        const hash = await revokeSession(ctx.tx, previous);
+        ctx.afterCommit(() => ctx.services.cache.invalidate(authCacheNamespace(hash)));
+      }
       const session = await createSession(
         ctx.tx,
         user.id,
@@ -115,7 +118,10 @@ export const accountRoutes = [
     responses: { 204: { description: 'Signed out' } },
     async handler(ctx) {
       const token = ctx.req.cookies?.[SESSION_COOKIE];
-      if (token) await revokeSession(ctx.tx, token);
+      if (token) {
+        const hash = await revokeSession(ctx.tx, token);
+        ctx.afterCommit(() => ctx.services.cache.invalidate(authCacheNamespace(hash)));
+      }
       clearSessionCookies(ctx.res, ctx.services.config);
       return { status: 204 };
     },

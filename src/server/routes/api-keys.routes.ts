@@ -1,6 +1,7 @@
 import { IdParams, ListQuery, Page } from '../../shared/schemas/common.ts';
 import { ApiKey, CreateApiKeyBody, CreatedApiKey } from '../../shared/schemas/tenants.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../domain/api-keys/api-keys.ts';
+import { authCacheNamespace } from '../http/authenticate.ts';
 import { defineRoute, requireTenant } from '../http/define-route.ts';
 
 export const apiKeyRoutes = [
@@ -53,6 +54,7 @@ export const apiKeyRoutes = [
     async handler(ctx, { params }) {
       const row = await revokeApiKey(ctx.tx, requireTenant(ctx).id, params.id);
       await ctx.audit({ action: 'api_key.revoked', target: { type: 'api_key', id: row.id } });
+      ctx.afterCommit(() => ctx.services.cache.invalidate(authCacheNamespace(row.key_hash)));
       return { status: 204 };
     },
   }),

@@ -7,6 +7,7 @@ export interface SessionUser {
   email: string;
   name: string;
   sessionHash: string;
+  expiresAt: Date;
 }
 
 /** Starts a session: a random token for the cookie; only its hash is stored. */
@@ -37,22 +38,29 @@ export async function findSession(tx: Tx, token: string): Promise<SessionUser | 
   const row = await tx
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select(['users.id', 'users.email', 'users.name', 'sessions.token_hash'])
+    .select(['users.id', 'users.email', 'users.name', 'sessions.token_hash', 'sessions.expires_at'])
     .where('sessions.token_hash', '=', sha256Hex(token))
     .where('sessions.revoked_at', 'is', null)
     .where('sessions.expires_at', '>', new Date())
     .executeTakeFirst();
   return row
-    ? { userId: row.id, email: row.email, name: row.name, sessionHash: row.token_hash }
+    ? {
+        userId: row.id,
+        email: row.email,
+        name: row.name,
+        sessionHash: row.token_hash,
+        expiresAt: row.expires_at,
+      }
     : null;
 }
 
-/** Revokes a session by its token (sign-out, or the old session at sign-in). */
-export async function revokeSession(tx: Tx, token: string): Promise<void> {
+/** Revokes a session by its token (sign-out, or the old session at sign-in); returns its hash. */
+export async function revokeSession(tx: Tx, token: string): Promise<string> {
   await tx
     .updateTable('sessions')
     .set({ revoked_at: new Date() })
     .where('token_hash', '=', sha256Hex(token))
     .where('revoked_at', 'is', null)
     .execute();
+  return sha256Hex(token);
 }

@@ -105,7 +105,7 @@ export async function revokeApiKey(tx: Tx, tenantId: string, id: string) {
     .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(new Date())) }))
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
-    .returning(COLUMNS)
+    .returning([...COLUMNS, 'key_hash'])
     .executeTakeFirst();
   if (!row) throw new AppError('not_found', 'API key not found');
   return row;
