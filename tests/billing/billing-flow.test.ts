@@ -198,7 +198,7 @@ describe('billing life cycle through the Stripe-compatible server', () => {
     });
     const over = await tenant.owner.client.post('/api/v1/sites', { name: 'S4', domain: `g4-${tenant.subdomain}.example.com` });
     expect(over.status).toBe(402);
-    const { applyEndedGracePeriods } = await import('../../src/server/worker/billing-reconcile.ts');
+    const { applyEndedGracePeriods } = await import('../../src/server/domain/billing/reconcile-billing.ts');
     await applyEndedGracePeriods(h.app.services);
     const after = await waitSubscription(tenant, { status: 'past_due', plan: 'free', pastDue: true });
     expect(after.subscribedPlan).toBe('pro');

@@ -1,11 +1,9 @@
-import type Stripe from 'stripe';
-import { sql } from 'kysely';
-import { inTransaction } from '../data/scoped-transaction.ts';
-import { recomputeTenantBilling } from '../domain/billing/apply-stripe-state.ts';
-import { enqueueResync, enqueueStripeEvent } from '../domain/billing/billing-queue.ts';
-import { isHandledEventType, stripeEventRefs } from '../domain/billing/stripe-event-refs.ts';
-import { invalidateTenantCache } from '../domain/tenants/tenants.ts';
-import type { AppServices } from '../services.ts';
+import {
+  applyEndedGracePeriods,
+  reconcileStripeEvents,
+  resyncAllSubscriptions,
+  RESYNC_EVERY_MS,
+} from '../domain/billing/reconcile-billing.ts';
 import { every, type WorkerModule } from './worker.ts';
 
 /** How often the Events API is read, and how far back the first read looks. */
@@ -13,54 +11,7 @@ const RECONCILE_EVERY_MS = 5 * 60_000;
 const FIRST_LOOKBACK_S = 3 * 86_400;
 /** Later reads overlap the previous one by this much (events are listed by creation time). */
 const OVERLAP_S = 3600;
-const MAX_EVENTS_PER_RUN = 50_000;
-
-/**
- * Reads recent events from Stripe's Events API and stores (and enqueues) any the webhook never
- * delivered. Returns how many were missing.
- */
-export async function reconcileStripeEvents(services: AppServices, sinceSeconds: number): Promise<number> {
-  const stripe = services.billing.stripe();
-  let missing = 0;
-  let seen = 0;
-  let batch: Stripe.Event[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const events = batch;
-    batch = [];
-    const inserted = await inTransaction(services.database, {}, async (tx) => {
-      const ids: string[] = [];
-      for (const event of events) {
-        const refs = stripeEventRefs(event);
-        const r = await sql<{ id: string }>`
-          INSERT INTO stripe_webhook_events (id, type, stripe_created, livemode, payload, source, status, object_key)
-          VALUES (${event.id}, ${event.type}, to_timestamp(${event.created}), ${event.livemode === true},
-            ${JSON.stringify(event)}::jsonb, 'reconcile', 'pending', ${refs.objectKey})
-          ON CONFLICT (id) DO NOTHING RETURNING id`.execute(tx);
-        if (r.rows.length > 0) ids.push(event.id);
-      }
-      return ids;
-    });
-    for (const id of inserted) await enqueueStripeEvent(services, id);
-    missing += inserted.length;
-  };
-  for await (const event of stripe.events.list({ created: { gte: sinceSeconds }, limit: 100 })) {
-    if (++seen > MAX_EVENTS_PER_RUN) break;
-    if (!isHandledEventType(event.type) || !stripeEventRefs(event).objectKey) continue;
-    batch.push(event);
-    if (batch.length >= 100) {
-      // Most listed events are known: check before inserting one by one.
-      const known = await inTransaction(services.database, {}, (tx) =>
-        tx.selectFrom('stripe_webhook_events').select('id').where('id', 'in', batch.map((e) => e.id)).execute(),
-      );
-      const knownIds = new Set(known.map((k) => k.id));
-      batch = batch.filter((e) => !knownIds.has(e.id));
-      await flush();
-    }
-  }
-  await flush();
-  return missing;
-}
+const GRACE_CHECK_EVERY_MS = 5 * 60_000;
 
 /** The reconciliation job: gaps in webhook delivery are filled from the Events API. */
 export const billingReconcile: WorkerModule = {
@@ -76,40 +27,6 @@ export const billingReconcile: WorkerModule = {
     });
   },
 };
-
-const RESYNC_EVERY_MS = 60 * 60_000;
-const GRACE_CHECK_EVERY_MS = 5 * 60_000;
-
-/** Enqueues a re-read of every live subscription (each tenant compared with Stripe). */
-export async function resyncAllSubscriptions(services: AppServices): Promise<number> {
-  const rows = await inTransaction(services.database, {}, async (tx) => {
-    const r = await sql<{ tenant_id: string; id: string }>`SELECT tenant_id, id FROM billing_subscriptions_to_resync()`.execute(tx);
-    return r.rows;
-  });
-  const slot = String(Math.floor(Date.now() / RESYNC_EVERY_MS));
-  for (const row of rows) await enqueueResync(services, row.tenant_id, row.id, slot);
-  return rows.length;
-}
-
-/** Moves tenants whose past_due grace period has ended to the free plan (audited as `system`). */
-export async function applyEndedGracePeriods(services: AppServices): Promise<number> {
-  const due = await inTransaction(services.database, {}, (tx) =>
-    tx
-      .selectFrom('tenants')
-      .select(['id', 'subdomain'])
-      .where('billing_status', '=', 'past_due')
-      .where('billing_grace_ends_at', '<=', new Date())
-      .where('plan', '<>', 'free')
-      .execute(),
-  );
-  for (const tenant of due) {
-    const changed = await inTransaction(services.database, { tenantId: tenant.id }, (tx) =>
-      recomputeTenantBilling(tx, services, tenant.id, { type: 'system', id: null, label: 'billing grace period ended' }),
-    );
-    if (changed) await invalidateTenantCache(services.cache, tenant);
-  }
-  return due.length;
-}
 
 /** Periodic re-sync of paying tenants with Stripe, and the end of grace periods. */
 export const billingResync: WorkerModule = {
