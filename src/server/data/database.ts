@@ -98,7 +98,9 @@ async function openPglite(dataDir: string): Promise<Database> {
     fs.mkdirSync(dataDir, { recursive: true });
     releaseDirLock = lockDataDir(dataDir);
   }
-  const pglite = new PGlite(inMemory ? undefined : path.join(dataDir, 'pg'), {
+  // Options go in the one-argument form: `new PGlite(undefined, options)` drops them.
+  const pglite = new PGlite({
+    dataDir: inMemory ? undefined : path.join(dataDir, 'pg'),
     parsers: { [OID.int8]: parseNumber, [OID.numeric]: parseNumber, [OID.date]: parseDate },
   });
   await pglite.waitReady;
