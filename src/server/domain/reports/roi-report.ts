@@ -130,7 +130,9 @@ async function metricSums(tx: Tx, tenantId: string, siteIds: string[], range: Re
 
 /**
  * Cost per bucket, attributed as the contract defines: `monthly` once per calendar month that
- * overlaps the service (open-ended: up to the report's end), dated the month's first day;
+ * overlaps the service (open-ended: through the month of the report's end), dated the month's
+ * first day, so a service starting on the 21st counts in a report that ends on the 15th of that
+ * month, open-ended or not;
  * `one_time` on its start date; `hourly` hours × rate on each time entry's date, rounded per entry.
  */
 async function costSums(tx: Tx, tenantId: string, siteIds: string[], range: ReportRange, groupBy: GroupBy) {
@@ -157,7 +159,7 @@ async function costSums(tx: Tx, tenantId: string, siteIds: string[], range: Repo
         date_trunc('month', least(s.end_date, ${to}::date)::timestamp),
         interval '1 month') AS m(month)
       WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}::uuid[]) AND s.billing = 'monthly'
-        AND s.start_date <= ${to}::date AND (s.end_date IS NULL OR s.end_date >= ${monthStart(from)}::date)
+        AND s.start_date < ${nextMonthStart(to)}::date AND (s.end_date IS NULL OR s.end_date >= ${monthStart(from)}::date)
         AND m.month >= ${from}::date
       UNION ALL
       SELECT s.site_id, te.date AS d, round(te.hours * s.amount) AS cost

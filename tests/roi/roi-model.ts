@@ -1,0 +1,138 @@
+/**
+ * A straightforward in-memory computation of the contract's ROI formulas, written independently of
+ * the server's SQL: walk every day and every service, and add up.
+ */
+export interface ModelService {
+  siteId: string;
+  billing: 'monthly' | 'one_time' | 'hourly';
+  amount: number;
+  startDate: string;
+  endDate: string | null;
+  entries: { date: string; hours: number }[];
+}
+
+export interface ModelDay {
+  sessions?: number;
+  conversions?: number;
+  revenue?: number;
+  clicks?: number;
+  impressions?: number;
+  position?: number;
+}
+
+export type GroupBy = 'day' | 'week' | 'month' | 'site';
+
+const DAY = 86_400_000;
+const ms = (d: string) => Date.parse(`${d}T00:00:00Z`);
+const iso = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+export function eachDay(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let t = ms(from); t <= ms(to); t += DAY) days.push(iso(t));
+  return days;
+}
+
+/** ISO week `YYYY-Www` by the textbook rule: the week's Thursday decides the year. */
+export function isoWeek(date: string): string {
+  const d = new Date(ms(date));
+  const dow = d.getUTCDay() || 7;
+  d.setUTCDate(d.getUTCDate() + 4 - dow);
+  const yearStart = Date.UTC(d.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((d.getTime() - yearStart) / DAY + 1) / 7);
+  return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+export interface ModelFigures {
+  revenue: number;
+  cost: number;
+  profit: number;
+  roi: number | null;
+  sessions: number;
+  conversions: number;
+  clicks: number;
+  impressions: number;
+  position: number | null;
+}
+
+interface Acc {
+  revenue: number;
+  cost: number;
+  sessions: number;
+  conversions: number;
+  clicks: number;
+  impressions: number;
+  posWeight: number;
+  posImpr: number;
+}
+
+const acc = (): Acc => ({ revenue: 0, cost: 0, sessions: 0, conversions: 0, clicks: 0, impressions: 0, posWeight: 0, posImpr: 0 });
+
+function figures(a: Acc): ModelFigures {
+  return {
+    revenue: a.revenue,
+    cost: a.cost,
+    profit: a.revenue - a.cost,
+    roi: a.cost === 0 ? null : (a.revenue - a.cost) / a.cost,
+    sessions: a.sessions,
+    conversions: a.conversions,
+    clicks: a.clicks,
+    impressions: a.impressions,
+    position: a.posImpr > 0 ? a.posWeight / a.posImpr : null,
+  };
+}
+
+/** The report the contract describes, computed the long way. */
+export function modelReport(input: {
+  from: string;
+  to: string;
+  groupBy: GroupBy;
+  sites: string[];
+  metrics: Map<string, Map<string, ModelDay>>;
+  services: ModelService[];
+}): { keys: string[]; series: Map<string, ModelFigures>; totals: ModelFigures } {
+  const { from, to, groupBy, sites } = input;
+  const keyOf = (site: string, date: string) =>
+    groupBy === 'day' ? date : groupBy === 'week' ? isoWeek(date) : groupBy === 'month' ? date.slice(0, 7) : site;
+  const keys: string[] = [];
+  if (groupBy === 'site') keys.push(...sites);
+  else for (const d of eachDay(from, to)) if (!keys.includes(keyOf('', d))) keys.push(keyOf('', d));
+  const buckets = new Map(keys.map((k) => [k, acc()]));
+  const total = acc();
+  const add = (key: string, f: (a: Acc) => void) => {
+    f(buckets.get(key)!);
+    f(total);
+  };
+  for (const site of sites) {
+    for (const date of eachDay(from, to)) {
+      const m = input.metrics.get(site)?.get(date);
+      if (!m) continue;
+      add(keyOf(site, date), (a) => {
+        a.revenue += m.revenue ?? 0;
+        a.sessions += m.sessions ?? 0;
+        a.conversions += m.conversions ?? 0;
+        a.clicks += m.clicks ?? 0;
+        a.impressions += m.impressions ?? 0;
+        if (m.position !== undefined && m.impressions !== undefined) {
+          a.posWeight += m.position * m.impressions;
+          a.posImpr += m.impressions;
+        }
+      });
+    }
+  }
+  const inRange = (d: string) => d >= from && d <= to;
+  for (const s of input.services) {
+    if (!sites.includes(s.siteId)) continue;
+    const costs: [string, number][] = [];
+    if (s.billing === 'one_time') costs.push([s.startDate, s.amount]);
+    if (s.billing === 'hourly') {
+      for (const e of s.entries) costs.push([e.date, Math.floor((Math.round(e.hours * 100) * s.amount + 50) / 100)]);
+    }
+    if (s.billing === 'monthly') {
+      const last = s.endDate !== null && s.endDate < to ? s.endDate : to;
+      // Every calendar month that overlaps [start, last], dated its first day.
+      for (const d of eachDay(s.startDate.slice(0, 8) + '01', last)) if (d.endsWith('-01')) costs.push([d, s.amount]);
+    }
+    for (const [date, cost] of costs) if (inRange(date)) add(keyOf(s.siteId, date), (a) => (a.cost += cost));
+  }
+  return { keys, series: new Map([...buckets].map(([k, a]) => [k, figures(a)])), totals: figures(total) };
+}
