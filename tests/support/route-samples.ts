@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
 import type { TestApp } from './test-app.ts';
 import { addMember, signUp, uniq, type TestTenant } from './factories.ts';
 
@@ -83,6 +84,7 @@ export const ROUTE_SAMPLES: Record<string, RouteSample> = {
     ownsObjects: true,
   },
   ...ROI_SAMPLES(),
+  ...BILLING_SAMPLES(),
 };
 
 /** Creates a service on a new site of the tenant through the API; returns both ids. */
@@ -181,6 +183,53 @@ function ROI_SAMPLES(): Record<string, RouteSample> {
     },
     'GET /api/v1/reports/roi': {
       build: async (_app, tenant) => ({ path: `/api/v1/reports/roi?from=2026-01-01&to=2026-03-31&siteId=${await sampleSite(tenant)}` }),
+      ownsObjects: true,
+    },
+  };
+}
+
+/** Billing: checkout, portal, subscription, invoices and the Stripe event dead-letter list. */
+function BILLING_SAMPLES(): Record<string, RouteSample> {
+  return {
+    'POST /api/v1/billing/checkout': {
+      build: async () => ({ path: '/api/v1/billing/checkout', body: { plan: 'pro' } }),
+      audit: 'billing.checkout_started',
+    },
+    'POST /api/v1/billing/portal': {
+      build: async (_app, tenant) => {
+        // The portal needs the Stripe customer a first checkout creates.
+        const res = await tenant.owner.client.post('/api/v1/billing/checkout', { plan: 'starter' }, { tenant: tenant.id });
+        expect(res.status, res.text).toBe(201);
+        return { path: '/api/v1/billing/portal' };
+      },
+      audit: 'billing.portal_opened',
+    },
+    'GET /api/v1/billing/subscription': { build: async () => ({ path: '/api/v1/billing/subscription' }) },
+    'GET /api/v1/billing/invoices': { build: async () => ({ path: '/api/v1/billing/invoices' }) },
+    'GET /api/v1/billing/webhook-events': { build: async () => ({ path: '/api/v1/billing/webhook-events?status=all' }) },
+    'POST /api/v1/billing/webhook-events/:id/replay': {
+      build: async (app, tenant) => {
+        // A dead-lettered event that processing tied to this tenant (its payload names no object,
+        // so a replay just settles it as ignored).
+        const id = `evt_sample${uniq()}${uniq()}`;
+        await inTransaction(app.database, {}, (tx) =>
+          tx
+            .insertInto('stripe_webhook_events')
+            .values({
+              id,
+              type: 'customer.subscription.updated',
+              stripe_created: new Date(),
+              payload: JSON.stringify({ id, type: 'customer.subscription.updated', data: { object: {} } }),
+              status: 'dead',
+              attempts: 8,
+              last_error: 'sample',
+              resolved_tenant_id: tenant.id,
+            })
+            .execute(),
+        );
+        return { path: `/api/v1/billing/webhook-events/${id}/replay` };
+      },
+      audit: 'billing.webhook_event_replayed',
       ownsObjects: true,
     },
   };
