@@ -19,7 +19,20 @@ import type {
   UpdateMemberBody,
   UpdateTenantBody,
 } from '../../shared/schemas/tenants.ts';
-import { request, requestAs } from './http.ts';
+import { ImportMetricsResult, MetricDay, RoiReport, Service, Site, TimeEntry } from '../../shared/schemas/roi.ts';
+import type {
+  CreateServiceBody,
+  CreateSiteBody,
+  CreateTimeEntryBody,
+  MetricRow,
+  UpdateServiceBody,
+  UpdateSiteBody,
+} from '../../shared/schemas/roi.ts';
+import type { Plan} from '../../shared/schemas/billing.ts';
+import { BillingSubscription, CheckoutSession, Invoice, PlanList, PortalSession } from '../../shared/schemas/billing.ts';
+import type { AuditEvent} from '../../shared/schemas/audit.ts';
+import { AuditLogPage, AuditVerifyReply } from '../../shared/schemas/audit.ts';
+import { download, request, requestAs, uploadWithProgress, type Query } from './http.ts';
 
 /** Request bodies as the caller writes them (before the server's defaults and transforms). */
 type In<S extends z.ZodType> = z.input<S>;
@@ -75,16 +88,6 @@ export type ApiKeyT = z.infer<typeof ApiKey>;
 export type TenantSettingsT = z.infer<typeof TenantSettings>;
 
 // Sites, services, metrics, reports
-import {
-  ImportMetricsResult,
-  MetricDay,
-  RoiReport,
-  Service,
-  Site,
-  TimeEntry,
-} from '../../shared/schemas/roi.ts';
-import type { CreateServiceBody, CreateSiteBody, CreateTimeEntryBody, MetricRow, UpdateServiceBody, UpdateSiteBody } from '../../shared/schemas/roi.ts';
-import { uploadWithProgress, type Query } from './http.ts';
 
 export const listSites = (q: PageQuery = {}) => requestAs(Page(Site), '/sites', { query: { limit: 200, ...q } });
 export const getSite = (id: string) => requestAs(Site, `/sites/${id}`);
@@ -131,14 +134,12 @@ export type RoiReportT = z.infer<typeof RoiReport>;
 export type ImportResultT = z.infer<typeof ImportMetricsResult>;
 
 // Billing
-import { AuditEvent, CheckoutReply, PlansReply, PortalReply, Subscription, VerifyReply, InvoiceItem } from './provisional.ts';
-import { download } from './http.ts';
 
-export const listPlans = () => requestAs(PlansReply, '/billing/plans');
-export const getSubscription = (signal?: AbortSignal) => requestAs(Subscription, '/billing/subscription', { signal });
-export const listInvoices = (q: PageQuery = {}) => requestAs(Page(InvoiceItem), '/billing/invoices', { query: { limit: 50, ...q } });
-export const startCheckout = (plan: string) => requestAs(CheckoutReply, '/billing/checkout', { method: 'POST', body: { plan } });
-export const openPortal = () => requestAs(PortalReply, '/billing/portal', { method: 'POST', body: {} });
+export const listPlans = () => requestAs(PlanList, '/billing/plans');
+export const getSubscription = (signal?: AbortSignal) => requestAs(BillingSubscription, '/billing/subscription', { signal });
+export const listInvoices = (q: PageQuery = {}) => requestAs(Page(Invoice), '/billing/invoices', { query: { limit: 50, ...q } });
+export const startCheckout = (plan: string) => requestAs(CheckoutSession, '/billing/checkout', { method: 'POST', body: { plan } });
+export const openPortal = () => requestAs(PortalSession, '/billing/portal', { method: 'POST', body: {} });
 
 // Audit log
 export interface AuditFilters {
@@ -150,7 +151,12 @@ export interface AuditFilters {
   to?: string;
 }
 export const listAuditEvents = (filters: AuditFilters, q: PageQuery = {}) =>
-  requestAs(Page(AuditEvent), '/audit-logs', { query: { ...filters, limit: 50, ...q } });
-export const verifyAuditChain = () => requestAs(VerifyReply, '/audit-logs/verify');
+  requestAs(AuditLogPage, '/audit-logs', { query: { ...filters, limit: 50, ...q } });
+export const verifyAuditChain = () => requestAs(AuditVerifyReply, '/audit-logs/verify');
 export const exportAuditLog = (format: 'csv' | 'ndjson', filters: AuditFilters) =>
   download('/audit-logs/export', { ...filters, format }, `audit-log.${format}`);
+
+export type PlanT = z.infer<typeof Plan>;
+export type SubscriptionT = z.infer<typeof BillingSubscription>;
+export type InvoiceT = z.infer<typeof Invoice>;
+export type AuditEventT = z.infer<typeof AuditEvent>;

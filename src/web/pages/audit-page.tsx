@@ -1,6 +1,6 @@
 import { Fragment, useState, type FormEvent } from 'react';
 import { exportAuditLog, listAuditEvents, verifyAuditChain, type AuditFilters } from '../api/endpoints.ts';
-import type { AuditEventT } from '../api/provisional.ts';
+import type { AuditEventT } from '../api/endpoints.ts';
 import { describeError } from '../api/problem.ts';
 import { Alert, Badge, Button, Card, EmptyState, Field, FormError, Loadable, PageHeader } from '../components/ui.tsx';
 import { formatDateTime } from '../lib/dates.ts';
@@ -27,8 +27,8 @@ function toQuery(f: AuditFilters): AuditFilters {
   const q: AuditFilters = {};
   for (const [k, v] of Object.entries(f) as [keyof AuditFilters, string | undefined][]) {
     if (!v) continue;
-    // Dates from the date inputs cover whole days.
-    q[k] = k === 'from' ? `${v}T00:00:00Z` : k === 'to' ? `${v}T23:59:59.999Z` : v.trim();
+    // The server reads a bare date as the whole UTC day.
+    q[k] = v.trim();
   }
   return q;
 }
@@ -166,7 +166,7 @@ export function AuditPage() {
                           <td data-label="Action">
                             <code>{e.action}</code>
                           </td>
-                          <td data-label="Target">{e.target ? `${e.target.type}${e.target.id ? ` ${e.target.id.slice(0, 8)}…` : ''}` : '—'}</td>
+                          <td data-label="Target">{e.target.type ? `${e.target.type}${e.target.id ? ` ${e.target.id.slice(0, 8)}…` : ''}` : '—'}</td>
                           <td className="row-actions">
                             <Button
                               className="btn-small"
@@ -195,7 +195,7 @@ export function AuditPage() {
                                   )}
                                 </dd>
                                 <dt>Target</dt>
-                                <dd className="mono small">{e.target ? `${e.target.type} ${e.target.id ?? ''}` : '—'}</dd>
+                                <dd className="mono small">{e.target.type ? `${e.target.type} ${e.target.id ?? ''}` : '—'}</dd>
                                 <dt>Actor id</dt>
                                 <dd className="mono small">{e.actor.id ?? '—'}</dd>
                                 <dt>IP</dt>

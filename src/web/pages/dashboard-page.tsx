@@ -31,18 +31,15 @@ function useDashboardFilters() {
     preset === 'custom'
       ? { from: params.get('from') ?? presetPeriod('30d').from, to: params.get('to') ?? presetPeriod('30d').to }
       : presetPeriod(PRESETS.some((p) => p.value === preset) ? (preset as Exclude<PeriodPreset, 'custom'>) : '12m');
-  const update = (changes: Record<string, string | null>) =>
-    setParams(
-      (p) => {
-        const next = new URLSearchParams(p);
-        for (const [k, v] of Object.entries(changes)) {
-          if (v) next.set(k, v);
-          else next.delete(k);
-        }
-        return next;
-      },
-      { replace: true },
-    );
+  // From the address bar, not the rendered params: two quick changes must not undo each other.
+  const update = (changes: Record<string, string | null>) => {
+    const next = new URLSearchParams(window.location.search);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    setParams(next, { replace: true });
+  };
   return { preset, siteId, period, update };
 }
 

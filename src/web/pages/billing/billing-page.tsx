@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { useSearchParams } from 'react-router';
 import { getSubscription, listInvoices, listPlans, openPortal, startCheckout } from '../../api/endpoints.ts';
-import type { InvoiceT, PlanT, SubscriptionT } from '../../api/provisional.ts';
+import type { InvoiceT, PlanT, SubscriptionT } from '../../api/endpoints.ts';
 import { Alert, Badge, Button, Card, EmptyState, FormError, Loadable, PageHeader } from '../../components/ui.tsx';
 import { formatDate } from '../../lib/dates.ts';
 import { formatMoney } from '../../lib/money.ts';
@@ -25,7 +25,6 @@ const PLAN_ORDER = ['free', 'starter', 'pro', 'agency'];
 const limitText = (n: number | null | undefined, what: string) => (n === null || n === undefined ? `Unlimited ${what}` : `${n} ${what}`);
 
 function PlanCard({ plan, current, onChoose, busy }: { plan: PlanT; current: boolean; onChoose: () => void; busy: boolean }) {
-  const extraLimits = Object.entries(plan.limits).filter(([k]) => k !== 'sites' && k !== 'members');
   const currentIndex = PLAN_ORDER.indexOf(plan.id);
   return (
     <div className={`plan${current ? ' plan-current' : ''}`} data-testid={`plan-${plan.id}`}>
@@ -37,11 +36,7 @@ function PlanCard({ plan, current, onChoose, busy }: { plan: PlanT; current: boo
       <ul className="plan-limits">
         <li>{limitText(plan.limits.sites, 'sites')}</li>
         <li>{limitText(plan.limits.members, 'members')}</li>
-        {extraLimits.map(([k, v]) => (
-          <li key={k}>
-            {k.replace(/([A-Z])/g, ' $1').toLowerCase()}: {v === null ? 'unlimited' : String(v)}
-          </li>
-        ))}
+        <li>{plan.limits.auditRetentionDays === null ? 'Audit log kept forever' : `Audit log kept ${plan.limits.auditRetentionDays} days`}</li>
       </ul>
       {current ? (
         <Badge tone="info">Current plan</Badge>
@@ -54,9 +49,6 @@ function PlanCard({ plan, current, onChoose, busy }: { plan: PlanT; current: boo
   );
 }
 
-function invoiceAmount(i: InvoiceT): number | undefined {
-  return i.total ?? i.amountDue ?? i.amountPaid ?? (typeof i.amount === 'number' ? i.amount : undefined);
-}
 
 export function BillingPage() {
   const { tenant, reloadSettings } = useWorkspace();
@@ -136,9 +128,15 @@ export function BillingPage() {
                 <div className="muted small">{s.cancelAtPeriodEnd ? 'Ends on' : 'Renews on'}</div>
                 <div>{s.currentPeriodEnd ? formatDate(s.currentPeriodEnd) : '—'}</div>
               </div>
-              {s.status === 'past_due' && (
+              {s.pastDue && (
                 <Alert kind="warning" title="Payment failed">
-                  Access continues for a grace period. Update the payment method in “Manage subscription”.
+                  Access continues{s.graceEndsAt ? ` until ${formatDate(s.graceEndsAt)}` : ' for a grace period'}. Update the payment method in
+                  “Manage subscription”.
+                </Alert>
+              )}
+              {s.subscribedPlan && s.subscribedPlan !== s.plan && (
+                <Alert kind="info">
+                  Subscribed to {s.subscribedPlan}, but the {s.plan} plan's limits apply while the subscription is {s.status.replace(/_/g, ' ')}.
                 </Alert>
               )}
               {(s.status === 'unpaid' || s.status === 'canceled' || s.status === 'incomplete_expired') && (
@@ -194,18 +192,17 @@ export function BillingPage() {
                   </tr>
                 </thead>
                 <tbody>
-                  {(page.data as InvoiceT[]).map((i) => {
-                    const amount = invoiceAmount(i);
-                    const date = i.createdAt ?? i.periodStart ?? (typeof i.created === 'string' ? i.created : null);
+                  {page.data.map((i: InvoiceT) => {
+                    const amount = i.status === 'paid' ? i.amountPaid : i.amountDue;
                     return (
                       <tr key={i.id}>
                         <td data-label="Invoice">{i.number ?? i.id}</td>
-                        <td data-label="Date">{formatDate(date)}</td>
+                        <td data-label="Date">{formatDate(i.createdAt)}</td>
                         <td data-label="Status">
                           <Badge tone={i.status === 'paid' ? 'good' : i.status === 'open' ? 'warn' : 'neutral'}>{i.status ?? '—'}</Badge>
                         </td>
                         <td data-label="Amount" className="num">
-                          {amount === undefined ? '—' : formatMoney(amount, (i.currency ?? 'usd').toUpperCase())}
+                          {formatMoney(amount, i.currency.toUpperCase())}
                         </td>
                         <td className="row-actions">
                           {i.hostedInvoiceUrl && (

@@ -11,12 +11,12 @@ export function PastDueBanner() {
   // A failure to read the subscription is not worth a banner of its own: the billing page shows it.
   const sub = useResource((signal) => getSubscription(signal).catch(() => null), [tenant.id]);
   const status = sub.data?.status;
-  if (status !== 'past_due' && status !== 'unpaid') return null;
+  if (!sub.data?.pastDue && status !== 'past_due' && status !== 'unpaid') return null;
   return (
     <div className="banner banner-warning" role="alert" data-testid="past-due-banner">
       <strong>{status === 'past_due' ? 'Your last payment failed.' : 'Your subscription is unpaid.'}</strong>{' '}
       {status === 'past_due'
-        ? `Update your payment method to keep your ${sub.data?.plan ?? ''} plan${sub.data?.currentPeriodEnd ? ` (period ends ${formatDate(sub.data.currentPeriodEnd)})` : ''}.`
+        ? `Update your payment method to keep your ${sub.data?.plan ?? ''} plan${sub.data?.graceEndsAt ? ` after ${formatDate(sub.data.graceEndsAt)}` : ''}.`
         : 'The workspace is limited to the free plan until it is paid.'}{' '}
       <Link to={path('billing')}>Go to billing</Link>
     </div>

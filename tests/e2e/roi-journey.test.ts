@@ -1,0 +1,328 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays, presetPeriod } from '../../src/web/lib/dates.ts';
+import { formatMoney, formatPercent } from '../../src/web/lib/money.ts';
+import { startApp, type RunningApp } from './support/app.ts';
+import { launchBrowser, openPage, type WatchedPage } from './support/browser.ts';
+
+/**
+ * The journey of an agency owner, in a real browser against the app as `npm start` runs it:
+ * sign up → workspace → sites → CSV import → services → the dashboard shows what the API
+ * reports → a plan limit → upgrade to Pro through the sandbox checkout → billing shows Pro →
+ * the audit log lists it all. Then a client, invited with one site, sees only that site.
+ */
+describe('the web app, end to end', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let owner: WatchedPage;
+  const workspace = 'acme-seo';
+  const ownerEmail = 'olivia@acme-seo.test';
+  const clientEmail = 'carl@client.test';
+  let inviteLink = '';
+  const today = new Date().toISOString().slice(0, 10);
+
+  beforeAll(async () => {
+    app = await startApp();
+    browser = await launchBrowser();
+    owner = await openPage(browser, app.baseUrl);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  const expectNoProblems = (w: WatchedPage) => expect(w.problems, w.problems.join('\n')).toEqual([]);
+  const apiGet = async (w: WatchedPage, path: string) => {
+    const res = await w.context.request.get(`/api/v1${path}`, { headers: { 'X-Tenant-ID': workspace } });
+    expect(res.status(), await res.text()).toBe(200);
+    return res.json() as Promise<any>;
+  };
+  const nav = (page: Page, label: string) => page.getByRole('navigation', { name: 'Primary' }).getByRole('link', { name: label, exact: true }).click();
+
+  it('signs up and creates a workspace, checking the subdomain while typing', async () => {
+    const { page } = owner;
+    await page.goto('/');
+    await page.waitForURL('**/login');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Your name').fill('Olivia Owner');
+    await page.getByLabel('Work email').fill(ownerEmail);
+    // A short password is caught before the request, beside its field.
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect.poll(() => page.locator('.field-error').first().textContent()).toContain('at least 10 characters');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL('**/workspaces/new');
+
+    await page.getByLabel('Workspace name').fill('Acme SEO');
+    await expect.poll(() => page.getByLabel('Subdomain').inputValue()).toBe(workspace);
+    await expect.poll(() => page.getByTestId('subdomain-status').textContent()).toContain('is available');
+    // A reserved name is refused as you type.
+    await page.getByLabel('Subdomain').fill('admin');
+    await expect.poll(() => page.getByTestId('subdomain-status').textContent()).toContain('✗');
+    await page.getByLabel('Subdomain').fill(workspace);
+    await expect.poll(() => page.getByTestId('subdomain-status').textContent()).toContain('is available');
+    await page.getByRole('button', { name: 'Create workspace' }).click();
+    await page.waitForURL(`**/w/${workspace}`);
+    await page.getByText('No sites yet').waitFor();
+    expectNoProblems(owner);
+  });
+
+  async function addSite(page: Page, name: string, domain: string, clientName = '') {
+    await nav(page, 'Sites');
+    await page.getByRole('button', { name: 'Add site' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Site name').fill(name);
+    await dialog.getByLabel('Domain').fill(domain);
+    if (clientName) await dialog.getByLabel('Client name (optional)').fill(clientName);
+    await dialog.getByRole('button', { name: 'Add site' }).click();
+  }
+
+  const csvRows: { date: string; sessions: number; revenue: string; clicks: number; impressions: number; position: number }[] = [];
+  let revenueMinor = 0;
+
+  it('adds a site and imports its metrics from CSV, showing every bad row first', async () => {
+    const { page } = owner;
+    await addSite(page, 'Bloom Florist', 'https://www.bloom-florist.test/', 'Bloom Ltd');
+    await page.getByRole('heading', { name: 'Bloom Florist', level: 1 }).waitFor();
+
+    // A file with bad rows: nothing is written and each bad line is listed.
+    const bad = 'date,sessions,revenue\n2026-13-01,10,5.00\n' + `${today},abc,1.00\n`;
+    await page.getByLabel(/Choose a CSV file/).setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    const errors = page.getByTestId('import-errors');
+    await errors.waitFor();
+    expect(await errors.locator('tbody tr').count()).toBeGreaterThanOrEqual(2);
+    expect(await errors.textContent()).toContain('2');
+
+    for (let i = 0; i < 20; i++) {
+      const date = addDays(today, -i);
+      const revenue = `${100 + i}.${String(i * 3).padStart(2, '0')}`;
+      csvRows.push({ date, sessions: 200 + i, revenue, clicks: 50 + i, impressions: 1000 + i * 10, position: 8.5 });
+      revenueMinor += Math.round(Number(revenue) * 100);
+    }
+    const csv = 'date,sessions,revenue,clicks,impressions,position\n' + csvRows.map((r) => `${r.date},${r.sessions},${r.revenue},${r.clicks},${r.impressions},${r.position}`).join('\n') + '\n';
+    await page.getByLabel(/Choose a CSV file/).setInputFiles({ name: 'bloom.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await expect.poll(() => page.getByTestId('import-result').textContent().catch(() => '')).toContain('20 rows received');
+    // The metrics chart draws once the report reloads.
+    await page.locator('figure[aria-label="Site metrics over time"] .recharts-surface').first().waitFor();
+    expectNoProblems(owner);
+  });
+
+  it('explains the plan limit where it happens (free plan: 2 sites)', async () => {
+    const { page } = owner;
+    await addSite(page, 'Harbor Dental', 'harbor-dental.test');
+    await page.getByRole('heading', { name: 'Harbor Dental', level: 1 }).waitFor();
+    await addSite(page, 'Third Site', 'third.test');
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('Plan limit reached').waitFor();
+    await dialog.getByRole('link', { name: /upgrade/i }).waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expectNoProblems(owner);
+  });
+
+  it('records a monthly retainer and hourly work with a time entry', async () => {
+    const { page } = owner;
+    await nav(page, 'Services');
+    await page.getByRole('button', { name: 'Add service' }).click();
+    let dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Site').selectOption({ label: 'Bloom Florist' });
+    await dialog.getByLabel('Service name').fill('SEO retainer');
+    await dialog.getByLabel('Category').fill('Content');
+    await dialog.getByLabel('Billing').selectOption('monthly');
+    // Server-side rule shown beside the field: the end date may not precede the start.
+    await dialog.getByLabel(/^Amount/).fill('750.00');
+    await dialog.getByLabel('Start date').fill(addDays(today, -40));
+    await dialog.getByLabel('End date (optional)').fill(addDays(today, -60));
+    await dialog.getByRole('button', { name: 'Add service' }).click();
+    await expect.poll(() => dialog.locator('.field-error').first().textContent()).toContain('must not be before startDate');
+    await dialog.getByLabel('End date (optional)').fill('');
+    await dialog.getByRole('button', { name: 'Add service' }).click();
+    await page.getByTestId('services-table').getByText('SEO retainer').waitFor();
+
+    await page.getByRole('button', { name: 'Add service' }).click();
+    dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Site').selectOption({ label: 'Bloom Florist' });
+    await dialog.getByLabel('Service name').fill('Technical audit hours');
+    await dialog.getByLabel('Category').fill('Technical SEO');
+    await dialog.getByLabel('Billing').selectOption('hourly');
+    await dialog.getByLabel(/^Amount/).fill('120');
+    await dialog.getByLabel('Start date').fill(addDays(today, -10));
+    await dialog.getByRole('button', { name: 'Add service' }).click();
+    await page.getByTestId('services-table').getByText('Technical audit hours').waitFor();
+
+    await page.getByRole('button', { name: 'Time entries' }).click();
+    dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Date').fill(addDays(today, -2));
+    await dialog.getByLabel('Hours').fill('2.5');
+    await dialog.getByLabel('Note (optional)').fill('Crawl and fixes');
+    await dialog.getByRole('button', { name: 'Log hours' }).click();
+    await dialog.getByText('Crawl and fixes').waitFor();
+    expect(await dialog.locator('tfoot').textContent()).toContain('$300.00');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expectNoProblems(owner);
+  });
+
+  it('shows on the dashboard exactly what GET /reports/roi reports', async () => {
+    const { page } = owner;
+    await nav(page, 'Dashboard');
+    await page.getByTestId('kpi-revenue').waitFor();
+    const period = presetPeriod('12m');
+    const report = await apiGet(owner, `/reports/roi?from=${period.from}&to=${period.to}&groupBy=month`);
+    expect(report.totals.revenue).toBe(revenueMinor);
+    expect(report.totals.cost).toBeGreaterThan(0);
+    const kpi = async (id: string) => (await page.getByTestId(id).locator('.kpi-value').textContent())?.trim();
+    await expect.poll(() => kpi('kpi-revenue')).toBe(formatMoney(report.totals.revenue, report.currency));
+    expect(await kpi('kpi-cost')).toBe(formatMoney(report.totals.cost, report.currency));
+    expect(await kpi('kpi-profit')).toBe(formatMoney(report.totals.profit, report.currency));
+    expect(await kpi('kpi-roi')).toBe(formatPercent(report.totals.roi));
+
+    const bySite = await apiGet(owner, `/reports/roi?from=${period.from}&to=${period.to}&groupBy=site`);
+    const table = page.getByTestId('site-table');
+    for (const s of bySite.series) {
+      const row = table.locator('tr', { hasText: s.key === bySite.series[0].key ? 'Bloom Florist' : 'Harbor Dental' });
+      expect(await row.textContent()).toContain(formatMoney(s.revenue, report.currency));
+    }
+    await page.locator('figure[aria-label="Revenue against cost over time"] .recharts-bar-rectangle').first().waitFor();
+    await page.locator('figure[aria-label="ROI by site"] .recharts-bar-rectangle').first().waitFor();
+
+    // The site filter narrows the report, and the figures follow the API for that site too.
+    await page.getByLabel('Site', { exact: true }).selectOption({ label: 'Harbor Dental' });
+    await expect.poll(() => kpi('kpi-revenue')).toBe(formatMoney(0, report.currency));
+    await page.getByLabel('Site', { exact: true }).selectOption({ label: 'All sites' });
+    await page.getByLabel('Period').selectOption('30d');
+    const p30 = presetPeriod('30d');
+    const report30 = await apiGet(owner, `/reports/roi?from=${p30.from}&to=${p30.to}&groupBy=day`);
+    await expect.poll(() => kpi('kpi-cost')).toBe(formatMoney(report30.totals.cost, report30.currency));
+    expect(await kpi('kpi-revenue')).toBe(formatMoney(report30.totals.revenue, report30.currency));
+    await page.getByLabel('Period').selectOption('12m');
+    await expect.poll(() => kpi('kpi-cost')).toBe(formatMoney(report.totals.cost, report.currency));
+    await page.screenshot({ path: '/tmp/roi-e2e-dashboard.png', fullPage: true });
+    expectNoProblems(owner);
+  });
+
+  it('invites a client with one site and shows the invitation link', async () => {
+    const { page } = owner;
+    await nav(page, 'Members');
+    await page.getByLabel('Email').fill(clientEmail);
+    await page.getByLabel('Role').selectOption('client');
+    await page.getByRole('checkbox', { name: /Bloom Florist/ }).check();
+    await page.getByRole('button', { name: 'Create invitation' }).click();
+    const link = page.getByLabel('Invitation link');
+    await link.waitFor();
+    inviteLink = await link.inputValue();
+    expect(inviteLink).toContain('/invite?token=');
+    await page.getByRole('cell', { name: clientEmail }).waitFor();
+    expectNoProblems(owner);
+  });
+
+  it('upgrades to Pro through the sandbox checkout, and billing shows Pro', async () => {
+    const { page } = owner;
+    await nav(page, 'Billing');
+    await page.getByTestId('plan-pro').waitFor();
+    expect(await page.getByTestId('current-plan').textContent()).toContain('Free');
+    expect(await page.getByTestId('plan-free').textContent()).toContain('2 sites');
+    await page.getByTestId('plan-pro').getByRole('button', { name: /Choose Pro/ }).click();
+    await page.waitForURL('**/sandbox/stripe/checkout/**');
+    await page.getByRole('button', { name: 'Pay' }).click();
+    await page.waitForURL(`**/w/${workspace}/billing?checkout=success**`);
+    await page.getByText('Thank you: payment received').waitFor();
+    await expect.poll(() => page.getByTestId('current-plan').textContent(), { timeout: 20_000 }).toContain('Pro');
+    await expect.poll(() => page.getByTestId('current-plan').textContent()).toContain('active');
+    const sub = await apiGet(owner, '/billing/subscription');
+    expect(sub.plan).toBe('pro');
+    await page.getByTestId('invoices-table').waitFor({ timeout: 20_000 }).catch(async () => {
+      await page.reload();
+      await page.getByTestId('invoices-table').waitFor();
+    });
+    await page.screenshot({ path: '/tmp/roi-e2e-billing.png', fullPage: true });
+
+    // The limit that stopped the third site is gone.
+    await addSite(page, 'Third Site', 'third.test');
+    await page.getByRole('heading', { name: 'Third Site', level: 1 }).waitFor();
+    expectNoProblems(owner);
+  });
+
+  it('lists those actions in the audit log with a valid chain', async () => {
+    const { page } = owner;
+    await nav(page, 'Audit log');
+    await expect.poll(() => page.getByTestId('chain-status').textContent()).toContain('Chain valid');
+    const table = page.getByTestId('audit-table');
+    await table.waitFor();
+    const text = (await table.textContent()) ?? '';
+    for (const action of ['tenant.created', 'site.created', 'metrics.imported', 'service.created', 'time_entry.created', 'invitation.created']) {
+      expect(text, `audit log shows ${action}`).toContain(action);
+    }
+    expect(text).toMatch(/billing\.|subscription\./);
+    // Filtering by action narrows the list.
+    await page.getByLabel('Action').fill('site.created');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(async () => (await table.locator('tbody tr').count())).toBe(3);
+    await page.screenshot({ path: '/tmp/roi-e2e-audit.png', fullPage: true });
+    expectNoProblems(owner);
+  });
+
+  it('lets the invited client sign up, accept, and see only the granted site', async () => {
+    const client = await openPage(browser, app.baseUrl);
+    const { page } = client;
+    await page.goto(inviteLink.replace(/^https?:\/\/[^/]+/, ''));
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Your name').fill('Carl Client');
+    await page.getByLabel('Work email').fill(clientEmail);
+    await page.getByLabel('Password').fill('client password 123');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL('**/invite?token=**');
+    await page.getByRole('button', { name: 'Accept invitation' }).click();
+    await page.waitForURL(`**/w/${workspace}`);
+
+    const primary = page.getByRole('navigation', { name: 'Primary' });
+    expect(await primary.getByRole('link', { name: 'Billing' }).count()).toBe(0);
+    expect(await primary.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
+    const siteTable = page.getByTestId('site-table');
+    await siteTable.waitFor();
+    expect(await siteTable.locator('tbody tr').count()).toBe(1);
+    expect(await siteTable.textContent()).toContain('Bloom Florist');
+
+    await nav(page, 'Sites');
+    const sites = page.getByTestId('sites-table');
+    await sites.waitFor();
+    expect(await sites.locator('tbody tr').count()).toBe(1);
+    expect(await sites.textContent()).toContain('Bloom Florist');
+    expect(await sites.textContent()).not.toContain('Harbor Dental');
+    expect(await page.getByRole('button', { name: 'Add site' }).count()).toBe(0);
+
+    // Another site's page, opened by URL, is not there for the client.
+    const all = await apiGet(owner, '/sites');
+    const harbor = all.data.find((s: any) => s.name === 'Harbor Dental');
+    await page.goto(`/w/${workspace}/sites/${harbor.id}`);
+    await page.getByText('Site not found').waitFor();
+    await client.context.close();
+    expectNoProblems(client);
+  });
+
+  it('works at phone width', async () => {
+    const phone = await openPage(browser, app.baseUrl, { width: 390, height: 844 });
+    const { page } = phone;
+    await page.goto('/login');
+    await page.getByLabel('Email').fill(ownerEmail);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`**/w/${workspace}`);
+    await page.getByTestId('kpi-revenue').waitFor();
+    // The navigation folds behind a menu button that the keyboard reaches.
+    const menu = page.getByRole('button', { name: 'Menu' });
+    expect(await page.getByRole('link', { name: 'Sites', exact: true }).isVisible()).toBe(false);
+    await menu.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('link', { name: 'Sites', exact: true }).click();
+    await page.getByTestId('sites-table').waitFor();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width).toBeLessThanOrEqual(390);
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
+    await page.getByTestId('kpi-revenue').waitFor();
+    await page.screenshot({ path: '/tmp/roi-e2e-phone.png', fullPage: true });
+    await phone.context.close();
+    expectNoProblems(phone);
+  });
+});
