@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_CSV_COLUMNS } from '../../src/server/domain/audit/export-audit-events.ts';
 import { addMember, buildTenant, createApiKey, uniq, type TestTenant } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
+import type { TestResponse } from '../support/test-client.ts';
 import {
   dropMongoTestDatabase,
   getText,
@@ -128,7 +129,7 @@ for (const backend of backends.filter((b) => b.enabled)) {
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const res = await tenant.owner.client.get(
+        const res: TestResponse = await tenant.owner.client.get(
           `/api/v1/audit-logs?limit=2&action=tenant.*${cursor ? `&cursor=${cursor}` : ''}`,
         );
         expect(res.status, res.text).toBe(200);
