@@ -14,7 +14,11 @@ describe('sign-up, sign-in, sign-out', () => {
   it('signs up with a session cookie and a readable csrf cookie', async () => {
     const client = app.client();
     const email = `Ada-${uniq()}@Example.test`;
-    const res = await client.post('/api/v1/auth/signup', { email, password: PASSWORD, name: 'Ada' });
+    const res = await client.post('/api/v1/auth/signup', {
+      email,
+      password: PASSWORD,
+      name: 'Ada',
+    });
     expect(res.status).toBe(201);
     expect(res.body.user).toMatchObject({ email, name: 'Ada' });
     expect(res.body.user).not.toHaveProperty('passwordHash');
@@ -28,7 +32,11 @@ describe('sign-up, sign-in, sign-out', () => {
 
   it('stores argon2id hashes with at least 19 MiB, t=2, p=1', async () => {
     const { user } = await signUp(app);
-    const row = await app.database.db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow();
+    const row = await app.database.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
     const [, algorithm, , params] = row.password_hash.split('$');
     expect(algorithm).toBe('argon2id');
     const p = Object.fromEntries(params!.split(',').map((kv) => kv.split('=')));
@@ -39,18 +47,37 @@ describe('sign-up, sign-in, sign-out', () => {
 
   it('rejects a duplicate email (any case) with 409 and bad input with 400', async () => {
     const { user } = await signUp(app);
-    const dup = await app.client().post('/api/v1/auth/signup', { email: user.email.toUpperCase(), password: PASSWORD, name: 'X' });
+    const dup = await app
+      .client()
+      .post('/api/v1/auth/signup', {
+        email: user.email.toUpperCase(),
+        password: PASSWORD,
+        name: 'X',
+      });
     expect(dup.status).toBe(409);
     expect(dup.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    const bad = await app.client().post('/api/v1/auth/signup', { email: 'nope', password: 'short' });
+    const bad = await app
+      .client()
+      .post('/api/v1/auth/signup', { email: 'nope', password: 'short' });
     expect(bad.status).toBe(400);
-    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['email', 'name', 'password']);
+    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'email',
+      'name',
+      'password',
+    ]);
   });
 
   it('answers a wrong password and an unknown email with the same 401', async () => {
     const { user } = await signUp(app);
-    const wrong = await app.client().post('/api/v1/auth/login', { email: user.email, password: 'wrong password!' });
-    const unknown = await app.client().post('/api/v1/auth/login', { email: `nobody-${uniq()}@example.test`, password: 'wrong password!' });
+    const wrong = await app
+      .client()
+      .post('/api/v1/auth/login', { email: user.email, password: 'wrong password!' });
+    const unknown = await app
+      .client()
+      .post('/api/v1/auth/login', {
+        email: `nobody-${uniq()}@example.test`,
+        password: 'wrong password!',
+      });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     const strip = (b: Record<string, unknown>) => ({ ...b, instance: undefined });
@@ -60,7 +87,10 @@ describe('sign-up, sign-in, sign-out', () => {
   it('rotates the session at sign-in and revokes it at sign-out', async () => {
     const { client, user } = await signUp(app);
     const before = client.cookies.get('sid');
-    const login = await client.post('/api/v1/auth/login', { email: user.email, password: PASSWORD });
+    const login = await client.post('/api/v1/auth/login', {
+      email: user.email,
+      password: PASSWORD,
+    });
     expect(login.status).toBe(200);
     const after = client.cookies.get('sid');
     expect(after).not.toEqual(before);
@@ -78,15 +108,27 @@ describe('sign-up, sign-in, sign-out', () => {
 
   it('expires sessions', async () => {
     const { client, user } = await signUp(app);
-    await app.database.db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('user_id', '=', user.id).execute();
+    await app.database.db
+      .updateTable('sessions')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('user_id', '=', user.id)
+      .execute();
     expect((await client.get('/api/v1/me')).status).toBe(401);
   });
 
   it('needs X-CSRF-Token equal to the csrf_token cookie on unsafe cookie requests', async () => {
     const { client } = await signUp(app);
-    const missing = await client.post('/api/v1/tenants', { name: 'X', subdomain: `c-${uniq()}` }, { noCsrf: true });
+    const missing = await client.post(
+      '/api/v1/tenants',
+      { name: 'X', subdomain: `c-${uniq()}` },
+      { noCsrf: true },
+    );
     expect(missing.status).toBe(403);
-    const wrong = await client.post('/api/v1/tenants', { name: 'X', subdomain: `c-${uniq()}` }, { headers: { 'x-csrf-token': 'forged' } });
+    const wrong = await client.post(
+      '/api/v1/tenants',
+      { name: 'X', subdomain: `c-${uniq()}` },
+      { headers: { 'x-csrf-token': 'forged' } },
+    );
     expect(wrong.status).toBe(403);
     const ok = await client.post('/api/v1/tenants', { name: 'X', subdomain: `c-${uniq()}` });
     expect(ok.status).toBe(201);
@@ -98,14 +140,22 @@ describe('sign-up, sign-in, sign-out', () => {
     const { user } = await signUp(app);
     let last;
     for (let i = 0; i < 11; i++) {
-      last = await app.client().post('/api/v1/auth/login', { email: user.email, password: 'wrong password!' });
+      last = await app
+        .client()
+        .post('/api/v1/auth/login', { email: user.email, password: 'wrong password!' });
     }
     expect(last!.status).toBe(429);
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
     // Even the right password is refused while throttled.
-    const right = await app.client().post('/api/v1/auth/login', { email: user.email, password: PASSWORD });
+    const right = await app
+      .client()
+      .post('/api/v1/auth/login', { email: user.email, password: PASSWORD });
     expect(right.status).toBe(429);
-    const events = await app.database.db.selectFrom('security_events').select('kind').where('email', '=', user.email).execute();
+    const events = await app.database.db
+      .selectFrom('security_events')
+      .select('kind')
+      .where('email', '=', user.email)
+      .execute();
     expect(events.filter((e) => e.kind === 'auth.login_failed')).toHaveLength(10);
     expect(events.some((e) => e.kind === 'auth.login_throttled')).toBe(true);
   });

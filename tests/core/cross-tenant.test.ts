@@ -22,7 +22,12 @@ afterAll(async () => {
 const tenantRoutes = Object.entries(ACCESS).filter(([, access]) => Array.isArray(access));
 const UUID_GLOBAL = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
-function call(client: TestClient, method: string, req: SampleRequest, options: { tenant?: string; apiKey?: string; path?: string }) {
+function call(
+  client: TestClient,
+  method: string,
+  req: SampleRequest,
+  options: { tenant?: string; apiKey?: string; path?: string },
+) {
   return client.request(method, options.path ?? req.path, {
     body: req.body,
     raw: req.raw,
@@ -33,7 +38,10 @@ function call(client: TestClient, method: string, req: SampleRequest, options: {
 }
 
 /** A problem body without the parts that name the request (instance). */
-const comparable = (res: TestResponse) => ({ status: res.status, body: { ...res.body, instance: undefined } });
+const comparable = (res: TestResponse) => ({
+  status: res.status,
+  body: { ...res.body, instance: undefined },
+});
 
 describe('cross-tenant access is 404', () => {
   it('covers every tenant-scoped route with a sample', () => {
@@ -48,7 +56,10 @@ describe('cross-tenant access is 404', () => {
     let req: SampleRequest;
 
     beforeAll(async () => {
-      [victim, attacker] = await Promise.all([buildTenant(app, 'Victim'), buildTenant(app, 'Attacker')]);
+      [victim, attacker] = await Promise.all([
+        buildTenant(app, 'Victim'),
+        buildTenant(app, 'Attacker'),
+      ]);
       req = await sample.build(app, victim);
     });
 
@@ -61,18 +72,24 @@ describe('cross-tenant access is 404', () => {
       expect(comparable(bySub)).toEqual(comparable(unknown));
     });
 
-    it("an API key of one tenant cannot name another", async () => {
+    it('an API key of one tenant cannot name another', async () => {
       const key = await createApiKey(attacker, 'owner');
       const res = await call(app.client(), method, req, { apiKey: key, tenant: victim.id });
       expect(res.status, res.text).toBe(404);
     });
 
-    it.runIf(sample.ownsObjects)("the other tenant's ids are the same 404 as ids that do not exist", async () => {
-      const foreign = await call(attacker.owner.client, method, req, { tenant: attacker.id });
-      const missingPath = req.path.replace(UUID_GLOBAL, () => randomUUID());
-      const missing = await call(attacker.owner.client, method, req, { tenant: attacker.id, path: missingPath });
-      expect(foreign.status, foreign.text).toBe(404);
-      expect(comparable(foreign)).toEqual(comparable(missing));
-    });
+    it.runIf(sample.ownsObjects)(
+      "the other tenant's ids are the same 404 as ids that do not exist",
+      async () => {
+        const foreign = await call(attacker.owner.client, method, req, { tenant: attacker.id });
+        const missingPath = req.path.replace(UUID_GLOBAL, () => randomUUID());
+        const missing = await call(attacker.owner.client, method, req, {
+          tenant: attacker.id,
+          path: missingPath,
+        });
+        expect(foreign.status, foreign.text).toBe(404);
+        expect(comparable(foreign)).toEqual(comparable(missing));
+      },
+    );
   });
 });

@@ -25,7 +25,10 @@ describe('HTTP basics', () => {
     expect(ready.body.checks.database).toBe('ok');
     const doc = await c.get('/api/v1/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');
-    expect(doc.body.paths['/api/v1/auth/signup'].post.requestBody.content['application/json'].schema.properties.email).toBeDefined();
+    expect(
+      doc.body.paths['/api/v1/auth/signup'].post.requestBody.content['application/json'].schema
+        .properties.email,
+    ).toBeDefined();
     expect(doc.body.paths['/api/v1/members/{userId}'].patch).toBeDefined();
     const docs = await c.get('/api/docs');
     expect(docs.headers.get('content-type')).toMatch(/html/);
@@ -35,7 +38,9 @@ describe('HTTP basics', () => {
   it('sets a request id, echoes a sane incoming one, and sends security headers', async () => {
     const res = await app.client().get('/healthz', { headers: { 'x-request-id': 'abc-123' } });
     expect(res.headers.get('x-request-id')).toBe('abc-123');
-    const fresh = await app.client().get('/healthz', { headers: { 'x-request-id': 'bad id with spaces' } });
+    const fresh = await app
+      .client()
+      .get('/healthz', { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
@@ -43,12 +48,21 @@ describe('HTTP basics', () => {
 
   it('answers malformed JSON, wrong content type, oversize bodies and unknown routes with problem+json', async () => {
     const { client } = await signUp(app);
-    const malformed = await client.request('POST', '/api/v1/tenants', { raw: '{"name": ', contentType: 'application/json' });
+    const malformed = await client.request('POST', '/api/v1/tenants', {
+      raw: '{"name": ',
+      contentType: 'application/json',
+    });
     expect(malformed.status).toBe(400);
     expect(malformed.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    const wrongType = await client.request('POST', '/api/v1/tenants', { raw: 'name=x', contentType: 'application/x-www-form-urlencoded' });
+    const wrongType = await client.request('POST', '/api/v1/tenants', {
+      raw: 'name=x',
+      contentType: 'application/x-www-form-urlencoded',
+    });
     expect(wrongType.status).toBe(415);
-    const big = await client.request('POST', '/api/v1/tenants', { raw: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }), contentType: 'application/json' });
+    const big = await client.request('POST', '/api/v1/tenants', {
+      raw: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }),
+      contentType: 'application/json',
+    });
     expect(big.status).toBe(413);
     const missing = await client.get('/api/v1/nope');
     expect(missing.status).toBe(404);
@@ -58,7 +72,9 @@ describe('HTTP basics', () => {
   });
 
   it('never answers a stack trace', async () => {
-    const res = await app.client().request('POST', '/api/v1/auth/login', { raw: '[1,2', contentType: 'application/json' });
+    const res = await app
+      .client()
+      .request('POST', '/api/v1/auth/login', { raw: '[1,2', contentType: 'application/json' });
     expect(res.status).toBe(400);
     expect(res.text).not.toMatch(/at .*\.ts:\d+/);
   });
@@ -87,7 +103,13 @@ describe('rate limits', () => {
       const t = await buildTenant(limited);
       const statuses: number[] = [];
       for (let i = 0; i < 10; i++) {
-        statuses.push((await t.owner.client.get('/api/v1/tenant', { headers: { 'x-forwarded-for': `10.0.0.${i}` } })).status);
+        statuses.push(
+          (
+            await t.owner.client.get('/api/v1/tenant', {
+              headers: { 'x-forwarded-for': `10.0.0.${i}` },
+            })
+          ).status,
+        );
       }
       expect(statuses.filter((s) => s === 200)).toHaveLength(8);
       expect(statuses.slice(8)).toEqual([429, 429]);
@@ -104,7 +126,9 @@ describe('rate limits', () => {
 
 describe('configuration', () => {
   it('names each bad variable', () => {
-    expect(() => loadConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x', RATE_LIMIT_RPM: '-1' })).toThrow(ConfigError);
+    expect(() =>
+      loadConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x', RATE_LIMIT_RPM: '-1' }),
+    ).toThrow(ConfigError);
     try {
       loadConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x', RATE_LIMIT_RPM: '-1' });
     } catch (e) {
@@ -118,45 +142,59 @@ describe('configuration', () => {
 });
 
 describe('the embedded database', () => {
-  it.skipIf(process.env.DATABASE_URL)('keeps data across a restart and refuses a second process', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-restart-'));
-    try {
-      const first = await openDatabase({ dataDir: dir });
-      await migrate(first);
-      const a = await startTestApp({ database: first });
-      const t = await buildTenant(a);
-      await a.close();
-      await first.close();
+  it.skipIf(process.env.DATABASE_URL)(
+    'keeps data across a restart and refuses a second process',
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-restart-'));
+      try {
+        const first = await openDatabase({ dataDir: dir });
+        await migrate(first);
+        const a = await startTestApp({ database: first });
+        const t = await buildTenant(a);
+        await a.close();
+        await first.close();
 
-      const second = await openDatabase({ dataDir: dir });
-      expect(await migrate(second)).toEqual([]);
-      const b = await startTestApp({ database: second });
-      const login = await b.client().post('/api/v1/auth/login', { email: t.owner.user.email, password: PASSWORD });
-      expect(login.status).toBe(200);
-      await b.close();
-      await second.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+        const second = await openDatabase({ dataDir: dir });
+        expect(await migrate(second)).toEqual([]);
+        const b = await startTestApp({ database: second });
+        const login = await b
+          .client()
+          .post('/api/v1/auth/login', { email: t.owner.user.email, password: PASSWORD });
+        expect(login.status).toBe(200);
+        await b.close();
+        await second.close();
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
-  it.skipIf(process.env.DATABASE_URL)('refuses a data directory another live process holds', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-lock-'));
-    try {
-      fs.writeFileSync(path.join(dir, 'roi-spectrum.pid'), String(process.ppid));
-      await expect(openDatabase({ dataDir: dir })).rejects.toThrow(/in use by process/);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it.skipIf(process.env.DATABASE_URL)(
+    'refuses a data directory another live process holds',
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-lock-'));
+      try {
+        fs.writeFileSync(path.join(dir, 'roi-spectrum.pid'), String(process.ppid));
+        await expect(openDatabase({ dataDir: dir })).rejects.toThrow(/in use by process/);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('refuses to start when an applied migration changed', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-mig-'));
-    fs.writeFileSync(path.join(dir, '0001_demo.sql'), 'CREATE TABLE IF NOT EXISTS demo_t (id int);');
+    fs.writeFileSync(
+      path.join(dir, '0001_demo.sql'),
+      'CREATE TABLE IF NOT EXISTS demo_t (id int);',
+    );
     const db = await openDatabase({ dataDir: 'memory://' });
     try {
       await migrate(db, dir);
-      fs.writeFileSync(path.join(dir, '0001_demo.sql'), 'CREATE TABLE IF NOT EXISTS demo_t (id bigint);');
+      fs.writeFileSync(
+        path.join(dir, '0001_demo.sql'),
+        'CREATE TABLE IF NOT EXISTS demo_t (id bigint);',
+      );
       await expect(migrate(db, dir)).rejects.toThrow(/changed after it was applied/);
     } finally {
       await db.close();

@@ -22,7 +22,9 @@ describe('members and invitations', () => {
     ]);
     expect(list.body.nextCursor).toBeNull();
     const me = await member.client.get('/api/v1/me');
-    expect(me.body.memberships).toEqual([{ tenant: { id: t.id, name: t.name, subdomain: t.subdomain }, role: 'member' }]);
+    expect(me.body.memberships).toEqual([
+      { tenant: { id: t.id, name: t.name, subdomain: t.subdomain }, role: 'member' },
+    ]);
   });
 
   it('pages members with a cursor', async () => {
@@ -31,7 +33,9 @@ describe('members and invitations', () => {
     for (let i = 0; i < 3; i++) await addMember(app, t, 'member');
     const first = await t.owner.client.get('/api/v1/members?limit=2');
     expect(first.body.data).toHaveLength(2);
-    const second = await t.owner.client.get(`/api/v1/members?limit=2&cursor=${first.body.nextCursor}`);
+    const second = await t.owner.client.get(
+      `/api/v1/members?limit=2&cursor=${first.body.nextCursor}`,
+    );
     expect(second.body.data).toHaveLength(2);
     expect(second.body.nextCursor).toBeNull();
     const ids = [...first.body.data, ...second.body.data].map((m: { userId: string }) => m.userId);
@@ -47,11 +51,20 @@ describe('members and invitations', () => {
     expect(inv.status).toBe(201);
     expect(inv.body.acceptUrl).toContain(encodeURIComponent(inv.body.token));
     const other = await signUp(app);
-    expect((await other.client.post('/api/v1/invitations/accept', { token: inv.body.token })).status).toBe(403);
+    expect(
+      (await other.client.post('/api/v1/invitations/accept', { token: inv.body.token })).status,
+    ).toBe(403);
     const right = await signUp(app, { email: invited });
-    expect((await right.client.post('/api/v1/invitations/accept', { token: inv.body.token })).status).toBe(200);
-    expect((await right.client.post('/api/v1/invitations/accept', { token: inv.body.token })).status).toBe(404);
-    expect((await right.client.post('/api/v1/invitations/accept', { token: 'inv_nonexistent_token' })).status).toBe(404);
+    expect(
+      (await right.client.post('/api/v1/invitations/accept', { token: inv.body.token })).status,
+    ).toBe(200);
+    expect(
+      (await right.client.post('/api/v1/invitations/accept', { token: inv.body.token })).status,
+    ).toBe(404);
+    expect(
+      (await right.client.post('/api/v1/invitations/accept', { token: 'inv_nonexistent_token' }))
+        .status,
+    ).toBe(404);
   });
 
   it('expired and withdrawn invitations cannot be accepted', async () => {
@@ -59,22 +72,40 @@ describe('members and invitations', () => {
     await setPlan(app, t, 'starter');
     const a = await signUp(app);
     const b = await signUp(app);
-    const invA = await t.owner.client.post('/api/v1/invitations', { email: a.user.email, role: 'member' });
-    const invB = await t.owner.client.post('/api/v1/invitations', { email: b.user.email, role: 'member' });
-    await app.database.db.updateTable('invitations').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', invA.body.id).execute();
-    expect((await a.client.post('/api/v1/invitations/accept', { token: invA.body.token })).status).toBe(404);
+    const invA = await t.owner.client.post('/api/v1/invitations', {
+      email: a.user.email,
+      role: 'member',
+    });
+    const invB = await t.owner.client.post('/api/v1/invitations', {
+      email: b.user.email,
+      role: 'member',
+    });
+    await app.database.db
+      .updateTable('invitations')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', invA.body.id)
+      .execute();
+    expect(
+      (await a.client.post('/api/v1/invitations/accept', { token: invA.body.token })).status,
+    ).toBe(404);
     expect((await t.owner.client.delete(`/api/v1/invitations/${invB.body.id}`)).status).toBe(204);
-    expect((await b.client.post('/api/v1/invitations/accept', { token: invB.body.token })).status).toBe(404);
+    expect(
+      (await b.client.post('/api/v1/invitations/accept', { token: invB.body.token })).status,
+    ).toBe(404);
   });
 
   it('keeps the last owner', async () => {
     const t = await buildTenant(app);
     await setPlan(app, t, 'starter');
     const self = t.owner.user.id;
-    expect((await t.owner.client.patch(`/api/v1/members/${self}`, { role: 'admin' })).status).toBe(409);
+    expect((await t.owner.client.patch(`/api/v1/members/${self}`, { role: 'admin' })).status).toBe(
+      409,
+    );
     expect((await t.owner.client.delete(`/api/v1/members/${self}`)).status).toBe(409);
     const second = await addMember(app, t, 'owner');
-    expect((await t.owner.client.patch(`/api/v1/members/${self}`, { role: 'admin' })).status).toBe(200);
+    expect((await t.owner.client.patch(`/api/v1/members/${self}`, { role: 'admin' })).status).toBe(
+      200,
+    );
     expect((await second.client.delete(`/api/v1/members/${second.user.id}`)).status).toBe(409);
   });
 
@@ -82,12 +113,25 @@ describe('members and invitations', () => {
     const t = await buildTenant(app);
     await setPlan(app, t, 'starter');
     const admin = await addMember(app, t, 'admin');
-    expect((await admin.client.post('/api/v1/invitations', { email: `x-${uniq()}@example.test`, role: 'owner' })).status).toBe(403);
-    expect((await admin.client.patch(`/api/v1/members/${t.owner.user.id}`, { role: 'member' })).status).toBe(403);
+    expect(
+      (
+        await admin.client.post('/api/v1/invitations', {
+          email: `x-${uniq()}@example.test`,
+          role: 'owner',
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await admin.client.patch(`/api/v1/members/${t.owner.user.id}`, { role: 'member' })).status,
+    ).toBe(403);
     expect((await admin.client.delete(`/api/v1/members/${t.owner.user.id}`)).status).toBe(403);
     const member = await addMember(app, t, 'member');
-    expect((await admin.client.patch(`/api/v1/members/${member.user.id}`, { role: 'owner' })).status).toBe(403);
-    expect((await admin.client.patch(`/api/v1/members/${member.user.id}`, { role: 'client' })).status).toBe(200);
+    expect(
+      (await admin.client.patch(`/api/v1/members/${member.user.id}`, { role: 'owner' })).status,
+    ).toBe(403);
+    expect(
+      (await admin.client.patch(`/api/v1/members/${member.user.id}`, { role: 'client' })).status,
+    ).toBe(200);
   });
 
   it('members and clients cannot manage members (403, recorded)', async () => {
@@ -96,7 +140,14 @@ describe('members and invitations', () => {
     const member = await addMember(app, t, 'member');
     const client = await addMember(app, t, 'client');
     expect((await member.client.get('/api/v1/members')).status).toBe(403);
-    expect((await client.client.post('/api/v1/invitations', { email: `x-${uniq()}@example.test`, role: 'client' })).status).toBe(403);
+    expect(
+      (
+        await client.client.post('/api/v1/invitations', {
+          email: `x-${uniq()}@example.test`,
+          role: 'client',
+        })
+      ).status,
+    ).toBe(403);
     const denied = await app.database.db
       .selectFrom('audit_events')
       .select(['action', 'actor_id'])
@@ -116,15 +167,33 @@ describe('members and invitations', () => {
 
   it('holds the free plan to 2 members, pending invitations included (402)', async () => {
     const t = await buildTenant(app);
-    expect((await t.owner.client.post('/api/v1/invitations', { email: `a-${uniq()}@example.test`, role: 'member' })).status).toBe(201);
-    const over = await t.owner.client.post('/api/v1/invitations', { email: `b-${uniq()}@example.test`, role: 'member' });
+    expect(
+      (
+        await t.owner.client.post('/api/v1/invitations', {
+          email: `a-${uniq()}@example.test`,
+          role: 'member',
+        })
+      ).status,
+    ).toBe(201);
+    const over = await t.owner.client.post('/api/v1/invitations', {
+      email: `b-${uniq()}@example.test`,
+      role: 'member',
+    });
     expect(over.status).toBe(402);
-    expect(over.body).toMatchObject({ status: 402, limit: 'members', max: 2, type: '/problems/plan-limit/members' });
+    expect(over.body).toMatchObject({
+      status: 402,
+      limit: 'members',
+      max: 2,
+      type: '/problems/plan-limit/members',
+    });
   });
 
   it('rejects unknown roles and bad emails with 400', async () => {
     const t = await buildTenant(app);
-    const res = await t.owner.client.post('/api/v1/invitations', { email: 'not-an-email', role: 'king' });
+    const res = await t.owner.client.post('/api/v1/invitations', {
+      email: 'not-an-email',
+      role: 'king',
+    });
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['email', 'role']);
   });

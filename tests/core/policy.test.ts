@@ -20,7 +20,8 @@ describe('the roles × routes table', () => {
 
   it('never lets a client change anything', () => {
     const writable = Object.entries(ACCESS).filter(
-      ([key, access]) => !key.startsWith('GET ') && Array.isArray(access) && access.includes('client'),
+      ([key, access]) =>
+        !key.startsWith('GET ') && Array.isArray(access) && access.includes('client'),
     );
     expect(writable.map(([k]) => k)).toEqual([]);
   });
