@@ -1,0 +1,213 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../src/server/data/database.ts';
+import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
+import { projectRoot } from '../../src/server/lib/project-root.ts';
+import { startSandboxServer, type SandboxServer } from '../../src/server/sandbox/sandbox-server.ts';
+import type { SandboxEvent } from '../../src/server/sandbox/sandbox-state.ts';
+import { eventually, PASSWORD, uniq } from '../support/factories.ts';
+import { testDatabase } from '../support/test-app.ts';
+import { TestClient } from '../support/test-client.ts';
+import { shuffle, TEST_SECRET_KEY, TEST_WEBHOOK_SECRET } from './billing-harness.ts';
+
+/**
+ * The application runs in a child process (`node --import tsx src/server/main.ts`, API + worker),
+ * is killed with SIGKILL while it is processing Stripe events, and restarted. On the PostgreSQL +
+ * Redis backend the Redis keys of the run are also deleted mid-stream (the run's own prefix, not
+ * FLUSHALL: other suites may share the Redis server). On the embedded backend the child owns the
+ * PGlite directory, and its in-process queue dies with it, which is that backend's "flush".
+ * Either way, after the restart every event is applied exactly once.
+ */
+const server = Boolean(process.env.DATABASE_URL);
+const TENANTS = 12;
+
+let stripe: SandboxServer;
+let port: number;
+let dataDir: string;
+const redisPrefix = `crash-${uniq()}`;
+let child: ChildProcess | null = null;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function startChild(): ChildProcess {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    APP_URL: `http://127.0.0.1:${port}`,
+    RATE_LIMIT_RPM: '0',
+    STRIPE_SECRET_KEY: TEST_SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    STRIPE_API_BASE: stripe.url,
+    BILLING_SWEEP_AFTER_MS: '1500',
+    BILLING_RETRY_BACKOFF_MS: '100',
+    BILLING_JOB_ATTEMPTS: '20',
+    ...(server
+      ? { DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: process.env.REDIS_URL, REDIS_PREFIX: redisPrefix }
+      : { DATA_DIR: dataDir }),
+  };
+  const c = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', 'all'], {
+    cwd: projectRoot(),
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  c.stderr?.on('data', (d: Buffer) => process.stderr.write(`[child] ${d.toString()}`));
+  return c;
+}
+
+async function waitReady() {
+  await eventually(async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
+    return res?.status === 200;
+  }, 60_000);
+}
+
+async function stopChild(signal: NodeJS.Signals) {
+  const c = child;
+  child = null;
+  if (!c || c.exitCode !== null) return;
+  const exited = new Promise((r) => c.once('exit', r));
+  c.kill(signal);
+  await exited;
+}
+
+beforeAll(async () => {
+  stripe = await startSandboxServer({ secretKey: TEST_SECRET_KEY, webhookSecret: TEST_WEBHOOK_SECRET, webhookUrl: null });
+  port = await freePort();
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-billing-crash-'));
+  child = startChild();
+  await waitReady();
+}, 90_000);
+
+afterAll(async () => {
+  await stopChild('SIGKILL');
+  await stripe.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const base = () => `http://127.0.0.1:${port}`;
+
+describe(`worker killed with SIGKILL mid-processing${server ? ', Redis flushed mid-stream' : ''}`, () => {
+  it('after a restart every event is applied exactly once', async () => {
+    // Workspaces that each paid a Pro checkout; the sandbox holds their events back.
+    const tenants: { id: string; client: TestClient; customer: string }[] = [];
+    for (let i = 0; i < TENANTS; i++) {
+      const client = new TestClient(base());
+      const signup = await client.post('/api/v1/auth/signup', { email: `crash-${uniq()}@example.test`, password: PASSWORD, name: 'C' });
+      expect(signup.status, signup.text).toBe(201);
+      const t = await client.post('/api/v1/tenants', { name: `Crash ${i}`, subdomain: `crash-${uniq()}` });
+      expect(t.status, t.text).toBe(201);
+      client.tenant = t.body.id;
+      const checkout = await client.post('/api/v1/billing/checkout', { plan: 'pro' });
+      expect(checkout.status, checkout.text).toBe(201);
+      const paid = await fetch(`${checkout.body.url}/pay`, { method: 'POST', redirect: 'manual' });
+      expect(paid.status).toBe(303);
+      tenants.push({ id: t.body.id, client, customer: String(stripe.sandbox.checkoutSession(checkout.body.id).customer) });
+    }
+    const events: SandboxEvent[] = stripe.sandbox.allEvents().filter((e) => e.type !== 'customer.created');
+    const webhook = `${base()}/api/v1/billing/webhooks/stripe`;
+    const delivered = new Set<string>();
+    /** 16 concurrent senders; a delivery that fails (the process died) is retried later, like Stripe. */
+    const deliverAll = async (list: SandboxEvent[]) => {
+      const queue = [...list];
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          for (let e = queue.shift(); e; e = queue.shift()) {
+            const status = await stripe.sandbox.deliver(e, webhook).catch(() => 0);
+            if (status === 200) delivered.add(e.id);
+          }
+        }),
+      );
+    };
+    const activeCount = async () => {
+      let n = 0;
+      for (const t of tenants) {
+        const res = await t.client.get('/api/v1/billing/subscription');
+        if (res.body.status === 'active') n++;
+      }
+      return n;
+    };
+
+    // Phase 1: slow Stripe reads so processing is still running when the process dies.
+    stripe.sandbox.latencyMs = 400;
+    const shuffled = shuffle(events);
+    const firstPart = shuffled.slice(0, Math.ceil(shuffled.length * 0.6));
+    const sending = deliverAll(firstPart);
+    if (server) {
+      // Redis loses the queued jobs of this run while deliveries are still coming in.
+      await eventually(async () => delivered.size >= 10, 30_000);
+      const redis = new Redis(process.env.REDIS_URL!);
+      const keys = await redis.keys(`${redisPrefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    }
+    const activeAtKill = await eventually(async () => {
+      const n = await activeCount();
+      return n >= 1 && n;
+    }, 30_000);
+    await stopChild('SIGKILL');
+    await sending;
+    expect(activeAtKill).toBeLessThan(TENANTS);
+
+    // Phase 2: restart; what was not delivered arrives, with duplicates of what was.
+    stripe.sandbox.latencyMs = 0;
+    child = startChild();
+    await waitReady();
+    const again = shuffle([...events.filter((e) => !delivered.has(e.id)), ...[...delivered].slice(0, 20).map((id) => events.find((e) => e.id === id)!)]);
+    await deliverAll(again);
+    expect(events.filter((e) => !delivered.has(e.id))).toEqual([]);
+    await eventually(async () => (await activeCount()) === TENANTS, 60_000);
+    for (const t of tenants) {
+      const inv = await t.client.get('/api/v1/billing/invoices');
+      expect(inv.body.data).toHaveLength(1);
+    }
+    // Let the sweeper settle every row, then stop cleanly and read the database.
+    await new Promise((r) => setTimeout(r, 3000));
+    await stopChild('SIGTERM');
+
+    let database: Database;
+    if (server) database = await testDatabase();
+    else database = await openDatabase({ dataDir });
+    try {
+      const ids = events.map((e) => e.id);
+      const rows = await inTransaction(database, {}, (tx) =>
+        tx.selectFrom('stripe_webhook_events').select(['id', 'status']).where('id', 'in', ids).execute(),
+      );
+      expect(rows).toHaveLength(ids.length);
+      expect(rows.filter((r) => r.status !== 'processed' && r.status !== 'ignored')).toEqual([]);
+      for (const t of tenants) {
+        const audit = await inTransaction(database, { tenantId: t.id }, (tx) =>
+          tx.selectFrom('audit_events').select(['action', 'target_id', 'changes']).where('tenant_id', '=', t.id).execute(),
+        );
+        const count = (a: string) => audit.filter((x) => x.action === a).length;
+        expect(count('subscription.created')).toBe(1);
+        expect(count('invoice.created')).toBe(1);
+        expect(count('tenant.plan_changed')).toBe(1);
+        const invoices = await inTransaction(database, { tenantId: t.id }, (tx) =>
+          tx.selectFrom('billing_invoices').select('id').where('tenant_id', '=', t.id).execute(),
+        );
+        expect(invoices).toHaveLength(1);
+        const subs = await inTransaction(database, { tenantId: t.id }, (tx) =>
+          tx.selectFrom('billing_subscriptions').select(['status', 'plan']).where('tenant_id', '=', t.id).execute(),
+        );
+        expect(subs).toEqual([{ status: 'active', plan: 'pro' }]);
+      }
+    } finally {
+      if (!server) await database.close();
+    }
+  }, 180_000);
+});
