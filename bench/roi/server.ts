@@ -1,0 +1,33 @@
+/**
+ * The benchmark's server process: the whole application (API, no worker) on a random port, as
+ * `npm start` builds it, plus one IPC message the load generator needs and the API cannot do:
+ * lift the benchmark tenants to the agency plan (25 sites each). Configuration from the environment.
+ */
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../src/server/config.ts';
+import { createHttpApp } from '../../src/server/http/app.ts';
+import { createLogger } from '../../src/server/logger.ts';
+import { createServices } from '../../src/server/services.ts';
+
+const config = loadConfig();
+const services = await createServices(config, createLogger(config.LOG_LEVEL));
+const app = createHttpApp(services);
+const server = app.listen(0, '127.0.0.1', () => {
+  process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port });
+});
+server.keepAliveTimeout = 65_000;
+
+process.on('message', (message: { type: string; tenantIds?: string[] }) => {
+  void (async () => {
+    if (message.type === 'plan' && message.tenantIds) {
+      await services.database.db.updateTable('tenants').set({ plan: 'agency' }).where('id', 'in', message.tenantIds).execute();
+      process.send?.({ type: 'plan-done' });
+    }
+    if (message.type === 'stop') {
+      server.close();
+      server.closeAllConnections();
+      await services.close();
+      process.exit(0);
+    }
+  })();
+});
