@@ -1,4 +1,4 @@
-import { useCallback, useMemo, type ReactNode } from 'react';
+import { lazy, Suspense, useCallback, useMemo, type ReactNode } from 'react';
 import { BrowserRouter, Link, Navigate, Route, Routes, useLocation, useParams } from 'react-router';
 import { getTenantSettings } from './api/endpoints.ts';
 import { setCurrentTenant } from './api/http.ts';
@@ -10,16 +10,25 @@ import { ApiKeysPage } from './pages/api-keys-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
 import { LoginPage, SignupPage } from './pages/auth-pages.tsx';
 import { BillingPage } from './pages/billing/billing-page.tsx';
-import { DashboardPage } from './pages/dashboard-page.tsx';
 import { InvitePage } from './pages/invite-page.tsx';
 import { MembersPage } from './pages/members-page.tsx';
 import { NewWorkspacePage } from './pages/new-workspace-page.tsx';
 import { ServicesPage } from './pages/services-page.tsx';
 import { SettingsPage } from './pages/settings-page.tsx';
-import { SitePage } from './pages/site-page.tsx';
 import { SitesPage } from './pages/sites-page.tsx';
-import { lastWorkspace, rememberWorkspace, SessionProvider, useSession } from './session/session.tsx';
+import {
+  lastWorkspace,
+  rememberWorkspace,
+  SessionProvider,
+  useSession,
+} from './session/session.tsx';
 import { isManager, WorkspaceProvider, type WorkspaceValue } from './session/workspace.tsx';
+
+// The chart library is most of the bundle: the pages with charts load it when first opened.
+const DashboardPage = lazy(() =>
+  import('./pages/dashboard-page.tsx').then((m) => ({ default: m.DashboardPage })),
+);
+const SitePage = lazy(() => import('./pages/site-page.tsx').then((m) => ({ default: m.SitePage })));
 
 /** Pages behind sign-in: a signed-out visitor goes to /login and comes back afterwards. */
 function RequireSignIn({ children }: { children: ReactNode }) {
@@ -37,7 +46,9 @@ function RequireSignIn({ children }: { children: ReactNode }) {
     );
   if (state.status === 'signed_out') {
     const next = location.pathname + location.search;
-    return <Navigate to={next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`} replace />;
+    return (
+      <Navigate to={next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`} replace />
+    );
   }
   return <>{children}</>;
 }
@@ -49,7 +60,9 @@ function GuestOnly({ children }: { children: ReactNode }) {
   if (state.status === 'loading') return <Spinner />;
   if (state.status === 'signed_in') {
     const next = new URLSearchParams(location.search).get('next');
-    return <Navigate to={next && next.startsWith('/') && !next.startsWith('//') ? next : '/'} replace />;
+    return (
+      <Navigate to={next && next.startsWith('/') && !next.startsWith('//') ? next : '/'} replace />
+    );
   }
   return <>{children}</>;
 }
@@ -71,7 +84,8 @@ function ToWorkspace({ page }: { page: string }) {
   const location = useLocation();
   if (state.status !== 'signed_in') return null;
   const last = lastWorkspace();
-  const m = state.me.memberships.find((x) => x.tenant.subdomain === last) ?? state.me.memberships[0];
+  const m =
+    state.me.memberships.find((x) => x.tenant.subdomain === last) ?? state.me.memberships[0];
   if (!m) return <Navigate to="/workspaces/new" replace />;
   return <Navigate to={`/w/${m.tenant.subdomain}/${page}${location.search}`} replace />;
 }
@@ -80,20 +94,28 @@ function ToWorkspace({ page }: { page: string }) {
 function WorkspaceRoute({ children }: { children: ReactNode }) {
   const { workspace = '' } = useParams();
   const { state } = useSession();
-  const membership = state.status === 'signed_in' ? state.me.memberships.find((m) => m.tenant.subdomain === workspace) : undefined;
+  const membership =
+    state.status === 'signed_in'
+      ? state.me.memberships.find((m) => m.tenant.subdomain === workspace)
+      : undefined;
   // Set before the children render, so their first calls already name this workspace.
   if (membership) setCurrentTenant(membership.tenant.subdomain);
-  const settings = useResource(
-    async () => {
-      if (!membership) return undefined;
-      rememberWorkspace(membership.tenant.subdomain);
-      return getTenantSettings();
-    },
-    [membership?.tenant.id],
-  );
+  const settings = useResource(async () => {
+    if (!membership) return undefined;
+    rememberWorkspace(membership.tenant.subdomain);
+    return getTenantSettings();
+  }, [membership?.tenant.id]);
   const reloadSettings = settings.reload;
   const value = useMemo<WorkspaceValue | null>(
-    () => (membership ? { tenant: membership.tenant, role: membership.role, settings: settings.data, reloadSettings } : null),
+    () =>
+      membership
+        ? {
+            tenant: membership.tenant,
+            role: membership.role,
+            settings: settings.data,
+            reloadSettings,
+          }
+        : null,
     [membership, settings.data, reloadSettings],
   );
   if (!value) {
@@ -118,7 +140,10 @@ function WorkspaceRoute({ children }: { children: ReactNode }) {
 function ManagersOnly({ children }: { children: ReactNode }) {
   const { workspace = '' } = useParams();
   const { state } = useSession();
-  const role = state.status === 'signed_in' ? state.me.memberships.find((m) => m.tenant.subdomain === workspace)?.role : undefined;
+  const role =
+    state.status === 'signed_in'
+      ? state.me.memberships.find((m) => m.tenant.subdomain === workspace)?.role
+      : undefined;
   if (role && !isManager(role)) {
     return (
       <EmptyState title="Owners and admins only">
@@ -145,18 +170,20 @@ function WorkspacePages() {
   const manager = useCallback((el: ReactNode) => <ManagersOnly>{el}</ManagersOnly>, []);
   return (
     <WorkspaceRoute>
-      <Routes>
-        <Route index element={<DashboardPage />} />
-        <Route path="sites" element={<SitesPage />} />
-        <Route path="sites/:siteId" element={<SitePage />} />
-        <Route path="services" element={<ServicesPage />} />
-        <Route path="billing" element={manager(<BillingPage />)} />
-        <Route path="members" element={manager(<MembersPage />)} />
-        <Route path="api-keys" element={manager(<ApiKeysPage />)} />
-        <Route path="audit" element={manager(<AuditPage />)} />
-        <Route path="settings" element={<SettingsPage />} />
-        <Route path="*" element={<EmptyState title="Page not found" />} />
-      </Routes>
+      <Suspense fallback={<Spinner />}>
+        <Routes>
+          <Route index element={<DashboardPage />} />
+          <Route path="sites" element={<SitesPage />} />
+          <Route path="sites/:siteId" element={<SitePage />} />
+          <Route path="services" element={<ServicesPage />} />
+          <Route path="billing" element={manager(<BillingPage />)} />
+          <Route path="members" element={manager(<MembersPage />)} />
+          <Route path="api-keys" element={manager(<ApiKeysPage />)} />
+          <Route path="audit" element={manager(<AuditPage />)} />
+          <Route path="settings" element={<SettingsPage />} />
+          <Route path="*" element={<EmptyState title="Page not found" />} />
+        </Routes>
+      </Suspense>
     </WorkspaceRoute>
   );
 }
@@ -166,15 +193,60 @@ export function App() {
     <BrowserRouter>
       <SessionProvider>
         <Routes>
-          <Route path="/login" element={<GuestOnly><LoginPage /></GuestOnly>} />
-          <Route path="/signup" element={<GuestOnly><SignupPage /></GuestOnly>} />
+          <Route
+            path="/login"
+            element={
+              <GuestOnly>
+                <LoginPage />
+              </GuestOnly>
+            }
+          />
+          <Route
+            path="/signup"
+            element={
+              <GuestOnly>
+                <SignupPage />
+              </GuestOnly>
+            }
+          />
           <Route path="/invite" element={<InvitePage />} />
-          <Route path="/" element={<RequireSignIn><Home /></RequireSignIn>} />
-          <Route path="/workspaces/new" element={<RequireSignIn><NewWorkspacePage /></RequireSignIn>} />
-          <Route path="/w/:workspace/*" element={<RequireSignIn><WorkspacePages /></RequireSignIn>} />
-          {['billing', 'settings', 'members', 'sites', 'services', 'audit', 'api-keys'].map((page) => (
-            <Route key={page} path={`/${page}`} element={<RequireSignIn><ToWorkspace page={page} /></RequireSignIn>} />
-          ))}
+          <Route
+            path="/"
+            element={
+              <RequireSignIn>
+                <Home />
+              </RequireSignIn>
+            }
+          />
+          <Route
+            path="/workspaces/new"
+            element={
+              <RequireSignIn>
+                <NewWorkspacePage />
+              </RequireSignIn>
+            }
+          />
+          <Route
+            path="/w/:workspace/*"
+            element={
+              <RequireSignIn>
+                <WorkspacePages />
+              </RequireSignIn>
+            }
+          />
+          {['billing', 'settings', 'members', 'sites', 'services', 'audit', 'api-keys'].map(
+            (page) => (
+              <Route
+                key={page}
+                path={`/${page}`}
+                element={
+                  <RequireSignIn>
+                    <ToWorkspace page={page} />
+                  </RequireSignIn>
+                }
+              />
+            ),
+          )}
           <Route path="*" element={<NotFound />} />
         </Routes>
       </SessionProvider>

@@ -31,13 +31,20 @@ describe('the web app, end to end', () => {
     await app?.stop();
   });
 
-  const expectNoProblems = (w: WatchedPage) => expect(w.problems, w.problems.join('\n')).toEqual([]);
+  const expectNoProblems = (w: WatchedPage) =>
+    expect(w.problems, w.problems.join('\n')).toEqual([]);
   const apiGet = async (w: WatchedPage, path: string) => {
-    const res = await w.context.request.get(`/api/v1${path}`, { headers: { 'X-Tenant-ID': workspace } });
+    const res = await w.context.request.get(`/api/v1${path}`, {
+      headers: { 'X-Tenant-ID': workspace },
+    });
     expect(res.status(), await res.text()).toBe(200);
     return res.json() as Promise<any>;
   };
-  const nav = (page: Page, label: string) => page.getByRole('navigation', { name: 'Primary' }).getByRole('link', { name: label, exact: true }).click();
+  const nav = (page: Page, label: string) =>
+    page
+      .getByRole('navigation', { name: 'Primary' })
+      .getByRole('link', { name: label, exact: true })
+      .click();
 
   it('signs up and creates a workspace, checking the subdomain while typing', async () => {
     const { page } = owner;
@@ -49,19 +56,25 @@ describe('the web app, end to end', () => {
     // A short password is caught before the request, beside its field.
     await page.getByLabel('Password').fill('short');
     await page.getByRole('button', { name: 'Create account' }).click();
-    await expect.poll(() => page.locator('.field-error').first().textContent()).toContain('at least 10 characters');
+    await expect
+      .poll(() => page.locator('.field-error').first().textContent())
+      .toContain('at least 10 characters');
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.waitForURL('**/workspaces/new');
 
     await page.getByLabel('Workspace name').fill('Acme SEO');
     await expect.poll(() => page.getByLabel('Subdomain').inputValue()).toBe(workspace);
-    await expect.poll(() => page.getByTestId('subdomain-status').textContent()).toContain('is available');
+    await expect
+      .poll(() => page.getByTestId('subdomain-status').textContent())
+      .toContain('is available');
     // A reserved name is refused as you type.
     await page.getByLabel('Subdomain').fill('admin');
     await expect.poll(() => page.getByTestId('subdomain-status').textContent()).toContain('✗');
     await page.getByLabel('Subdomain').fill(workspace);
-    await expect.poll(() => page.getByTestId('subdomain-status').textContent()).toContain('is available');
+    await expect
+      .poll(() => page.getByTestId('subdomain-status').textContent())
+      .toContain('is available');
     await page.getByRole('button', { name: 'Create workspace' }).click();
     await page.waitForURL(`**/w/${workspace}`);
     await page.getByText('No sites yet').waitFor();
@@ -78,7 +91,14 @@ describe('the web app, end to end', () => {
     await dialog.getByRole('button', { name: 'Add site' }).click();
   }
 
-  const csvRows: { date: string; sessions: number; revenue: string; clicks: number; impressions: number; position: number }[] = [];
+  const csvRows: {
+    date: string;
+    sessions: number;
+    revenue: string;
+    clicks: number;
+    impressions: number;
+    position: number;
+  }[] = [];
   let revenueMinor = 0;
 
   it('adds a site and imports its metrics from CSV, showing every bad row first', async () => {
@@ -88,7 +108,9 @@ describe('the web app, end to end', () => {
 
     // A file with bad rows: nothing is written and each bad line is listed.
     const bad = 'date,sessions,revenue\n2026-13-01,10,5.00\n' + `${today},abc,1.00\n`;
-    await page.getByLabel(/Choose a CSV file/).setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    await page
+      .getByLabel(/Choose a CSV file/)
+      .setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
     const errors = page.getByTestId('import-errors');
     await errors.waitFor();
     expect(await errors.locator('tbody tr').count()).toBeGreaterThanOrEqual(2);
@@ -97,14 +119,40 @@ describe('the web app, end to end', () => {
     for (let i = 0; i < 20; i++) {
       const date = addDays(today, -i);
       const revenue = `${100 + i}.${String(i * 3).padStart(2, '0')}`;
-      csvRows.push({ date, sessions: 200 + i, revenue, clicks: 50 + i, impressions: 1000 + i * 10, position: 8.5 });
+      csvRows.push({
+        date,
+        sessions: 200 + i,
+        revenue,
+        clicks: 50 + i,
+        impressions: 1000 + i * 10,
+        position: 8.5,
+      });
       revenueMinor += Math.round(Number(revenue) * 100);
     }
-    const csv = 'date,sessions,revenue,clicks,impressions,position\n' + csvRows.map((r) => `${r.date},${r.sessions},${r.revenue},${r.clicks},${r.impressions},${r.position}`).join('\n') + '\n';
-    await page.getByLabel(/Choose a CSV file/).setInputFiles({ name: 'bloom.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-    await expect.poll(() => page.getByTestId('import-result').textContent().catch(() => '')).toContain('20 rows received');
+    const csv =
+      'date,sessions,revenue,clicks,impressions,position\n' +
+      csvRows
+        .map(
+          (r) => `${r.date},${r.sessions},${r.revenue},${r.clicks},${r.impressions},${r.position}`,
+        )
+        .join('\n') +
+      '\n';
+    await page
+      .getByLabel(/Choose a CSV file/)
+      .setInputFiles({ name: 'bloom.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('import-result')
+          .textContent()
+          .catch(() => ''),
+      )
+      .toContain('20 rows received');
     // The metrics chart draws once the report reloads.
-    await page.locator('figure[aria-label="Site metrics over time"] .recharts-surface').first().waitFor();
+    await page
+      .locator('figure[aria-label="Site metrics over time"] .recharts-surface')
+      .first()
+      .waitFor();
     expectNoProblems(owner);
   });
 
@@ -134,7 +182,9 @@ describe('the web app, end to end', () => {
     await dialog.getByLabel('Start date').fill(addDays(today, -40));
     await dialog.getByLabel('End date (optional)').fill(addDays(today, -60));
     await dialog.getByRole('button', { name: 'Add service' }).click();
-    await expect.poll(() => dialog.locator('.field-error').first().textContent()).toContain('must not be before startDate');
+    await expect
+      .poll(() => dialog.locator('.field-error').first().textContent())
+      .toContain('must not be before startDate');
     await dialog.getByLabel('End date (optional)').fill('');
     await dialog.getByRole('button', { name: 'Add service' }).click();
     await page.getByTestId('services-table').getByText('SEO retainer').waitFor();
@@ -168,23 +218,40 @@ describe('the web app, end to end', () => {
     await nav(page, 'Dashboard');
     await page.getByTestId('kpi-revenue').waitFor();
     const period = presetPeriod('12m');
-    const report = await apiGet(owner, `/reports/roi?from=${period.from}&to=${period.to}&groupBy=month`);
+    const report = await apiGet(
+      owner,
+      `/reports/roi?from=${period.from}&to=${period.to}&groupBy=month`,
+    );
     expect(report.totals.revenue).toBe(revenueMinor);
     expect(report.totals.cost).toBeGreaterThan(0);
-    const kpi = async (id: string) => (await page.getByTestId(id).locator('.kpi-value').textContent())?.trim();
-    await expect.poll(() => kpi('kpi-revenue')).toBe(formatMoney(report.totals.revenue, report.currency));
+    const kpi = async (id: string) =>
+      (await page.getByTestId(id).locator('.kpi-value').textContent())?.trim();
+    await expect
+      .poll(() => kpi('kpi-revenue'))
+      .toBe(formatMoney(report.totals.revenue, report.currency));
     expect(await kpi('kpi-cost')).toBe(formatMoney(report.totals.cost, report.currency));
     expect(await kpi('kpi-profit')).toBe(formatMoney(report.totals.profit, report.currency));
     expect(await kpi('kpi-roi')).toBe(formatPercent(report.totals.roi));
 
-    const bySite = await apiGet(owner, `/reports/roi?from=${period.from}&to=${period.to}&groupBy=site`);
+    const bySite = await apiGet(
+      owner,
+      `/reports/roi?from=${period.from}&to=${period.to}&groupBy=site`,
+    );
     const table = page.getByTestId('site-table');
     for (const s of bySite.series) {
-      const row = table.locator('tr', { hasText: s.key === bySite.series[0].key ? 'Bloom Florist' : 'Harbor Dental' });
+      const row = table.locator('tr', {
+        hasText: s.key === bySite.series[0].key ? 'Bloom Florist' : 'Harbor Dental',
+      });
       expect(await row.textContent()).toContain(formatMoney(s.revenue, report.currency));
     }
-    await page.locator('figure[aria-label="Revenue against cost over time"] .recharts-bar-rectangle').first().waitFor();
-    await page.locator('figure[aria-label="ROI by site"] .recharts-bar-rectangle').first().waitFor();
+    await page
+      .locator('figure[aria-label="Revenue against cost over time"] .recharts-bar-rectangle')
+      .first()
+      .waitFor();
+    await page
+      .locator('figure[aria-label="ROI by site"] .recharts-bar-rectangle')
+      .first()
+      .waitFor();
 
     // The site filter narrows the report, and the figures follow the API for that site too.
     await page.getByLabel('Site', { exact: true }).selectOption({ label: 'Harbor Dental' });
@@ -193,7 +260,9 @@ describe('the web app, end to end', () => {
     await page.getByLabel('Period').selectOption('30d');
     const p30 = presetPeriod('30d');
     const report30 = await apiGet(owner, `/reports/roi?from=${p30.from}&to=${p30.to}&groupBy=day`);
-    await expect.poll(() => kpi('kpi-cost')).toBe(formatMoney(report30.totals.cost, report30.currency));
+    await expect
+      .poll(() => kpi('kpi-cost'))
+      .toBe(formatMoney(report30.totals.cost, report30.currency));
     expect(await kpi('kpi-revenue')).toBe(formatMoney(report30.totals.revenue, report30.currency));
     await page.getByLabel('Period').selectOption('12m');
     await expect.poll(() => kpi('kpi-cost')).toBe(formatMoney(report.totals.cost, report.currency));
@@ -222,19 +291,27 @@ describe('the web app, end to end', () => {
     await page.getByTestId('plan-pro').waitFor();
     expect(await page.getByTestId('current-plan').textContent()).toContain('Free');
     expect(await page.getByTestId('plan-free').textContent()).toContain('2 sites');
-    await page.getByTestId('plan-pro').getByRole('button', { name: /Choose Pro/ }).click();
+    await page
+      .getByTestId('plan-pro')
+      .getByRole('button', { name: /Choose Pro/ })
+      .click();
     await page.waitForURL('**/sandbox/stripe/checkout/**');
     await page.getByRole('button', { name: 'Pay' }).click();
     await page.waitForURL(`**/w/${workspace}/billing?checkout=success**`);
     await page.getByText('Thank you: payment received').waitFor();
-    await expect.poll(() => page.getByTestId('current-plan').textContent(), { timeout: 20_000 }).toContain('Pro');
+    await expect
+      .poll(() => page.getByTestId('current-plan').textContent(), { timeout: 20_000 })
+      .toContain('Pro');
     await expect.poll(() => page.getByTestId('current-plan').textContent()).toContain('active');
     const sub = await apiGet(owner, '/billing/subscription');
     expect(sub.plan).toBe('pro');
-    await page.getByTestId('invoices-table').waitFor({ timeout: 20_000 }).catch(async () => {
-      await page.reload();
-      await page.getByTestId('invoices-table').waitFor();
-    });
+    await page
+      .getByTestId('invoices-table')
+      .waitFor({ timeout: 20_000 })
+      .catch(async () => {
+        await page.reload();
+        await page.getByTestId('invoices-table').waitFor();
+      });
     await page.screenshot({ path: '/tmp/roi-e2e-billing.png', fullPage: true });
 
     // The limit that stopped the third site is gone.
@@ -246,18 +323,27 @@ describe('the web app, end to end', () => {
   it('lists those actions in the audit log with a valid chain', async () => {
     const { page } = owner;
     await nav(page, 'Audit log');
-    await expect.poll(() => page.getByTestId('chain-status').textContent()).toContain('Chain valid');
+    await expect
+      .poll(() => page.getByTestId('chain-status').textContent())
+      .toContain('Chain valid');
     const table = page.getByTestId('audit-table');
     await table.waitFor();
     const text = (await table.textContent()) ?? '';
-    for (const action of ['tenant.created', 'site.created', 'metrics.imported', 'service.created', 'time_entry.created', 'invitation.created']) {
+    for (const action of [
+      'tenant.created',
+      'site.created',
+      'metrics.imported',
+      'service.created',
+      'time_entry.created',
+      'invitation.created',
+    ]) {
       expect(text, `audit log shows ${action}`).toContain(action);
     }
     expect(text).toMatch(/billing\.|subscription\./);
     // Filtering by action narrows the list.
     await page.getByLabel('Action').fill('site.created');
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await expect.poll(async () => (await table.locator('tbody tr').count())).toBe(3);
+    await expect.poll(async () => await table.locator('tbody tr').count()).toBe(3);
     await page.screenshot({ path: '/tmp/roi-e2e-audit.png', fullPage: true });
     expectNoProblems(owner);
   });

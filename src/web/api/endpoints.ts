@@ -19,7 +19,14 @@ import type {
   UpdateMemberBody,
   UpdateTenantBody,
 } from '../../shared/schemas/tenants.ts';
-import { ImportMetricsResult, MetricDay, RoiReport, Service, Site, TimeEntry } from '../../shared/schemas/roi.ts';
+import {
+  ImportMetricsResult,
+  MetricDay,
+  RoiReport,
+  Service,
+  Site,
+  TimeEntry,
+} from '../../shared/schemas/roi.ts';
 import type {
   CreateServiceBody,
   CreateSiteBody,
@@ -28,9 +35,15 @@ import type {
   UpdateServiceBody,
   UpdateSiteBody,
 } from '../../shared/schemas/roi.ts';
-import type { Plan} from '../../shared/schemas/billing.ts';
-import { BillingSubscription, CheckoutSession, Invoice, PlanList, PortalSession } from '../../shared/schemas/billing.ts';
-import type { AuditEvent} from '../../shared/schemas/audit.ts';
+import type { Plan } from '../../shared/schemas/billing.ts';
+import {
+  BillingSubscription,
+  CheckoutSession,
+  Invoice,
+  PlanList,
+  PortalSession,
+} from '../../shared/schemas/billing.ts';
+import type { AuditEvent } from '../../shared/schemas/audit.ts';
 import { AuditLogPage, AuditVerifyReply } from '../../shared/schemas/audit.ts';
 import { download, request, requestAs, uploadWithProgress, type Query } from './http.ts';
 
@@ -51,7 +64,10 @@ export const getMe = () => requestAs(MeReply, '/me', { noTenant: true });
 export const createTenant = (body: In<typeof CreateTenantBody>) =>
   requestAs(Tenant, '/tenants', { method: 'POST', body, noTenant: true });
 export const checkSubdomain = (subdomain: string, signal?: AbortSignal) =>
-  requestAs(SubdomainAvailability, `/subdomains/${encodeURIComponent(subdomain)}`, { noTenant: true, signal });
+  requestAs(SubdomainAvailability, `/subdomains/${encodeURIComponent(subdomain)}`, {
+    noTenant: true,
+    signal,
+  });
 
 // The current workspace
 export const getTenantSettings = () => requestAs(TenantSettings, '/tenant');
@@ -59,7 +75,8 @@ export const updateTenantSettings = (body: In<typeof UpdateTenantBody>) =>
   requestAs(TenantSettings, '/tenant', { method: 'PATCH', body });
 
 // Members and invitations
-export const listMembers = (q: PageQuery = {}) => requestAs(Page(Member), '/members', { query: { limit: 200, ...q } });
+export const listMembers = (q: PageQuery = {}) =>
+  requestAs(Page(Member), '/members', { query: { limit: 200, ...q } });
 export const updateMember = (userId: string, body: In<typeof UpdateMemberBody>) =>
   requestAs(Member, `/members/${userId}`, { method: 'PATCH', body });
 export const removeMember = (userId: string) => request(`/members/${userId}`, { method: 'DELETE' });
@@ -76,7 +93,8 @@ export const acceptInvitation = (token: string) =>
   });
 
 // API keys
-export const listApiKeys = (q: PageQuery = {}) => requestAs(Page(ApiKey), '/api-keys', { query: { limit: 200, ...q } });
+export const listApiKeys = (q: PageQuery = {}) =>
+  requestAs(Page(ApiKey), '/api-keys', { query: { limit: 200, ...q } });
 export const createApiKey = (body: In<typeof CreateApiKeyBody>) =>
   requestAs(CreatedApiKey, '/api-keys', { method: 'POST', body });
 export const revokeApiKey = (id: string) => request(`/api-keys/${id}`, { method: 'DELETE' });
@@ -89,9 +107,11 @@ export type TenantSettingsT = z.infer<typeof TenantSettings>;
 
 // Sites, services, metrics, reports
 
-export const listSites = (q: PageQuery = {}) => requestAs(Page(Site), '/sites', { query: { limit: 200, ...q } });
+export const listSites = (q: PageQuery = {}) =>
+  requestAs(Page(Site), '/sites', { query: { limit: 200, ...q } });
 export const getSite = (id: string) => requestAs(Site, `/sites/${id}`);
-export const createSite = (body: In<typeof CreateSiteBody>) => requestAs(Site, '/sites', { method: 'POST', body });
+export const createSite = (body: In<typeof CreateSiteBody>) =>
+  requestAs(Site, '/sites', { method: 'POST', body });
 export const updateSite = (id: string, body: In<typeof UpdateSiteBody>) =>
   requestAs(Site, `/sites/${id}`, { method: 'PATCH', body });
 export const deleteSite = (id: string) => request(`/sites/${id}`, { method: 'DELETE' });
@@ -104,19 +124,29 @@ export const updateService = (id: string, body: In<typeof UpdateServiceBody>) =>
   requestAs(Service, `/services/${id}`, { method: 'PATCH', body });
 export const deleteService = (id: string) => request(`/services/${id}`, { method: 'DELETE' });
 export const listTimeEntries = (serviceId: string, q: PageQuery = {}) =>
-  requestAs(Page(TimeEntry), `/services/${serviceId}/time-entries`, { query: { limit: 200, ...q } });
+  requestAs(Page(TimeEntry), `/services/${serviceId}/time-entries`, {
+    query: { limit: 200, ...q },
+  });
 export const createTimeEntry = (serviceId: string, body: In<typeof CreateTimeEntryBody>) =>
   requestAs(TimeEntry, `/services/${serviceId}/time-entries`, { method: 'POST', body });
 export const deleteTimeEntry = (serviceId: string, entryId: string) =>
   request(`/services/${serviceId}/time-entries/${entryId}`, { method: 'DELETE' });
 
-export const listMetrics = (siteId: string, q: { from?: string; to?: string; limit?: number; cursor?: string | null } = {}) =>
-  requestAs(Page(MetricDay), `/sites/${siteId}/metrics`, { query: q });
+export const listMetrics = (
+  siteId: string,
+  q: { from?: string; to?: string; limit?: number; cursor?: string | null } = {},
+) => requestAs(Page(MetricDay), `/sites/${siteId}/metrics`, { query: q });
 export const importMetricsJson = (siteId: string, rows: In<typeof MetricRow>[]) =>
   requestAs(ImportMetricsResult, `/sites/${siteId}/metrics`, { method: 'POST', body: { rows } });
 /** CSV or a Search Console export, uploaded as is with progress. */
-export const importMetricsFile = async (siteId: string, file: Blob | string, onProgress: (f: number) => void) =>
-  ImportMetricsResult.parse(await uploadWithProgress(`/sites/${siteId}/metrics`, file, 'text/csv', onProgress));
+export const importMetricsFile = async (
+  siteId: string,
+  file: Blob | string,
+  onProgress: (f: number) => void,
+) =>
+  ImportMetricsResult.parse(
+    await uploadWithProgress(`/sites/${siteId}/metrics`, file, 'text/csv', onProgress),
+  );
 
 export interface ReportQuery {
   from: string;
@@ -136,10 +166,14 @@ export type ImportResultT = z.infer<typeof ImportMetricsResult>;
 // Billing
 
 export const listPlans = () => requestAs(PlanList, '/billing/plans');
-export const getSubscription = (signal?: AbortSignal) => requestAs(BillingSubscription, '/billing/subscription', { signal });
-export const listInvoices = (q: PageQuery = {}) => requestAs(Page(Invoice), '/billing/invoices', { query: { limit: 50, ...q } });
-export const startCheckout = (plan: string) => requestAs(CheckoutSession, '/billing/checkout', { method: 'POST', body: { plan } });
-export const openPortal = () => requestAs(PortalSession, '/billing/portal', { method: 'POST', body: {} });
+export const getSubscription = (signal?: AbortSignal) =>
+  requestAs(BillingSubscription, '/billing/subscription', { signal });
+export const listInvoices = (q: PageQuery = {}) =>
+  requestAs(Page(Invoice), '/billing/invoices', { query: { limit: 50, ...q } });
+export const startCheckout = (plan: string) =>
+  requestAs(CheckoutSession, '/billing/checkout', { method: 'POST', body: { plan } });
+export const openPortal = () =>
+  requestAs(PortalSession, '/billing/portal', { method: 'POST', body: {} });
 
 // Audit log
 export interface AuditFilters {

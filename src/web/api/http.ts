@@ -27,7 +27,10 @@ export function readCsrfToken(cookie: string = document.cookie): string | null {
   return null;
 }
 
-export type Query = Record<string, string | number | boolean | null | undefined | readonly string[]>;
+export type Query = Record<
+  string,
+  string | number | boolean | null | undefined | readonly string[]
+>;
 
 /** `?a=1&b=x&b=y`, skipping empty values; arrays repeat the key. */
 export function buildQuery(query: Query | undefined): string {
@@ -54,7 +57,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export function requestHeaders(method: string, opts: Pick<RequestOptions, 'headers' | 'noTenant' | 'contentType'>, hasBody: boolean) {
+export function requestHeaders(
+  method: string,
+  opts: Pick<RequestOptions, 'headers' | 'noTenant' | 'contentType'>,
+  hasBody: boolean,
+) {
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
   if (hasBody) headers['Content-Type'] = opts.contentType ?? 'application/json';
   if (UNSAFE.has(method)) {
@@ -100,12 +107,21 @@ export async function request(path: string, opts: RequestOptions = {}): Promise<
       method,
       credentials: 'same-origin',
       headers: requestHeaders(method, opts, hasBody),
-      body: hasBody ? (typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)) : undefined,
+      body: hasBody
+        ? typeof opts.body === 'string'
+          ? opts.body
+          : JSON.stringify(opts.body)
+        : undefined,
       signal: opts.signal,
     });
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new ApiError({ type: 'about:blank', title: 'Network error', status: 0, detail: 'The server could not be reached. Check your connection and retry.' });
+    throw new ApiError({
+      type: 'about:blank',
+      title: 'Network error',
+      status: 0,
+      detail: 'The server could not be reached. Check your connection and retry.',
+    });
   }
   return handleResponse(res);
 }
@@ -115,11 +131,18 @@ export async function request(path: string, opts: RequestOptions = {}): Promise<
  * between the two sides: it is reported (console.warn) but the data still flows, so one extra or
  * renamed field never blanks a page.
  */
-export async function requestAs<S extends z.ZodType>(schema: S, path: string, opts?: RequestOptions): Promise<z.output<S>> {
+export async function requestAs<S extends z.ZodType>(
+  schema: S,
+  path: string,
+  opts?: RequestOptions,
+): Promise<z.output<S>> {
   const body = await request(path, opts);
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  console.warn(`Response of ${opts?.method ?? 'GET'} ${path} does not match its schema`, parsed.error.issues.slice(0, 5));
+  console.warn(
+    `Response of ${opts?.method ?? 'GET'} ${path} does not match its schema`,
+    parsed.error.issues.slice(0, 5),
+  );
   return body as z.output<S>;
 }
 
@@ -154,16 +177,28 @@ export function uploadWithProgress(
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `/api/v1${path}`);
     xhr.withCredentials = true;
-    for (const [k, v] of Object.entries(requestHeaders('POST', { contentType }, true))) xhr.setRequestHeader(k, v);
+    for (const [k, v] of Object.entries(requestHeaders('POST', { contentType }, true)))
+      xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
     xhr.onerror = () =>
-      reject(new ApiError({ type: 'about:blank', title: 'Network error', status: 0, detail: 'The upload could not reach the server.' }));
+      reject(
+        new ApiError({
+          type: 'about:blank',
+          title: 'Network error',
+          status: 0,
+          detail: 'The upload could not reach the server.',
+        }),
+      );
     xhr.onload = () => {
       const type = xhr.getResponseHeader('content-type') ?? '';
       const headers = new Headers(type ? { 'content-type': type } : {});
-      const res = new Response(xhr.status === 204 ? null : xhr.responseText, { status: xhr.status, statusText: xhr.statusText, headers });
+      const res = new Response(xhr.status === 204 ? null : xhr.responseText, {
+        status: xhr.status,
+        statusText: xhr.statusText,
+        headers,
+      });
       onProgress(1);
       handleResponse(res).then(resolve, reject);
     };

@@ -29,8 +29,17 @@ export class ApiError extends Error {
 }
 
 /** Turns any response body into a problem document, whatever the server or a proxy sent. */
-export function toProblem(status: number, statusText: string, body: unknown): Problem & Record<string, unknown> {
-  if (body && typeof body === 'object' && 'title' in body && typeof (body as { title: unknown }).title === 'string') {
+export function toProblem(
+  status: number,
+  statusText: string,
+  body: unknown,
+): Problem & Record<string, unknown> {
+  if (
+    body &&
+    typeof body === 'object' &&
+    'title' in body &&
+    typeof (body as { title: unknown }).title === 'string'
+  ) {
     const b = body as Record<string, unknown>;
     return {
       ...b,
@@ -41,24 +50,40 @@ export function toProblem(status: number, statusText: string, body: unknown): Pr
       errors: Array.isArray(b.errors) ? (b.errors as FieldError[]) : undefined,
     };
   }
-  return { type: 'about:blank', title: statusText || `HTTP ${status}`, status, detail: typeof body === 'string' && body ? body.slice(0, 300) : undefined };
+  return {
+    type: 'about:blank',
+    title: statusText || `HTTP ${status}`,
+    status,
+    detail: typeof body === 'string' && body ? body.slice(0, 300) : undefined,
+  };
 }
 
 /** The error messages for one form field; `field` matches a path exactly or as a prefix (`branding` ← `branding.primaryColor`). */
 export function errorsFor(errors: readonly FieldError[], field: string): string[] {
   return errors
-    .filter((e) => e.path === field || e.path.startsWith(`${field}.`) || e.path.startsWith(`${field}[`))
+    .filter(
+      (e) => e.path === field || e.path.startsWith(`${field}.`) || e.path.startsWith(`${field}[`),
+    )
     .map((e) => e.message);
 }
 
 /** Errors no visible field claims: shown in the form's summary so none is lost. */
-export function unclaimedErrors(errors: readonly FieldError[], fields: readonly string[]): FieldError[] {
-  return errors.filter((e) => !fields.some((f) => e.path === f || e.path.startsWith(`${f}.`) || e.path.startsWith(`${f}[`)));
+export function unclaimedErrors(
+  errors: readonly FieldError[],
+  fields: readonly string[],
+): FieldError[] {
+  return errors.filter(
+    (e) =>
+      !fields.some((f) => e.path === f || e.path.startsWith(`${f}.`) || e.path.startsWith(`${f}[`)),
+  );
 }
 
 /** zod's issues in the server's `{path, message}` shape, so client-side checks read like the server's. */
 export function zodFieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
 }
 
 /** A short human sentence for any error thrown by a call. */

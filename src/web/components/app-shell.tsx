@@ -96,7 +96,11 @@ export function AppShell({ children }: { children: ReactNode }) {
             <ul className="nav-list">
               {items.map((item) => (
                 <li key={item.to}>
-                  <NavLink to={path(item.to)} end={item.end} className={({ isActive }) => `nav-link${isActive ? ' active' : ''}`}>
+                  <NavLink
+                    to={path(item.to)}
+                    end={item.end}
+                    className={({ isActive }) => `nav-link${isActive ? ' active' : ''}`}
+                  >
                     {item.label}
                   </NavLink>
                 </li>

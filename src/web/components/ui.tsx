@@ -1,4 +1,11 @@
-import { useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from 'react';
+import {
+  useEffect,
+  useId,
+  useRef,
+  useState,
+  type ButtonHTMLAttributes,
+  type ReactNode,
+} from 'react';
 import { Link } from 'react-router';
 import { ApiError, describeError, errorsFor, type FieldError } from '../api/problem.ts';
 import { useWorkspacePath } from '../session/workspace.tsx';
@@ -34,18 +41,30 @@ interface FieldProps {
   name: string;
   errors?: readonly FieldError[];
   hint?: ReactNode;
-  children: (props: { id: string; name: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => ReactNode;
+  children: (props: {
+    id: string;
+    name: string;
+    'aria-invalid': boolean;
+    'aria-describedby'?: string;
+  }) => ReactNode;
 }
 
 /** A labelled control with its hint and the server's errors for that field right beside it. */
 export function Field({ label, name, errors = [], hint, children }: FieldProps) {
   const id = useId();
   const messages = errorsFor(errors, name);
-  const describedBy = [hint ? `${id}-hint` : null, messages.length ? `${id}-error` : null].filter(Boolean).join(' ');
+  const describedBy = [hint ? `${id}-hint` : null, messages.length ? `${id}-error` : null]
+    .filter(Boolean)
+    .join(' ');
   return (
     <div className={`field${messages.length ? ' field-invalid' : ''}`}>
       <label htmlFor={id}>{label}</label>
-      {children({ id, name, 'aria-invalid': messages.length > 0, 'aria-describedby': describedBy || undefined })}
+      {children({
+        id,
+        name,
+        'aria-invalid': messages.length > 0,
+        'aria-describedby': describedBy || undefined,
+      })}
       {hint && (
         <div className="field-hint" id={`${id}-hint`}>
           {hint}
@@ -60,9 +79,20 @@ export function Field({ label, name, errors = [], hint, children }: FieldProps) 
   );
 }
 
-export function Alert({ kind = 'error', title, children }: { kind?: 'error' | 'warning' | 'info' | 'success'; title?: string; children?: ReactNode }) {
+export function Alert({
+  kind = 'error',
+  title,
+  children,
+}: {
+  kind?: 'error' | 'warning' | 'info' | 'success';
+  title?: string;
+  children?: ReactNode;
+}) {
   return (
-    <div className={`alert alert-${kind}`} role={kind === 'error' || kind === 'warning' ? 'alert' : 'status'}>
+    <div
+      className={`alert alert-${kind}`}
+      role={kind === 'error' || kind === 'warning' ? 'alert' : 'status'}
+    >
       {title && <strong className="alert-title">{title}</strong>}
       {children && <div>{children}</div>}
     </div>
@@ -83,7 +113,8 @@ export function PlanLimitNotice({ error }: { error: ApiError }) {
           `Your ${plan ?? 'current'} plan allows ${max ?? 'no more'} ${limitName ?? 'of these'}.`}
       </p>
       <p>
-        <Link to={path('billing')}>Compare plans and upgrade</Link> to add more{limitName ? ` ${limitName}` : ''}.
+        <Link to={path('billing')}>Compare plans and upgrade</Link> to add more
+        {limitName ? ` ${limitName}` : ''}.
       </p>
     </Alert>
   );
@@ -95,7 +126,9 @@ export function FormError({ error, fields = [] }: { error: unknown; fields?: rea
   if (error instanceof ApiError && error.isPlanLimit) return <PlanLimitNotice error={error} />;
   const extra =
     error instanceof ApiError
-      ? error.fieldErrors.filter((e) => !fields.some((f) => e.path === f || e.path.startsWith(`${f}.`)))
+      ? error.fieldErrors.filter(
+          (e) => !fields.some((f) => e.path === f || e.path.startsWith(`${f}.`)),
+        )
       : [];
   return (
     <Alert kind="error" title={describeError(error)}>
@@ -148,11 +181,20 @@ export function Loadable<T>({
       </Alert>
     );
   }
-  if (resource.data === undefined) return <Spinner label={`Loading ${label ?? ''}…`.replace(' …', '…')} />;
+  if (resource.data === undefined)
+    return <Spinner label={`Loading ${label ?? ''}…`.replace(' …', '…')} />;
   return <>{children(resource.data)}</>;
 }
 
-export function PageHeader({ title, actions, children }: { title: string; actions?: ReactNode; children?: ReactNode }) {
+export function PageHeader({
+  title,
+  actions,
+  children,
+}: {
+  title: string;
+  actions?: ReactNode;
+  children?: ReactNode;
+}) {
   useEffect(() => {
     document.title = `${title} · ROI Spectrum`;
   }, [title]);
@@ -167,7 +209,17 @@ export function PageHeader({ title, actions, children }: { title: string; action
   );
 }
 
-export function Card({ title, children, actions, className }: { title?: string; children: ReactNode; actions?: ReactNode; className?: string }) {
+export function Card({
+  title,
+  children,
+  actions,
+  className,
+}: {
+  title?: string;
+  children: ReactNode;
+  actions?: ReactNode;
+  className?: string;
+}) {
   return (
     <section className={`card${className ? ` ${className}` : ''}`} aria-label={title}>
       {(title || actions) && (
@@ -181,7 +233,13 @@ export function Card({ title, children, actions, className }: { title?: string; 
   );
 }
 
-export function Badge({ tone = 'neutral', children }: { tone?: 'neutral' | 'good' | 'bad' | 'warn' | 'info'; children: ReactNode }) {
+export function Badge({
+  tone = 'neutral',
+  children,
+}: {
+  tone?: 'neutral' | 'good' | 'bad' | 'warn' | 'info';
+  children: ReactNode;
+}) {
   return <span className={`badge badge-${tone}`}>{children}</span>;
 }
 
@@ -189,7 +247,17 @@ export function Badge({ tone = 'neutral', children }: { tone?: 'neutral' | 'good
  * A modal dialog on the native <dialog>: focus moves in, Escape closes, focus returns to the
  * opener afterwards (the browser does both).
  */
-export function Dialog({ open, title, onClose, children }: { open: boolean; title: string; onClose: () => void; children: ReactNode }) {
+export function Dialog({
+  open,
+  title,
+  onClose,
+  children,
+}: {
+  open: boolean;
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -225,7 +293,15 @@ export function Dialog({ open, title, onClose, children }: { open: boolean; titl
 }
 
 /** "Load more" for cursor pages. */
-export function LoadMore({ nextCursor, loading, onMore }: { nextCursor: string | null | undefined; loading: boolean; onMore: () => void }) {
+export function LoadMore({
+  nextCursor,
+  loading,
+  onMore,
+}: {
+  nextCursor: string | null | undefined;
+  loading: boolean;
+  onMore: () => void;
+}) {
   if (!nextCursor) return null;
   return (
     <div className="load-more">

@@ -31,7 +31,10 @@ export interface Period {
 export type PeriodPreset = '30d' | '90d' | '12m' | 'ytd' | 'custom';
 
 /** The dates of a preset period ending today. */
-export function presetPeriod(preset: Exclude<PeriodPreset, 'custom'>, now: Date = new Date()): Period {
+export function presetPeriod(
+  preset: Exclude<PeriodPreset, 'custom'>,
+  now: Date = new Date(),
+): Period {
   const to = today(now);
   switch (preset) {
     case '30d':
@@ -60,7 +63,20 @@ export function groupingFor(period: Period): 'day' | 'week' | 'month' {
   return 'month';
 }
 
-const monthNames = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const monthNames = [
+  'Jan',
+  'Feb',
+  'Mar',
+  'Apr',
+  'May',
+  'Jun',
+  'Jul',
+  'Aug',
+  'Sep',
+  'Oct',
+  'Nov',
+  'Dec',
+];
 
 /** A short axis label for a report series key: `2026-01` → "Jan 2026", `2026-01-05` → "Jan 5", weeks as is. */
 export function periodLabel(key: string): string {
@@ -74,11 +90,18 @@ export function periodLabel(key: string): string {
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = iso.length === 10 ? parseIsoDate(iso) : new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { dateStyle: 'medium', timeZone: iso.length === 10 ? 'UTC' : undefined });
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d.toLocaleDateString(undefined, {
+        dateStyle: 'medium',
+        timeZone: iso.length === 10 ? 'UTC' : undefined,
+      });
 }

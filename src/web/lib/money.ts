@@ -1,14 +1,21 @@
 /** Digits after the decimal point of a currency (2 for USD, 0 for JPY, 3 for KWD). */
 export function currencyDigits(currency: string): number {
   try {
-    return new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    return (
+      new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions()
+        .maximumFractionDigits ?? 2
+    );
   } catch {
     return 2;
   }
 }
 
 /** Minor units (cents) as a localized amount: 123456 USD → "$1,234.56". */
-export function formatMoney(minor: number | null | undefined, currency: string, opts: { compact?: boolean } = {}): string {
+export function formatMoney(
+  minor: number | null | undefined,
+  currency: string,
+  opts: { compact?: boolean } = {},
+): string {
   if (minor === null || minor === undefined || Number.isNaN(minor)) return '—';
   const digits = currencyDigits(currency);
   const major = minor / 10 ** digits;
@@ -16,7 +23,9 @@ export function formatMoney(minor: number | null | undefined, currency: string, 
     return new Intl.NumberFormat(undefined, {
       style: 'currency',
       currency,
-      ...(opts.compact ? { notation: 'compact', maximumFractionDigits: 1 } : { minimumFractionDigits: digits, maximumFractionDigits: digits }),
+      ...(opts.compact
+        ? { notation: 'compact', maximumFractionDigits: 1 }
+        : { minimumFractionDigits: digits, maximumFractionDigits: digits }),
     }).format(major);
   } catch {
     return `${major.toFixed(digits)} ${currency}`;
@@ -64,8 +73,12 @@ export function formatNumber(n: number | null | undefined, digits = 0): string {
  * Change of a value against the previous period, as a ratio of the previous one.
  * null when there is nothing to compare with (previous 0 or unknown).
  */
-export function relativeChange(current: number | null | undefined, previous: number | null | undefined): number | null {
-  if (current === null || current === undefined || previous === null || previous === undefined) return null;
+export function relativeChange(
+  current: number | null | undefined,
+  previous: number | null | undefined,
+): number | null {
+  if (current === null || current === undefined || previous === null || previous === undefined)
+    return null;
   if (previous === 0) return null;
   return (current - previous) / Math.abs(previous);
 }

@@ -12,7 +12,10 @@ export interface Resource<T> {
  * Loads data for a component: `load` runs on mount and whenever `deps` change; an answer that
  * arrives after a newer request started (or after unmount) is dropped.
  */
-export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[]): Resource<T> {
+export function useResource<T>(
+  load: (signal: AbortSignal) => Promise<T>,
+  deps: readonly unknown[],
+): Resource<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);

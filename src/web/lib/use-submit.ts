@@ -16,7 +16,9 @@ export interface Submission<A extends unknown[]> {
  * State of an action that calls the API: busy while it runs, then the problem's field errors
  * (shown beside their fields) or its summary. `run` resolves true on success.
  */
-export function useSubmit<A extends unknown[]>(action: (...args: A) => Promise<unknown>): Submission<A> {
+export function useSubmit<A extends unknown[]>(
+  action: (...args: A) => Promise<unknown>,
+): Submission<A> {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [fieldErrors, setFieldErrorsState] = useState<FieldError[]>([]);
@@ -49,13 +51,27 @@ export function useSubmit<A extends unknown[]>(action: (...args: A) => Promise<u
   }, []);
   const setFieldErrors = useCallback((errors: FieldError[]) => {
     setFieldErrorsState(errors);
-    setError(errors.length ? new ApiError({ type: 'about:blank', title: 'Check the highlighted fields', status: 400, errors }) : null);
+    setError(
+      errors.length
+        ? new ApiError({
+            type: 'about:blank',
+            title: 'Check the highlighted fields',
+            status: 400,
+            errors,
+          })
+        : null,
+    );
   }, []);
   return { run, busy, error, fieldErrors, reset, setFieldErrors };
 }
 
 /** Checks a body with the server's own schema first, so obvious mistakes need no round trip. */
-export function precheck<S extends z.ZodType>(schema: S, body: unknown): { ok: true; value: z.output<S> } | { ok: false; errors: FieldError[] } {
+export function precheck<S extends z.ZodType>(
+  schema: S,
+  body: unknown,
+): { ok: true; value: z.output<S> } | { ok: false; errors: FieldError[] } {
   const result = schema.safeParse(body);
-  return result.success ? { ok: true, value: result.data } : { ok: false, errors: zodFieldErrors(result.error) };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, errors: zodFieldErrors(result.error) };
 }

@@ -2,7 +2,18 @@ import { useState, type FormEvent } from 'react';
 import type { Role } from '../../shared/schemas/common.ts';
 import { CreateApiKeyBody } from '../../shared/schemas/tenants.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../api/endpoints.ts';
-import { Alert, Badge, Button, Card, CopyButton, EmptyState, Field, FormError, Loadable, PageHeader } from '../components/ui.tsx';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  CopyButton,
+  EmptyState,
+  Field,
+  FormError,
+  Loadable,
+  PageHeader,
+} from '../components/ui.tsx';
 import { formatDateTime } from '../lib/dates.ts';
 import { useResource } from '../lib/use-resource.ts';
 import { precheck, useSubmit } from '../lib/use-submit.ts';
@@ -34,7 +45,8 @@ export function ApiKeysPage() {
     setCreated(null);
     void create.run();
   };
-  const roles: Role[] = myRole === 'owner' ? ['owner', 'admin', 'member', 'client'] : ['admin', 'member', 'client'];
+  const roles: Role[] =
+    myRole === 'owner' ? ['owner', 'admin', 'member', 'client'] : ['admin', 'member', 'client'];
 
   return (
     <>
@@ -45,10 +57,28 @@ export function ApiKeysPage() {
         <form onSubmit={onSubmit} noValidate className="form">
           <FormError error={create.error} fields={['name', 'role']} />
           <div className="grid-2">
-            <Field label="Key name" name="name" errors={create.fieldErrors} hint="Say where it is used, e.g. “Looker sync”.">
-              {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required maxLength={120} />}
+            <Field
+              label="Key name"
+              name="name"
+              errors={create.fieldErrors}
+              hint="Say where it is used, e.g. “Looker sync”."
+            >
+              {(p) => (
+                <input
+                  {...p}
+                  value={name}
+                  onChange={(e) => setName(e.target.value)}
+                  required
+                  maxLength={120}
+                />
+              )}
             </Field>
-            <Field label="Role" name="role" errors={create.fieldErrors} hint="A key cannot outrank you.">
+            <Field
+              label="Role"
+              name="role"
+              errors={create.fieldErrors}
+              hint="A key cannot outrank you."
+            >
               {(p) => (
                 <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
                   {roles.map((r) => (
@@ -72,7 +102,14 @@ export function ApiKeysPage() {
                   <strong>Copy it now: it is shown only this once.</strong> We keep only a hash.
                 </p>
                 <div className="secret-row">
-                  <input readOnly value={created.key} aria-label="New API key" className="mono" data-testid="new-api-key" onFocus={(e) => e.target.select()} />
+                  <input
+                    readOnly
+                    value={created.key}
+                    aria-label="New API key"
+                    className="mono"
+                    data-testid="new-api-key"
+                    onFocus={(e) => e.target.select()}
+                  />
                   <CopyButton text={created.key} />
                 </div>
               </>
@@ -122,7 +159,12 @@ export function ApiKeysPage() {
                             className="btn-small"
                             variant="danger"
                             onClick={() => {
-                              if (window.confirm(`Revoke “${k.name}”? Scripts using it stop working at once.`)) void revoke.run(k.id);
+                              if (
+                                window.confirm(
+                                  `Revoke “${k.name}”? Scripts using it stop working at once.`,
+                                )
+                              )
+                                void revoke.run(k.id);
                             }}
                           >
                             Revoke

@@ -1,14 +1,36 @@
 import { Fragment, useState, type FormEvent } from 'react';
-import { exportAuditLog, listAuditEvents, verifyAuditChain, type AuditFilters } from '../api/endpoints.ts';
+import {
+  exportAuditLog,
+  listAuditEvents,
+  verifyAuditChain,
+  type AuditFilters,
+} from '../api/endpoints.ts';
 import type { AuditEventT } from '../api/endpoints.ts';
 import { describeError } from '../api/problem.ts';
-import { Alert, Badge, Button, Card, EmptyState, Field, FormError, Loadable, PageHeader } from '../components/ui.tsx';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  Field,
+  FormError,
+  Loadable,
+  PageHeader,
+} from '../components/ui.tsx';
 import { formatDateTime } from '../lib/dates.ts';
 import { useResource } from '../lib/use-resource.ts';
 import { useSubmit } from '../lib/use-submit.ts';
 import { useWorkspace } from '../session/workspace.tsx';
 
-const EMPTY: AuditFilters = { action: '', actorId: '', targetType: '', targetId: '', from: '', to: '' };
+const EMPTY: AuditFilters = {
+  action: '',
+  actorId: '',
+  targetType: '',
+  targetId: '',
+  from: '',
+  to: '',
+};
 
 /** `{field: {from, to}}` as readable lines; anything else as JSON. */
 export function describeChanges(changes: unknown): string[] {
@@ -45,11 +67,13 @@ function VerifyStatus() {
       ) : verify.data ? (
         verify.data.valid ? (
           <span>
-            <Badge tone="good">Chain valid</Badge> {verify.data.checked.toLocaleString()} events checked, none altered.
+            <Badge tone="good">Chain valid</Badge> {verify.data.checked.toLocaleString()} events
+            checked, none altered.
           </span>
         ) : (
           <span>
-            <Badge tone="bad">Chain broken</Badge> The first invalid event is #{verify.data.firstInvalidSeq}: events were changed, removed or reordered.
+            <Badge tone="bad">Chain broken</Badge> The first invalid event is #
+            {verify.data.firstInvalidSeq}: events were changed, removed or reordered.
           </span>
         )
       ) : null}{' '}
@@ -76,7 +100,8 @@ export function AuditPage() {
     setFilters(toQuery(draft));
     setCursors([null]);
   };
-  const set = (k: keyof AuditFilters) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [k]: e.target.value }));
+  const set = (k: keyof AuditFilters) => (e: { target: { value: string } }) =>
+    setDraft((d) => ({ ...d, [k]: e.target.value }));
 
   return (
     <>
@@ -93,7 +118,8 @@ export function AuditPage() {
           </>
         }
       >
-        Every change in this workspace: who, what, when and from where, hash-chained so history cannot be rewritten unnoticed.
+        Every change in this workspace: who, what, when and from where, hash-chained so history
+        cannot be rewritten unnoticed.
       </PageHeader>
       <VerifyStatus />
       <FormError error={exporter.error} />
@@ -134,7 +160,9 @@ export function AuditPage() {
         </form>
       </Card>
       <Card className="mt" title={`Events${pageIndex > 0 ? ` · page ${pageIndex + 1}` : ''}`}>
-        {events.error && events.data ? <Alert kind="error">{describeError(events.error)}</Alert> : null}
+        {events.error && events.data ? (
+          <Alert kind="error">{describeError(events.error)}</Alert>
+        ) : null}
         <Loadable resource={events} label="the audit log">
           {(page) =>
             page.data.length === 0 ? (
@@ -161,12 +189,17 @@ export function AuditPage() {
                           <td data-label="#">{e.seq}</td>
                           <td data-label="When">{formatDateTime(e.occurredAt)}</td>
                           <td data-label="Actor">
-                            {e.actor.label ?? e.actor.id ?? '—'} <span className="muted small">({e.actor.type})</span>
+                            {e.actor.label ?? e.actor.id ?? '—'}{' '}
+                            <span className="muted small">({e.actor.type})</span>
                           </td>
                           <td data-label="Action">
                             <code>{e.action}</code>
                           </td>
-                          <td data-label="Target">{e.target.type ? `${e.target.type}${e.target.id ? ` ${e.target.id.slice(0, 8)}…` : ''}` : '—'}</td>
+                          <td data-label="Target">
+                            {e.target.type
+                              ? `${e.target.type}${e.target.id ? ` ${e.target.id.slice(0, 8)}…` : ''}`
+                              : '—'}
+                          </td>
                           <td className="row-actions">
                             <Button
                               className="btn-small"
@@ -195,7 +228,9 @@ export function AuditPage() {
                                   )}
                                 </dd>
                                 <dt>Target</dt>
-                                <dd className="mono small">{e.target.type ? `${e.target.type} ${e.target.id ?? ''}` : '—'}</dd>
+                                <dd className="mono small">
+                                  {e.target.type ? `${e.target.type} ${e.target.id ?? ''}` : '—'}
+                                </dd>
                                 <dt>Actor id</dt>
                                 <dd className="mono small">{e.actor.id ?? '—'}</dd>
                                 <dt>IP</dt>
@@ -213,11 +248,17 @@ export function AuditPage() {
                   </tbody>
                 </table>
                 <nav className="pager" aria-label="Audit log pages">
-                  <Button onClick={() => setCursors((c) => c.slice(0, -1))} disabled={pageIndex === 0}>
+                  <Button
+                    onClick={() => setCursors((c) => c.slice(0, -1))}
+                    disabled={pageIndex === 0}
+                  >
                     ← Newer
                   </Button>
                   <span className="muted">Page {pageIndex + 1}</span>
-                  <Button onClick={() => page.nextCursor && setCursors((c) => [...c, page.nextCursor])} disabled={!page.nextCursor}>
+                  <Button
+                    onClick={() => page.nextCursor && setCursors((c) => [...c, page.nextCursor])}
+                    disabled={!page.nextCursor}
+                  >
                     Older →
                   </Button>
                 </nav>

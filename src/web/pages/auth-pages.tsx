@@ -46,17 +46,39 @@ export function LoginPage() {
       <form onSubmit={onSubmit} noValidate className="form">
         <FormError error={submit.error} fields={['email', 'password']} />
         <Field label="Email" name="email" errors={submit.fieldErrors}>
-          {(p) => <input {...p} type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoFocus />}
+          {(p) => (
+            <input
+              {...p}
+              type="email"
+              autoComplete="email"
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+              required
+              autoFocus
+            />
+          )}
         </Field>
         <Field label="Password" name="password" errors={submit.fieldErrors}>
-          {(p) => <input {...p} type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />}
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              required
+            />
+          )}
         </Field>
         <Button type="submit" variant="primary" busy={submit.busy} className="btn-block">
           Sign in
         </Button>
       </form>
       <p className="auth-switch">
-        New here? <Link to={`/signup${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Create an account</Link>
+        New here?{' '}
+        <Link to={`/signup${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>
+          Create an account
+        </Link>
       </p>
     </AuthFrame>
   );
@@ -82,26 +104,61 @@ export function SignupPage() {
     }
     void submit.run();
   };
-  const set = (k: keyof typeof form) => (e: ChangeEvent<HTMLInputElement>) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const set = (k: keyof typeof form) => (e: ChangeEvent<HTMLInputElement>) =>
+    setForm((f) => ({ ...f, [k]: e.target.value }));
   return (
     <AuthFrame title="Create your account">
       <form onSubmit={onSubmit} noValidate className="form">
         <FormError error={submit.error} fields={['name', 'email', 'password']} />
         <Field label="Your name" name="name" errors={submit.fieldErrors}>
-          {(p) => <input {...p} autoComplete="name" value={form.name} onChange={set('name')} required autoFocus />}
+          {(p) => (
+            <input
+              {...p}
+              autoComplete="name"
+              value={form.name}
+              onChange={set('name')}
+              required
+              autoFocus
+            />
+          )}
         </Field>
         <Field label="Work email" name="email" errors={submit.fieldErrors}>
-          {(p) => <input {...p} type="email" autoComplete="email" value={form.email} onChange={set('email')} required />}
+          {(p) => (
+            <input
+              {...p}
+              type="email"
+              autoComplete="email"
+              value={form.email}
+              onChange={set('email')}
+              required
+            />
+          )}
         </Field>
-        <Field label="Password" name="password" errors={submit.fieldErrors} hint="At least 10 characters.">
-          {(p) => <input {...p} type="password" autoComplete="new-password" value={form.password} onChange={set('password')} required minLength={10} />}
+        <Field
+          label="Password"
+          name="password"
+          errors={submit.fieldErrors}
+          hint="At least 10 characters."
+        >
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="new-password"
+              value={form.password}
+              onChange={set('password')}
+              required
+              minLength={10}
+            />
+          )}
         </Field>
         <Button type="submit" variant="primary" busy={submit.busy} className="btn-block">
           Create account
         </Button>
       </form>
       <p className="auth-switch">
-        Already have an account? <Link to={`/login${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Sign in</Link>
+        Already have an account?{' '}
+        <Link to={`/login${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Sign in</Link>
       </p>
     </AuthFrame>
   );

@@ -3,7 +3,13 @@ import { Link, useSearchParams } from 'react-router';
 import { getRoiReport, listSites, type RoiReportT } from '../api/endpoints.ts';
 import { RevenueCostChart, RoiBySiteChart } from '../components/charts.tsx';
 import { Card, EmptyState, Loadable, PageHeader } from '../components/ui.tsx';
-import { groupingFor, presetPeriod, previousPeriod, type Period, type PeriodPreset } from '../lib/dates.ts';
+import {
+  groupingFor,
+  presetPeriod,
+  previousPeriod,
+  type Period,
+  type PeriodPreset,
+} from '../lib/dates.ts';
 import { formatMoney, formatNumber, formatPercent, relativeChange } from '../lib/money.ts';
 import { useResource } from '../lib/use-resource.ts';
 import { isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
@@ -29,8 +35,15 @@ function useDashboardFilters() {
   const siteId = params.get('site') ?? '';
   const period: Period =
     preset === 'custom'
-      ? { from: params.get('from') ?? presetPeriod('30d').from, to: params.get('to') ?? presetPeriod('30d').to }
-      : presetPeriod(PRESETS.some((p) => p.value === preset) ? (preset as Exclude<PeriodPreset, 'custom'>) : '12m');
+      ? {
+          from: params.get('from') ?? presetPeriod('30d').from,
+          to: params.get('to') ?? presetPeriod('30d').to,
+        }
+      : presetPeriod(
+          PRESETS.some((p) => p.value === preset)
+            ? (preset as Exclude<PeriodPreset, 'custom'>)
+            : '12m',
+        );
   // From the address bar, not the rendered params: two quick changes must not undo each other.
   const update = (changes: Record<string, string | null>) => {
     const next = new URLSearchParams(window.location.search);
@@ -58,14 +71,17 @@ function Kpi({
   goodWhenUp?: boolean;
   testId: string;
 }) {
-  const tone = change === null || change === 0 ? 'flat' : change > 0 === goodWhenUp ? 'up-good' : 'down-bad';
+  const tone =
+    change === null || change === 0 ? 'flat' : change > 0 === goodWhenUp ? 'up-good' : 'down-bad';
   const arrow = change === null || change === 0 ? '' : change > 0 ? '▲' : '▼';
   return (
     <div className="kpi" data-testid={testId}>
       <div className="kpi-label">{label}</div>
       <div className="kpi-value">{value}</div>
       <div className={`kpi-change kpi-${tone}`}>
-        {change === null ? 'no previous data' : `${arrow} ${changeText ?? formatPercent(Math.abs(change))} vs previous period`}
+        {change === null
+          ? 'no previous data'
+          : `${arrow} ${changeText ?? formatPercent(Math.abs(change))} vs previous period`}
       </div>
     </div>
   );
@@ -89,7 +105,8 @@ export function DashboardPage() {
     },
     [period.from, period.to, siteIds],
   );
-  const siteName = (id: string, label: string) => sites.data?.data.find((s) => s.id === id)?.name ?? label;
+  const siteName = (id: string, label: string) =>
+    sites.data?.data.find((s) => s.id === id)?.name ?? label;
   const noSites = sites.data && sites.data.data.length === 0;
 
   return (
@@ -102,7 +119,12 @@ export function DashboardPage() {
             id="period"
             value={preset}
             onChange={(e) =>
-              update({ period: e.target.value, ...(e.target.value === 'custom' ? { from: period.from, to: period.to } : { from: null, to: null }) })
+              update({
+                period: e.target.value,
+                ...(e.target.value === 'custom'
+                  ? { from: period.from, to: period.to }
+                  : { from: null, to: null }),
+              })
             }
           >
             {PRESETS.map((p) => (
@@ -116,17 +138,33 @@ export function DashboardPage() {
           <>
             <div className="field field-inline">
               <label htmlFor="from">From</label>
-              <input id="from" type="date" value={period.from} max={period.to} onChange={(e) => e.target.value && update({ from: e.target.value })} />
+              <input
+                id="from"
+                type="date"
+                value={period.from}
+                max={period.to}
+                onChange={(e) => e.target.value && update({ from: e.target.value })}
+              />
             </div>
             <div className="field field-inline">
               <label htmlFor="to">To</label>
-              <input id="to" type="date" value={period.to} min={period.from} onChange={(e) => e.target.value && update({ to: e.target.value })} />
+              <input
+                id="to"
+                type="date"
+                value={period.to}
+                min={period.from}
+                onChange={(e) => e.target.value && update({ to: e.target.value })}
+              />
             </div>
           </>
         )}
         <div className="field field-inline">
           <label htmlFor="site-filter">Site</label>
-          <select id="site-filter" value={siteId} onChange={(e) => update({ site: e.target.value || null })}>
+          <select
+            id="site-filter"
+            value={siteId}
+            onChange={(e) => update({ site: e.target.value || null })}
+          >
             <option value="">All sites</option>
             {sites.data?.data.map((s) => (
               <option key={s.id} value={s.id}>
@@ -142,7 +180,8 @@ export function DashboardPage() {
           <EmptyState title="No sites yet">
             {isStaff(role) ? (
               <p>
-                <Link to={path('sites')}>Add your first site</Link>, import its metrics and record the services delivered: the ROI appears here.
+                <Link to={path('sites')}>Add your first site</Link>, import its metrics and record
+                the services delivered: the ROI appears here.
               </p>
             ) : (
               <p>No site has been shared with you yet.</p>
@@ -159,20 +198,41 @@ export function DashboardPage() {
             return (
               <div aria-busy={report.loading} className={report.loading ? 'refreshing' : undefined}>
                 <div className="kpis" aria-live="polite">
-                  <Kpi testId="kpi-revenue" label="Revenue" value={money(t.revenue)} change={relativeChange(t.revenue, p.revenue)} />
-                  <Kpi testId="kpi-cost" label="Cost" value={money(t.cost)} change={relativeChange(t.cost, p.cost)} goodWhenUp={false} />
-                  <Kpi testId="kpi-profit" label="Profit" value={money(t.profit)} change={relativeChange(t.profit, p.profit)} />
+                  <Kpi
+                    testId="kpi-revenue"
+                    label="Revenue"
+                    value={money(t.revenue)}
+                    change={relativeChange(t.revenue, p.revenue)}
+                  />
+                  <Kpi
+                    testId="kpi-cost"
+                    label="Cost"
+                    value={money(t.cost)}
+                    change={relativeChange(t.cost, p.cost)}
+                    goodWhenUp={false}
+                  />
+                  <Kpi
+                    testId="kpi-profit"
+                    label="Profit"
+                    value={money(t.profit)}
+                    change={relativeChange(t.profit, p.profit)}
+                  />
                   <Kpi
                     testId="kpi-roi"
                     label="ROI"
                     value={formatPercent(t.roi)}
                     change={roiDelta}
-                    changeText={roiDelta === null ? undefined : `${formatNumber(Math.abs(roiDelta) * 100, 1)} pts`}
+                    changeText={
+                      roiDelta === null
+                        ? undefined
+                        : `${formatNumber(Math.abs(roiDelta) * 100, 1)} pts`
+                    }
                   />
                 </div>
                 <p className="muted small">
-                  {current.from} to {current.to}, compared with {previous.from} to {previous.to}. Sessions {formatNumber(t.sessions)} · conversions{' '}
-                  {formatNumber(t.conversions)} · clicks {formatNumber(t.clicks)} · avg. position {formatNumber(t.position, 1)}
+                  {current.from} to {current.to}, compared with {previous.from} to {previous.to}.
+                  Sessions {formatNumber(t.sessions)} · conversions {formatNumber(t.conversions)} ·
+                  clicks {formatNumber(t.clicks)} · avg. position {formatNumber(t.position, 1)}
                 </p>
                 <div className="grid-charts">
                   <Card title="Revenue vs cost">
@@ -190,10 +250,18 @@ export function DashboardPage() {
                       <thead>
                         <tr>
                           <th scope="col">Site</th>
-                          <th scope="col" className="num">Revenue</th>
-                          <th scope="col" className="num">Cost</th>
-                          <th scope="col" className="num">Profit</th>
-                          <th scope="col" className="num">ROI</th>
+                          <th scope="col" className="num">
+                            Revenue
+                          </th>
+                          <th scope="col" className="num">
+                            Cost
+                          </th>
+                          <th scope="col" className="num">
+                            Profit
+                          </th>
+                          <th scope="col" className="num">
+                            ROI
+                          </th>
                         </tr>
                       </thead>
                       <tbody>
@@ -202,10 +270,21 @@ export function DashboardPage() {
                             <td data-label="Site">
                               <Link to={path(`sites/${s.key}`)}>{siteName(s.key, s.label)}</Link>
                             </td>
-                            <td data-label="Revenue" className="num">{money(s.revenue)}</td>
-                            <td data-label="Cost" className="num">{money(s.cost)}</td>
-                            <td data-label="Profit" className={`num ${s.profit < 0 ? 'text-bad' : ''}`}>{money(s.profit)}</td>
-                            <td data-label="ROI" className="num">{formatPercent(s.roi)}</td>
+                            <td data-label="Revenue" className="num">
+                              {money(s.revenue)}
+                            </td>
+                            <td data-label="Cost" className="num">
+                              {money(s.cost)}
+                            </td>
+                            <td
+                              data-label="Profit"
+                              className={`num ${s.profit < 0 ? 'text-bad' : ''}`}
+                            >
+                              {money(s.profit)}
+                            </td>
+                            <td data-label="ROI" className="num">
+                              {formatPercent(s.roi)}
+                            </td>
                           </tr>
                         ))}
                       </tbody>

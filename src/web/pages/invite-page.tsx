@@ -20,12 +20,20 @@ export function InvitePage() {
   });
 
   let body;
-  if (!token) body = <Alert kind="error" title="This invitation link is incomplete">Ask for a new link.</Alert>;
+  if (!token)
+    body = (
+      <Alert kind="error" title="This invitation link is incomplete">
+        Ask for a new link.
+      </Alert>
+    );
   else if (state.status === 'loading') body = <p>Loading…</p>;
   else if (state.status !== 'signed_in')
     body = (
       <>
-        <p>You have been invited to a workspace on ROI Spectrum. Sign in, or create an account with the invited email address, to accept.</p>
+        <p>
+          You have been invited to a workspace on ROI Spectrum. Sign in, or create an account with
+          the invited email address, to accept.
+        </p>
         <div className="form-actions form-actions-start">
           <Link className="btn btn-primary" to={`/signup?next=${encodeURIComponent(here)}`}>
             Create an account
@@ -40,7 +48,8 @@ export function InvitePage() {
     body = (
       <>
         <p>
-          Signed in as <strong>{state.me.user.email}</strong>. The invitation must be for this address.
+          Signed in as <strong>{state.me.user.email}</strong>. The invitation must be for this
+          address.
         </p>
         <FormError error={accept.error} />
         <Button variant="primary" busy={accept.busy} onClick={() => void accept.run()}>

@@ -13,7 +13,19 @@ import {
   type SiteT,
 } from '../api/endpoints.ts';
 import { describeError } from '../api/problem.ts';
-import { Alert, Badge, Button, Card, CopyButton, Dialog, EmptyState, Field, FormError, Loadable, PageHeader } from '../components/ui.tsx';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  CopyButton,
+  Dialog,
+  EmptyState,
+  Field,
+  FormError,
+  Loadable,
+  PageHeader,
+} from '../components/ui.tsx';
 import { formatDate } from '../lib/dates.ts';
 import { useResource } from '../lib/use-resource.ts';
 import { precheck, useSubmit } from '../lib/use-submit.ts';
@@ -27,8 +39,19 @@ const ROLES: { value: Role; label: string; help: string }[] = [
   { value: 'client', label: 'Client', help: 'Read-only, and only the sites granted.' },
 ];
 
-function SitePicker({ sites, value, onChange, legend }: { sites: SiteT[]; value: string[]; onChange: (ids: string[]) => void; legend: string }) {
-  if (sites.length === 0) return <p className="muted">No sites yet: add sites first to grant them.</p>;
+function SitePicker({
+  sites,
+  value,
+  onChange,
+  legend,
+}: {
+  sites: SiteT[];
+  value: string[];
+  onChange: (ids: string[]) => void;
+  legend: string;
+}) {
+  if (sites.length === 0)
+    return <p className="muted">No sites yet: add sites first to grant them.</p>;
   return (
     <fieldset className="checkbox-group">
       <legend>{legend}</legend>
@@ -37,7 +60,9 @@ function SitePicker({ sites, value, onChange, legend }: { sites: SiteT[]; value:
           <input
             type="checkbox"
             checked={value.includes(s.id)}
-            onChange={(e) => onChange(e.target.checked ? [...value, s.id] : value.filter((id) => id !== s.id))}
+            onChange={(e) =>
+              onChange(e.target.checked ? [...value, s.id] : value.filter((id) => id !== s.id))
+            }
           />
           {s.name} <span className="muted">({s.domain})</span>
         </label>
@@ -53,7 +78,11 @@ function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => voi
   const [siteIds, setSiteIds] = useState<string[]>([]);
   const [link, setLink] = useState<{ email: string; url: string | null } | null>(null);
   const submit = useSubmit(async () => {
-    const created = await createInvitation({ email, role, ...(role === 'client' ? { siteIds } : {}) });
+    const created = await createInvitation({
+      email,
+      role,
+      ...(role === 'client' ? { siteIds } : {}),
+    });
     setLink({ email: created.email, url: created.acceptUrl });
     setEmail('');
     setSiteIds([]);
@@ -75,9 +104,22 @@ function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => voi
         <FormError error={submit.error} fields={['email', 'role', 'siteIds']} />
         <div className="grid-2">
           <Field label="Email" name="email" errors={submit.fieldErrors}>
-            {(p) => <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required />}
+            {(p) => (
+              <input
+                {...p}
+                type="email"
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+                required
+              />
+            )}
           </Field>
-          <Field label="Role" name="role" errors={submit.fieldErrors} hint={ROLES.find((r) => r.value === role)?.help}>
+          <Field
+            label="Role"
+            name="role"
+            errors={submit.fieldErrors}
+            hint={ROLES.find((r) => r.value === role)?.help}
+          >
             {(p) => (
               <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
                 {ROLES.filter((r) => myRole === 'owner' || r.value !== 'owner').map((r) => (
@@ -89,7 +131,14 @@ function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => voi
             )}
           </Field>
         </div>
-        {role === 'client' && <SitePicker sites={sites} value={siteIds} onChange={setSiteIds} legend="Sites this client may see" />}
+        {role === 'client' && (
+          <SitePicker
+            sites={sites}
+            value={siteIds}
+            onChange={setSiteIds}
+            legend="Sites this client may see"
+          />
+        )}
         <div className="form-actions">
           <Button type="submit" variant="primary" busy={submit.busy}>
             Create invitation
@@ -102,7 +151,13 @@ function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => voi
             <>
               <p>No email is sent: pass this link on. It works once and expires in 7 days.</p>
               <div className="secret-row">
-                <input readOnly value={link.url} aria-label="Invitation link" className="mono" onFocus={(e) => e.target.select()} />
+                <input
+                  readOnly
+                  value={link.url}
+                  aria-label="Invitation link"
+                  className="mono"
+                  onFocus={(e) => e.target.select()}
+                />
                 <CopyButton text={link.url} />
               </div>
             </>
@@ -115,7 +170,15 @@ function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => voi
   );
 }
 
-function MemberRow({ member, sites, onChanged }: { member: MemberT; sites: SiteT[]; onChanged: () => void }) {
+function MemberRow({
+  member,
+  sites,
+  onChanged,
+}: {
+  member: MemberT;
+  sites: SiteT[];
+  onChanged: () => void;
+}) {
   const me = useMe();
   const { role: myRole } = useWorkspace();
   const [editing, setEditing] = useState(false);
@@ -131,7 +194,9 @@ function MemberRow({ member, sites, onChanged }: { member: MemberT; sites: SiteT
     onChanged();
   });
   const isMe = member.userId === me.user.id;
-  const siteNames = member.siteIds.map((id) => sites.find((s) => s.id === id)?.name ?? 'a deleted site');
+  const siteNames = member.siteIds.map(
+    (id) => sites.find((s) => s.id === id)?.name ?? 'a deleted site',
+  );
   return (
     <tr>
       <td data-label="Name">
@@ -140,11 +205,19 @@ function MemberRow({ member, sites, onChanged }: { member: MemberT; sites: SiteT
       </td>
       <td data-label="Role">
         <Badge tone={member.role === 'owner' ? 'info' : 'neutral'}>{member.role}</Badge>
-        {member.role === 'client' && <div className="muted small">Sites: {siteNames.length ? siteNames.join(', ') : 'none'}</div>}
+        {member.role === 'client' && (
+          <div className="muted small">
+            Sites: {siteNames.length ? siteNames.join(', ') : 'none'}
+          </div>
+        )}
       </td>
       <td data-label="Joined">{formatDate(member.joinedAt)}</td>
       <td className="row-actions">
-        <Button className="btn-small" onClick={() => setEditing(true)} disabled={member.role === 'owner' && myRole !== 'owner'}>
+        <Button
+          className="btn-small"
+          onClick={() => setEditing(true)}
+          disabled={member.role === 'owner' && myRole !== 'owner'}
+        >
           Edit
         </Button>
         <Button
@@ -179,7 +252,14 @@ function MemberRow({ member, sites, onChanged }: { member: MemberT; sites: SiteT
                 </select>
               )}
             </Field>
-            {role === 'client' && <SitePicker sites={sites} value={siteIds} onChange={setSiteIds} legend="Sites this client may see" />}
+            {role === 'client' && (
+              <SitePicker
+                sites={sites}
+                value={siteIds}
+                onChange={setSiteIds}
+                legend="Sites this client may see"
+              />
+            )}
             <div className="form-actions">
               <Button onClick={() => setEditing(false)}>Cancel</Button>
               <Button type="submit" variant="primary" busy={save.busy}>
@@ -196,7 +276,10 @@ function MemberRow({ member, sites, onChanged }: { member: MemberT; sites: SiteT
 export function MembersPage() {
   const members = useResource(() => listMembers(), []);
   const invitations = useResource(() => listInvitations(), []);
-  const sites = useResource(() => listSites().catch(() => ({ data: [] as SiteT[], nextCursor: null })), []);
+  const sites = useResource(
+    () => listSites().catch(() => ({ data: [] as SiteT[], nextCursor: null })),
+    [],
+  );
   const withdraw = useSubmit(async (id: string) => {
     await revokeInvitation(id);
     invitations.reload();
@@ -204,7 +287,9 @@ export function MembersPage() {
   const siteList = sites.data?.data ?? [];
   return (
     <>
-      <PageHeader title="Members">People in this workspace and the invitations waiting for them.</PageHeader>
+      <PageHeader title="Members">
+        People in this workspace and the invitations waiting for them.
+      </PageHeader>
       <InviteForm sites={siteList} onInvited={invitations.reload} />
       <Card title="Members" className="mt">
         <Loadable resource={members} label="members">
@@ -222,7 +307,12 @@ export function MembersPage() {
               </thead>
               <tbody>
                 {page.data.map((m) => (
-                  <MemberRow key={m.userId + m.role + m.siteIds.join()} member={m} sites={siteList} onChanged={members.reload} />
+                  <MemberRow
+                    key={m.userId + m.role + m.siteIds.join()}
+                    member={m}
+                    sites={siteList}
+                    onChanged={members.reload}
+                  />
                 ))}
               </tbody>
             </table>
@@ -258,7 +348,11 @@ export function MembersPage() {
                         </td>
                         <td data-label="Expires">{formatDate(i.expiresAt)}</td>
                         <td className="row-actions">
-                          <Button className="btn-small" variant="danger" onClick={() => void withdraw.run(i.id)}>
+                          <Button
+                            className="btn-small"
+                            variant="danger"
+                            onClick={() => void withdraw.run(i.id)}
+                          >
                             Withdraw
                           </Button>
                         </td>

@@ -8,7 +8,12 @@ import { suggestSubdomain } from '../lib/subdomain.ts';
 import { precheck, useSubmit } from '../lib/use-submit.ts';
 import { rememberWorkspace, useMe, useSession } from '../session/session.tsx';
 
-type Availability = { state: 'idle' } | { state: 'checking' } | { state: 'available' } | { state: 'unavailable'; reason: string } | { state: 'error' };
+type Availability =
+  | { state: 'idle' }
+  | { state: 'checking' }
+  | { state: 'available' }
+  | { state: 'unavailable'; reason: string }
+  | { state: 'error' };
 
 /** Checks the subdomain while the user types: the shared schema first, then the server (debounced). */
 export function useSubdomainAvailability(subdomain: string): Availability {
@@ -27,7 +32,12 @@ export function useSubdomainAvailability(subdomain: string): Availability {
     const controller = new AbortController();
     const timer = setTimeout(() => {
       checkSubdomain(subdomain, controller.signal).then(
-        (r) => setResult(r.available ? { state: 'available' } : { state: 'unavailable', reason: r.reason ?? 'taken' }),
+        (r) =>
+          setResult(
+            r.available
+              ? { state: 'available' }
+              : { state: 'unavailable', reason: r.reason ?? 'taken' },
+          ),
         () => {
           if (!controller.signal.aborted) setResult({ state: 'error' });
         },
@@ -74,11 +84,22 @@ export function NewWorkspacePage() {
   return (
     <main className="auth-page" id="main">
       <div className="auth-card auth-card-wide">
-        <PageHeader title="Create a workspace">One workspace per agency: its sites, services, members and billing.</PageHeader>
+        <PageHeader title="Create a workspace">
+          One workspace per agency: its sites, services, members and billing.
+        </PageHeader>
         <form onSubmit={onSubmit} noValidate className="form">
           <FormError error={submit.error} fields={['name', 'subdomain']} />
           <Field label="Workspace name" name="name" errors={submit.fieldErrors}>
-            {(p) => <input {...p} value={name} onChange={(e) => onName(e.target.value)} autoFocus required maxLength={120} />}
+            {(p) => (
+              <input
+                {...p}
+                value={name}
+                onChange={(e) => onName(e.target.value)}
+                autoFocus
+                required
+                maxLength={120}
+              />
+            )}
           </Field>
           <Field
             label="Subdomain"
@@ -87,8 +108,14 @@ export function NewWorkspacePage() {
             hint={
               <span aria-live="polite" data-testid="subdomain-status">
                 {availability.state === 'checking' && 'Checking…'}
-                {availability.state === 'available' && <span className="text-good">✓ {subdomain}.{host} is available</span>}
-                {availability.state === 'unavailable' && <span className="text-bad">✗ {availability.reason}</span>}
+                {availability.state === 'available' && (
+                  <span className="text-good">
+                    ✓ {subdomain}.{host} is available
+                  </span>
+                )}
+                {availability.state === 'unavailable' && (
+                  <span className="text-bad">✗ {availability.reason}</span>
+                )}
                 {availability.state === 'error' && 'Could not check availability right now.'}
                 {availability.state === 'idle' && '3–63 characters: a–z, 0–9 and hyphens.'}
               </span>
@@ -113,7 +140,12 @@ export function NewWorkspacePage() {
           </Field>
           <div className="form-actions">
             {me.memberships.length > 0 && <Link to="/">Cancel</Link>}
-            <Button type="submit" variant="primary" busy={submit.busy} disabled={availability.state === 'unavailable'}>
+            <Button
+              type="submit"
+              variant="primary"
+              busy={submit.busy}
+              disabled={availability.state === 'unavailable'}
+            >
               Create workspace
             </Button>
           </div>

@@ -14,7 +14,17 @@ import {
   type SiteT,
 } from '../api/endpoints.ts';
 import type { FieldError } from '../api/problem.ts';
-import { Badge, Button, Card, Dialog, EmptyState, Field, FormError, Loadable, PageHeader } from '../components/ui.tsx';
+import {
+  Badge,
+  Button,
+  Card,
+  Dialog,
+  EmptyState,
+  Field,
+  FormError,
+  Loadable,
+  PageHeader,
+} from '../components/ui.tsx';
 import { formatDate, today } from '../lib/dates.ts';
 import { formatMoney, formatNumber, minorToInput, parseMoney } from '../lib/money.ts';
 import { useResource } from '../lib/use-resource.ts';
@@ -26,14 +36,28 @@ const BILLING_LABELS: Record<ServiceT['billing'], string> = {
   one_time: 'One-off job',
   hourly: 'Hourly',
 };
-const CATEGORIES = ['Technical SEO', 'Content', 'Link building', 'Local SEO', 'Audit', 'Reporting', 'Consulting'];
+const CATEGORIES = [
+  'Technical SEO',
+  'Content',
+  'Link building',
+  'Local SEO',
+  'Audit',
+  'Reporting',
+  'Consulting',
+];
 
 function amountSuffix(billing: ServiceT['billing']) {
   return billing === 'monthly' ? ' / month' : billing === 'hourly' ? ' / hour' : '';
 }
 
 /** Add or edit a service. The amount is typed in major units and sent in minor units, exactly. */
-function ServiceForm({ service, sites, defaultSiteId, onSaved, onCancel }: {
+function ServiceForm({
+  service,
+  sites,
+  defaultSiteId,
+  onSaved,
+  onCancel,
+}: {
   service?: ServiceT;
   sites: SiteT[];
   defaultSiteId?: string;
@@ -73,7 +97,8 @@ function ServiceForm({ service, sites, defaultSiteId, onSaved, onCancel }: {
     };
     const check = precheck(CreateServiceBody, body);
     const errors: FieldError[] = check.ok ? [] : check.errors.filter((er) => er.path !== 'amount');
-    if (amount === null) errors.push({ path: 'amount', message: `must be an amount such as 1500 or 1500.50` });
+    if (amount === null)
+      errors.push({ path: 'amount', message: `must be an amount such as 1500 or 1500.50` });
     else if (!check.ok) errors.push(...check.errors.filter((er) => er.path === 'amount'));
     if (errors.length) {
       submit.setFieldErrors(errors);
@@ -81,11 +106,15 @@ function ServiceForm({ service, sites, defaultSiteId, onSaved, onCancel }: {
     }
     void submit.run(body);
   };
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) =>
+    setForm((f) => ({ ...f, [k]: e.target.value }));
 
   return (
     <form onSubmit={onSubmit} noValidate className="form">
-      <FormError error={submit.error} fields={['siteId', 'name', 'category', 'billing', 'amount', 'startDate', 'endDate']} />
+      <FormError
+        error={submit.error}
+        fields={['siteId', 'name', 'category', 'billing', 'amount', 'startDate', 'endDate']}
+      />
       <Field label="Site" name="siteId" errors={submit.fieldErrors}>
         {(p) => (
           <select {...p} value={form.siteId} onChange={set('siteId')} disabled={!!service}>
@@ -99,12 +128,21 @@ function ServiceForm({ service, sites, defaultSiteId, onSaved, onCancel }: {
       </Field>
       <div className="grid-2">
         <Field label="Service name" name="name" errors={submit.fieldErrors}>
-          {(p) => <input {...p} value={form.name} onChange={set('name')} required maxLength={200} />}
+          {(p) => (
+            <input {...p} value={form.name} onChange={set('name')} required maxLength={200} />
+          )}
         </Field>
         <Field label="Category" name="category" errors={submit.fieldErrors}>
           {(p) => (
             <>
-              <input {...p} value={form.category} onChange={set('category')} list="service-categories" required maxLength={100} />
+              <input
+                {...p}
+                value={form.category}
+                onChange={set('category')}
+                list="service-categories"
+                required
+                maxLength={100}
+              />
               <datalist id="service-categories">
                 {CATEGORIES.map((c) => (
                   <option key={c} value={c} />
@@ -128,16 +166,50 @@ function ServiceForm({ service, sites, defaultSiteId, onSaved, onCancel }: {
           label={`Amount (${currency}${amountSuffix(form.billing)})`}
           name="amount"
           errors={submit.fieldErrors}
-          hint={form.billing === 'hourly' ? 'The hourly rate; log hours as time entries.' : form.billing === 'monthly' ? 'Counted once for every month the service runs.' : 'Counted once, on the start date.'}
+          hint={
+            form.billing === 'hourly'
+              ? 'The hourly rate; log hours as time entries.'
+              : form.billing === 'monthly'
+                ? 'Counted once for every month the service runs.'
+                : 'Counted once, on the start date.'
+          }
         >
-          {(p) => <input {...p} inputMode="decimal" value={form.amount} onChange={set('amount')} required placeholder="1500.00" />}
+          {(p) => (
+            <input
+              {...p}
+              inputMode="decimal"
+              value={form.amount}
+              onChange={set('amount')}
+              required
+              placeholder="1500.00"
+            />
+          )}
         </Field>
-        <Field label={form.billing === 'one_time' ? 'Date' : 'Start date'} name="startDate" errors={submit.fieldErrors}>
-          {(p) => <input {...p} type="date" value={form.startDate} onChange={set('startDate')} required />}
+        <Field
+          label={form.billing === 'one_time' ? 'Date' : 'Start date'}
+          name="startDate"
+          errors={submit.fieldErrors}
+        >
+          {(p) => (
+            <input {...p} type="date" value={form.startDate} onChange={set('startDate')} required />
+          )}
         </Field>
         {form.billing !== 'one_time' && (
-          <Field label="End date (optional)" name="endDate" errors={submit.fieldErrors} hint="Leave empty while it runs.">
-            {(p) => <input {...p} type="date" value={form.endDate} min={form.startDate} onChange={set('endDate')} />}
+          <Field
+            label="End date (optional)"
+            name="endDate"
+            errors={submit.fieldErrors}
+            hint="Leave empty while it runs."
+          >
+            {(p) => (
+              <input
+                {...p}
+                type="date"
+                value={form.endDate}
+                min={form.startDate}
+                onChange={set('endDate')}
+              />
+            )}
           </Field>
         )}
       </div>
@@ -166,7 +238,11 @@ function TimeEntries({ service, canEdit }: { service: ServiceT; canEdit: boolean
   });
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    const body = { date: form.date, hours: Number(form.hours.replace(',', '.')), note: form.note.trim() || null };
+    const body = {
+      date: form.date,
+      hours: Number(form.hours.replace(',', '.')),
+      note: form.note.trim() || null,
+    };
     const check = precheck(CreateTimeEntryBody, body);
     if (!check.ok || form.hours.trim() === '') {
       add.setFieldErrors(check.ok ? [{ path: 'hours', message: 'required' }] : check.errors);
@@ -181,13 +257,37 @@ function TimeEntries({ service, canEdit }: { service: ServiceT; canEdit: boolean
       {canEdit && (
         <form onSubmit={onSubmit} noValidate className="form form-row">
           <Field label="Date" name="date" errors={add.fieldErrors}>
-            {(p) => <input {...p} type="date" value={form.date} onChange={(e) => setForm((f) => ({ ...f, date: e.target.value }))} required />}
+            {(p) => (
+              <input
+                {...p}
+                type="date"
+                value={form.date}
+                onChange={(e) => setForm((f) => ({ ...f, date: e.target.value }))}
+                required
+              />
+            )}
           </Field>
           <Field label="Hours" name="hours" errors={add.fieldErrors}>
-            {(p) => <input {...p} inputMode="decimal" value={form.hours} onChange={(e) => setForm((f) => ({ ...f, hours: e.target.value }))} placeholder="1.5" required />}
+            {(p) => (
+              <input
+                {...p}
+                inputMode="decimal"
+                value={form.hours}
+                onChange={(e) => setForm((f) => ({ ...f, hours: e.target.value }))}
+                placeholder="1.5"
+                required
+              />
+            )}
           </Field>
           <Field label="Note (optional)" name="note" errors={add.fieldErrors}>
-            {(p) => <input {...p} value={form.note} onChange={(e) => setForm((f) => ({ ...f, note: e.target.value }))} maxLength={1000} />}
+            {(p) => (
+              <input
+                {...p}
+                value={form.note}
+                onChange={(e) => setForm((f) => ({ ...f, note: e.target.value }))}
+                maxLength={1000}
+              />
+            )}
           </Field>
           <Button type="submit" variant="primary" busy={add.busy}>
             Log hours
@@ -205,8 +305,12 @@ function TimeEntries({ service, canEdit }: { service: ServiceT; canEdit: boolean
               <thead>
                 <tr>
                   <th scope="col">Date</th>
-                  <th scope="col" className="num">Hours</th>
-                  <th scope="col" className="num">Cost</th>
+                  <th scope="col" className="num">
+                    Hours
+                  </th>
+                  <th scope="col" className="num">
+                    Cost
+                  </th>
                   <th scope="col">Note</th>
                   {canEdit && (
                     <th scope="col">
@@ -224,7 +328,12 @@ function TimeEntries({ service, canEdit }: { service: ServiceT; canEdit: boolean
                     <td>{t.note ?? ''}</td>
                     {canEdit && (
                       <td className="row-actions">
-                        <Button className="btn-small" variant="ghost" onClick={() => void remove.run(t.id)} aria-label={`Delete the entry of ${t.date}`}>
+                        <Button
+                          className="btn-small"
+                          variant="ghost"
+                          onClick={() => void remove.run(t.id)}
+                          aria-label={`Delete the entry of ${t.date}`}
+                        >
                           Delete
                         </Button>
                       </td>
@@ -254,8 +363,16 @@ export function ServicesPage() {
   const [params, setParams] = useSearchParams();
   const siteFilter = params.get('site') ?? '';
   const sites = useResource(() => listSites(), []);
-  const services = useResource(() => listServices(siteFilter ? { siteId: siteFilter } : {}), [siteFilter]);
-  const [dialog, setDialog] = useState<{ mode: 'add' } | { mode: 'edit'; service: ServiceT } | { mode: 'time'; service: ServiceT } | null>(null);
+  const services = useResource(
+    () => listServices(siteFilter ? { siteId: siteFilter } : {}),
+    [siteFilter],
+  );
+  const [dialog, setDialog] = useState<
+    | { mode: 'add' }
+    | { mode: 'edit'; service: ServiceT }
+    | { mode: 'time'; service: ServiceT }
+    | null
+  >(null);
   const end = useSubmit(async (s: ServiceT) => {
     await updateService(s.id, { endDate: today() < s.startDate ? s.startDate : today() });
     services.reload();
@@ -274,7 +391,11 @@ export function ServicesPage() {
         title="Services"
         actions={
           staff && (
-            <Button variant="primary" onClick={() => setDialog({ mode: 'add' })} disabled={siteList.length === 0}>
+            <Button
+              variant="primary"
+              onClick={() => setDialog({ mode: 'add' })}
+              disabled={siteList.length === 0}
+            >
               Add service
             </Button>
           )
@@ -285,7 +406,13 @@ export function ServicesPage() {
       <div className="filters">
         <div className="field field-inline">
           <label htmlFor="service-site">Site</label>
-          <select id="service-site" value={siteFilter} onChange={(e) => setParams(e.target.value ? { site: e.target.value } : {}, { replace: true })}>
+          <select
+            id="service-site"
+            value={siteFilter}
+            onChange={(e) =>
+              setParams(e.target.value ? { site: e.target.value } : {}, { replace: true })
+            }
+          >
             <option value="">All sites</option>
             {siteList.map((s) => (
               <option key={s.id} value={s.id}>
@@ -301,7 +428,11 @@ export function ServicesPage() {
           {(page) =>
             page.data.length === 0 ? (
               <EmptyState title="No services yet">
-                {staff && siteList.length === 0 ? <p>Add a site first.</p> : staff ? <p>Record what you deliver to see the cost side of ROI.</p> : null}
+                {staff && siteList.length === 0 ? (
+                  <p>Add a site first.</p>
+                ) : staff ? (
+                  <p>Record what you deliver to see the cost side of ROI.</p>
+                ) : null}
               </EmptyState>
             ) : (
               <table className="table table-responsive" data-testid="services-table">
@@ -310,7 +441,9 @@ export function ServicesPage() {
                     <th scope="col">Service</th>
                     <th scope="col">Site</th>
                     <th scope="col">Billing</th>
-                    <th scope="col" className="num">Amount</th>
+                    <th scope="col" className="num">
+                      Amount
+                    </th>
                     <th scope="col">Dates</th>
                     <th scope="col">Status</th>
                     <th scope="col">
@@ -335,20 +468,35 @@ export function ServicesPage() {
                         </td>
                         <td data-label="Dates">
                           {formatDate(s.startDate)}
-                          {s.billing !== 'one_time' && <> → {s.endDate ? formatDate(s.endDate) : 'ongoing'}</>}
+                          {s.billing !== 'one_time' && (
+                            <> → {s.endDate ? formatDate(s.endDate) : 'ongoing'}</>
+                          )}
                         </td>
                         <td data-label="Status">
-                          {s.billing === 'one_time' ? <Badge>one-off</Badge> : ended ? <Badge>ended</Badge> : <Badge tone="good">active</Badge>}
+                          {s.billing === 'one_time' ? (
+                            <Badge>one-off</Badge>
+                          ) : ended ? (
+                            <Badge>ended</Badge>
+                          ) : (
+                            <Badge tone="good">active</Badge>
+                          )}
                         </td>
                         <td className="row-actions">
                           {s.billing === 'hourly' && (
-                            <Button className="btn-small" onClick={() => setDialog({ mode: 'time', service: s })}>
+                            <Button
+                              className="btn-small"
+                              onClick={() => setDialog({ mode: 'time', service: s })}
+                            >
                               Time entries
                             </Button>
                           )}
                           {staff && (
                             <>
-                              <Button className="btn-small" onClick={() => setDialog({ mode: 'edit', service: s })} aria-label={`Edit ${s.name}`}>
+                              <Button
+                                className="btn-small"
+                                onClick={() => setDialog({ mode: 'edit', service: s })}
+                                aria-label={`Edit ${s.name}`}
+                              >
                                 Edit
                               </Button>
                               {s.billing !== 'one_time' && !s.endDate && (
@@ -366,7 +514,12 @@ export function ServicesPage() {
                                 variant="danger"
                                 aria-label={`Delete ${s.name}`}
                                 onClick={() => {
-                                  if (window.confirm(`Delete ${s.name}? Its cost leaves every report.`)) void remove.run(s);
+                                  if (
+                                    window.confirm(
+                                      `Delete ${s.name}? Its cost leaves every report.`,
+                                    )
+                                  )
+                                    void remove.run(s);
                                 }}
                               >
                                 Delete
@@ -385,7 +538,15 @@ export function ServicesPage() {
       </Card>
       <Dialog
         open={dialog !== null}
-        title={dialog?.mode === 'add' ? 'Add a service' : dialog?.mode === 'edit' ? `Edit ${dialog.service.name}` : dialog ? `Time entries: ${dialog.service.name}` : ''}
+        title={
+          dialog?.mode === 'add'
+            ? 'Add a service'
+            : dialog?.mode === 'edit'
+              ? `Edit ${dialog.service.name}`
+              : dialog
+                ? `Time entries: ${dialog.service.name}`
+                : ''
+        }
         onClose={() => setDialog(null)}
       >
         {dialog?.mode === 'time' && <TimeEntries service={dialog.service} canEdit={staff} />}

@@ -6,7 +6,22 @@ import { precheck, useSubmit } from '../lib/use-submit.ts';
 import { useSession } from '../session/session.tsx';
 import { isManager, useWorkspace } from '../session/workspace.tsx';
 
-const CURRENCIES = ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'CHF', 'SEK', 'NOK', 'DKK', 'JPY', 'INR', 'BRL', 'NZD', 'PLN'];
+const CURRENCIES = [
+  'USD',
+  'EUR',
+  'GBP',
+  'CAD',
+  'AUD',
+  'CHF',
+  'SEK',
+  'NOK',
+  'DKK',
+  'JPY',
+  'INR',
+  'BRL',
+  'NZD',
+  'PLN',
+];
 
 function timeZones(): string[] {
   const intl = Intl as unknown as { supportedValuesOf?: (k: string) => string[] };
@@ -55,9 +70,12 @@ function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdi
     }
     void submit.run();
   };
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) =>
+    setForm((f) => ({ ...f, [k]: e.target.value }));
   const zones = timeZones();
-  const currencies = CURRENCIES.includes(settings.currency) ? CURRENCIES : [settings.currency, ...CURRENCIES];
+  const currencies = CURRENCIES.includes(settings.currency)
+    ? CURRENCIES
+    : [settings.currency, ...CURRENCIES];
 
   return (
     <form onSubmit={onSubmit} noValidate className="form">
@@ -68,12 +86,19 @@ function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdi
         <Card title="Workspace">
           <div className="grid-2">
             <Field label="Name" name="name" errors={submit.fieldErrors}>
-              {(p) => <input {...p} value={form.name} onChange={set('name')} required maxLength={120} />}
+              {(p) => (
+                <input {...p} value={form.name} onChange={set('name')} required maxLength={120} />
+              )}
             </Field>
             <Field label="Subdomain" name="subdomain" hint="Fixed when the workspace was created.">
               {(p) => <input {...p} value={settings.subdomain} readOnly />}
             </Field>
-            <Field label="Currency" name="currency" errors={submit.fieldErrors} hint="Reports and new services use it.">
+            <Field
+              label="Currency"
+              name="currency"
+              errors={submit.fieldErrors}
+              hint="Reports and new services use it."
+            >
               {(p) => (
                 <select {...p} value={form.currency} onChange={set('currency')}>
                   {currencies.map((c) => (
@@ -85,7 +110,13 @@ function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdi
             <Field label="Time zone" name="timezone" errors={submit.fieldErrors}>
               {(p) => (
                 <>
-                  <input {...p} value={form.timezone} onChange={set('timezone')} list="tz-list" autoComplete="off" />
+                  <input
+                    {...p}
+                    value={form.timezone}
+                    onChange={set('timezone')}
+                    list="tz-list"
+                    autoComplete="off"
+                  />
                   <datalist id="tz-list">
                     {zones.map((z) => (
                       <option key={z} value={z} />
@@ -99,23 +130,50 @@ function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdi
         <Card title="Branding" className="mt">
           <div className="grid-2">
             <Field label="Report title" name="branding.reportTitle" errors={submit.fieldErrors}>
-              {(p) => <input {...p} value={form.reportTitle} onChange={set('reportTitle')} maxLength={200} />}
+              {(p) => (
+                <input
+                  {...p}
+                  value={form.reportTitle}
+                  onChange={set('reportTitle')}
+                  maxLength={200}
+                />
+              )}
             </Field>
-            <Field label="Primary colour" name="branding.primaryColor" errors={submit.fieldErrors} hint="Like #1a2b3c.">
+            <Field
+              label="Primary colour"
+              name="branding.primaryColor"
+              errors={submit.fieldErrors}
+              hint="Like #1a2b3c."
+            >
               {(p) => (
                 <div className="color-input">
-                  <input {...p} value={form.primaryColor} onChange={set('primaryColor')} placeholder="#4f46e5" />
+                  <input
+                    {...p}
+                    value={form.primaryColor}
+                    onChange={set('primaryColor')}
+                    placeholder="#4f46e5"
+                  />
                   <input
                     type="color"
                     aria-label="Pick the primary colour"
-                    value={/^#[0-9a-fA-F]{6}$/.test(form.primaryColor) ? form.primaryColor : '#4f46e5'}
+                    value={
+                      /^#[0-9a-fA-F]{6}$/.test(form.primaryColor) ? form.primaryColor : '#4f46e5'
+                    }
                     onChange={set('primaryColor')}
                   />
                 </div>
               )}
             </Field>
             <Field label="Logo URL" name="branding.logoUrl" errors={submit.fieldErrors}>
-              {(p) => <input {...p} type="url" value={form.logoUrl} onChange={set('logoUrl')} placeholder="https://…" />}
+              {(p) => (
+                <input
+                  {...p}
+                  type="url"
+                  value={form.logoUrl}
+                  onChange={set('logoUrl')}
+                  placeholder="https://…"
+                />
+              )}
             </Field>
           </div>
         </Card>
@@ -135,8 +193,13 @@ export function SettingsPage() {
   const { settings, role, reloadSettings } = useWorkspace();
   return (
     <>
-      <PageHeader title="Settings">The workspace's name, currency, time zone and report branding.</PageHeader>
-      <Loadable resource={{ data: settings, error: null, loading: !settings, reload: reloadSettings }} label="settings">
+      <PageHeader title="Settings">
+        The workspace's name, currency, time zone and report branding.
+      </PageHeader>
+      <Loadable
+        resource={{ data: settings, error: null, loading: !settings, reload: reloadSettings }}
+        label="settings"
+      >
         {(s) => <SettingsForm key={s.id} settings={s} canEdit={isManager(role)} />}
       </Loadable>
     </>

@@ -1,10 +1,27 @@
 import { useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { MAX_IMPORT_BYTES } from '../../shared/schemas/roi.ts';
-import { deleteSite, getRoiReport, getSite, importMetricsFile, listServices, type ImportResultT, type SiteT } from '../api/endpoints.ts';
+import {
+  deleteSite,
+  getRoiReport,
+  getSite,
+  importMetricsFile,
+  listServices,
+  type ImportResultT,
+  type SiteT,
+} from '../api/endpoints.ts';
 import { ApiError, describeError } from '../api/problem.ts';
 import { SiteMetricsChart } from '../components/charts.tsx';
-import { Alert, Button, Card, Dialog, EmptyState, FormError, Loadable, PageHeader } from '../components/ui.tsx';
+import {
+  Alert,
+  Button,
+  Card,
+  Dialog,
+  EmptyState,
+  FormError,
+  Loadable,
+  PageHeader,
+} from '../components/ui.tsx';
 import { groupingFor, presetPeriod, type PeriodPreset } from '../lib/dates.ts';
 import { parseRowErrors } from '../lib/import-errors.ts';
 import { formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
@@ -31,14 +48,22 @@ function MetricsImport({ siteId, onImported }: { siteId: string; onImported: () 
       setStatus({
         state: 'failed',
         fileName: file.name,
-        error: new Error(`The file is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${MAX_IMPORT_BYTES / 1048576} MB a request. Split it and import the parts.`),
+        error: new Error(
+          `The file is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${MAX_IMPORT_BYTES / 1048576} MB a request. Split it and import the parts.`,
+        ),
       });
       return;
     }
     setStatus({ state: 'uploading', fileName: file.name, progress: 0 });
     try {
       const result = await importMetricsFile(siteId, file, (p) =>
-        setStatus((s) => (s.state === 'uploading' ? (p >= 1 ? { state: 'processing', fileName: file.name } : { ...s, progress: p }) : s)),
+        setStatus((s) =>
+          s.state === 'uploading'
+            ? p >= 1
+              ? { state: 'processing', fileName: file.name }
+              : { ...s, progress: p }
+            : s,
+        ),
       );
       setStatus({ state: 'done', fileName: file.name, result });
       onImported();
@@ -49,7 +74,10 @@ function MetricsImport({ siteId, onImported }: { siteId: string; onImported: () 
     }
   };
   const busy = status.state === 'uploading' || status.state === 'processing';
-  const rowErrors = status.state === 'failed' && status.error instanceof ApiError ? parseRowErrors(status.error.fieldErrors) : [];
+  const rowErrors =
+    status.state === 'failed' && status.error instanceof ApiError
+      ? parseRowErrors(status.error.fieldErrors)
+      : [];
 
   return (
     <Card title="Import metrics">
@@ -82,9 +110,11 @@ function MetricsImport({ siteId, onImported }: { siteId: string; onImported: () 
           }}
         />
         <p className="muted small">
-          CSV: a header row naming any of <code>date, sessions, conversions, revenue, clicks, impressions, position</code> (revenue in{' '}
-          {useCurrency()}, e.g. <code>1234.56</code>). Search Console: the <code>Dates.csv</code> of a performance export, as is. Rows replace
-          the same dates' values; one bad row rejects the whole file. Up to 100,000 rows or 10 MB.
+          CSV: a header row naming any of{' '}
+          <code>date, sessions, conversions, revenue, clicks, impressions, position</code> (revenue
+          in {useCurrency()}, e.g. <code>1234.56</code>). Search Console: the <code>Dates.csv</code>{' '}
+          of a performance export, as is. Rows replace the same dates' values; one bad row rejects
+          the whole file. Up to 100,000 rows or 10 MB.
         </p>
       </div>
       <div aria-live="polite">
@@ -104,14 +134,18 @@ function MetricsImport({ siteId, onImported }: { siteId: string; onImported: () 
         {status.state === 'done' && (
           <Alert kind="success" title={`Imported ${status.fileName}`}>
             <span data-testid="import-result">
-              {formatNumber(status.result.received)} rows received: {formatNumber(status.result.inserted)} new days, {formatNumber(status.result.updated)}{' '}
+              {formatNumber(status.result.received)} rows received:{' '}
+              {formatNumber(status.result.inserted)} new days, {formatNumber(status.result.updated)}{' '}
               updated.
             </span>
           </Alert>
         )}
         {status.state === 'failed' && (
           <Alert kind="error" title={`${status.fileName} was not imported`}>
-            <p>{describeError(status.error)}{rowErrors.length > 0 && ' Nothing was written. Fix these rows and import again:'}</p>
+            <p>
+              {describeError(status.error)}
+              {rowErrors.length > 0 && ' Nothing was written. Fix these rows and import again:'}
+            </p>
             {rowErrors.length > 0 && (
               <div className="table-scroll">
                 <table className="table table-compact" data-testid="import-errors">
@@ -132,7 +166,9 @@ function MetricsImport({ siteId, onImported }: { siteId: string; onImported: () 
                     ))}
                   </tbody>
                 </table>
-                {rowErrors.length > 200 && <p className="muted">…and {rowErrors.length - 200} more.</p>}
+                {rowErrors.length > 200 && (
+                  <p className="muted">…and {rowErrors.length - 200} more.</p>
+                )}
               </div>
             )}
           </Alert>
@@ -156,7 +192,8 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
   const [editing, setEditing] = useState(false);
   const period = presetPeriod(preset);
   const report = useResource(
-    (signal) => getRoiReport({ ...period, groupBy: groupingFor(period), siteId: [site.id] }, signal),
+    (signal) =>
+      getRoiReport({ ...period, groupBy: groupingFor(period), siteId: [site.id] }, signal),
     [site.id, period.from, period.to],
   );
   const services = useResource(() => listServices({ siteId: site.id }), [site.id]);
@@ -179,7 +216,10 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
                 variant="danger"
                 busy={remove.busy}
                 onClick={() => {
-                  if (window.confirm(`Delete ${site.name}? Its metrics and services are deleted too.`)) void remove.run();
+                  if (
+                    window.confirm(`Delete ${site.name}? Its metrics and services are deleted too.`)
+                  )
+                    void remove.run();
                 }}
               >
                 Delete
@@ -199,7 +239,11 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
         actions={
           <div className="field field-inline">
             <label htmlFor="site-period">Period</label>
-            <select id="site-period" value={preset} onChange={(e) => setPreset(e.target.value as typeof preset)}>
+            <select
+              id="site-period"
+              value={preset}
+              onChange={(e) => setPreset(e.target.value as typeof preset)}
+            >
               {PERIODS.map((p) => (
                 <option key={p.value} value={p.value}>
                   {p.label}
@@ -239,7 +283,9 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
                 </div>
               </dl>
               {r.totals.sessions === 0 && r.totals.clicks === 0 && r.totals.revenue === 0 ? (
-                <EmptyState title="No metrics in this period">{staff && <p>Import a CSV or a Search Console export below.</p>}</EmptyState>
+                <EmptyState title="No metrics in this period">
+                  {staff && <p>Import a CSV or a Search Console export below.</p>}
+                </EmptyState>
               ) : (
                 <SiteMetricsChart report={r} />
               )}
@@ -252,7 +298,11 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
           <MetricsImport siteId={site.id} onImported={report.reload} />
         </div>
       )}
-      <Card title="Services" className="mt" actions={staff && <Link to={`${path('services')}?site=${site.id}`}>Manage services</Link>}>
+      <Card
+        title="Services"
+        className="mt"
+        actions={staff && <Link to={`${path('services')}?site=${site.id}`}>Manage services</Link>}
+      >
         <Loadable resource={services} label="services">
           {(page) =>
             page.data.length === 0 ? (
@@ -261,8 +311,14 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
               <ul className="plain-list">
                 {page.data.map((s) => (
                   <li key={s.id}>
-                    <strong>{s.name}</strong> · {s.category} · {formatMoney(s.amount, s.currency ?? currency)}
-                    {s.billing === 'monthly' ? ' a month' : s.billing === 'hourly' ? ' an hour' : ' once'} · from {s.startDate}
+                    <strong>{s.name}</strong> · {s.category} ·{' '}
+                    {formatMoney(s.amount, s.currency ?? currency)}
+                    {s.billing === 'monthly'
+                      ? ' a month'
+                      : s.billing === 'hourly'
+                        ? ' an hour'
+                        : ' once'}{' '}
+                    · from {s.startDate}
                     {s.endDate ? ` to ${s.endDate}` : ''}
                   </li>
                 ))}
@@ -295,7 +351,8 @@ export function SitePage() {
     return (
       <EmptyState title="Site not found">
         <p>
-          It may have been deleted, or it is not shared with you. <Link to={path('sites')}>Back to sites</Link>
+          It may have been deleted, or it is not shared with you.{' '}
+          <Link to={path('sites')}>Back to sites</Link>
         </p>
       </EmptyState>
     );

@@ -2,16 +2,42 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { CreateSiteBody } from '../../shared/schemas/roi.ts';
 import { createSite, deleteSite, listSites, updateSite, type SiteT } from '../api/endpoints.ts';
-import { Button, Card, Dialog, EmptyState, Field, FormError, LoadMore, Loadable, PageHeader } from '../components/ui.tsx';
+import {
+  Button,
+  Card,
+  Dialog,
+  EmptyState,
+  Field,
+  FormError,
+  LoadMore,
+  Loadable,
+  PageHeader,
+} from '../components/ui.tsx';
 import { formatDate } from '../lib/dates.ts';
 import { useResource } from '../lib/use-resource.ts';
 import { precheck, useSubmit } from '../lib/use-submit.ts';
 import { isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 
 /** Add or edit a site; the server's errors appear beside name, domain and client. */
-export function SiteForm({ site, onSaved, onCancel }: { site?: SiteT; onSaved: (site: SiteT) => void; onCancel: () => void }) {
-  const [form, setForm] = useState({ name: site?.name ?? '', domain: site?.domain ?? '', clientName: site?.clientName ?? '' });
-  const body = () => ({ name: form.name, domain: form.domain, clientName: form.clientName.trim() || null });
+export function SiteForm({
+  site,
+  onSaved,
+  onCancel,
+}: {
+  site?: SiteT;
+  onSaved: (site: SiteT) => void;
+  onCancel: () => void;
+}) {
+  const [form, setForm] = useState({
+    name: site?.name ?? '',
+    domain: site?.domain ?? '',
+    clientName: site?.clientName ?? '',
+  });
+  const body = () => ({
+    name: form.name,
+    domain: form.domain,
+    clientName: form.clientName.trim() || null,
+  });
   const submit = useSubmit(async () => {
     const saved = site ? await updateSite(site.id, body()) : await createSite(body());
     onSaved(saved);
@@ -25,18 +51,44 @@ export function SiteForm({ site, onSaved, onCancel }: { site?: SiteT; onSaved: (
     }
     void submit.run();
   };
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) =>
+    setForm((f) => ({ ...f, [k]: e.target.value }));
   return (
     <form onSubmit={onSubmit} noValidate className="form">
       <FormError error={submit.error} fields={['name', 'domain', 'clientName']} />
       <Field label="Site name" name="name" errors={submit.fieldErrors}>
-        {(p) => <input {...p} value={form.name} onChange={set('name')} required maxLength={200} autoFocus />}
+        {(p) => (
+          <input
+            {...p}
+            value={form.name}
+            onChange={set('name')}
+            required
+            maxLength={200}
+            autoFocus
+          />
+        )}
       </Field>
-      <Field label="Domain" name="domain" errors={submit.fieldErrors} hint="e.g. example.com (a pasted URL is fine).">
-        {(p) => <input {...p} value={form.domain} onChange={set('domain')} required autoCapitalize="none" spellCheck={false} />}
+      <Field
+        label="Domain"
+        name="domain"
+        errors={submit.fieldErrors}
+        hint="e.g. example.com (a pasted URL is fine)."
+      >
+        {(p) => (
+          <input
+            {...p}
+            value={form.domain}
+            onChange={set('domain')}
+            required
+            autoCapitalize="none"
+            spellCheck={false}
+          />
+        )}
       </Field>
       <Field label="Client name (optional)" name="clientName" errors={submit.fieldErrors}>
-        {(p) => <input {...p} value={form.clientName} onChange={set('clientName')} maxLength={200} />}
+        {(p) => (
+          <input {...p} value={form.clientName} onChange={set('clientName')} maxLength={200} />
+        )}
       </Field>
       <div className="form-actions">
         <Button onClick={onCancel}>Cancel</Button>
@@ -78,7 +130,9 @@ export function SitesPage() {
   const path = useWorkspacePath();
   const navigate = useNavigate();
   const { first, sites, cursor, loadingMore, more } = usePagedSites();
-  const [dialog, setDialog] = useState<{ mode: 'add' } | { mode: 'edit'; site: SiteT } | null>(null);
+  const [dialog, setDialog] = useState<{ mode: 'add' } | { mode: 'edit'; site: SiteT } | null>(
+    null,
+  );
   const remove = useSubmit(async (site: SiteT) => {
     await deleteSite(site.id);
     first.reload();
@@ -134,11 +188,17 @@ export function SitesPage() {
                           <Link to={path(`sites/${s.id}`)}>{s.name}</Link>
                         </td>
                         <td data-label="Domain">{s.domain}</td>
-                        <td data-label="Client">{s.clientName ?? <span className="muted">—</span>}</td>
+                        <td data-label="Client">
+                          {s.clientName ?? <span className="muted">—</span>}
+                        </td>
                         <td data-label="Added">{formatDate(s.createdAt)}</td>
                         {staff && (
                           <td className="row-actions">
-                            <Button className="btn-small" onClick={() => setDialog({ mode: 'edit', site: s })} aria-label={`Edit ${s.name}`}>
+                            <Button
+                              className="btn-small"
+                              onClick={() => setDialog({ mode: 'edit', site: s })}
+                              aria-label={`Edit ${s.name}`}
+                            >
                               Edit
                             </Button>
                             <Button
@@ -146,7 +206,12 @@ export function SitesPage() {
                               variant="danger"
                               aria-label={`Delete ${s.name}`}
                               onClick={() => {
-                                if (window.confirm(`Delete ${s.name}? Its metrics and services are deleted too.`)) void remove.run(s);
+                                if (
+                                  window.confirm(
+                                    `Delete ${s.name}? Its metrics and services are deleted too.`,
+                                  )
+                                )
+                                  void remove.run(s);
                               }}
                             >
                               Delete
@@ -163,7 +228,11 @@ export function SitesPage() {
           }
         </Loadable>
       </Card>
-      <Dialog open={dialog !== null} title={dialog?.mode === 'edit' ? `Edit ${dialog.site.name}` : 'Add a site'} onClose={() => setDialog(null)}>
+      <Dialog
+        open={dialog !== null}
+        title={dialog?.mode === 'edit' ? `Edit ${dialog.site.name}` : 'Add a site'}
+        onClose={() => setDialog(null)}
+      >
         {dialog && (
           <SiteForm
             site={dialog.mode === 'edit' ? dialog.site : undefined}

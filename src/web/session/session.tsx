@@ -1,4 +1,12 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useState,
+  type ReactNode,
+} from 'react';
 import { getMe, logout, type MeReplyT } from '../api/endpoints.ts';
 import { ApiError } from '../api/problem.ts';
 import { setUnauthenticatedHandler } from '../api/http.ts';
@@ -40,7 +48,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     void refresh();
     // A session that ends while the app is open (expired, signed out elsewhere) sends the user to sign in.
-    setUnauthenticatedHandler(() => setState((s) => (s.status === 'signed_in' ? { status: 'signed_out' } : s)));
+    setUnauthenticatedHandler(() =>
+      setState((s) => (s.status === 'signed_in' ? { status: 'signed_out' } : s)),
+    );
     return () => setUnauthenticatedHandler(null);
   }, [refresh]);
 

@@ -12,7 +12,13 @@ export interface WorkspaceValue {
 
 const WorkspaceContext = createContext<WorkspaceValue | null>(null);
 
-export function WorkspaceProvider({ value, children }: { value: WorkspaceValue; children: ReactNode }) {
+export function WorkspaceProvider({
+  value,
+  children,
+}: {
+  value: WorkspaceValue;
+  children: ReactNode;
+}) {
   return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;
 }
 

@@ -35,15 +35,30 @@ async function freePort(): Promise<number> {
 export async function startApp(extraEnv: Record<string, string> = {}): Promise<RunningApp> {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-e2e-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, ...extraEnv };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    ...extraEnv,
+  };
   for (const key of Object.keys(env)) {
-    if (/^(DATABASE_URL|REDIS_URL|MONGODB_URL|STRIPE_|APP_URL$|BASE_DOMAIN$)/.test(key) && !(key in extraEnv)) delete env[key];
+    if (
+      /^(DATABASE_URL|REDIS_URL|MONGODB_URL|STRIPE_|APP_URL$|BASE_DOMAIN$)/.test(key) &&
+      !(key in extraEnv)
+    )
+      delete env[key];
   }
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [path.join(root, 'scripts/start.mjs')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [path.join(root, 'scripts/start.mjs')], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
 
   // localhost, not 127.0.0.1: the app's default APP_URL is http://localhost:<PORT>, and checkout
   // redirects back there; the session cookie must be for the same host.

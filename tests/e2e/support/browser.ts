@@ -30,21 +30,33 @@ export interface WatchedPage {
  * the API answering as designed (401 before sign-in, a 400 the test provokes) and are checked
  * separately: any 5xx answer counts as a problem.
  */
-export async function openPage(browser: Browser, baseUrl: string, viewport = { width: 1360, height: 900 }): Promise<WatchedPage> {
-  const context = await browser.newContext({ baseURL: baseUrl, viewport, acceptDownloads: true, locale: 'en-US', timezoneId: 'UTC' });
+export async function openPage(
+  browser: Browser,
+  baseUrl: string,
+  viewport = { width: 1360, height: 900 },
+): Promise<WatchedPage> {
+  const context = await browser.newContext({
+    baseURL: baseUrl,
+    viewport,
+    acceptDownloads: true,
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
   page.on('console', (msg) => {
     const text = msg.text();
     // The typed client warns when an answer does not match the shared schema: a contract drift.
-    if (msg.type() === 'warning' && text.includes('does not match its schema')) problems.push(`schema drift: ${text}`);
+    if (msg.type() === 'warning' && text.includes('does not match its schema'))
+      problems.push(`schema drift: ${text}`);
     if (msg.type() !== 'error') return;
     if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(text)) return;
     problems.push(`console.error: ${text}`);
   });
   page.on('response', (res) => {
-    if (res.status() >= 500) problems.push(`HTTP ${res.status()} from ${res.request().method()} ${res.url()}`);
+    if (res.status() >= 500)
+      problems.push(`HTTP ${res.status()} from ${res.request().method()} ${res.url()}`);
   });
   // Confirmations (delete, revoke, end) are accepted, as a user would.
   page.on('dialog', (dialog) => void dialog.accept());

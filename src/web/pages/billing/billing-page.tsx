@@ -1,8 +1,23 @@
 import { useEffect } from 'react';
 import { useSearchParams } from 'react-router';
-import { getSubscription, listInvoices, listPlans, openPortal, startCheckout } from '../../api/endpoints.ts';
+import {
+  getSubscription,
+  listInvoices,
+  listPlans,
+  openPortal,
+  startCheckout,
+} from '../../api/endpoints.ts';
 import type { InvoiceT, PlanT, SubscriptionT } from '../../api/endpoints.ts';
-import { Alert, Badge, Button, Card, EmptyState, FormError, Loadable, PageHeader } from '../../components/ui.tsx';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  FormError,
+  Loadable,
+  PageHeader,
+} from '../../components/ui.tsx';
 import { formatDate } from '../../lib/dates.ts';
 import { formatMoney } from '../../lib/money.ts';
 import { useResource } from '../../lib/use-resource.ts';
@@ -22,9 +37,20 @@ const STATUS_TONE: Record<string, 'good' | 'warn' | 'bad' | 'neutral' | 'info'> 
 };
 const PLAN_ORDER = ['free', 'starter', 'pro', 'agency'];
 
-const limitText = (n: number | null | undefined, what: string) => (n === null || n === undefined ? `Unlimited ${what}` : `${n} ${what}`);
+const limitText = (n: number | null | undefined, what: string) =>
+  n === null || n === undefined ? `Unlimited ${what}` : `${n} ${what}`;
 
-function PlanCard({ plan, current, onChoose, busy }: { plan: PlanT; current: boolean; onChoose: () => void; busy: boolean }) {
+function PlanCard({
+  plan,
+  current,
+  onChoose,
+  busy,
+}: {
+  plan: PlanT;
+  current: boolean;
+  onChoose: () => void;
+  busy: boolean;
+}) {
   const currentIndex = PLAN_ORDER.indexOf(plan.id);
   return (
     <div className={`plan${current ? ' plan-current' : ''}`} data-testid={`plan-${plan.id}`}>
@@ -36,19 +62,27 @@ function PlanCard({ plan, current, onChoose, busy }: { plan: PlanT; current: boo
       <ul className="plan-limits">
         <li>{limitText(plan.limits.sites, 'sites')}</li>
         <li>{limitText(plan.limits.members, 'members')}</li>
-        <li>{plan.limits.auditRetentionDays === null ? 'Audit log kept forever' : `Audit log kept ${plan.limits.auditRetentionDays} days`}</li>
+        <li>
+          {plan.limits.auditRetentionDays === null
+            ? 'Audit log kept forever'
+            : `Audit log kept ${plan.limits.auditRetentionDays} days`}
+        </li>
       </ul>
       {current ? (
         <Badge tone="info">Current plan</Badge>
       ) : plan.id === 'free' ? null : (
-        <Button variant={currentIndex > 0 ? 'primary' : 'secondary'} onClick={onChoose} busy={busy} aria-label={`Choose ${plan.name}`}>
+        <Button
+          variant={currentIndex > 0 ? 'primary' : 'secondary'}
+          onClick={onChoose}
+          busy={busy}
+          aria-label={`Choose ${plan.name}`}
+        >
           Choose {plan.name}
         </Button>
       )}
     </div>
   );
 }
-
 
 export function BillingPage() {
   const { tenant, reloadSettings } = useWorkspace();
@@ -102,13 +136,21 @@ export function BillingPage() {
       {checkoutResult === 'success' && (
         <Alert kind="success" title="Thank you: payment received">
           Your plan updates as soon as the payment is confirmed, usually within seconds.{' '}
-          <button type="button" className="link-btn" onClick={() => setParams({}, { replace: true })}>
+          <button
+            type="button"
+            className="link-btn"
+            onClick={() => setParams({}, { replace: true })}
+          >
             Dismiss
           </button>
         </Alert>
       )}
-      {(checkoutResult === 'cancel' || checkoutResult === 'canceled' || checkoutResult === 'cancelled') && (
-        <Alert kind="info" title="Checkout canceled">Nothing was charged.</Alert>
+      {(checkoutResult === 'cancel' ||
+        checkoutResult === 'canceled' ||
+        checkoutResult === 'cancelled') && (
+        <Alert kind="info" title="Checkout canceled">
+          Nothing was charged.
+        </Alert>
       )}
       <FormError error={checkout.error ?? portal.error} />
 
@@ -118,11 +160,15 @@ export function BillingPage() {
             <div className="current-plan" data-testid="current-plan">
               <div>
                 <div className="muted small">Plan</div>
-                <div className="current-plan-name">{s.plan.charAt(0).toUpperCase() + s.plan.slice(1)}</div>
+                <div className="current-plan-name">
+                  {s.plan.charAt(0).toUpperCase() + s.plan.slice(1)}
+                </div>
               </div>
               <div>
                 <div className="muted small">Status</div>
-                <Badge tone={STATUS_TONE[s.status] ?? 'neutral'}>{s.status.replace(/_/g, ' ')}</Badge>
+                <Badge tone={STATUS_TONE[s.status] ?? 'neutral'}>
+                  {s.status.replace(/_/g, ' ')}
+                </Badge>
               </div>
               <div>
                 <div className="muted small">{s.cancelAtPeriodEnd ? 'Ends on' : 'Renews on'}</div>
@@ -130,21 +176,29 @@ export function BillingPage() {
               </div>
               {s.pastDue && (
                 <Alert kind="warning" title="Payment failed">
-                  Access continues{s.graceEndsAt ? ` until ${formatDate(s.graceEndsAt)}` : ' for a grace period'}. Update the payment method in
-                  “Manage subscription”.
+                  Access continues
+                  {s.graceEndsAt ? ` until ${formatDate(s.graceEndsAt)}` : ' for a grace period'}.
+                  Update the payment method in “Manage subscription”.
                 </Alert>
               )}
               {s.subscribedPlan && s.subscribedPlan !== s.plan && (
                 <Alert kind="info">
-                  Subscribed to {s.subscribedPlan}, but the {s.plan} plan's limits apply while the subscription is {s.status.replace(/_/g, ' ')}.
+                  Subscribed to {s.subscribedPlan}, but the {s.plan} plan's limits apply while the
+                  subscription is {s.status.replace(/_/g, ' ')}.
                 </Alert>
               )}
-              {(s.status === 'unpaid' || s.status === 'canceled' || s.status === 'incomplete_expired') && (
+              {(s.status === 'unpaid' ||
+                s.status === 'canceled' ||
+                s.status === 'incomplete_expired') && (
                 <Alert kind="warning" title="The workspace is on the free plan's limits">
                   Your data is kept. Choose a plan to lift the limits.
                 </Alert>
               )}
-              {s.cancelAtPeriodEnd && <Alert kind="info">The subscription is set to cancel at the end of the period.</Alert>}
+              {s.cancelAtPeriodEnd && (
+                <Alert kind="info">
+                  The subscription is set to cancel at the end of the period.
+                </Alert>
+              )}
             </div>
           )}
         </Loadable>
@@ -163,7 +217,13 @@ export function BillingPage() {
                     current={plan.id === currentPlan}
                     busy={checkout.busy}
                     onChoose={() => {
-                      if (sub && sub.status !== 'none' && sub.status !== 'canceled' && currentPlan !== 'free') void portal.run();
+                      if (
+                        sub &&
+                        sub.status !== 'none' &&
+                        sub.status !== 'canceled' &&
+                        currentPlan !== 'free'
+                      )
+                        void portal.run();
                       else void checkout.run(plan.id);
                     }}
                   />
@@ -185,7 +245,9 @@ export function BillingPage() {
                     <th scope="col">Invoice</th>
                     <th scope="col">Date</th>
                     <th scope="col">Status</th>
-                    <th scope="col" className="num">Amount</th>
+                    <th scope="col" className="num">
+                      Amount
+                    </th>
                     <th scope="col">
                       <span className="sr-only">Link</span>
                     </th>
@@ -199,7 +261,17 @@ export function BillingPage() {
                         <td data-label="Invoice">{i.number ?? i.id}</td>
                         <td data-label="Date">{formatDate(i.createdAt)}</td>
                         <td data-label="Status">
-                          <Badge tone={i.status === 'paid' ? 'good' : i.status === 'open' ? 'warn' : 'neutral'}>{i.status ?? '—'}</Badge>
+                          <Badge
+                            tone={
+                              i.status === 'paid'
+                                ? 'good'
+                                : i.status === 'open'
+                                  ? 'warn'
+                                  : 'neutral'
+                            }
+                          >
+                            {i.status ?? '—'}
+                          </Badge>
                         </td>
                         <td data-label="Amount" className="num">
                           {formatMoney(amount, i.currency.toUpperCase())}

@@ -14,7 +14,9 @@ export function PastDueBanner() {
   if (!sub.data?.pastDue && status !== 'past_due' && status !== 'unpaid') return null;
   return (
     <div className="banner banner-warning" role="alert" data-testid="past-due-banner">
-      <strong>{status === 'past_due' ? 'Your last payment failed.' : 'Your subscription is unpaid.'}</strong>{' '}
+      <strong>
+        {status === 'past_due' ? 'Your last payment failed.' : 'Your subscription is unpaid.'}
+      </strong>{' '}
       {status === 'past_due'
         ? `Update your payment method to keep your ${sub.data?.plan ?? ''} plan${sub.data?.graceEndsAt ? ` after ${formatDate(sub.data.graceEndsAt)}` : ''}.`
         : 'The workspace is limited to the free plan until it is paid.'}{' '}
