@@ -53,6 +53,24 @@ describe('sites', () => {
     expect(events[0]!.changes).toEqual({ name: { from: 'Blog', to: 'Main blog' }, clientName: { from: 'Acme Inc', to: null } });
   });
 
+  it('deletes a site with its services and metrics', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const keep = await createSite(tenant);
+    const c = tenant.owner.client;
+    for (const id of [site.id, keep.id]) {
+      const imported = await c.post(`/api/v1/sites/${id}/metrics`, { rows: [{ date: '2026-01-05', revenue: 1 }, { date: '2026-02-05', revenue: 2 }] });
+      expect(imported.status, imported.text).toBe(200);
+    }
+    const svc = await c.post('/api/v1/services', { siteId: site.id, name: 'R', category: 'seo', billing: 'monthly', amount: 1, startDate: '2026-01-01' });
+    expect((await c.delete(`/api/v1/sites/${site.id}`)).status).toBe(204);
+    expect((await c.get(`/api/v1/services/${svc.body.id}`)).status).toBe(404);
+    const count = async (table: 'metrics_daily' | 'metrics_monthly', siteId: string) =>
+      (await app.database.db.selectFrom(table).select('site_id').where('tenant_id', '=', tenant.id).where('site_id', '=', siteId).execute()).length;
+    expect([await count('metrics_daily', site.id), await count('metrics_monthly', site.id)]).toEqual([0, 0]);
+    expect([await count('metrics_daily', keep.id), await count('metrics_monthly', keep.id)]).toEqual([2, 2]);
+  });
+
   it('validates input with 400 and writes nothing', async () => {
     const tenant = await buildTenant(app);
     const c = tenant.owner.client;

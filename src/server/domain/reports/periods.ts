@@ -15,13 +15,20 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((toMs(to) - toMs(from)) / DAY_MS);
 }
 
-/** Today's date in an IANA time zone. */
+const dayFormats = new Map<string, Intl.DateTimeFormat | null>();
+
+/** Today's date in an IANA time zone (UTC for an unknown zone). Formatters are built once per zone. */
 export function todayIn(timeZone: string, now = new Date()): string {
-  try {
-    return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-  } catch {
-    return now.toISOString().slice(0, 10);
+  let format = dayFormats.get(timeZone);
+  if (format === undefined) {
+    try {
+      format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    } catch {
+      format = null;
+    }
+    dayFormats.set(timeZone, format);
   }
+  return format ? format.format(now) : now.toISOString().slice(0, 10);
 }
 
 /** First day of the date's month. */

@@ -136,8 +136,21 @@ export async function updateSite(
   return { before: presentSite(beforeRow), after: presentSite(row) };
 }
 
-/** Deletes a site with its services, time entries, metrics and client grants. */
+/**
+ * Deletes a site with its services, time entries, metrics and client grants. The site row is
+ * locked first, so an import of the site either committed before (its daily rows are deleted
+ * here) or waits and then finds no site; metrics_daily has no foreign key to cascade for us.
+ */
 export async function deleteSite(tx: Tx, tenantId: string, siteId: string): Promise<Site> {
+  const locked = await tx
+    .selectFrom('sites')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', siteId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!locked) throw siteNotFound();
+  await tx.deleteFrom('metrics_daily').where('tenant_id', '=', tenantId).where('site_id', '=', siteId).execute();
   const row = await tx
     .deleteFrom('sites')
     .where('tenant_id', '=', tenantId)
