@@ -23,17 +23,24 @@ export interface ParsedImport {
 }
 
 const MAX_MONEY = 1e13;
-const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const INT_RE = /^\d{1,16}$/;
 const DECIMAL_RE = /^(\d{1,16})(?:\.(\d+))?$/;
 
-/** True for an existing calendar date `YYYY-MM-DD` between 1900 and 2999. */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** True for an existing calendar date `YYYY-MM-DD` between 1900 and 2999 (hot path: no allocation). */
 export function isCalendarDate(value: string): boolean {
-  const m = DATE_RE.exec(value);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (y < 1900 || y > 2999 || mo < 1 || mo > 12 || d < 1) return false;
-  return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (value.length !== 10 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return false;
+  const digit = (i: number) => {
+    const c = value.charCodeAt(i) - 48;
+    return c >= 0 && c <= 9 ? c : NaN;
+  };
+  const y = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+  const m = digit(5) * 10 + digit(6);
+  const d = digit(8) * 10 + digit(9);
+  if (!(y >= 1900 && y <= 2999 && m >= 1 && m <= 12 && d >= 1)) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= (m === 2 && leap ? 29 : MONTH_DAYS[m - 1]!);
 }
 
 /**
