@@ -31,6 +31,7 @@ if (!MONGODB_URL) {
   describe(`audit log API on MongoDB — ${MONGO_SKIP_REASON}`, () => {
     it.skip(MONGO_SKIP_REASON, () => {});
   });
+  console.warn(`[tests/audit/audit-api] ${MONGO_SKIP_REASON}`);
 }
 
 for (const backend of backends.filter((b) => b.enabled)) {
