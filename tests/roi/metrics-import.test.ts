@@ -11,6 +11,9 @@ afterAll(async () => {
   await app.close();
 });
 
+/** A date read straight from the database: PGlite returns a Date, PostgreSQL (our parser) a string. */
+const dateString = (v: unknown) => (v instanceof Date ? v.toISOString().slice(0, 10) : String(v));
+
 const csv = (text: string) => ({ raw: text, contentType: 'text/csv' });
 
 async function storedDays(tenantId: string, siteId: string) {
@@ -23,7 +26,7 @@ async function storedDays(tenantId: string, siteId: string) {
     .execute();
   return rows.map((r) => ({
     ...r,
-    day: r.day instanceof Date ? r.day.toISOString().slice(0, 10) : String(r.day),
+    day: dateString(r.day),
     position: r.position === null ? null : Number(r.position),
   }));
 }
@@ -37,7 +40,7 @@ async function monthly(tenantId: string, siteId: string) {
     .orderBy('month')
     .execute();
   return rows.map((r) => ({
-    month: r.month instanceof Date ? r.month.toISOString().slice(0, 10) : String(r.month),
+    month: dateString(r.month),
     sessions: Number(r.sessions),
     revenue: Number(r.revenue),
     impressions: Number(r.impressions),

@@ -153,12 +153,7 @@ export const MetricDay = z
   })
   .meta({ id: 'MetricDay' });
 
-export const ListMetricsQuery = z.object({
-  from: CalendarDate.optional(),
-  to: CalendarDate.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(366),
-  cursor: z.string().min(1).max(500).optional(),
-});
+export const ListMetricsQuery = ListQuery.extend({ from: CalendarDate.optional(), to: CalendarDate.optional() });
 
 // ROI report -------------------------------------------------------------------------------------
 
