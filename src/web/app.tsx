@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useMemo, type ReactNode } from 'react';
+import { Fragment, lazy, Suspense, useCallback, useMemo, type ReactNode } from 'react';
 import { BrowserRouter, Link, Navigate, Route, Routes, useLocation, useParams } from 'react-router';
 import { getTenantSettings } from './api/endpoints.ts';
 import { setCurrentTenant } from './api/http.ts';
@@ -132,7 +132,10 @@ function WorkspaceRoute({ children }: { children: ReactNode }) {
   }
   return (
     <WorkspaceProvider value={value}>
-      <AppShell>{children}</AppShell>
+      {/* Keyed by workspace: switching remounts the pages, so nothing shows the previous workspace's data. */}
+      <AppShell>
+        <Fragment key={value.tenant.id}>{children}</Fragment>
+      </AppShell>
     </WorkspaceProvider>
   );
 }

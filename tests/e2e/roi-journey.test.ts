@@ -177,7 +177,7 @@ describe('the web app, end to end', () => {
     await dialog.getByLabel('Service name').fill('SEO retainer');
     await dialog.getByLabel('Category').fill('Content');
     await dialog.getByLabel('Billing').selectOption('monthly');
-    // Server-side rule shown beside the field: the end date may not precede the start.
+    // The shared schema's rule, checked before sending, shown beside its field.
     await dialog.getByLabel(/^Amount/).fill('750.00');
     await dialog.getByLabel('Start date').fill(addDays(today, -40));
     await dialog.getByLabel('End date (optional)').fill(addDays(today, -60));
@@ -208,6 +208,7 @@ describe('the web app, end to end', () => {
     await dialog.getByRole('button', { name: 'Log hours' }).click();
     await dialog.getByText('Crawl and fixes').waitFor();
     expect(await dialog.locator('tfoot').textContent()).toContain('$300.00');
+    await page.screenshot({ path: '/tmp/roi-e2e-time-entries.png' });
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
     expectNoProblems(owner);
@@ -282,6 +283,7 @@ describe('the web app, end to end', () => {
     inviteLink = await link.inputValue();
     expect(inviteLink).toContain('/invite?token=');
     await page.getByRole('cell', { name: clientEmail }).waitFor();
+    await page.screenshot({ path: '/tmp/roi-e2e-members.png', fullPage: true });
     expectNoProblems(owner);
   });
 
@@ -317,6 +319,69 @@ describe('the web app, end to end', () => {
     // The limit that stopped the third site is gone.
     await addSite(page, 'Third Site', 'third.test');
     await page.getByRole('heading', { name: 'Third Site', level: 1 }).waitFor();
+    expectNoProblems(owner);
+  });
+
+  it('creates an API key shown once, revokes it, edits settings and switches workspaces', async () => {
+    const { page } = owner;
+    await nav(page, 'API keys');
+    await page.getByLabel('Key name').fill('Looker sync');
+    await page.getByLabel('Role').selectOption('member');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = await page.getByTestId('new-api-key').inputValue();
+    expect(key).toMatch(/^rsk_/);
+    const withKey = () =>
+      fetch(`${app.baseUrl}/api/v1/sites`, { headers: { Authorization: `Bearer ${key}` } });
+    expect((await withKey()).status).toBe(200);
+    // Listed by its prefix only; revoking stops it at once.
+    const row = page.getByRole('row', { name: /Looker sync/ });
+    expect(await row.textContent()).not.toContain(key);
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await row.getByText('revoked').waitFor();
+    expect((await withKey()).status).toBe(401);
+
+    await nav(page, 'Settings');
+    await page.getByLabel('Name', { exact: true }).fill('Acme SEO Agency');
+    await page.getByLabel('Primary colour', { exact: true }).fill('#12');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect
+      .poll(() => page.locator('.field-invalid .field-error').textContent())
+      .toContain('#1a2b3c');
+    await page.getByLabel('Primary colour', { exact: true }).fill('#2244aa');
+    await page.getByLabel('Report title').fill('Monthly SEO results');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    const settings = await apiGet(owner, '/tenant');
+    expect(settings).toMatchObject({
+      name: 'Acme SEO Agency',
+      branding: { primaryColor: '#2244aa', reportTitle: 'Monthly SEO results' },
+    });
+    await expect
+      .poll(() =>
+        page
+          .getByRole('combobox', { name: 'Workspace', exact: true })
+          .locator('option:checked')
+          .textContent(),
+      )
+      .toContain('Acme SEO Agency');
+
+    // A second workspace from the switcher, then back.
+    await page
+      .getByRole('combobox', { name: 'Workspace', exact: true })
+      .selectOption({ label: '+ Create a workspace…' });
+    await page.waitForURL('**/workspaces/new');
+    await page.getByLabel('Workspace name').fill('Beta Agency');
+    await expect
+      .poll(() => page.getByTestId('subdomain-status').textContent())
+      .toContain('is available');
+    await page.getByRole('button', { name: 'Create workspace' }).click();
+    await page.waitForURL('**/w/beta-agency');
+    await page.getByText('No sites yet').waitFor();
+    await page
+      .getByRole('combobox', { name: 'Workspace', exact: true })
+      .selectOption({ label: 'Acme SEO Agency (owner)' });
+    await page.waitForURL(`**/w/${workspace}`);
+    await page.getByTestId('kpi-revenue').waitFor();
     expectNoProblems(owner);
   });
 
@@ -393,7 +458,8 @@ describe('the web app, end to end', () => {
     await page.getByLabel('Email').fill(ownerEmail);
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`**/w/${workspace}`);
+    await page.waitForURL('**/w/*');
+    await page.goto(`/w/${workspace}`);
     await page.getByTestId('kpi-revenue').waitFor();
     // The navigation folds behind a menu button that the keyboard reaches.
     const menu = page.getByRole('button', { name: 'Menu' });
