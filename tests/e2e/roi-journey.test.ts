@@ -153,6 +153,7 @@ describe('the web app, end to end', () => {
       .locator('figure[aria-label="Site metrics over time"] .recharts-surface')
       .first()
       .waitFor();
+    await page.screenshot({ path: '/tmp/roi-e2e-site.png', fullPage: true });
     expectNoProblems(owner);
   });
 
@@ -319,6 +320,40 @@ describe('the web app, end to end', () => {
     // The limit that stopped the third site is gone.
     await addSite(page, 'Third Site', 'third.test');
     await page.getByRole('heading', { name: 'Third Site', level: 1 }).waitFor();
+    expectNoProblems(owner);
+  });
+
+  it('opens the customer portal; a failed payment shows the past-due banner until it is recovered', async () => {
+    const { page } = owner;
+    const portalAction = async (label: string) => {
+      await nav(page, 'Billing');
+      await page.getByRole('button', { name: 'Manage subscription' }).click();
+      await page.waitForURL('**/sandbox/stripe/portal/**');
+      await page.getByRole('button', { name: label }).click();
+      await page.waitForURL('**/sandbox/stripe/portal/**');
+      await page.getByRole('link', { name: 'Return to ROI Spectrum' }).click();
+      await page.waitForURL(`**/w/${workspace}/billing`);
+    };
+    await portalAction('Simulate failed payment');
+    // The webhook is processed asynchronously: once it has been applied, the app shows it.
+    await expect
+      .poll(async () => (await apiGet(owner, '/billing/subscription')).status)
+      .toBe('past_due');
+    await page.reload();
+    await page.getByTestId('past-due-banner').waitFor();
+    await expect.poll(() => page.getByTestId('current-plan').textContent()).toContain('past due');
+    expect(await page.getByTestId('past-due-banner').textContent()).toContain('payment failed');
+    // Access continues in the grace period: still Pro.
+    expect(await page.getByTestId('current-plan').textContent()).toContain('Pro');
+    await page.screenshot({ path: '/tmp/roi-e2e-past-due.png' });
+
+    await portalAction('Simulate payment recovered');
+    await expect
+      .poll(async () => (await apiGet(owner, '/billing/subscription')).status)
+      .toBe('active');
+    await page.reload();
+    await expect.poll(() => page.getByTestId('current-plan').textContent()).toContain('active');
+    expect(await page.getByTestId('past-due-banner').count()).toBe(0);
     expectNoProblems(owner);
   });
 

@@ -1,4 +1,4 @@
-import { Link } from 'react-router';
+import { Link, useLocation } from 'react-router';
 import { getSubscription } from '../../api/endpoints.ts';
 import { formatDate } from '../../lib/dates.ts';
 import { useResource } from '../../lib/use-resource.ts';
@@ -8,16 +8,21 @@ import { useWorkspace, useWorkspacePath } from '../../session/workspace.tsx';
 export function PastDueBanner() {
   const { tenant } = useWorkspace();
   const path = useWorkspacePath();
+  const { pathname } = useLocation();
+  // Read again on each page change, so a payment that fails while the app is open shows up.
   // A failure to read the subscription is not worth a banner of its own: the billing page shows it.
-  const sub = useResource((signal) => getSubscription(signal).catch(() => null), [tenant.id]);
+  const sub = useResource(
+    (signal) => getSubscription(signal).catch(() => null),
+    [tenant.id, pathname],
+  );
   const status = sub.data?.status;
   if (!sub.data?.pastDue && status !== 'past_due' && status !== 'unpaid') return null;
   return (
     <div className="banner banner-warning" role="alert" data-testid="past-due-banner">
       <strong>
-        {status === 'past_due' ? 'Your last payment failed.' : 'Your subscription is unpaid.'}
+        {status === 'unpaid' ? 'Your subscription is unpaid.' : 'Your last payment failed.'}
       </strong>{' '}
-      {status === 'past_due'
+      {status !== 'unpaid'
         ? `Update your payment method to keep your ${sub.data?.plan ?? ''} plan${sub.data?.graceEndsAt ? ` after ${formatDate(sub.data.graceEndsAt)}` : ''}.`
         : 'The workspace is limited to the free plan until it is paid.'}{' '}
       <Link to={path('billing')}>Go to billing</Link>
