@@ -161,6 +161,32 @@ describe('the web app, end to end', () => {
     const { page } = owner;
     await addSite(page, 'Harbor Dental', 'harbor-dental.test');
     await page.getByRole('heading', { name: 'Harbor Dental', level: 1 }).waitFor();
+    // A Search Console performance export is imported as exported.
+    const gsc =
+      'Date,Clicks,Impressions,CTR,Position\n' +
+      [0, 1, 2]
+        .map((i) => `${addDays(today, -i)},${10 + i},${400 + i},2.5%,${(11.2 + i).toFixed(1)}`)
+        .join('\n') +
+      '\n';
+    await page.getByLabel(/Choose a CSV file/).setInputFiles({
+      name: 'Dates.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(gsc),
+    });
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('import-result')
+          .textContent()
+          .catch(() => ''),
+      )
+      .toContain('3 rows received');
+    // Editing a site from its page.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('dialog').getByLabel('Client name (optional)').fill('Harbor Dental Group');
+    await page.getByRole('dialog').getByRole('button', { name: 'Save site' }).click();
+    await page.getByText('client: Harbor Dental Group').waitFor();
+
     await addSite(page, 'Third Site', 'third.test');
     const dialog = page.getByRole('dialog');
     await dialog.getByText('Plan limit reached').waitFor();
@@ -445,6 +471,36 @@ describe('the web app, end to end', () => {
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(async () => await table.locator('tbody tr').count()).toBe(3);
     await page.screenshot({ path: '/tmp/roi-e2e-audit.png', fullPage: true });
+    // The export downloads what the filter selects.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const file = await download.path();
+    const csv = (await import('node:fs')).readFileSync(file, 'utf8');
+    expect(csv).toContain('site.created');
+    expect(csv).not.toContain('metrics.imported');
+    expectNoProblems(owner);
+  });
+
+  it('ends a service and deletes a site', async () => {
+    const { page } = owner;
+    await nav(page, 'Services');
+    const retainer = page.getByRole('row', { name: /SEO retainer/ });
+    await retainer.getByRole('button', { name: 'End' }).click();
+    await retainer
+      .getByText('ended')
+      .or(retainer.getByText(/→ .*\d{4}/))
+      .first()
+      .waitFor();
+    const services = await apiGet(owner, '/services');
+    expect(services.data.find((x: any) => x.name === 'SEO retainer').endDate).toBe(today);
+
+    await nav(page, 'Sites');
+    await page.getByRole('button', { name: 'Delete Third Site' }).click();
+    await expect
+      .poll(() => page.getByTestId('sites-table').textContent())
+      .not.toContain('Third Site');
     expectNoProblems(owner);
   });
 
