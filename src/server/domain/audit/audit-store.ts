@@ -38,4 +38,4 @@ export interface AuditStore {
 }
 
 /** The default number of events per batch when scanning (export, verify). */
-export const SCAN_BATCH_SIZE = 2000;
+export const SCAN_BATCH_SIZE = 5000;
