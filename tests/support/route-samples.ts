@@ -85,6 +85,10 @@ export const ROUTE_SAMPLES: Record<string, RouteSample> = {
   },
   ...ROI_SAMPLES(),
   ...BILLING_SAMPLES(),
+  // Audit log (reading is itself audited, but reads are not mutating routes).
+  'GET /api/v1/audit-logs': { build: async () => ({ path: '/api/v1/audit-logs?action=tenant.created' }) },
+  'GET /api/v1/audit-logs/export': { build: async () => ({ path: '/api/v1/audit-logs/export?format=ndjson' }) },
+  'GET /api/v1/audit-logs/verify': { build: async () => ({ path: '/api/v1/audit-logs/verify' }) },
 };
 
 /** Creates a service on a new site of the tenant through the API; returns both ids. */
