@@ -174,7 +174,11 @@ export const serviceRoutes = [
       await ctx.audit({
         action: 'time_entry.deleted',
         target: { type: 'time_entry', id: entry.id },
-        changes: { serviceId: entry.service_id, date: { from: entry.date, to: null }, hours: { from: entry.hours, to: null } },
+        changes: {
+          serviceId: { from: entry.service_id, to: null },
+          date: { from: entry.date, to: null },
+          hours: { from: Number(entry.hours), to: null },
+        },
       });
       ctx.afterCommit(() => invalidateReports(ctx.services.cache, tenant.id));
       return { status: 204 };
