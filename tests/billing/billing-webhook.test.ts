@@ -263,7 +263,7 @@ describe('nothing is lost', () => {
     const known = new Set((await inboxRows(h.app, missed.map((e) => e.id))).map((r) => r.id));
     const undelivered = missed.filter((e) => !known.has(e.id));
     expect(undelivered.length).toBeGreaterThan(0);
-    const found = await reconcileStripeEvents(h.app.services, Math.floor(Date.now() / 1000) - 3600);
+    const found = await reconcileStripeEvents(h.app.services, Math.floor(Date.now() / 1000) - 3600, Math.floor(Date.now() / 1000) + 1);
     expect(found).toBeGreaterThanOrEqual(undelivered.length);
     await waitSettled(h.app, undelivered.map((e) => e.id));
     await waitSubscription(tenant, { plan: 'agency' });

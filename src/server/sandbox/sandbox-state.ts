@@ -692,6 +692,13 @@ export class StripeSandbox {
     );
   }
 
+  /** Writes the state file now (a benchmark hands a prepared state to a sandbox process). */
+  persistNow() {
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = null;
+    if (this.persistFile) fs.writeFileSync(this.persistFile, JSON.stringify(this.state));
+  }
+
   close() {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);

@@ -21,17 +21,30 @@ export type ProcessOutcome = 'processed' | 'coalesced' | 'ignored' | 'not_pendin
  * and duplicates do not matter. Every pending row about the same object is settled by the same
  * read, in the transaction that applies it.
  */
-export async function processStripeEvent(services: AppServices, eventId: string): Promise<ProcessOutcome> {
-  const row = await inTransaction(services.database, {}, (tx) =>
-    tx
+export async function processStripeEvent(
+  services: AppServices,
+  eventId: string,
+): Promise<ProcessOutcome> {
+  // One short read: the row, and the tenant its Stripe customer belongs to.
+  const found = await inTransaction(services.database, {}, async (tx) => {
+    const row = await tx
       .selectFrom('stripe_webhook_events')
       .select(['id', 'type', 'status', 'payload'])
       .where('id', '=', eventId)
-      .executeTakeFirst(),
-  );
-  if (!row || row.status !== 'pending') return 'not_pending';
-  const payload = row.payload as { type: string; data?: { object?: unknown } };
-  const refs = stripeEventRefs(payload);
+      .executeTakeFirst();
+    if (!row || row.status !== 'pending') return null;
+    const refs = stripeEventRefs(row.payload as { type: string; data?: { object?: unknown } });
+    const tenant = refs.customerId
+      ? await tx
+          .selectFrom('tenants')
+          .select('id')
+          .where('stripe_customer_id', '=', refs.customerId)
+          .executeTakeFirst()
+      : undefined;
+    return { row, refs, tenantId: tenant?.id ?? null };
+  });
+  if (!found) return 'not_pending';
+  const { row, refs, tenantId } = found;
   if (!refs.objectKey) {
     await inTransaction(services.database, {}, (tx) =>
       tx
@@ -43,7 +56,6 @@ export async function processStripeEvent(services: AppServices, eventId: string)
     );
     return 'ignored';
   }
-  const tenantId = await findTenantByCustomer(services, refs.customerId);
   if (!tenantId) {
     throw new BillingSyncError(`No workspace has Stripe customer ${refs.customerId ?? '(none)'}`);
   }
@@ -54,10 +66,17 @@ export async function processStripeEvent(services: AppServices, eventId: string)
 }
 
 /** The tenant whose Stripe customer this is (set when the tenant's first checkout made it). */
-export async function findTenantByCustomer(services: AppServices, customerId: string | null): Promise<string | null> {
+export async function findTenantByCustomer(
+  services: AppServices,
+  customerId: string | null,
+): Promise<string | null> {
   if (!customerId) return null;
   const row = await inTransaction(services.database, {}, (tx) =>
-    tx.selectFrom('tenants').select('id').where('stripe_customer_id', '=', customerId).executeTakeFirst(),
+    tx
+      .selectFrom('tenants')
+      .select('id')
+      .where('stripe_customer_id', '=', customerId)
+      .executeTakeFirst(),
   );
   return row?.id ?? null;
 }
@@ -81,76 +100,119 @@ export async function applyStripeObject(
 ): Promise<ProcessOutcome> {
   const stripe = services.billing.stripe();
   let tenantToInvalidate: { id: string; subdomain: string } | null = null;
-  const outcome = await inTransaction(services.database, {}, async (tx) => {
-    // Reads and applies of one object are serialized: a slow read can never overwrite a newer one.
-    await sql`SELECT pg_advisory_xact_lock(hashtext(${`stripe:${objectKey}`}))`.execute(tx);
-    const pending = await tx
-      .selectFrom('stripe_webhook_events')
-      .select(['id', 'type', 'payload'])
-      .where('object_key', '=', objectKey)
-      .where('status', '=', 'pending')
-      .orderBy('received_at')
-      .limit(5000)
-      .forUpdate()
-      .execute();
-    if (trigger.eventId && !pending.some((p) => p.id === trigger.eventId)) return 'coalesced' as const;
-
-    const tenant = await tx
-      .selectFrom('tenants')
-      .select(['id', 'subdomain', 'stripe_customer_id'])
-      .where('id', '=', tenantId)
-      .executeTakeFirst();
-    if (!tenant) throw new BillingSyncError(`Workspace ${tenantId} does not exist`);
-
-    // Read the truth from Stripe while holding the object's lock.
-    const invoiceIds = new Set<string>();
-    for (const p of pending) {
-      const id = stripeEventRefs(p.payload as { type: string }).invoiceId;
-      if (id) invoiceIds.add(id);
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await applyOnce();
+    if (outcome !== 'busy') {
+      if (tenantToInvalidate) await invalidateTenantCache(services.cache, tenantToInvalidate);
+      return outcome;
     }
-    let subscription: Stripe.Subscription | null = null;
-    if (objectKey.startsWith('sub:')) {
-      subscription = await stripeCall(() => stripe.subscriptions.retrieve(objectKey.slice(4)));
-      if (!subscription) throw new BillingSyncError(`Stripe has no subscription ${objectKey.slice(4)}`);
-    } else {
-      invoiceIds.add(objectKey.slice(3));
-    }
-    const invoices = (
-      await Promise.all([...invoiceIds].map((id) => stripeCall(() => stripe.invoices.retrieve(id))))
-    ).filter((i): i is Stripe.Response<Stripe.Invoice> => i !== null);
+    if (Date.now() - started > BUSY_WAIT_MS)
+      throw new BillingSyncError(`${objectKey} stayed locked by another worker`);
+    // Another worker is applying this object: wait without holding a connection, then look again
+    // (usually our row was in its batch and is processed by then).
+    await new Promise((r) => setTimeout(r, Math.min(10 * 2 ** attempt, 250) + Math.random() * 10));
+  }
 
-    const customerOf = (v: string | { id: string } | null) => (typeof v === 'string' ? v : (v?.id ?? null));
-    for (const obj of [subscription, ...invoices]) {
-      if (obj && customerOf(obj.customer as string | { id: string } | null) !== tenant.stripe_customer_id) {
-        throw new BillingSyncError(`${obj.id} belongs to another Stripe customer than workspace ${tenantId}`);
+  function applyOnce() {
+    return inTransaction(services.database, {}, async (tx): Promise<ProcessOutcome | 'busy'> => {
+      // Reads and applies of one object are serialized: a slow read can never overwrite a newer one.
+      const lock = await sql<{
+        ok: boolean;
+      }>`SELECT pg_try_advisory_xact_lock(hashtext(${`stripe:${objectKey}`})) AS ok`.execute(tx);
+      if (!lock.rows[0]!.ok) {
+        if (!trigger.eventId) return 'busy';
+        const mine = await tx
+          .selectFrom('stripe_webhook_events')
+          .select('status')
+          .where('id', '=', trigger.eventId)
+          .executeTakeFirst();
+        return mine?.status === 'pending' ? 'busy' : 'coalesced';
       }
-    }
-
-    await setScope(tx, { tenantId });
-    if (subscription) await applySubscription(tx, services, tenantId, subscription, trigger.actor);
-    for (const invoice of invoices) await applyInvoice(tx, tenantId, invoice, trigger.actor);
-    const changed = await recomputeTenantBilling(tx, services, tenantId, trigger.actor);
-    if (changed) tenantToInvalidate = { id: tenant.id, subdomain: tenant.subdomain };
-
-    await setScope(tx, {});
-    if (pending.length > 0) {
-      await tx
-        .updateTable('stripe_webhook_events')
-        .set((eb) => ({
-          status: 'processed',
-          processed_at: new Date(),
-          resolved_tenant_id: tenantId,
-          attempts: eb('attempts', '+', 1),
-          last_error: null,
-        }))
-        .where('id', 'in', pending.map((p) => p.id))
+      const pending = await tx
+        .selectFrom('stripe_webhook_events')
+        .select(['id', 'type', 'payload'])
+        .where('object_key', '=', objectKey)
+        .where('status', '=', 'pending')
+        .orderBy('received_at')
+        .limit(5000)
+        .forUpdate()
         .execute();
-    }
-    return 'processed' as const;
-  });
-  if (tenantToInvalidate) await invalidateTenantCache(services.cache, tenantToInvalidate);
-  return outcome;
+      if (trigger.eventId && !pending.some((p) => p.id === trigger.eventId))
+        return 'coalesced' as const;
+
+      const tenant = await tx
+        .selectFrom('tenants')
+        .select(['id', 'subdomain', 'stripe_customer_id'])
+        .where('id', '=', tenantId)
+        .executeTakeFirst();
+      if (!tenant) throw new BillingSyncError(`Workspace ${tenantId} does not exist`);
+
+      // Read the truth from Stripe while holding the object's lock.
+      const invoiceIds = new Set<string>();
+      for (const p of pending) {
+        const id = stripeEventRefs(p.payload as { type: string }).invoiceId;
+        if (id) invoiceIds.add(id);
+      }
+      let subscription: Stripe.Subscription | null = null;
+      if (objectKey.startsWith('sub:')) {
+        subscription = await stripeCall(() => stripe.subscriptions.retrieve(objectKey.slice(4)));
+        if (!subscription)
+          throw new BillingSyncError(`Stripe has no subscription ${objectKey.slice(4)}`);
+      } else {
+        invoiceIds.add(objectKey.slice(3));
+      }
+      const invoices = (
+        await Promise.all(
+          [...invoiceIds].map((id) => stripeCall(() => stripe.invoices.retrieve(id))),
+        )
+      ).filter((i): i is Stripe.Response<Stripe.Invoice> => i !== null);
+
+      const customerOf = (v: string | { id: string } | null) =>
+        typeof v === 'string' ? v : (v?.id ?? null);
+      for (const obj of [subscription, ...invoices]) {
+        if (
+          obj &&
+          customerOf(obj.customer as string | { id: string } | null) !== tenant.stripe_customer_id
+        ) {
+          throw new BillingSyncError(
+            `${obj.id} belongs to another Stripe customer than workspace ${tenantId}`,
+          );
+        }
+      }
+
+      await setScope(tx, { tenantId });
+      if (subscription)
+        await applySubscription(tx, services, tenantId, subscription, trigger.actor);
+      for (const invoice of invoices) await applyInvoice(tx, tenantId, invoice, trigger.actor);
+      const changed = await recomputeTenantBilling(tx, services, tenantId, trigger.actor);
+      if (changed) tenantToInvalidate = { id: tenant.id, subdomain: tenant.subdomain };
+
+      await setScope(tx, {});
+      if (pending.length > 0) {
+        await tx
+          .updateTable('stripe_webhook_events')
+          .set((eb) => ({
+            status: 'processed',
+            processed_at: new Date(),
+            resolved_tenant_id: tenantId,
+            attempts: eb('attempts', '+', 1),
+            last_error: null,
+          }))
+          .where(
+            'id',
+            'in',
+            pending.map((p) => p.id),
+          )
+          .execute();
+      }
+      return 'processed' as const;
+    });
+  }
 }
+
+/** How long a job waits for another worker that holds the same object before it retries later. */
+const BUSY_WAIT_MS = 30_000;
 
 /** Calls Stripe; a missing object is null, anything else that fails is a retryable error. */
 async function stripeCall<T>(fn: () => Promise<T>): Promise<T | null> {
@@ -159,7 +221,9 @@ async function stripeCall<T>(fn: () => Promise<T>): Promise<T | null> {
   } catch (error) {
     const e = error as { code?: string; statusCode?: number; message?: string };
     if (e.code === 'resource_missing' || e.statusCode === 404) return null;
-    throw new BillingSyncError(`Stripe call failed: ${e.message ?? String(error)}`, { cause: error });
+    throw new BillingSyncError(`Stripe call failed: ${e.message ?? String(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -194,23 +258,37 @@ async function applySubscription(
     cancel_at_period_end: sub.cancel_at_period_end === true,
     canceled_at: toDate(sub.canceled_at),
     past_due_since:
-      sub.status === 'past_due' ? (existing?.status === 'past_due' && existing.past_due_since ? existing.past_due_since : now) : null,
+      sub.status === 'past_due'
+        ? existing?.status === 'past_due' && existing.past_due_since
+          ? existing.past_due_since
+          : now
+        : null,
     stripe_created: new Date(sub.created * 1000),
     synced_at: now,
   };
-  const view = (s: { status: string; plan: string; current_period_end: Date | null; cancel_at_period_end: boolean }) => ({
+  const view = (s: {
+    status: string;
+    plan: string;
+    current_period_end: Date | null;
+    cancel_at_period_end: boolean;
+  }) => ({
     status: s.status,
     plan: s.plan,
     currentPeriodEnd: iso(s.current_period_end),
     cancelAtPeriodEnd: s.cancel_at_period_end,
   });
   if (!existing) {
-    await tx.insertInto('billing_subscriptions').values({ tenant_id: tenantId, id: sub.id, ...next }).execute();
+    await tx
+      .insertInto('billing_subscriptions')
+      .values({ tenant_id: tenantId, id: sub.id, ...next })
+      .execute();
     const after = view(next);
     await recordAuditEvent(tx, tenantId, actor, NO_META, {
       action: 'subscription.created',
       target: { type: 'subscription', id: sub.id },
-      changes: Object.fromEntries(Object.entries(after).map(([k, v]) => [k, { from: null, to: v }])),
+      changes: Object.fromEntries(
+        Object.entries(after).map(([k, v]) => [k, { from: null, to: v }]),
+      ),
     });
     return;
   }
@@ -242,7 +320,12 @@ async function applySubscription(
 }
 
 /** Mirrors an invoice once (one row per Stripe invoice), then follows its status. */
-async function applyInvoice(tx: Tx, tenantId: string, invoice: Stripe.Invoice, actor: Actor): Promise<void> {
+async function applyInvoice(
+  tx: Tx,
+  tenantId: string,
+  invoice: Stripe.Invoice,
+  actor: Actor,
+): Promise<void> {
   const sub = invoice.parent?.subscription_details?.subscription;
   const next = {
     subscription_id: typeof sub === 'string' ? sub : (sub?.id ?? null),
@@ -284,10 +367,13 @@ async function applyInvoice(tx: Tx, tenantId: string, invoice: Stripe.Invoice, a
     .executeTakeFirstOrThrow();
   const changes: Record<string, { from: unknown; to: unknown }> = {};
   if (existing.status !== next.status) changes.status = { from: existing.status, to: next.status };
-  if (existing.amount_paid !== next.amount_paid) changes.amountPaid = { from: existing.amount_paid, to: next.amount_paid };
+  if (existing.amount_paid !== next.amount_paid)
+    changes.amountPaid = { from: existing.amount_paid, to: next.amount_paid };
   if (existing.number !== next.number) changes.number = { from: existing.number, to: next.number };
-  if (existing.amount_due !== next.amount_due) changes.amountDue = { from: existing.amount_due, to: next.amount_due };
-  if (Object.keys(changes).length === 0 && existing.hosted_invoice_url === next.hosted_invoice_url) return;
+  if (existing.amount_due !== next.amount_due)
+    changes.amountDue = { from: existing.amount_due, to: next.amount_due };
+  if (Object.keys(changes).length === 0 && existing.hosted_invoice_url === next.hosted_invoice_url)
+    return;
   await tx
     .updateTable('billing_invoices')
     .set(next)
@@ -360,12 +446,18 @@ export async function recomputeTenantBilling(
   }
   await tx
     .updateTable('tenants')
-    .set({ plan, billing_status: status, billing_grace_ends_at: graceEndsAt, updated_at: new Date() })
+    .set({
+      plan,
+      billing_status: status,
+      billing_grace_ends_at: graceEndsAt,
+      updated_at: new Date(),
+    })
     .where('id', '=', tenantId)
     .execute();
   const changes: Record<string, { from: unknown; to: unknown }> = {};
   if (tenant.plan !== plan) changes.plan = { from: tenant.plan, to: plan };
-  if (tenant.billing_status !== status) changes.billingStatus = { from: tenant.billing_status, to: status };
+  if (tenant.billing_status !== status)
+    changes.billingStatus = { from: tenant.billing_status, to: status };
   if (iso(tenant.billing_grace_ends_at) !== iso(graceEndsAt)) {
     changes.graceEndsAt = { from: iso(tenant.billing_grace_ends_at), to: iso(graceEndsAt) };
   }
@@ -378,7 +470,11 @@ export async function recomputeTenantBilling(
 }
 
 /** Counts a failed try on an inbox row (kept for the dead-letter list). */
-export async function recordEventFailure(services: AppServices, eventId: string, error: unknown): Promise<void> {
+export async function recordEventFailure(
+  services: AppServices,
+  eventId: string,
+  error: unknown,
+): Promise<void> {
   await inTransaction(services.database, {}, (tx) =>
     tx
       .updateTable('stripe_webhook_events')
@@ -390,12 +486,23 @@ export async function recordEventFailure(services: AppServices, eventId: string,
 }
 
 /** Gives up on an inbox row after its last try: it waits in the dead-letter list for a replay. */
-export async function markEventDead(services: AppServices, eventId: string, error: unknown): Promise<void> {
+export async function markEventDead(
+  services: AppServices,
+  eventId: string,
+  error: unknown,
+): Promise<void> {
   const row = await inTransaction(services.database, {}, (tx) =>
-    tx.selectFrom('stripe_webhook_events').select(['payload']).where('id', '=', eventId).executeTakeFirst(),
+    tx
+      .selectFrom('stripe_webhook_events')
+      .select(['payload'])
+      .where('id', '=', eventId)
+      .executeTakeFirst(),
   );
   if (!row) return;
-  const tenantId = await findTenantByCustomer(services, stripeEventRefs(row.payload as { type: string }).customerId);
+  const tenantId = await findTenantByCustomer(
+    services,
+    stripeEventRefs(row.payload as { type: string }).customerId,
+  );
   await inTransaction(services.database, {}, (tx) =>
     tx
       .updateTable('stripe_webhook_events')
@@ -406,4 +513,5 @@ export async function markEventDead(services: AppServices, eventId: string, erro
   );
 }
 
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+const errorText = (error: unknown) =>
+  (error instanceof Error ? error.message : String(error)).slice(0, 2000);

@@ -8,12 +8,21 @@ import { enqueueResync, enqueueStripeEvent } from './billing-queue.ts';
 import { isHandledEventType, stripeEventRefs } from './stripe-event-refs.ts';
 
 const MAX_EVENTS_PER_RUN = 50_000;
+/**
+ * Reconciliation looks only at events older than this: younger ones are still on their way
+ * through the webhook (Stripe's first delivery takes seconds), and racing it would only add work.
+ */
+export const RECONCILE_LAG_S = 300;
 
 /**
  * Reads recent events from Stripe's Events API and stores (and enqueues) any the webhook never
  * delivered. Returns how many were missing.
  */
-export async function reconcileStripeEvents(services: AppServices, sinceSeconds: number): Promise<number> {
+export async function reconcileStripeEvents(
+  services: AppServices,
+  sinceSeconds: number,
+  untilSeconds = Math.floor(Date.now() / 1000) - RECONCILE_LAG_S,
+): Promise<number> {
   const stripe = services.billing.stripe();
   let missing = 0;
   let seen = 0;
@@ -38,7 +47,7 @@ export async function reconcileStripeEvents(services: AppServices, sinceSeconds:
     for (const id of inserted) await enqueueStripeEvent(services, id);
     missing += inserted.length;
   };
-  for await (const event of stripe.events.list({ created: { gte: sinceSeconds }, limit: 100 })) {
+  for await (const event of stripe.events.list({ created: { gte: sinceSeconds, lte: untilSeconds }, limit: 100 })) {
     if (++seen > MAX_EVENTS_PER_RUN) break;
     if (!isHandledEventType(event.type) || !stripeEventRefs(event).objectKey) continue;
     batch.push(event);
