@@ -565,6 +565,12 @@ describe('the web app, end to end', () => {
     await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
     await page.getByTestId('kpi-revenue').waitFor();
     await page.screenshot({ path: '/tmp/roi-e2e-phone.png', fullPage: true });
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL('**/login');
+    // Signed out for real: the workspace sends back to sign-in, and comes back after it.
+    await page.goto(`/w/${workspace}/sites`);
+    await page.waitForURL(/\/login\?next=/);
     await phone.context.close();
     expectNoProblems(phone);
   });

@@ -1,6 +1,7 @@
 import { Fragment, useState, type FormEvent } from 'react';
 import {
   exportAuditLog,
+  listMembers,
   listAuditEvents,
   verifyAuditChain,
   type AuditFilters,
@@ -93,6 +94,7 @@ export function AuditPage() {
   const pageIndex = cursors.length - 1;
   const cursor = cursors[pageIndex] ?? null;
   const events = useResource(() => listAuditEvents(filters, { cursor }), [filters, cursor]);
+  const members = useResource(() => listMembers(), []);
   const exporter = useSubmit(async (format: 'csv' | 'ndjson') => exportAuditLog(format, filters));
 
   const apply = (e: FormEvent) => {
@@ -128,8 +130,19 @@ export function AuditPage() {
           <Field label="Action" name="action" hint="e.g. site.created">
             {(p) => <input {...p} value={draft.action} onChange={set('action')} />}
           </Field>
-          <Field label="Actor id" name="actorId">
-            {(p) => <input {...p} value={draft.actorId} onChange={set('actorId')} />}
+          <Field label="Actor id" name="actorId" hint="Pick a member or paste a user or key id">
+            {(p) => (
+              <>
+                <input {...p} value={draft.actorId} onChange={set('actorId')} list="audit-actors" />
+                <datalist id="audit-actors">
+                  {members.data?.data.map((m) => (
+                    <option key={m.userId} value={m.userId}>
+                      {m.name} ({m.email})
+                    </option>
+                  ))}
+                </datalist>
+              </>
+            )}
           </Field>
           <Field label="Target type" name="targetType" hint="e.g. site, service">
             {(p) => <input {...p} value={draft.targetType} onChange={set('targetType')} />}

@@ -35,7 +35,7 @@ const STATUS_TONE: Record<string, 'good' | 'warn' | 'bad' | 'neutral' | 'info'> 
   paused: 'neutral',
   none: 'neutral',
 };
-const PLAN_ORDER = ['free', 'starter', 'pro', 'agency'];
+const PLAN_ORDER: string[] = ['free', 'starter', 'pro', 'agency'];
 
 const limitText = (n: number | null | undefined, what: string) =>
   n === null || n === undefined ? `Unlimited ${what}` : `${n} ${what}`;
@@ -43,15 +43,18 @@ const limitText = (n: number | null | undefined, what: string) =>
 function PlanCard({
   plan,
   current,
+  switching,
   onChoose,
   busy,
 }: {
   plan: PlanT;
   current: boolean;
+  /** A subscription runs: other plans are reached through the portal, not a new checkout. */
+  switching: boolean;
   onChoose: () => void;
   busy: boolean;
 }) {
-  const currentIndex = PLAN_ORDER.indexOf(plan.id);
+  const label = `${switching ? 'Switch to' : 'Choose'} ${plan.name}`;
   return (
     <div className={`plan${current ? ' plan-current' : ''}`} data-testid={`plan-${plan.id}`}>
       <h3>{plan.name}</h3>
@@ -70,19 +73,21 @@ function PlanCard({
       </ul>
       {current ? (
         <Badge tone="info">Current plan</Badge>
-      ) : plan.id === 'free' ? null : (
-        <Button
-          variant={currentIndex > 0 ? 'primary' : 'secondary'}
-          onClick={onChoose}
-          busy={busy}
-          aria-label={`Choose ${plan.name}`}
-        >
-          Choose {plan.name}
+      ) : plan.id === 'free' ? (
+        switching ? (
+          <span className="muted small">Cancel in “Manage subscription”</span>
+        ) : null
+      ) : (
+        <Button variant={switching ? 'secondary' : 'primary'} onClick={onChoose} busy={busy}>
+          {label}
         </Button>
       )}
     </div>
   );
 }
+
+/** Statuses in which a Stripe subscription still exists, so a plan change goes through the portal. */
+const RUNNING = new Set(['active', 'trialing', 'past_due', 'unpaid', 'incomplete', 'paused']);
 
 export function BillingPage() {
   const { tenant, reloadSettings } = useWorkspace();
@@ -118,6 +123,7 @@ export function BillingPage() {
 
   const sub = subscription.data;
   const currentPlan = sub?.plan ?? 'free';
+  const running = !!sub && RUNNING.has(sub.status) && sub.subscribedPlan !== null;
 
   return (
     <>
@@ -215,17 +221,9 @@ export function BillingPage() {
                     key={plan.id}
                     plan={plan}
                     current={plan.id === currentPlan}
-                    busy={checkout.busy}
-                    onChoose={() => {
-                      if (
-                        sub &&
-                        sub.status !== 'none' &&
-                        sub.status !== 'canceled' &&
-                        currentPlan !== 'free'
-                      )
-                        void portal.run();
-                      else void checkout.run(plan.id);
-                    }}
+                    switching={running}
+                    busy={checkout.busy || portal.busy}
+                    onChoose={() => void (running ? portal.run() : checkout.run(plan.id))}
                   />
                 ))}
             </div>

@@ -5,6 +5,8 @@ import { useResource } from '../../lib/use-resource.ts';
 import { useWorkspace, useWorkspacePath } from '../../session/workspace.tsx';
 
 /** A warning on every page while a payment has failed (access continues during the grace period). */
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
 export function PastDueBanner() {
   const { tenant } = useWorkspace();
   const path = useWorkspacePath();
@@ -23,7 +25,7 @@ export function PastDueBanner() {
         {status === 'unpaid' ? 'Your subscription is unpaid.' : 'Your last payment failed.'}
       </strong>{' '}
       {status !== 'unpaid'
-        ? `Update your payment method to keep your ${sub.data?.plan ?? ''} plan${sub.data?.graceEndsAt ? ` after ${formatDate(sub.data.graceEndsAt)}` : ''}.`
+        ? `Update your payment method to keep your ${capitalize(sub.data?.plan ?? '')} plan${sub.data?.graceEndsAt ? ` after ${formatDate(sub.data.graceEndsAt)}` : ''}.`
         : 'The workspace is limited to the free plan until it is paid.'}{' '}
       <Link to={path('billing')}>Go to billing</Link>
     </div>
