@@ -552,6 +552,11 @@ describe('the web app, end to end', () => {
     await page.waitForURL('**/w/*');
     await page.goto(`/w/${workspace}`);
     await page.getByTestId('kpi-revenue').waitFor();
+    // The first Tab reaches the skip link, which moves focus past the navigation.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
     // The navigation folds behind a menu button that the keyboard reaches.
     const menu = page.getByRole('button', { name: 'Menu' });
     expect(await page.getByRole('link', { name: 'Sites', exact: true }).isVisible()).toBe(false);

@@ -8,7 +8,7 @@ import { rememberWorkspace, useSession } from '../session/session.tsx';
 export function InvitePage() {
   const [params] = useSearchParams();
   const token = params.get('token') ?? '';
-  const { state, refresh } = useSession();
+  const { state, refresh, signOut } = useSession();
   const navigate = useNavigate();
   const here = `/invite?token=${encodeURIComponent(token)}`;
   const accept = useSubmit(async () => {
@@ -52,6 +52,12 @@ export function InvitePage() {
           address.
         </p>
         <FormError error={accept.error} />
+        <p className="muted small">
+          Not you?{' '}
+          <button type="button" className="link-btn" onClick={() => void signOut()}>
+            Sign out and use another account
+          </button>
+        </p>
         <Button variant="primary" busy={accept.busy} onClick={() => void accept.run()}>
           Accept invitation
         </Button>
