@@ -60,8 +60,11 @@ export interface RequestContext {
   onFailure(fn: () => Promise<void>): void;
 }
 
+/** What a `fromCache` answer knows: the request context without a transaction. */
+export type CacheContext = Omit<RequestContext, 'tx' | 'audit' | 'afterCommit' | 'onFailure'>;
+
 /** The current tenant; throws on a route that has none (a bug in the access table). */
-export function requireTenant(ctx: RequestContext): TenantInfo {
+export function requireTenant(ctx: Pick<RequestContext, 'tenant'>): TenantInfo {
   if (!ctx.tenant) throw new Error('tenant-scoped handler called without a tenant');
   return ctx.tenant;
 }
@@ -111,6 +114,14 @@ export interface RouteSpec<
   /** Never rate limited (the Stripe webhook). */
   skipRateLimit?: boolean;
   responses: Record<number, ResponseSpec>;
+  /**
+   * Answers from a cache after authorization but before any transaction opens; null runs the
+   * handler. Gets everything the handler gets except the transaction and its hooks.
+   */
+  fromCache?: (
+    ctx: CacheContext,
+    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
+  ) => Promise<Reply | null>;
   handler: (
     ctx: RequestContext,
     input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },

@@ -128,47 +128,67 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
       ({ tenant, role } = await resolveTenant(req, principal!, services));
       await enforceTenantRateLimit(services, tenant.id, route);
       if (!access.includes(role)) {
-        await recordDenied(services, tenant.id, actorOf(principal), role, meta, key).catch((err: unknown) =>
-          req.log?.error({ err }, 'could not record a denied request'),
+        await recordDenied(services, tenant.id, actorOf(principal), role, meta, key).catch(
+          (err: unknown) => req.log?.error({ err }, 'could not record a denied request'),
         );
         throw new AppError('forbidden', `The ${role} role cannot ${route.summary.toLowerCase()}`);
       }
     }
     const actor = actorOf(principal);
 
+    if (route.fromCache) {
+      const cached = await route.fromCache(
+        { services, principal, tenant, role, actor, meta, req, res },
+        input,
+      );
+      if (cached) {
+        sendReply(res, cached);
+        return;
+      }
+    }
+
     let reply: Reply;
     try {
-      reply = await inTransaction(services.database, { tenantId: tenant?.id, userId }, async (tx) => {
-        const ctx: RequestContext = {
-          services,
-          tx,
-          principal,
-          tenant,
-          role,
-          actor,
-          meta,
-          req,
-          res,
-          async audit(event: AuditEventInput) {
-            if (!tenant) throw new Error('audit() needs a tenant-scoped route');
-            await recordAuditEvent(tx, tenant.id, actor, meta, event);
-          },
-          afterCommit(fn) {
-            pending.push(fn);
-          },
-          onFailure(fn) {
-            onFailure.push(fn);
-          },
-        };
+      reply = await inTransaction(
+        services.database,
+        { tenantId: tenant?.id, userId },
+        async (tx) => {
+          const ctx: RequestContext = {
+            services,
+            tx,
+            principal,
+            tenant,
+            role,
+            actor,
+            meta,
+            req,
+            res,
+            async audit(event: AuditEventInput) {
+              if (!tenant) throw new Error('audit() needs a tenant-scoped route');
+              await recordAuditEvent(tx, tenant.id, actor, meta, event);
+            },
+            afterCommit(fn) {
+              pending.push(fn);
+            },
+            onFailure(fn) {
+              onFailure.push(fn);
+            },
+          };
 
-        const idempotencyKey = req.get('idempotency-key');
-        if (route.method === 'post' && idempotencyKey && principal && route.bodyKind !== 'stream') {
-          return withIdempotency(tx, principal, tenant, route, idempotencyKey, input, () =>
-            route.handler(ctx, input),
-          );
-        }
-        return route.handler(ctx, input);
-      });
+          const idempotencyKey = req.get('idempotency-key');
+          if (
+            route.method === 'post' &&
+            idempotencyKey &&
+            principal &&
+            route.bodyKind !== 'stream'
+          ) {
+            return withIdempotency(tx, principal, tenant, route, idempotencyKey, input, () =>
+              route.handler(ctx, input),
+            );
+          }
+          return route.handler(ctx, input);
+        },
+      );
     } catch (error) {
       for (const fn of onFailure) {
         await fn().catch((err: unknown) => req.log?.error({ err }, 'failure hook failed'));
@@ -183,12 +203,16 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
         req.log?.error({ err: error }, 'after-commit task failed');
       }
     }
-    if ('streamed' in reply) return;
-    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
-    if (reply.body === undefined) res.status(reply.status).end();
-    else res.status(reply.status).json(reply.body);
+    sendReply(res, reply);
   });
   return handlers;
+}
+
+function sendReply(res: Response, reply: Reply) {
+  if ('streamed' in reply) return;
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+  if (reply.body === undefined) res.status(reply.status).end();
+  else res.status(reply.status).json(reply.body);
 }
 
 function actorOf(principal: Principal | null): Actor {
