@@ -71,6 +71,7 @@ describe('the web app, end to end', () => {
     // A reserved name is refused as you type.
     await page.getByLabel('Subdomain').fill('admin');
     await expect.poll(() => page.getByTestId('subdomain-status').textContent()).toContain('✗');
+    await page.screenshot({ path: '/tmp/roi-e2e-new-workspace.png' });
     await page.getByLabel('Subdomain').fill(workspace);
     await expect
       .poll(() => page.getByTestId('subdomain-status').textContent())

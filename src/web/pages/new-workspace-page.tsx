@@ -114,7 +114,7 @@ export function NewWorkspacePage() {
                   </span>
                 )}
                 {availability.state === 'unavailable' && (
-                  <span className="text-bad">✗ {availability.reason}</span>
+                  <span className="text-bad">✗ Not available: {availability.reason}</span>
                 )}
                 {availability.state === 'error' && 'Could not check availability right now.'}
                 {availability.state === 'idle' && '3–63 characters: a–z, 0–9 and hyphens.'}
