@@ -5,7 +5,13 @@
 import { startSandboxServer } from '../src/server/sandbox/sandbox-server.ts';
 
 const [persistFile, port, secretKey, webhookSecret] = process.argv.slice(2);
-const server = await startSandboxServer({ persistFile, port: Number(port), secretKey, webhookSecret, webhookUrl: null });
+const server = await startSandboxServer({
+  persistFile,
+  port: Number(port),
+  secretKey,
+  webhookSecret,
+  webhookUrl: null,
+});
 console.log(`stripe-compatible server on ${server.url}`);
 process.on('SIGTERM', () => {
   // Never write the benchmark's state back.

@@ -34,7 +34,8 @@ const BURST = Number(process.env.BENCH_BURST ?? 10_000);
 const SENDERS = 16;
 const BURST_SENDERS = 64;
 
-const adminUrl = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const adminUrl =
+  process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runId = randomBytes(4).toString('hex');
 const dbName = `roi_bench_billing_${runId}`;
@@ -169,8 +170,16 @@ async function main() {
   dbUrl.pathname = `/${dbName}`;
 
   // The Stripe-compatible server: its state is prepared here, then served by a process of its own.
-  const stateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'roi-bench-stripe-')), 'state.json');
-  const sandbox = new StripeSandbox({ secretKey: SECRET, webhookSecret: WHSEC, publicUrl: 'http://127.0.0.1', persistFile: stateFile });
+  const stateFile = path.join(
+    fs.mkdtempSync(path.join(os.tmpdir(), 'roi-bench-stripe-')),
+    'state.json',
+  );
+  const sandbox = new StripeSandbox({
+    secretKey: SECRET,
+    webhookSecret: WHSEC,
+    publicUrl: 'http://127.0.0.1',
+    persistFile: stateFile,
+  });
   const stripePort = await freePort();
   const stripeUrl = `http://127.0.0.1:${stripePort}`;
   const port = await freePort();
@@ -201,7 +210,10 @@ async function main() {
     const subs: string[] = [];
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
       const tenantId = crypto.randomUUID();
-      const customer = sandbox.createCustomer({ name: `Bench ${i}`, metadata: { tenant_id: tenantId } });
+      const customer = sandbox.createCustomer({
+        name: `Bench ${i}`,
+        metadata: { tenant_id: tenantId },
+      });
       await db.query(
         `INSERT INTO tenants (id, name, subdomain, stripe_customer_id) VALUES ($1, $2, $3, $4)`,
         [tenantId, `Bench ${i}`, `bench-${runId}-${i}`, customer.id],
@@ -219,14 +231,24 @@ async function main() {
     // Run 1: the checkout events of every subscription, then `customer.subscription.updated`
     // prompts spread over all subscriptions, up to EVENTS. Run 2: BURST more prompts.
     const run1: SandboxEvent[] = sandbox.allEvents().filter((e) => e.type !== 'customer.created');
-    for (let i = 0; run1.length < EVENTS; i++) run1.push(sandbox.touchSubscription(subs[i % subs.length]!));
+    for (let i = 0; run1.length < EVENTS; i++)
+      run1.push(sandbox.touchSubscription(subs[i % subs.length]!));
     const burstEvents: SandboxEvent[] = [];
-    for (let i = 0; burstEvents.length < BURST; i++) burstEvents.push(sandbox.touchSubscription(subs[i % subs.length]!));
+    for (let i = 0; burstEvents.length < BURST; i++)
+      burstEvents.push(sandbox.touchSubscription(subs[i % subs.length]!));
     sandbox.persistNow();
     sandbox.close();
     stripeServer = spawn(
       process.execPath,
-      ['--import', 'tsx', 'bench/billing-stripe-server.ts', stateFile, String(stripePort), SECRET, WHSEC],
+      [
+        '--import',
+        'tsx',
+        'bench/billing-stripe-server.ts',
+        stateFile,
+        String(stripePort),
+        SECRET,
+        WHSEC,
+      ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     await waitListening(stripeUrl);
@@ -242,17 +264,31 @@ async function main() {
     // Run 1: the checkout events of every subscription, then `customer.subscription.updated`
     // prompts spread over all subscriptions, up to EVENTS.
     const run1Signed = sign(run1.slice(0, EVENTS));
-    console.log(`run 1: ${run1Signed.length} events over ${SUBSCRIPTIONS} subscriptions, ${SENDERS} senders`);
+    console.log(
+      `run 1: ${run1Signed.length} events over ${SUBSCRIPTIONS} subscriptions, ${SENDERS} senders`,
+    );
     const accepted = await send(`${base}/api/v1/billing/webhooks/stripe`, run1Signed, SENDERS);
-    const applied = await waitApplied(db, run1Signed.map((s) => s.id), accepted.startedAt, 300_000);
+    const applied = await waitApplied(
+      db,
+      run1Signed.map((s) => s.id),
+      accepted.startedAt,
+      300_000,
+    );
 
     // Run 2: a burst of BURST fresh events.
     const burstSigned = sign(burstEvents);
     console.log(`run 2: burst of ${burstSigned.length} events, ${BURST_SENDERS} senders`);
     const burst = await send(`${base}/api/v1/billing/webhooks/stripe`, burstSigned, BURST_SENDERS);
-    const burstApplied = await waitApplied(db, burstSigned.map((s) => s.id), burst.startedAt, 120_000);
+    const burstApplied = await waitApplied(
+      db,
+      burstSigned.map((s) => s.id),
+      burst.startedAt,
+      120_000,
+    );
 
-    const mirrored = await db.query<{ n: string }>(`SELECT count(*) AS n FROM billing_subscriptions`);
+    const mirrored = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM billing_subscriptions`,
+    );
     const result = {
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
       accepted: {
@@ -284,7 +320,9 @@ async function main() {
     await db.end();
     const children = [api, worker, stripeServer].filter((c): c is ChildProcess => c !== null);
     for (const c of children) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await Promise.all(
+      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+    );
     fs.rmSync(path.dirname(stateFile), { recursive: true, force: true });
     const redis = new Redis(redisUrl);
     const keys = await redis.keys(`${redisPrefix}:*`);

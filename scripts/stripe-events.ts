@@ -28,7 +28,15 @@ try {
     const rows = await inTransaction(database, {}, (tx) => {
       let q = tx
         .selectFrom('stripe_webhook_events')
-        .select(['id', 'type', 'status', 'attempts', 'resolved_tenant_id', 'received_at', 'last_error'])
+        .select([
+          'id',
+          'type',
+          'status',
+          'attempts',
+          'resolved_tenant_id',
+          'received_at',
+          'last_error',
+        ])
         .orderBy('received_at', 'desc')
         .limit(500);
       if (status !== 'all') q = q.where('status', '=', status as 'dead');
@@ -37,7 +45,15 @@ try {
     });
     for (const r of rows) {
       console.log(
-        [r.id, r.type, r.status, `attempts=${r.attempts}`, `tenant=${r.resolved_tenant_id ?? '-'}`, r.received_at.toISOString(), r.last_error ?? ''].join('\t'),
+        [
+          r.id,
+          r.type,
+          r.status,
+          `attempts=${r.attempts}`,
+          `tenant=${r.resolved_tenant_id ?? '-'}`,
+          r.received_at.toISOString(),
+          r.last_error ?? '',
+        ].join('\t'),
       );
     }
     console.error(`${rows.length} event(s)`);
@@ -54,7 +70,9 @@ try {
       return q.returning('id').execute();
     });
     for (const r of replayed) console.log(r.id);
-    console.error(`${replayed.length} event(s) back to pending; the worker's sweeper enqueues them`);
+    console.error(
+      `${replayed.length} event(s) back to pending; the worker's sweeper enqueues them`,
+    );
   } else {
     throw new Error(`unknown command ${command} (list, replay, replay-dead)`);
   }

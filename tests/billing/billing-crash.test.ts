@@ -57,7 +57,11 @@ function startChild(): ChildProcess {
     BILLING_RETRY_BACKOFF_MS: '100',
     BILLING_JOB_ATTEMPTS: '20',
     ...(server
-      ? { DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: process.env.REDIS_URL, REDIS_PREFIX: redisPrefix }
+      ? {
+          DATABASE_URL: process.env.DATABASE_URL,
+          REDIS_URL: process.env.REDIS_URL,
+          REDIS_PREFIX: redisPrefix,
+        }
       : { DATA_DIR: dataDir }),
   };
   const c = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', 'all'], {
@@ -86,7 +90,11 @@ async function stopChild(signal: NodeJS.Signals) {
 }
 
 beforeAll(async () => {
-  stripe = await startSandboxServer({ secretKey: TEST_SECRET_KEY, webhookSecret: TEST_WEBHOOK_SECRET, webhookUrl: null });
+  stripe = await startSandboxServer({
+    secretKey: TEST_SECRET_KEY,
+    webhookSecret: TEST_WEBHOOK_SECRET,
+    webhookUrl: null,
+  });
   port = await freePort();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-billing-crash-'));
   child = startChild();
@@ -107,18 +115,31 @@ describe(`worker killed with SIGKILL mid-processing${server ? ', Redis flushed m
     const tenants: { id: string; client: TestClient; customer: string }[] = [];
     for (let i = 0; i < TENANTS; i++) {
       const client = new TestClient(base());
-      const signup = await client.post('/api/v1/auth/signup', { email: `crash-${uniq()}@example.test`, password: PASSWORD, name: 'C' });
+      const signup = await client.post('/api/v1/auth/signup', {
+        email: `crash-${uniq()}@example.test`,
+        password: PASSWORD,
+        name: 'C',
+      });
       expect(signup.status, signup.text).toBe(201);
-      const t = await client.post('/api/v1/tenants', { name: `Crash ${i}`, subdomain: `crash-${uniq()}` });
+      const t = await client.post('/api/v1/tenants', {
+        name: `Crash ${i}`,
+        subdomain: `crash-${uniq()}`,
+      });
       expect(t.status, t.text).toBe(201);
       client.tenant = t.body.id;
       const checkout = await client.post('/api/v1/billing/checkout', { plan: 'pro' });
       expect(checkout.status, checkout.text).toBe(201);
       const paid = await fetch(`${checkout.body.url}/pay`, { method: 'POST', redirect: 'manual' });
       expect(paid.status).toBe(303);
-      tenants.push({ id: t.body.id, client, customer: String(stripe.sandbox.checkoutSession(checkout.body.id).customer) });
+      tenants.push({
+        id: t.body.id,
+        client,
+        customer: String(stripe.sandbox.checkoutSession(checkout.body.id).customer),
+      });
     }
-    const events: SandboxEvent[] = stripe.sandbox.allEvents().filter((e) => e.type !== 'customer.created');
+    const events: SandboxEvent[] = stripe.sandbox
+      .allEvents()
+      .filter((e) => e.type !== 'customer.created');
     const webhook = `${base()}/api/v1/billing/webhooks/stripe`;
     const delivered = new Set<string>();
     /** 16 concurrent senders; a delivery that fails (the process died) is retried later, like Stripe. */
@@ -167,7 +188,10 @@ describe(`worker killed with SIGKILL mid-processing${server ? ', Redis flushed m
     stripe.sandbox.latencyMs = 0;
     child = startChild();
     await waitReady();
-    const again = shuffle([...events.filter((e) => !delivered.has(e.id)), ...[...delivered].slice(0, 20).map((id) => events.find((e) => e.id === id)!)]);
+    const again = shuffle([
+      ...events.filter((e) => !delivered.has(e.id)),
+      ...[...delivered].slice(0, 20).map((id) => events.find((e) => e.id === id)!),
+    ]);
     await deliverAll(again);
     expect(events.filter((e) => !delivered.has(e.id))).toEqual([]);
     await eventually(async () => (await activeCount()) === TENANTS, 60_000);
@@ -185,13 +209,21 @@ describe(`worker killed with SIGKILL mid-processing${server ? ', Redis flushed m
     try {
       const ids = events.map((e) => e.id);
       const rows = await inTransaction(database, {}, (tx) =>
-        tx.selectFrom('stripe_webhook_events').select(['id', 'status']).where('id', 'in', ids).execute(),
+        tx
+          .selectFrom('stripe_webhook_events')
+          .select(['id', 'status'])
+          .where('id', 'in', ids)
+          .execute(),
       );
       expect(rows).toHaveLength(ids.length);
       expect(rows.filter((r) => r.status !== 'processed' && r.status !== 'ignored')).toEqual([]);
       for (const t of tenants) {
         const audit = await inTransaction(database, { tenantId: t.id }, (tx) =>
-          tx.selectFrom('audit_events').select(['action', 'target_id', 'changes']).where('tenant_id', '=', t.id).execute(),
+          tx
+            .selectFrom('audit_events')
+            .select(['action', 'target_id', 'changes'])
+            .where('tenant_id', '=', t.id)
+            .execute(),
         );
         const count = (a: string) => audit.filter((x) => x.action === a).length;
         expect(count('subscription.created')).toBe(1);
@@ -202,7 +234,11 @@ describe(`worker killed with SIGKILL mid-processing${server ? ', Redis flushed m
         );
         expect(invoices).toHaveLength(1);
         const subs = await inTransaction(database, { tenantId: t.id }, (tx) =>
-          tx.selectFrom('billing_subscriptions').select(['status', 'plan']).where('tenant_id', '=', t.id).execute(),
+          tx
+            .selectFrom('billing_subscriptions')
+            .select(['status', 'plan'])
+            .where('tenant_id', '=', t.id)
+            .execute(),
         );
         expect(subs).toEqual([{ status: 'active', plan: 'pro' }]);
       }

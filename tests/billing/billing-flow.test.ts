@@ -59,13 +59,22 @@ describe('billing life cycle through the Stripe-compatible server', () => {
 
     const back = await pay(h, session.url);
     expect(back).toBe(`${h.app.config.appUrl}/billing?checkout=success&session_id=${session.id}`);
-    const active = await waitSubscription(tenant, { plan: 'pro', status: 'active', cancelAtPeriodEnd: false });
+    const active = await waitSubscription(tenant, {
+      plan: 'pro',
+      status: 'active',
+      cancelAtPeriodEnd: false,
+    });
     expect(active.currentPeriodEnd).toMatch(/^\d{4}-\d\d-\d\dT/);
     const sub = h.stripe.sandbox.subscription(active.subscriptionId);
     expect(sub.metadata).toEqual({ tenant_id: tenant.id });
     const invoices = await tenant.owner.client.get('/api/v1/billing/invoices');
     expect(invoices.body.data).toHaveLength(1);
-    expect(invoices.body.data[0]).toMatchObject({ status: 'paid', amountDue: 9900, amountPaid: 9900, currency: 'USD' });
+    expect(invoices.body.data[0]).toMatchObject({
+      status: 'paid',
+      amountDue: 9900,
+      amountPaid: 9900,
+      currency: 'USD',
+    });
 
     // A member sees the billing state on the workspace settings (banner), not the billing routes.
     const settings = await tenant.owner.client.get('/api/v1/tenant');
@@ -85,7 +94,11 @@ describe('billing life cycle through the Stripe-compatible server', () => {
     await waitSubscription(tenant, { plan: 'agency', status: 'active' });
 
     await portalAction(portal.body.url, sub.id, 'fail_payment');
-    const pastDue = await waitSubscription(tenant, { status: 'past_due', plan: 'agency', pastDue: true });
+    const pastDue = await waitSubscription(tenant, {
+      status: 'past_due',
+      plan: 'agency',
+      pastDue: true,
+    });
     const graceDays = (Date.parse(pastDue.graceEndsAt) - Date.now()) / 86_400_000;
     expect(graceDays).toBeGreaterThan(13.9);
     expect(graceDays).toBeLessThanOrEqual(14);
@@ -104,7 +117,11 @@ describe('billing life cycle through the Stripe-compatible server', () => {
     await waitSubscription(tenant, { status: 'canceled', plan: 'free' });
 
     const all = await tenant.owner.client.get('/api/v1/billing/invoices');
-    expect(all.body.data.map((i: { status: string }) => i.status)).toEqual(['paid', 'paid', 'paid']);
+    expect(all.body.data.map((i: { status: string }) => i.status)).toEqual([
+      'paid',
+      'paid',
+      'paid',
+    ]);
 
     const actions = (await auditActions(h.app, tenant.id)).map((a) => a.action);
     expect(actions).toContain('billing.customer_created');
@@ -146,15 +163,26 @@ describe('billing life cycle through the Stripe-compatible server', () => {
   it('plan limits: over the limit is 402 naming it; upgrading lifts it; canceling restores free limits without deleting', async () => {
     const tenant = await buildTenant(h.app);
     const addSite = (n: number) =>
-      tenant.owner.client.post('/api/v1/sites', { name: `Site ${n}`, domain: `s${n}-${tenant.subdomain}.example.com` });
+      tenant.owner.client.post('/api/v1/sites', {
+        name: `Site ${n}`,
+        domain: `s${n}-${tenant.subdomain}.example.com`,
+      });
     expect((await addSite(1)).status).toBe(201);
     expect((await addSite(2)).status).toBe(201);
     const over = await addSite(3);
     expect(over.status).toBe(402);
-    expect(over.body).toMatchObject({ type: '/problems/plan-limit/sites', status: 402, limit: 'sites', max: 2 });
+    expect(over.body).toMatchObject({
+      type: '/problems/plan-limit/sites',
+      status: 402,
+      limit: 'sites',
+      max: 2,
+    });
 
     const invite = (n: number) =>
-      tenant.owner.client.post('/api/v1/invitations', { email: `m${n}-${tenant.subdomain}@example.test`, role: 'member' });
+      tenant.owner.client.post('/api/v1/invitations', {
+        email: `m${n}-${tenant.subdomain}@example.test`,
+        role: 'member',
+      });
     expect((await invite(1)).status).toBe(201);
     const overMembers = await invite(2);
     expect(overMembers.status).toBe(402);
@@ -178,7 +206,10 @@ describe('billing life cycle through the Stripe-compatible server', () => {
     await pay(h, session.url);
     const active = await waitSubscription(tenant, { plan: 'pro', status: 'active' });
     for (let n = 1; n <= 3; n++) {
-      const r = await tenant.owner.client.post('/api/v1/sites', { name: `S${n}`, domain: `g${n}-${tenant.subdomain}.example.com` });
+      const r = await tenant.owner.client.post('/api/v1/sites', {
+        name: `S${n}`,
+        domain: `g${n}-${tenant.subdomain}.example.com`,
+      });
       expect(r.status).toBe(201);
     }
     h.stripe.sandbox.failPayment(active.subscriptionId);
@@ -196,11 +227,19 @@ describe('billing life cycle through the Stripe-compatible server', () => {
         .where('id', '=', tenant.id)
         .execute();
     });
-    const over = await tenant.owner.client.post('/api/v1/sites', { name: 'S4', domain: `g4-${tenant.subdomain}.example.com` });
+    const over = await tenant.owner.client.post('/api/v1/sites', {
+      name: 'S4',
+      domain: `g4-${tenant.subdomain}.example.com`,
+    });
     expect(over.status).toBe(402);
-    const { applyEndedGracePeriods } = await import('../../src/server/domain/billing/reconcile-billing.ts');
+    const { applyEndedGracePeriods } =
+      await import('../../src/server/domain/billing/reconcile-billing.ts');
     await applyEndedGracePeriods(h.app.services);
-    const after = await waitSubscription(tenant, { status: 'past_due', plan: 'free', pastDue: true });
+    const after = await waitSubscription(tenant, {
+      status: 'past_due',
+      plan: 'free',
+      pastDue: true,
+    });
     expect(after.subscribedPlan).toBe('pro');
     const audit = await auditActions(h.app, tenant.id);
     const last = audit.filter((a) => a.action === 'tenant.plan_changed').at(-1)!;
@@ -219,7 +258,10 @@ describe('billing life cycle through the Stripe-compatible server', () => {
       ['get', '/api/v1/billing/invoices'],
       ['get', '/api/v1/billing/webhook-events'],
     ] as const) {
-      const res = method === 'get' ? await member.client.get(path) : await member.client.post(path, { plan: 'pro' });
+      const res =
+        method === 'get'
+          ? await member.client.get(path)
+          : await member.client.post(path, { plan: 'pro' });
       expect(res.status, path).toBe(403);
     }
     await eventually(async () => true);

@@ -61,7 +61,10 @@ export async function startBillingHarness(
 }
 
 /** POST /billing/checkout as the owner; returns the Checkout Session. */
-export async function startCheckout(tenant: TestTenant, plan: string): Promise<{ id: string; url: string }> {
+export async function startCheckout(
+  tenant: TestTenant,
+  plan: string,
+): Promise<{ id: string; url: string }> {
   const res = await tenant.owner.client.post('/api/v1/billing/checkout', { plan });
   expect(res.status, res.text).toBe(201);
   return res.body;
@@ -79,7 +82,11 @@ export async function pay(h: BillingHarness, sessionUrl: string): Promise<string
 /** The tenant's Stripe customer id. */
 export async function customerOf(app: TestApp, tenantId: string): Promise<string> {
   const row = await inTransaction(app.database, {}, (tx) =>
-    tx.selectFrom('tenants').select('stripe_customer_id').where('id', '=', tenantId).executeTakeFirstOrThrow(),
+    tx
+      .selectFrom('tenants')
+      .select('stripe_customer_id')
+      .where('id', '=', tenantId)
+      .executeTakeFirstOrThrow(),
   );
   return row.stripe_customer_id!;
 }
@@ -88,7 +95,10 @@ export async function customerOf(app: TestApp, tenantId: string): Promise<string
 export function eventsOfCustomer(stripe: SandboxServer, customerId: string): SandboxEvent[] {
   return stripe.sandbox
     .allEvents()
-    .filter((e) => (e.data as { object: { customer?: unknown; id?: unknown } }).object.customer === customerId);
+    .filter(
+      (e) =>
+        (e.data as { object: { customer?: unknown; id?: unknown } }).object.customer === customerId,
+    );
 }
 
 /** Audit actions of a tenant, oldest first. */
@@ -119,12 +129,20 @@ export async function inboxRows(app: TestApp, ids: string[]) {
 export async function waitSettled(app: TestApp, ids: string[], timeoutMs = 20_000) {
   return eventually(async () => {
     const rows = await inboxRows(app, ids);
-    return rows.length === ids.length && rows.every((r) => r.status === 'processed' || r.status === 'ignored') && rows;
+    return (
+      rows.length === ids.length &&
+      rows.every((r) => r.status === 'processed' || r.status === 'ignored') &&
+      rows
+    );
   }, timeoutMs);
 }
 
 /** Waits until the tenant's billing summary matches `expected`. */
-export async function waitSubscription(tenant: TestTenant, expected: Record<string, unknown>, timeoutMs = 15_000) {
+export async function waitSubscription(
+  tenant: TestTenant,
+  expected: Record<string, unknown>,
+  timeoutMs = 15_000,
+) {
   return eventually(async () => {
     const res = await tenant.owner.client.get('/api/v1/billing/subscription');
     if (res.status !== 200) return false;

@@ -24,9 +24,13 @@ describe('offline sandbox (no STRIPE_SECRET_KEY)', () => {
   it('checkout page → Pay → signed events to our own webhook → plan; portal → switch and cancel', async () => {
     expect(app.config.stripeMode).toBe('sandbox');
     const tenant = await buildTenant(app);
-    const checkout = await tenant.owner.client.post('/api/v1/billing/checkout', { plan: 'starter' });
+    const checkout = await tenant.owner.client.post('/api/v1/billing/checkout', {
+      plan: 'starter',
+    });
     expect(checkout.status, checkout.text).toBe(201);
-    expect(checkout.body.url).toMatch(new RegExp(`^${app.config.appUrl}/sandbox/stripe/checkout/cs_test_`));
+    expect(checkout.body.url).toMatch(
+      new RegExp(`^${app.config.appUrl}/sandbox/stripe/checkout/cs_test_`),
+    );
     const page = await fetch(checkout.body.url);
     expect(page.headers.get('content-type')).toMatch(/html/);
     const html = await page.text();
@@ -34,7 +38,9 @@ describe('offline sandbox (no STRIPE_SECRET_KEY)', () => {
     expect(html).toMatch(/<button[^>]*>Pay<\/button>/);
     const paid = await form(`${checkout.body.url}/pay`, {});
     expect(paid.status).toBe(303);
-    expect(paid.headers.get('location')).toMatch(new RegExp(`^${app.config.appUrl}/billing\\?checkout=success`));
+    expect(paid.headers.get('location')).toMatch(
+      new RegExp(`^${app.config.appUrl}/billing\\?checkout=success`),
+    );
     const active = await waitSubscription(tenant, { plan: 'starter', status: 'active' });
 
     const portal = await tenant.owner.client.post('/api/v1/billing/portal');
@@ -43,9 +49,23 @@ describe('offline sandbox (no STRIPE_SECRET_KEY)', () => {
     expect(portalHtml).toContain('Switch to Pro');
     expect(portalHtml).toContain('Cancel subscription');
     expect(portalHtml).toContain(`href="${app.config.appUrl}/billing"`);
-    expect((await form(`${portal.body.url}/action`, { subscription: active.subscriptionId, action: 'switch:price_sandbox_pro' })).status).toBe(303);
+    expect(
+      (
+        await form(`${portal.body.url}/action`, {
+          subscription: active.subscriptionId,
+          action: 'switch:price_sandbox_pro',
+        })
+      ).status,
+    ).toBe(303);
     await waitSubscription(tenant, { plan: 'pro', status: 'active' });
-    expect((await form(`${portal.body.url}/action`, { subscription: active.subscriptionId, action: 'cancel_now' })).status).toBe(303);
+    expect(
+      (
+        await form(`${portal.body.url}/action`, {
+          subscription: active.subscriptionId,
+          action: 'cancel_now',
+        })
+      ).status,
+    ).toBe(303);
     await waitSubscription(tenant, { plan: 'free', status: 'canceled' });
   });
 });

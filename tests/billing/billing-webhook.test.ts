@@ -2,7 +2,10 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
 import { receiveStripeWebhook } from '../../src/server/domain/billing/receive-stripe-webhook.ts';
-import { reconcileStripeEvents, resyncAllSubscriptions } from '../../src/server/domain/billing/reconcile-billing.ts';
+import {
+  reconcileStripeEvents,
+  resyncAllSubscriptions,
+} from '../../src/server/domain/billing/reconcile-billing.ts';
 import { buildTenant, eventually, uniq, type TestTenant } from '../support/factories.ts';
 import {
   auditActions,
@@ -31,7 +34,10 @@ afterAll(async () => {
 const post = (payload: string, signature: string | undefined, contentType = 'application/json') =>
   fetch(h.webhookUrl, {
     method: 'POST',
-    headers: { 'content-type': contentType, ...(signature ? { 'stripe-signature': signature } : {}) },
+    headers: {
+      'content-type': contentType,
+      ...(signature ? { 'stripe-signature': signature } : {}),
+    },
     body: payload,
   });
 
@@ -53,14 +59,19 @@ const fakeEvent = (type = 'customer.subscription.updated', id = `evt_test${uniq(
 });
 
 /** A tenant with a paid subscription whose events were all delivered and processed. */
-async function subscribedTenant(plan = 'pro'): Promise<{ tenant: TestTenant; customer: string; subscriptionId: string }> {
+async function subscribedTenant(
+  plan = 'pro',
+): Promise<{ tenant: TestTenant; customer: string; subscriptionId: string }> {
   const tenant = await buildTenant(h.app);
   const session = await startCheckout(tenant, plan);
   await pay(h, session.url);
   const customer = await customerOf(h.app, tenant.id);
   const events = eventsOfCustomer(h.stripe, customer);
   for (const e of events) expect(await h.stripe.sandbox.deliver(e, h.webhookUrl)).toBe(200);
-  await waitSettled(h.app, events.map((e) => e.id));
+  await waitSettled(
+    h.app,
+    events.map((e) => e.id),
+  );
   const summary = await waitSubscription(tenant, { plan, status: 'active' });
   return { tenant, customer, subscriptionId: summary.subscriptionId };
 }
@@ -80,35 +91,59 @@ describe('webhook signature', () => {
     expect(rows).toMatchObject([{ id: event.id, status: 'ignored' }]);
   });
 
-  const rejected: [string, () => { payload: string; signature: string | undefined; id: string }][] = [
-    ['a wrong secret', () => {
-      const e = fakeEvent();
-      const payload = JSON.stringify(e);
-      return { payload, signature: sign(payload, { secret: 'whsec_someone_else' }), id: e.id };
-    }],
-    ['a tampered body', () => {
-      const e = fakeEvent();
-      const payload = JSON.stringify(e);
-      return { payload: payload.replace('"livemode":false', '"livemode":true'), signature: sign(payload), id: e.id };
-    }],
-    ['a timestamp 400 s old', () => {
-      const e = fakeEvent();
-      const payload = JSON.stringify(e);
-      return { payload, signature: sign(payload, { timestamp: Math.floor(Date.now() / 1000) - 400 }), id: e.id };
-    }],
-    ['a body parsed as JSON and re-serialized before verification', () => {
-      // Stripe signs the bytes it sends (here: pretty-printed). A receiver that parses the JSON and
-      // verifies JSON.stringify(parsed) checks other bytes: the signature of those is not Stripe's.
-      const e = fakeEvent();
-      const sent = JSON.stringify(e, null, 2);
-      const reserialized = JSON.stringify(JSON.parse(sent));
-      return { payload: reserialized, signature: sign(sent), id: e.id };
-    }],
-    ['no signature', () => {
-      const e = fakeEvent();
-      return { payload: JSON.stringify(e), signature: undefined, id: e.id };
-    }],
-  ];
+  const rejected: [string, () => { payload: string; signature: string | undefined; id: string }][] =
+    [
+      [
+        'a wrong secret',
+        () => {
+          const e = fakeEvent();
+          const payload = JSON.stringify(e);
+          return { payload, signature: sign(payload, { secret: 'whsec_someone_else' }), id: e.id };
+        },
+      ],
+      [
+        'a tampered body',
+        () => {
+          const e = fakeEvent();
+          const payload = JSON.stringify(e);
+          return {
+            payload: payload.replace('"livemode":false', '"livemode":true'),
+            signature: sign(payload),
+            id: e.id,
+          };
+        },
+      ],
+      [
+        'a timestamp 400 s old',
+        () => {
+          const e = fakeEvent();
+          const payload = JSON.stringify(e);
+          return {
+            payload,
+            signature: sign(payload, { timestamp: Math.floor(Date.now() / 1000) - 400 }),
+            id: e.id,
+          };
+        },
+      ],
+      [
+        'a body parsed as JSON and re-serialized before verification',
+        () => {
+          // Stripe signs the bytes it sends (here: pretty-printed). A receiver that parses the JSON and
+          // verifies JSON.stringify(parsed) checks other bytes: the signature of those is not Stripe's.
+          const e = fakeEvent();
+          const sent = JSON.stringify(e, null, 2);
+          const reserialized = JSON.stringify(JSON.parse(sent));
+          return { payload: reserialized, signature: sign(sent), id: e.id };
+        },
+      ],
+      [
+        'no signature',
+        () => {
+          const e = fakeEvent();
+          return { payload: JSON.stringify(e), signature: undefined, id: e.id };
+        },
+      ],
+    ];
   for (const [name, build] of rejected) {
     it(`rejects ${name} with 400 and stores nothing`, async () => {
       const { payload, signature, id } = build();
@@ -153,35 +188,58 @@ describe('processing: order and duplicates do not matter', () => {
     const customer = await customerOf(h.app, tenant.id);
     const events = eventsOfCustomer(h.stripe, customer);
     expect(events.map((e) => e.type)).toEqual(
-      expect.arrayContaining(['customer.subscription.created', 'invoice.paid', 'checkout.session.completed']),
+      expect.arrayContaining([
+        'customer.subscription.created',
+        'invoice.paid',
+        'checkout.session.completed',
+      ]),
     );
     const deliveries = shuffle([...events, ...events, ...events]);
-    const statuses = await Promise.all(deliveries.map((e) => h.stripe.sandbox.deliver(e, h.webhookUrl)));
+    const statuses = await Promise.all(
+      deliveries.map((e) => h.stripe.sandbox.deliver(e, h.webhookUrl)),
+    );
     expect(statuses.every((s) => s === 200)).toBe(true);
-    await waitSettled(h.app, events.map((e) => e.id));
+    await waitSettled(
+      h.app,
+      events.map((e) => e.id),
+    );
 
-    const summary = await waitSubscription(tenant, { plan: 'pro', status: 'active', cancelAtPeriodEnd: false });
+    const summary = await waitSubscription(tenant, {
+      plan: 'pro',
+      status: 'active',
+      cancelAtPeriodEnd: false,
+    });
     const stripeSub = h.stripe.sandbox.subscription(summary.subscriptionId);
     const item = (stripeSub.items as { data: { current_period_end: number }[] }).data[0]!;
     expect(summary.currentPeriodEnd).toBe(new Date(item.current_period_end * 1000).toISOString());
 
     const stripeInvoices = h.stripe.sandbox.listInvoices({ customer });
     const invoices = await tenant.owner.client.get('/api/v1/billing/invoices');
-    expect(invoices.body.data.map((i: { id: string }) => i.id).sort()).toEqual(stripeInvoices.map((i) => i.id).sort());
+    expect(invoices.body.data.map((i: { id: string }) => i.id).sort()).toEqual(
+      stripeInvoices.map((i) => i.id).sort(),
+    );
 
     const rows = await inTransaction(h.app.database, { tenantId: tenant.id }, (tx) =>
-      tx.selectFrom('billing_subscriptions').selectAll().where('tenant_id', '=', tenant.id).execute(),
+      tx
+        .selectFrom('billing_subscriptions')
+        .selectAll()
+        .where('tenant_id', '=', tenant.id)
+        .execute(),
     );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'active', plan: 'pro' });
 
-    const stripeActions = (await auditActions(h.app, tenant.id)).filter((a) => a.actor_type === 'stripe');
+    const stripeActions = (await auditActions(h.app, tenant.id)).filter(
+      (a) => a.actor_type === 'stripe',
+    );
     const count = (action: string) => stripeActions.filter((a) => a.action === action).length;
     expect(count('subscription.created')).toBe(1);
     expect(count('invoice.created')).toBe(stripeInvoices.length);
     expect(count('tenant.plan_changed')).toBe(1);
     // Every effect is one audit event: no event repeats a change already applied.
-    const keys = stripeActions.map((a) => `${a.action}:${a.target_id}:${JSON.stringify(a.changes)}`);
+    const keys = stripeActions.map(
+      (a) => `${a.action}:${a.target_id}:${JSON.stringify(a.changes)}`,
+    );
     expect(new Set(keys).size).toBe(keys.length);
   });
 
@@ -195,7 +253,10 @@ describe('processing: order and duplicates do not matter', () => {
     expect((stale[0]!.data as { object: { status: string } }).object.status).toBe('incomplete');
     const rest = events.filter((e) => !stale.includes(e));
     for (const e of rest) await h.stripe.sandbox.deliver(e, h.webhookUrl);
-    await waitSettled(h.app, rest.map((e) => e.id));
+    await waitSettled(
+      h.app,
+      rest.map((e) => e.id),
+    );
     const active = await waitSubscription(tenant, { plan: 'starter', status: 'active' });
 
     // The customer then cancels at period end; that event arrives…
@@ -210,7 +271,11 @@ describe('processing: order and duplicates do not matter', () => {
     await h.stripe.sandbox.deliver(stale[0]!, h.webhookUrl);
     await waitSettled(h.app, [stale[0]!.id]);
     const after = await tenant.owner.client.get('/api/v1/billing/subscription');
-    expect(after.body).toMatchObject({ status: 'active', plan: 'starter', cancelAtPeriodEnd: true });
+    expect(after.body).toMatchObject({
+      status: 'active',
+      plan: 'starter',
+      cancelAtPeriodEnd: true,
+    });
     expect((await auditActions(h.app, tenant.id)).length).toBe(before);
   });
 });
@@ -226,16 +291,24 @@ describe('nothing is lost', () => {
       const res = await tenant.owner.client.get('/api/v1/billing/webhook-events');
       return res.body.data?.find((e: { id: string }) => e.id === event.id);
     });
-    expect(dead).toMatchObject({ status: 'dead', attempts: 3, type: 'customer.subscription.updated' });
+    expect(dead).toMatchObject({
+      status: 'dead',
+      attempts: 3,
+      type: 'customer.subscription.updated',
+    });
     expect(dead.lastError).toMatch(/Stripe call failed/);
 
     const other = await buildTenant(h.app);
     expect((await other.owner.client.get('/api/v1/billing/webhook-events')).body.data).toEqual([]);
-    const foreign = await other.owner.client.post(`/api/v1/billing/webhook-events/${event.id}/replay`);
+    const foreign = await other.owner.client.post(
+      `/api/v1/billing/webhook-events/${event.id}/replay`,
+    );
     expect(foreign.status).toBe(404);
 
     h.stripe.sandbox.failingObjects.delete(subscriptionId);
-    const replay = await tenant.owner.client.post(`/api/v1/billing/webhook-events/${event.id}/replay`);
+    const replay = await tenant.owner.client.post(
+      `/api/v1/billing/webhook-events/${event.id}/replay`,
+    );
     expect(replay.status, replay.text).toBe(202);
     await waitSettled(h.app, [event.id]);
     await waitSubscription(tenant, { cancelAtPeriodEnd: true });
@@ -259,24 +332,45 @@ describe('nothing is lost', () => {
   it('reconciliation reads the Events API and applies events the webhook never delivered', async () => {
     const { tenant, customer, subscriptionId } = await subscribedTenant('pro');
     h.stripe.sandbox.changePrice(subscriptionId, 'price_sandbox_agency');
-    const missed = eventsOfCustomer(h.stripe, customer).filter((e) => e.type.startsWith('invoice.') || e.type.startsWith('customer.subscription.'));
-    const known = new Set((await inboxRows(h.app, missed.map((e) => e.id))).map((r) => r.id));
+    const missed = eventsOfCustomer(h.stripe, customer).filter(
+      (e) => e.type.startsWith('invoice.') || e.type.startsWith('customer.subscription.'),
+    );
+    const known = new Set(
+      (
+        await inboxRows(
+          h.app,
+          missed.map((e) => e.id),
+        )
+      ).map((r) => r.id),
+    );
     const undelivered = missed.filter((e) => !known.has(e.id));
     expect(undelivered.length).toBeGreaterThan(0);
-    const found = await reconcileStripeEvents(h.app.services, Math.floor(Date.now() / 1000) - 3600, Math.floor(Date.now() / 1000) + 1);
+    const found = await reconcileStripeEvents(
+      h.app.services,
+      Math.floor(Date.now() / 1000) - 3600,
+      Math.floor(Date.now() / 1000) + 1,
+    );
     expect(found).toBeGreaterThanOrEqual(undelivered.length);
-    await waitSettled(h.app, undelivered.map((e) => e.id));
+    await waitSettled(
+      h.app,
+      undelivered.map((e) => e.id),
+    );
     await waitSubscription(tenant, { plan: 'agency' });
-    const rows = await inboxRows(h.app, undelivered.map((e) => e.id));
+    const rows = await inboxRows(
+      h.app,
+      undelivered.map((e) => e.id),
+    );
     expect(rows.every((r) => r.resolved_tenant_id === tenant.id)).toBe(true);
   });
 
-  it('the periodic re-sync brings a tenant back to Stripe\'s state without any event', async () => {
+  it("the periodic re-sync brings a tenant back to Stripe's state without any event", async () => {
     const { tenant, subscriptionId } = await subscribedTenant('starter');
     h.stripe.sandbox.markUnpaid(subscriptionId);
     await resyncAllSubscriptions(h.app.services);
     await waitSubscription(tenant, { status: 'unpaid', plan: 'free' });
-    const last = (await auditActions(h.app, tenant.id)).filter((a) => a.action === 'tenant.plan_changed').at(-1)!;
+    const last = (await auditActions(h.app, tenant.id))
+      .filter((a) => a.action === 'tenant.plan_changed')
+      .at(-1)!;
     expect(last.actor_type).toBe('system');
   });
 

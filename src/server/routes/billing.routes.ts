@@ -25,7 +25,8 @@ export const billingRoutes = [
     path: '/api/v1/billing/plans',
     tag: 'Billing',
     summary: 'List the plans',
-    description: 'free, starter, pro and agency with their monthly price and limits (null = unlimited).',
+    description:
+      'free, starter, pro and agency with their monthly price and limits (null = unlimited).',
     responses: { 200: { description: 'The plan catalog', schema: PlanList } },
     async handler() {
       return { status: 200, body: { data: PLANS } };
@@ -76,15 +77,24 @@ export const billingRoutes = [
     path: '/api/v1/billing/portal',
     tag: 'Billing',
     summary: 'Open the billing portal',
-    description: 'A Stripe customer-portal session (change plan, cancel, invoices) that returns to APP_URL/billing.',
+    description:
+      'A Stripe customer-portal session (change plan, cancel, invoices) that returns to APP_URL/billing.',
     responses: {
       200: { description: 'Portal session', schema: PortalSession },
       409: { description: 'No billing account yet' },
     },
     async handler(ctx) {
       const tenant = requireTenant(ctx);
-      const portal = await startPortal(ctx.tx, ctx.services.billing, ctx.services.config.appUrl, tenant.id);
-      await ctx.audit({ action: 'billing.portal_opened', target: { type: 'tenant', id: tenant.id } });
+      const portal = await startPortal(
+        ctx.tx,
+        ctx.services.billing,
+        ctx.services.config.appUrl,
+        tenant.id,
+      );
+      await ctx.audit({
+        action: 'billing.portal_opened',
+        target: { type: 'tenant', id: tenant.id },
+      });
       return { status: 200, body: portal };
     },
   }),
@@ -96,7 +106,7 @@ export const billingRoutes = [
     description:
       '`plan` is the plan whose limits apply now. A past_due subscription keeps its plan until `graceEndsAt` ' +
       '(BILLING_GRACE_DAYS, default 14); unpaid, canceled, incomplete, incomplete_expired and paused fall back ' +
-      'to the free plan\'s limits (nothing is deleted).',
+      "to the free plan's limits (nothing is deleted).",
     responses: { 200: { description: 'Billing state', schema: BillingSubscription } },
     async handler(ctx) {
       return { status: 200, body: await getBillingSummary(ctx.tx, requireTenant(ctx).id) };
@@ -148,7 +158,9 @@ export const billingRoutes = [
         target: { type: 'stripe_event', id: event.id },
         changes: { status: { from: before, to: 'pending' } },
       });
-      ctx.afterCommit(() => enqueueStripeEvent(ctx.services, event.id, `${event.id}:replay:${Date.now()}`));
+      ctx.afterCommit(() =>
+        enqueueStripeEvent(ctx.services, event.id, `${event.id}:replay:${Date.now()}`),
+      );
       return { status: 202, body: event };
     },
   }),
@@ -164,7 +176,9 @@ export const billingRoutes = [
     bodyKind: 'raw',
     bodyLimit: 512 * 1024,
     skipRateLimit: true,
-    requestContentTypes: { 'application/json': { description: 'The Stripe event, byte for byte as sent' } },
+    requestContentTypes: {
+      'application/json': { description: 'The Stripe event, byte for byte as sent' },
+    },
     responses: {
       200: { description: 'Stored', schema: WebhookAck },
       400: { description: 'Bad signature, stale timestamp or not an event' },
@@ -180,7 +194,10 @@ export const billingRoutes = [
         // Runs after commit and before the reply: a lost enqueue is found again by the sweeper.
         ctx.afterCommit(() => enqueueStripeEvent(ctx.services, received.id));
       }
-      return { status: 200, body: { received: true, id: received.id, duplicate: received.duplicate } };
+      return {
+        status: 200,
+        body: { received: true, id: received.id, duplicate: received.duplicate },
+      };
     },
   }),
 ];

@@ -51,7 +51,13 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
   });
   api.get('/prices/:id', (req, res) => {
     const p = sandbox.price(req.params.id!);
-    res.json({ id: p.id, object: 'price', currency: p.currency, unit_amount: p.unit_amount, nickname: p.nickname });
+    res.json({
+      id: p.id,
+      object: 'price',
+      currency: p.currency,
+      unit_amount: p.unit_amount,
+      nickname: p.nickname,
+    });
   });
   api.post('/checkout/sessions', (req, res) => {
     res.json(sandbox.idempotent(idem(req), () => sandbox.createCheckoutSession(body(req))));
@@ -74,7 +80,9 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
   });
   api.get('/invoices', (req, res) => {
     const q = req.query as Record<string, string | undefined>;
-    res.json(list(req, sandbox.listInvoices({ customer: q.customer, subscription: q.subscription })));
+    res.json(
+      list(req, sandbox.listInvoices({ customer: q.customer, subscription: q.subscription })),
+    );
   });
   api.get('/events/:id', (req, res) => {
     res.json(sandbox.event(req.params.id!));
@@ -92,7 +100,11 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
       range.lte = Number(created);
     }
     const types = req.query.types ?? (req.query.type ? [req.query.type] : undefined);
-    const typeList = Array.isArray(types) ? types.map(String) : types && typeof types === 'object' ? Object.values(types).map(String) : undefined;
+    const typeList = Array.isArray(types)
+      ? types.map(String)
+      : types && typeof types === 'object'
+        ? Object.values(types).map(String)
+        : undefined;
     res.json(
       list(
         req,
@@ -107,11 +119,21 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
     );
   });
   api.use((req, _res, next) => {
-    next(new SandboxError(404, `Unrecognized request URL (${req.method}: /v1${req.path}). The ROI Spectrum sandbox serves only what billing uses.`));
+    next(
+      new SandboxError(
+        404,
+        `Unrecognized request URL (${req.method}: /v1${req.path}). The ROI Spectrum sandbox serves only what billing uses.`,
+      ),
+    );
   });
   api.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = err instanceof SandboxError ? err : new SandboxError(500, err instanceof Error ? err.message : 'error', 'api_error');
-    res.status(e.status).json({ error: { type: e.type, message: e.message, ...(e.code ? { code: e.code } : {}) } });
+    const e =
+      err instanceof SandboxError
+        ? err
+        : new SandboxError(500, err instanceof Error ? err.message : 'error', 'api_error');
+    res
+      .status(e.status)
+      .json({ error: { type: e.type, message: e.message, ...(e.code ? { code: e.code } : {}) } });
   });
   router.use('/v1', api);
 
@@ -140,7 +162,13 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
   });
   router.post('/checkout/:id/cancel', form, (req, res) => {
     const session = sandbox.expireCheckout(req.params.id!);
-    res.redirect(303, String(session.cancel_url ?? session.success_url).replace('{CHECKOUT_SESSION_ID}', session.id));
+    res.redirect(
+      303,
+      String(session.cancel_url ?? session.success_url).replace(
+        '{CHECKOUT_SESSION_ID}',
+        session.id,
+      ),
+    );
   });
 
   router.get('/portal/:id', (req, res) => {
@@ -155,8 +183,15 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
       ? subs
           .map((s) => {
             const item = (s.items as { data: Record<string, unknown>[] }).data[0]!;
-            const price = item.price as { id: string; nickname: string; unit_amount: number; currency: string };
-            const end = new Date((item.current_period_end as number) * 1000).toISOString().slice(0, 10);
+            const price = item.price as {
+              id: string;
+              nickname: string;
+              unit_amount: number;
+              currency: string;
+            };
+            const end = new Date((item.current_period_end as number) * 1000)
+              .toISOString()
+              .slice(0, 10);
             const switches = sandbox.prices
               .filter((p) => p.id !== price.id)
               .map((p) => action(`switch:${p.id}`, `Switch to ${p.nickname}`, s.id))
@@ -179,7 +214,10 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
       : '<p>No active subscription.</p>';
     const invoiceHtml = invoices.length
       ? `<table><tr><th>Invoice</th><th>Status</th><th>Amount</th></tr>${invoices
-          .map((i) => `<tr><td>${esc(String(i.number ?? i.id))}</td><td>${esc(String(i.status))}</td><td>${money(i.amount_due as number, String(i.currency))}</td></tr>`)
+          .map(
+            (i) =>
+              `<tr><td>${esc(String(i.number ?? i.id))}</td><td>${esc(String(i.status))}</td><td>${money(i.amount_due as number, String(i.currency))}</td></tr>`,
+          )
           .join('')}</table>`
       : '';
     res.type('html').send(
@@ -193,7 +231,9 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
   router.post('/portal/:id/action', form, (req, res) => {
     const session = sandbox.portalSession(req.params.id!);
     const { action = '', subscription = '' } = (req.body ?? {}) as Record<string, string>;
-    const owned = sandbox.subscriptionsOf(String(session.customer)).some((s) => s.id === subscription);
+    const owned = sandbox
+      .subscriptionsOf(String(session.customer))
+      .some((s) => s.id === subscription);
     if (!owned) throw new SandboxError(404, 'No such subscription for this customer');
     if (action.startsWith('switch:')) sandbox.changePrice(subscription, action.slice(7));
     else if (action === 'cancel') sandbox.cancelAtPeriodEnd(subscription, true);
@@ -219,17 +259,28 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
   });
 
   router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = err instanceof SandboxError ? err : new SandboxError(500, err instanceof Error ? err.message : 'error');
-    res.status(e.status).type('html').send(page('Sandbox error', `<h1>${e.status}</h1><p>${esc(e.message)}</p>`));
+    const e =
+      err instanceof SandboxError
+        ? err
+        : new SandboxError(500, err instanceof Error ? err.message : 'error');
+    res
+      .status(e.status)
+      .type('html')
+      .send(page('Sandbox error', `<h1>${e.status}</h1><p>${esc(e.message)}</p>`));
   });
   return router;
 }
 
 const esc = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 const money = (minor: number, currency: string) =>
-  new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() }).format(minor / 100);
+  new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() }).format(
+    minor / 100,
+  );
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>

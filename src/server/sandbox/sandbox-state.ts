@@ -110,12 +110,28 @@ export class StripeSandbox {
     const hook = options.webhookUrl ?? null;
     this.webhookUrlOf = typeof hook === 'function' ? hook : () => hook;
     const pub = options.publicUrl;
-    this.publicUrlOf = typeof pub === 'function' ? () => pub().replace(/\/+$/, '') : () => pub.replace(/\/+$/, '');
+    this.publicUrlOf =
+      typeof pub === 'function' ? () => pub().replace(/\/+$/, '') : () => pub.replace(/\/+$/, '');
     this.deliveryConcurrency = options.deliveryConcurrency ?? 4;
     this.prices = options.prices ?? [
-      { id: SANDBOX_PRICES.starter.id, nickname: 'Starter', unit_amount: SANDBOX_PRICES.starter.amount, currency: 'usd' },
-      { id: SANDBOX_PRICES.pro.id, nickname: 'Pro', unit_amount: SANDBOX_PRICES.pro.amount, currency: 'usd' },
-      { id: SANDBOX_PRICES.agency.id, nickname: 'Agency', unit_amount: SANDBOX_PRICES.agency.amount, currency: 'usd' },
+      {
+        id: SANDBOX_PRICES.starter.id,
+        nickname: 'Starter',
+        unit_amount: SANDBOX_PRICES.starter.amount,
+        currency: 'usd',
+      },
+      {
+        id: SANDBOX_PRICES.pro.id,
+        nickname: 'Pro',
+        unit_amount: SANDBOX_PRICES.pro.amount,
+        currency: 'usd',
+      },
+      {
+        id: SANDBOX_PRICES.agency.id,
+        nickname: 'Agency',
+        unit_amount: SANDBOX_PRICES.agency.amount,
+        currency: 'usd',
+      },
     ];
     this.persistFile = options.persistFile;
     this.state = this.load();
@@ -163,7 +179,13 @@ export class StripeSandbox {
 
   price(id: string): SandboxPrice {
     const price = this.prices.find((p) => p.id === id);
-    if (!price) throw new SandboxError(400, `No such price: '${id}'`, 'invalid_request_error', 'resource_missing');
+    if (!price)
+      throw new SandboxError(
+        400,
+        `No such price: '${id}'`,
+        'invalid_request_error',
+        'resource_missing',
+      );
     return price;
   }
 
@@ -191,7 +213,11 @@ export class StripeSandbox {
     return result;
   }
 
-  createCustomer(params: { name?: string; email?: string; metadata?: Record<string, string> }): Obj {
+  createCustomer(params: {
+    name?: string;
+    email?: string;
+    metadata?: Record<string, string>;
+  }): Obj {
     const customer: Obj = {
       id: stripeId('cus'),
       object: 'customer',
@@ -208,7 +234,13 @@ export class StripeSandbox {
 
   customer(id: string): Obj {
     const c = this.state.customers[id];
-    if (!c) throw new SandboxError(404, `No such customer: '${id}'`, 'invalid_request_error', 'resource_missing');
+    if (!c)
+      throw new SandboxError(
+        404,
+        `No such customer: '${id}'`,
+        'invalid_request_error',
+        'resource_missing',
+      );
     return clone(c);
   }
 
@@ -222,7 +254,8 @@ export class StripeSandbox {
     line_items?: { price?: string; quantity?: string | number }[];
     subscription_data?: { metadata?: Record<string, string> };
   }): Obj {
-    if (params.mode !== 'subscription') throw new SandboxError(400, 'The sandbox supports mode=subscription only');
+    if (params.mode !== 'subscription')
+      throw new SandboxError(400, 'The sandbox supports mode=subscription only');
     if (!params.customer) throw new SandboxError(400, 'Missing required param: customer.');
     this.customer(params.customer);
     const item = params.line_items?.[0];
@@ -257,7 +290,13 @@ export class StripeSandbox {
 
   checkoutSession(id: string): Obj {
     const s = this.state.checkoutSessions[id];
-    if (!s) throw new SandboxError(404, `No such checkout.session: '${id}'`, 'invalid_request_error', 'resource_missing');
+    if (!s)
+      throw new SandboxError(
+        404,
+        `No such checkout.session: '${id}'`,
+        'invalid_request_error',
+        'resource_missing',
+      );
     return this.present(s);
   }
 
@@ -295,7 +334,13 @@ export class StripeSandbox {
   subscription(id: string): Obj {
     if (this.failingObjects.has(id)) throw new SandboxError(500, 'Simulated failure', 'api_error');
     const s = this.state.subscriptions[id];
-    if (!s) throw new SandboxError(404, `No such subscription: '${id}'`, 'invalid_request_error', 'resource_missing');
+    if (!s)
+      throw new SandboxError(
+        404,
+        `No such subscription: '${id}'`,
+        'invalid_request_error',
+        'resource_missing',
+      );
     return clone(s);
   }
 
@@ -303,7 +348,11 @@ export class StripeSandbox {
     return Object.values(this.state.subscriptions)
       .filter((s) => !params.customer || s.customer === params.customer)
       .filter((s) =>
-        params.status === 'all' ? true : params.status ? s.status === params.status : s.status !== 'canceled' && s.status !== 'incomplete_expired',
+        params.status === 'all'
+          ? true
+          : params.status
+            ? s.status === params.status
+            : s.status !== 'canceled' && s.status !== 'incomplete_expired',
       )
       .sort((a, b) => (b.created as number) - (a.created as number))
       .map(clone);
@@ -312,7 +361,13 @@ export class StripeSandbox {
   invoice(id: string): Obj {
     if (this.failingObjects.has(id)) throw new SandboxError(500, 'Simulated failure', 'api_error');
     const i = this.state.invoices[id];
-    if (!i) throw new SandboxError(404, `No such invoice: '${id}'`, 'invalid_request_error', 'resource_missing');
+    if (!i)
+      throw new SandboxError(
+        404,
+        `No such invoice: '${id}'`,
+        'invalid_request_error',
+        'resource_missing',
+      );
     return clone(i);
   }
 
@@ -325,7 +380,13 @@ export class StripeSandbox {
   }
 
   /** Events newest first, as `GET /v1/events` lists them. */
-  listEvents(params: { createdGte?: number; createdGt?: number; createdLte?: number; createdLt?: number; types?: string[] }): SandboxEvent[] {
+  listEvents(params: {
+    createdGte?: number;
+    createdGt?: number;
+    createdLte?: number;
+    createdLt?: number;
+    types?: string[];
+  }): SandboxEvent[] {
     const out: SandboxEvent[] = [];
     for (let i = this.state.events.length - 1; i >= 0; i--) {
       const e = this.state.events[i]!;
@@ -341,7 +402,13 @@ export class StripeSandbox {
 
   event(id: string): SandboxEvent {
     const e = this.state.events.find((x) => x.id === id);
-    if (!e) throw new SandboxError(404, `No such event: '${id}'`, 'invalid_request_error', 'resource_missing');
+    if (!e)
+      throw new SandboxError(
+        404,
+        `No such event: '${id}'`,
+        'invalid_request_error',
+        'resource_missing',
+      );
     return clone(e);
   }
 
@@ -362,7 +429,8 @@ export class StripeSandbox {
   completeCheckout(sessionId: string): { session: Obj; subscription: Obj } {
     const session = this.state.checkoutSessions[sessionId];
     if (!session) throw new SandboxError(404, 'This checkout session does not exist');
-    if (session.status !== 'open') throw new SandboxError(400, `This checkout session is ${String(session.status)}`);
+    if (session.status !== 'open')
+      throw new SandboxError(400, `This checkout session is ${String(session.status)}`);
     const price = this.price(session._price as string);
     const t = now();
     const subId = stripeId('sub');
@@ -421,7 +489,13 @@ export class StripeSandbox {
     const item = (sub.items as { data: Obj[] }).data[0]!;
     if ((item.price as Obj).id === priceId) return clone(sub);
     const newItem = { ...item, price: this.priceObject(price) };
-    const invoice = this.createInvoice(sub, price, item.current_period_start as number, item.current_period_end as number, 'subscription_update');
+    const invoice = this.createInvoice(
+      sub,
+      price,
+      item.current_period_start as number,
+      item.current_period_end as number,
+      'subscription_update',
+    );
     this.payInvoice(invoice);
     this.updateSubscription(sub, {
       items: { ...(sub.items as Obj), data: [newItem] },
@@ -448,7 +522,12 @@ export class StripeSandbox {
     const sub = this.liveSubscription(subId);
     const t = now();
     const previous = { status: sub.status };
-    Object.assign(sub, { status: 'canceled', canceled_at: t, ended_at: t, cancel_at_period_end: false });
+    Object.assign(sub, {
+      status: 'canceled',
+      canceled_at: t,
+      ended_at: t,
+      cancel_at_period_end: false,
+    });
     this.emit('customer.subscription.deleted', sub, previous);
     return clone(sub);
   }
@@ -459,13 +538,24 @@ export class StripeSandbox {
     const item = (sub.items as { data: Obj[] }).data[0]!;
     const price = this.price((item.price as Obj).id);
     const start = item.current_period_end as number;
-    const invoice = this.createInvoice(sub, price, start, start + PERIOD_SECONDS, 'subscription_cycle');
+    const invoice = this.createInvoice(
+      sub,
+      price,
+      start,
+      start + PERIOD_SECONDS,
+      'subscription_cycle',
+    );
     invoice.attempt_count = 1;
     this.emit('invoice.payment_failed', invoice);
     this.updateSubscription(sub, {
       status: 'past_due',
       latest_invoice: invoice.id,
-      items: { ...(sub.items as Obj), data: [{ ...item, current_period_start: start, current_period_end: start + PERIOD_SECONDS }] },
+      items: {
+        ...(sub.items as Obj),
+        data: [
+          { ...item, current_period_start: start, current_period_end: start + PERIOD_SECONDS },
+        ],
+      },
     });
     return clone(sub);
   }
@@ -493,11 +583,22 @@ export class StripeSandbox {
     const item = (sub.items as { data: Obj[] }).data[0]!;
     const price = this.price((item.price as Obj).id);
     const start = item.current_period_end as number;
-    const invoice = this.createInvoice(sub, price, start, start + PERIOD_SECONDS, 'subscription_cycle');
+    const invoice = this.createInvoice(
+      sub,
+      price,
+      start,
+      start + PERIOD_SECONDS,
+      'subscription_cycle',
+    );
     this.payInvoice(invoice);
     this.updateSubscription(sub, {
       latest_invoice: invoice.id,
-      items: { ...(sub.items as Obj), data: [{ ...item, current_period_start: start, current_period_end: start + PERIOD_SECONDS }] },
+      items: {
+        ...(sub.items as Obj),
+        data: [
+          { ...item, current_period_start: start, current_period_end: start + PERIOD_SECONDS },
+        ],
+      },
     });
     return clone(sub);
   }
@@ -510,7 +611,13 @@ export class StripeSandbox {
 
   private liveSubscription(subId: string): Obj {
     const sub = this.state.subscriptions[subId];
-    if (!sub) throw new SandboxError(404, `No such subscription: '${subId}'`, 'invalid_request_error', 'resource_missing');
+    if (!sub)
+      throw new SandboxError(
+        404,
+        `No such subscription: '${subId}'`,
+        'invalid_request_error',
+        'resource_missing',
+      );
     if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
       throw new SandboxError(400, `This subscription is ${String(sub.status)}`);
     }
@@ -538,7 +645,13 @@ export class StripeSandbox {
     this.emit('customer.subscription.updated', sub, previous);
   }
 
-  private createInvoice(sub: Obj, price: SandboxPrice, start: number, end: number, reason: string): Obj {
+  private createInvoice(
+    sub: Obj,
+    price: SandboxPrice,
+    start: number,
+    end: number,
+    reason: string,
+  ): Obj {
     const id = stripeId('in');
     this.state.invoiceCounter += 1;
     const invoice: Obj = {
@@ -574,7 +687,13 @@ export class StripeSandbox {
             currency: price.currency,
             description: `1 × ${price.nickname} (at $${(price.unit_amount / 100).toFixed(2)} / month)`,
             period: { start, end },
-            pricing: { type: 'price_details', price_details: { price: price.id, product: `prod_${price.id.replace(/^price_/, '')}` } },
+            pricing: {
+              type: 'price_details',
+              price_details: {
+                price: price.id,
+                product: `prod_${price.id.replace(/^price_/, '')}`,
+              },
+            },
             quantity: 1,
           },
         ],
@@ -609,13 +728,20 @@ export class StripeSandbox {
 
   // ---------------------------------------------------------------- events and delivery
 
-  private emit(type: string, object: Obj, previousAttributes?: Record<string, unknown>): SandboxEvent {
+  private emit(
+    type: string,
+    object: Obj,
+    previousAttributes?: Record<string, unknown>,
+  ): SandboxEvent {
     const event: SandboxEvent = {
       id: stripeId('evt'),
       object: 'event',
       api_version: Stripe.API_VERSION,
       created: now(),
-      data: { object: this.present(object), ...(previousAttributes ? { previous_attributes: previousAttributes } : {}) },
+      data: {
+        object: this.present(object),
+        ...(previousAttributes ? { previous_attributes: previousAttributes } : {}),
+      },
       livemode: false,
       pending_webhooks: this.webhookUrl ? 1 : 0,
       request: { id: null, idempotency_key: null },
@@ -666,11 +792,14 @@ export class StripeSandbox {
             this.deliveryStats.failed += 1;
             // Stripe retries for days with backoff; the sandbox retries a few times, quickly.
             if (item.attempt < 6 && !this.closed) {
-              const t = setTimeout(() => {
-                this.timers.delete(t);
-                this.outbox.push({ event: item.event, attempt: item.attempt + 1 });
-                this.pump();
-              }, 250 * 2 ** item.attempt);
+              const t = setTimeout(
+                () => {
+                  this.timers.delete(t);
+                  this.outbox.push({ event: item.event, attempt: item.attempt + 1 });
+                  this.pump();
+                },
+                250 * 2 ** item.attempt,
+              );
               t.unref();
               this.timers.add(t);
             }
@@ -682,7 +811,8 @@ export class StripeSandbox {
 
   /** Resolves once every queued delivery has been attempted. */
   async drain(): Promise<void> {
-    while (this.outbox.length > 0 || this.delivering > 0) await new Promise((r) => setTimeout(r, 10));
+    while (this.outbox.length > 0 || this.delivering > 0)
+      await new Promise((r) => setTimeout(r, 10));
   }
 
   /** The customer's subscriptions that are not over (for the portal page). */
@@ -712,7 +842,8 @@ export class StripeSandbox {
 
 /** The subscription an invoice belongs to (current API: under parent.subscription_details). */
 export function subscriptionOfInvoice(invoice: Record<string, unknown>): string | null {
-  const parent = invoice.parent as { subscription_details?: { subscription?: unknown } | null } | null | undefined;
+  const parent = invoice.parent as
+    { subscription_details?: { subscription?: unknown } | null } | null | undefined;
   const sub = parent?.subscription_details?.subscription;
   if (typeof sub === 'string') return sub;
   if (sub && typeof sub === 'object' && 'id' in sub) return String((sub as { id: unknown }).id);

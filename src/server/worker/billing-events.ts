@@ -6,7 +6,11 @@ import {
   processStripeEvent,
   recordEventFailure,
 } from '../domain/billing/apply-stripe-state.ts';
-import { BILLING_QUEUE, enqueueStripeEvent, type BillingJob } from '../domain/billing/billing-queue.ts';
+import {
+  BILLING_QUEUE,
+  enqueueStripeEvent,
+  type BillingJob,
+} from '../domain/billing/billing-queue.ts';
 import { every, type WorkerModule } from './worker.ts';
 
 /**
@@ -31,7 +35,10 @@ export const billingEventsConsumer: WorkerModule = {
           await processStripeEvent(services, data.eventId);
         } catch (error) {
           await recordEventFailure(services, data.eventId, error).catch(() => undefined);
-          services.logger.warn({ err: error, eventId: data.eventId, attempt: job.attempt }, 'stripe event failed');
+          services.logger.warn(
+            { err: error, eventId: data.eventId, attempt: job.attempt },
+            'stripe event failed',
+          );
           throw error;
         }
       },
@@ -40,7 +47,10 @@ export const billingEventsConsumer: WorkerModule = {
         async onExhausted(job, error) {
           const data = job.data as BillingJob;
           if (data.kind !== 'event') return;
-          services.logger.error({ err: error, eventId: data.eventId }, 'stripe event dead-lettered');
+          services.logger.error(
+            { err: error, eventId: data.eventId },
+            'stripe event dead-lettered',
+          );
           await markEventDead(services, data.eventId, error);
         },
       },
@@ -58,19 +68,25 @@ export const billingSweeper: WorkerModule = {
   name: 'billing-sweeper',
   async start(services) {
     const after = services.config.BILLING_SWEEP_AFTER_MS;
-    return every(services, 'billing-sweeper', Math.max(250, Math.min(after / 2, 30_000)), async () => {
-      const rows = await inTransaction(services.database, {}, (tx) =>
-        tx
-          .selectFrom('stripe_webhook_events')
-          .select('id')
-          .where('status', '=', 'pending')
-          .where('received_at', '<', sql<Date>`now() - make_interval(secs => ${after / 1000})`)
-          .orderBy('received_at')
-          .limit(5000)
-          .execute(),
-      );
-      for (const row of rows) await enqueueStripeEvent(services, row.id);
-      if (rows.length > 0) services.logger.info({ count: rows.length }, 'billing sweeper re-enqueued stripe events');
-    });
+    return every(
+      services,
+      'billing-sweeper',
+      Math.max(250, Math.min(after / 2, 30_000)),
+      async () => {
+        const rows = await inTransaction(services.database, {}, (tx) =>
+          tx
+            .selectFrom('stripe_webhook_events')
+            .select('id')
+            .where('status', '=', 'pending')
+            .where('received_at', '<', sql<Date>`now() - make_interval(secs => ${after / 1000})`)
+            .orderBy('received_at')
+            .limit(5000)
+            .execute(),
+        );
+        for (const row of rows) await enqueueStripeEvent(services, row.id);
+        if (rows.length > 0)
+          services.logger.info({ count: rows.length }, 'billing sweeper re-enqueued stripe events');
+      },
+    );
   },
 };

@@ -23,7 +23,8 @@ export const billingReconcile: WorkerModule = {
       const since = lastRunStart === null ? startedAt - FIRST_LOOKBACK_S : lastRunStart - OVERLAP_S;
       const missing = await reconcileStripeEvents(services, since);
       lastRunStart = startedAt;
-      if (missing > 0) services.logger.warn({ missing }, 'reconciliation found stripe events the webhook missed');
+      if (missing > 0)
+        services.logger.warn({ missing }, 'reconciliation found stripe events the webhook missed');
     });
   },
 };

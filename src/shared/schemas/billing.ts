@@ -5,7 +5,15 @@ export const PlanId = z.enum(['free', 'starter', 'pro', 'agency']);
 export const PaidPlanId = z.enum(['starter', 'pro', 'agency']);
 
 export const SubscriptionStatus = z.enum([
-  'none', 'trialing', 'active', 'past_due', 'unpaid', 'canceled', 'incomplete', 'incomplete_expired', 'paused',
+  'none',
+  'trialing',
+  'active',
+  'past_due',
+  'unpaid',
+  'canceled',
+  'incomplete',
+  'incomplete_expired',
+  'paused',
 ]);
 export type SubscriptionStatus = z.infer<typeof SubscriptionStatus>;
 
@@ -41,7 +49,9 @@ export const BillingSubscription = z
     subscribedPlan: PlanId.nullable().describe('The plan of the Stripe subscription, if any'),
     subscriptionId: z.string().nullable(),
     pastDue: z.boolean().describe('A payment failed: show a warning until graceEndsAt'),
-    graceEndsAt: IsoDateTime.nullable().describe('When a past_due subscription falls back to the free plan'),
+    graceEndsAt: IsoDateTime.nullable().describe(
+      'When a past_due subscription falls back to the free plan',
+    ),
   })
   .meta({ id: 'BillingSubscription' });
 
@@ -82,4 +92,8 @@ export const WebhookEventsQuery = ListQuery.extend({
 
 export const StripeEventIdParams = z.object({ id: z.string().regex(/^evt_[A-Za-z0-9_]{1,255}$/) });
 
-export const WebhookAck = z.object({ received: z.literal(true), id: z.string(), duplicate: z.boolean().optional() });
+export const WebhookAck = z.object({
+  received: z.literal(true),
+  id: z.string(),
+  duplicate: z.boolean().optional(),
+});

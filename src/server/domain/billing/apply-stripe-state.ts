@@ -182,10 +182,21 @@ export async function applyStripeObject(
       }
 
       await setScope(tx, { tenantId });
+      let subscriptionChanged = false;
       if (subscription)
-        await applySubscription(tx, services, tenantId, subscription, trigger.actor);
+        subscriptionChanged = await applySubscription(
+          tx,
+          services,
+          tenantId,
+          subscription,
+          trigger.actor,
+        );
       for (const invoice of invoices) await applyInvoice(tx, tenantId, invoice, trigger.actor);
-      const changed = await recomputeTenantBilling(tx, services, tenantId, trigger.actor);
+      // The tenant's plan derives from its subscriptions only (the grace period's end is the
+      // periodic job's): nothing to recompute when the subscription read changed nothing.
+      const changed =
+        subscriptionChanged &&
+        (await recomputeTenantBilling(tx, services, tenantId, trigger.actor));
       if (changed) tenantToInvalidate = { id: tenant.id, subdomain: tenant.subdomain };
 
       await setScope(tx, {});
@@ -237,7 +248,7 @@ async function applySubscription(
   tenantId: string,
   sub: Stripe.Subscription,
   actor: Actor,
-): Promise<void> {
+): Promise<boolean> {
   const item = sub.items?.data?.[0];
   const priceId = item?.price?.id ?? null;
   const plan = planForPrice(services.billing.prices, priceId) ?? 'free';
@@ -290,7 +301,7 @@ async function applySubscription(
         Object.entries(after).map(([k, v]) => [k, { from: null, to: v }]),
       ),
     });
-    return;
+    return true;
   }
   const before = view(existing);
   const after = view(next);
@@ -303,7 +314,7 @@ async function applySubscription(
     iso(existing.canceled_at) !== iso(next.canceled_at) ||
     iso(existing.current_period_start) !== iso(next.current_period_start) ||
     iso(existing.past_due_since) !== iso(next.past_due_since);
-  if (Object.keys(changes).length === 0 && !quietChange) return;
+  if (Object.keys(changes).length === 0 && !quietChange) return false;
   await tx
     .updateTable('billing_subscriptions')
     .set(next)
@@ -317,6 +328,7 @@ async function applySubscription(
       changes,
     });
   }
+  return true;
 }
 
 /** Mirrors an invoice once (one row per Stripe invoice), then follows its status. */

@@ -16,13 +16,21 @@ export async function getBillingSummary(tx: Tx, tenantId: string) {
     .executeTakeFirstOrThrow();
   const subs = await tx
     .selectFrom('billing_subscriptions')
-    .select(['id', 'status', 'plan', 'current_period_end', 'cancel_at_period_end', 'stripe_created'])
+    .select([
+      'id',
+      'status',
+      'plan',
+      'current_period_end',
+      'cancel_at_period_end',
+      'stripe_created',
+    ])
     .where('tenant_id', '=', tenantId)
     .orderBy('stripe_created', 'desc')
     .execute();
   const current = subs.find((s) => s.status === tenant.billing_status) ?? subs[0];
   const graceOver =
-    tenant.billing_status === 'past_due' && (!tenant.billing_grace_ends_at || tenant.billing_grace_ends_at <= new Date());
+    tenant.billing_status === 'past_due' &&
+    (!tenant.billing_grace_ends_at || tenant.billing_grace_ends_at <= new Date());
   return {
     plan: planById(graceOver ? 'free' : tenant.plan).id,
     status: tenant.billing_status,
@@ -36,7 +44,11 @@ export async function getBillingSummary(tx: Tx, tenantId: string) {
 }
 
 /** The tenant's invoices, newest first. */
-export async function listInvoices(tx: Tx, tenantId: string, page: { limit: number; cursor?: string }) {
+export async function listInvoices(
+  tx: Tx,
+  tenantId: string,
+  page: { limit: number; cursor?: string },
+) {
   let q = tx
     .selectFrom('billing_invoices')
     .selectAll()

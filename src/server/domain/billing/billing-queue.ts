@@ -10,12 +10,21 @@ export type BillingJob =
   | { kind: 'resync'; tenantId: string; subscriptionId: string };
 
 /** Enqueues processing of a stored event; the event id dedupes it while it waits or runs. */
-export async function enqueueStripeEvent(services: AppServices, eventId: string, jobId = eventId): Promise<void> {
-  await services.queue.enqueue(BILLING_QUEUE, 'event', { kind: 'event', eventId } satisfies BillingJob, {
-    jobId,
-    attempts: services.config.BILLING_JOB_ATTEMPTS,
-    backoffMs: services.config.BILLING_RETRY_BACKOFF_MS,
-  });
+export async function enqueueStripeEvent(
+  services: AppServices,
+  eventId: string,
+  jobId = eventId,
+): Promise<void> {
+  await services.queue.enqueue(
+    BILLING_QUEUE,
+    'event',
+    { kind: 'event', eventId } satisfies BillingJob,
+    {
+      jobId,
+      attempts: services.config.BILLING_JOB_ATTEMPTS,
+      backoffMs: services.config.BILLING_RETRY_BACKOFF_MS,
+    },
+  );
 }
 
 /** Enqueues a re-sync of one subscription (deduped per subscription and `slot`). */
@@ -29,6 +38,10 @@ export async function enqueueResync(
     BILLING_QUEUE,
     'resync',
     { kind: 'resync', tenantId, subscriptionId } satisfies BillingJob,
-    { jobId: `resync:${subscriptionId}:${slot}`, attempts: 3, backoffMs: services.config.BILLING_RETRY_BACKOFF_MS },
+    {
+      jobId: `resync:${subscriptionId}:${slot}`,
+      attempts: 3,
+      backoffMs: services.config.BILLING_RETRY_BACKOFF_MS,
+    },
   );
 }

@@ -22,17 +22,44 @@ export interface Plan {
 
 /** The catalog. Prices are what the sandbox charges; with Stripe keys, STRIPE_PRICE_* decide. */
 export const PLANS: readonly Plan[] = [
-  { id: 'free', name: 'Free', price: 0, currency: 'USD', limits: { sites: 2, members: 2, auditRetentionDays: 30 } },
-  { id: 'starter', name: 'Starter', price: 2900, currency: 'USD', limits: { sites: 10, members: 5, auditRetentionDays: 365 } },
-  { id: 'pro', name: 'Pro', price: 9900, currency: 'USD', limits: { sites: 50, members: 20, auditRetentionDays: 3 * 365 } },
-  { id: 'agency', name: 'Agency', price: 29900, currency: 'USD', limits: { sites: null, members: null, auditRetentionDays: null } },
+  {
+    id: 'free',
+    name: 'Free',
+    price: 0,
+    currency: 'USD',
+    limits: { sites: 2, members: 2, auditRetentionDays: 30 },
+  },
+  {
+    id: 'starter',
+    name: 'Starter',
+    price: 2900,
+    currency: 'USD',
+    limits: { sites: 10, members: 5, auditRetentionDays: 365 },
+  },
+  {
+    id: 'pro',
+    name: 'Pro',
+    price: 9900,
+    currency: 'USD',
+    limits: { sites: 50, members: 20, auditRetentionDays: 3 * 365 },
+  },
+  {
+    id: 'agency',
+    name: 'Agency',
+    price: 29900,
+    currency: 'USD',
+    limits: { sites: null, members: null, auditRetentionDays: null },
+  },
 ];
 
 export const PAID_PLANS = ['starter', 'pro', 'agency'] as const satisfies readonly PlanId[];
 export type PaidPlanId = (typeof PAID_PLANS)[number];
 
 /** The paid plan a Stripe price stands for (`prices` from STRIPE_PRICE_* or the sandbox), or null. */
-export function planForPrice(prices: Record<PaidPlanId, string>, priceId: string | null | undefined): PaidPlanId | null {
+export function planForPrice(
+  prices: Record<PaidPlanId, string>,
+  priceId: string | null | undefined,
+): PaidPlanId | null {
   if (!priceId) return null;
   return PAID_PLANS.find((p) => prices[p] === priceId) ?? null;
 }

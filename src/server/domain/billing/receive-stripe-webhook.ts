@@ -37,13 +37,31 @@ export async function receiveStripeWebhook(
   }
   let event: Stripe.Event;
   try {
-    event = Stripe.webhooks.constructEvent(rawBody, signature, webhookSecret, SIGNATURE_TOLERANCE_SECONDS);
+    event = Stripe.webhooks.constructEvent(
+      rawBody,
+      signature,
+      webhookSecret,
+      SIGNATURE_TOLERANCE_SECONDS,
+    );
   } catch (error) {
-    throw new AppError('validation', 'The Stripe-Signature header does not verify (wrong secret, changed body or too old)', {
-      errors: [{ path: 'Stripe-Signature', message: error instanceof Error ? error.message.split('\n')[0]! : 'invalid' }],
-    });
+    throw new AppError(
+      'validation',
+      'The Stripe-Signature header does not verify (wrong secret, changed body or too old)',
+      {
+        errors: [
+          {
+            path: 'Stripe-Signature',
+            message: error instanceof Error ? error.message.split('\n')[0]! : 'invalid',
+          },
+        ],
+      },
+    );
   }
-  if (typeof event?.id !== 'string' || typeof event.type !== 'string' || typeof event.created !== 'number') {
+  if (
+    typeof event?.id !== 'string' ||
+    typeof event.type !== 'string' ||
+    typeof event.created !== 'number'
+  ) {
     throw new AppError('validation', 'The body is not a Stripe event');
   }
   const refs = stripeEventRefs(event);

@@ -47,14 +47,25 @@ export async function reconcileStripeEvents(
     for (const id of inserted) await enqueueStripeEvent(services, id);
     missing += inserted.length;
   };
-  for await (const event of stripe.events.list({ created: { gte: sinceSeconds, lte: untilSeconds }, limit: 100 })) {
+  for await (const event of stripe.events.list({
+    created: { gte: sinceSeconds, lte: untilSeconds },
+    limit: 100,
+  })) {
     if (++seen > MAX_EVENTS_PER_RUN) break;
     if (!isHandledEventType(event.type) || !stripeEventRefs(event).objectKey) continue;
     batch.push(event);
     if (batch.length >= 100) {
       // Most listed events are known: check before inserting one by one.
       const known = await inTransaction(services.database, {}, (tx) =>
-        tx.selectFrom('stripe_webhook_events').select('id').where('id', 'in', batch.map((e) => e.id)).execute(),
+        tx
+          .selectFrom('stripe_webhook_events')
+          .select('id')
+          .where(
+            'id',
+            'in',
+            batch.map((e) => e.id),
+          )
+          .execute(),
       );
       const knownIds = new Set(known.map((k) => k.id));
       batch = batch.filter((e) => !knownIds.has(e.id));
@@ -71,7 +82,10 @@ export const RESYNC_EVERY_MS = 60 * 60_000;
 /** Enqueues a re-read of every live subscription (each tenant compared with Stripe). */
 export async function resyncAllSubscriptions(services: AppServices): Promise<number> {
   const rows = await inTransaction(services.database, {}, async (tx) => {
-    const r = await sql<{ tenant_id: string; id: string }>`SELECT tenant_id, id FROM billing_subscriptions_to_resync()`.execute(tx);
+    const r = await sql<{
+      tenant_id: string;
+      id: string;
+    }>`SELECT tenant_id, id FROM billing_subscriptions_to_resync()`.execute(tx);
     return r.rows;
   });
   const slot = String(Math.floor(Date.now() / RESYNC_EVERY_MS));
@@ -92,7 +106,11 @@ export async function applyEndedGracePeriods(services: AppServices): Promise<num
   );
   for (const tenant of due) {
     const changed = await inTransaction(services.database, { tenantId: tenant.id }, (tx) =>
-      recomputeTenantBilling(tx, services, tenant.id, { type: 'system', id: null, label: 'billing grace period ended' }),
+      recomputeTenantBilling(tx, services, tenant.id, {
+        type: 'system',
+        id: null,
+        label: 'billing grace period ended',
+      }),
     );
     if (changed) await invalidateTenantCache(services.cache, tenant);
   }

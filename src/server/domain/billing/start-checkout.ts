@@ -12,9 +12,13 @@ async function callStripe<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    throw new AppError('bad_gateway', `Stripe could not ${what}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    throw new AppError(
+      'bad_gateway',
+      `Stripe could not ${what}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -36,12 +40,18 @@ export async function ensureStripeCustomer(
     .executeTakeFirstOrThrow();
   if (row.stripe_customer_id) return { customerId: row.stripe_customer_id, created: false };
   const customer = await callStripe('create the customer', () =>
-    billing.stripe().customers.create(
-      { name: tenant.name, metadata: { tenant_id: tenant.id } },
-      { idempotencyKey: `roi-customer-${tenant.id}` },
-    ),
+    billing
+      .stripe()
+      .customers.create(
+        { name: tenant.name, metadata: { tenant_id: tenant.id } },
+        { idempotencyKey: `roi-customer-${tenant.id}` },
+      ),
   );
-  await tx.updateTable('tenants').set({ stripe_customer_id: customer.id }).where('id', '=', tenant.id).execute();
+  await tx
+    .updateTable('tenants')
+    .set({ stripe_customer_id: customer.id })
+    .where('id', '=', tenant.id)
+    .execute();
   return { customerId: customer.id, created: true };
 }
 
@@ -64,7 +74,10 @@ export async function startCheckout(
     .where('status', 'in', RUNNING)
     .executeTakeFirst();
   if (running) {
-    throw new AppError('conflict', 'This workspace already has a subscription; change the plan in the billing portal');
+    throw new AppError(
+      'conflict',
+      'This workspace already has a subscription; change the plan in the billing portal',
+    );
   }
   const { customerId, created } = await ensureStripeCustomer(tx, billing, tenant);
   const session = await callStripe('start the checkout', () =>
@@ -79,7 +92,8 @@ export async function startCheckout(
       cancel_url: `${appUrl}/billing?checkout=canceled`,
     }),
   );
-  if (!session.url) throw new AppError('bad_gateway', 'Stripe returned a checkout session without a URL');
+  if (!session.url)
+    throw new AppError('bad_gateway', 'Stripe returned a checkout session without a URL');
   return { session, customerId, customerCreated: created };
 }
 
@@ -96,10 +110,18 @@ export async function startPortal(
     .where('id', '=', tenantId)
     .executeTakeFirstOrThrow();
   if (!row.stripe_customer_id) {
-    throw new AppError('conflict', 'This workspace has no billing account yet; start a checkout first');
+    throw new AppError(
+      'conflict',
+      'This workspace has no billing account yet; start a checkout first',
+    );
   }
   const session = await callStripe('open the billing portal', () =>
-    billing.stripe().billingPortal.sessions.create({ customer: row.stripe_customer_id!, return_url: `${appUrl}/billing` }),
+    billing
+      .stripe()
+      .billingPortal.sessions.create({
+        customer: row.stripe_customer_id!,
+        return_url: `${appUrl}/billing`,
+      }),
   );
   return { url: session.url };
 }

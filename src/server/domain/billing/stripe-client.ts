@@ -1,7 +1,11 @@
 import Stripe from 'stripe';
 import type { Config } from '../../config.ts';
 import { SANDBOX_MOUNT_PATH } from '../../sandbox/mount-sandbox.ts';
-import { SANDBOX_PRICES, SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET } from '../../sandbox/sandbox-state.ts';
+import {
+  SANDBOX_PRICES,
+  SANDBOX_SECRET_KEY,
+  SANDBOX_WEBHOOK_SECRET,
+} from '../../sandbox/sandbox-state.ts';
 import type { PaidPlanId } from './plans.ts';
 
 /** Billing settings of this process: which Stripe, which secrets, which prices. */

@@ -27,8 +27,16 @@ export function isHandledEventType(type: string): boolean {
 }
 
 /** The ids an event names (customer, subscription, invoice) and its processing key. */
-export function stripeEventRefs(event: { type: string; data?: { object?: unknown } }): StripeEventRefs {
-  const none: StripeEventRefs = { customerId: null, subscriptionId: null, invoiceId: null, objectKey: null };
+export function stripeEventRefs(event: {
+  type: string;
+  data?: { object?: unknown };
+}): StripeEventRefs {
+  const none: StripeEventRefs = {
+    customerId: null,
+    subscriptionId: null,
+    invoiceId: null,
+    objectKey: null,
+  };
   const obj = event.data?.object as Record<string, unknown> | undefined;
   if (!obj || typeof obj !== 'object' || !isHandledEventType(event.type)) return none;
   const customerId = idOf(obj.customer);
@@ -38,9 +46,15 @@ export function stripeEventRefs(event: { type: string; data?: { object?: unknown
   }
   if (event.type.startsWith('invoice.')) {
     const id = idOf(obj.id);
-    const parent = obj.parent as { subscription_details?: { subscription?: unknown } | null } | null | undefined;
+    const parent = obj.parent as
+      { subscription_details?: { subscription?: unknown } | null } | null | undefined;
     const sub = idOf(parent?.subscription_details?.subscription);
-    return { customerId, subscriptionId: sub, invoiceId: id, objectKey: sub ? `sub:${sub}` : id ? `in:${id}` : null };
+    return {
+      customerId,
+      subscriptionId: sub,
+      invoiceId: id,
+      objectKey: sub ? `sub:${sub}` : id ? `in:${id}` : null,
+    };
   }
   const sub = idOf(obj.subscription);
   return { customerId, subscriptionId: sub, invoiceId: null, objectKey: sub ? `sub:${sub}` : null };

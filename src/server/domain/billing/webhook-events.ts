@@ -27,7 +27,15 @@ const present = (r: {
 });
 
 const COLUMNS = [
-  'id', 'type', 'status', 'attempts', 'last_error', 'source', 'stripe_created', 'received_at', 'processed_at',
+  'id',
+  'type',
+  'status',
+  'attempts',
+  'last_error',
+  'source',
+  'stripe_created',
+  'received_at',
+  'processed_at',
 ] as const;
 
 /**
@@ -50,7 +58,10 @@ export async function listWebhookEvents(
   if (query.cursor) {
     const [at, id] = decodeCursor(query.cursor, 2) as [string, string];
     q = q.where((eb) =>
-      eb.or([eb('received_at', '<', new Date(at)), eb.and([eb('received_at', '=', new Date(at)), eb('id', '<', id)])]),
+      eb.or([
+        eb('received_at', '<', new Date(at)),
+        eb.and([eb('received_at', '=', new Date(at)), eb('id', '<', id)]),
+      ]),
     );
   }
   const rows = await q.execute();

@@ -32,7 +32,12 @@ export function createBullmqQueue(redisUrl: string, prefix = 'roi'): JobQueue {
       const worker = new Worker(
         queue,
         async (job) => {
-          await handler({ id: job.id ?? '', name: job.name, data: job.data, attempt: job.attemptsMade + 1 });
+          await handler({
+            id: job.id ?? '',
+            name: job.name,
+            data: job.data,
+            attempt: job.attemptsMade + 1,
+          });
         },
         {
           connection,
@@ -60,7 +65,12 @@ export function createBullmqQueue(redisUrl: string, prefix = 'roi'): JobQueue {
       };
     },
     async pending(queue) {
-      const counts = await queueOf(queue).getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+      const counts = await queueOf(queue).getJobCounts(
+        'waiting',
+        'delayed',
+        'active',
+        'prioritized',
+      );
       return Object.values(counts).reduce((a, b) => a + b, 0);
     },
     async ping() {

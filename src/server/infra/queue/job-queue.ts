@@ -39,7 +39,11 @@ export interface JobQueue {
    * Starts consuming `queue` in this process (worker role). Resolves to a function that stops
    * consuming (running jobs finish first); jobs wait in the queue until a consumer starts again.
    */
-  process(queue: string, handler: JobHandler, options?: ProcessOptions): Promise<() => Promise<void>>;
+  process(
+    queue: string,
+    handler: JobHandler,
+    options?: ProcessOptions,
+  ): Promise<() => Promise<void>>;
   /** Waiting + delayed + active jobs of a queue. */
   pending(queue: string): Promise<number>;
   ping(): Promise<void>;
