@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, presetPeriod } from '../../src/web/lib/dates.ts';
-import { formatMoney, formatPercent } from '../../src/web/lib/money.ts';
+import { addDays, presetPeriod, previousPeriod } from '../../src/web/lib/dates.ts';
+import { formatMoney, formatPercent, relativeChange } from '../../src/web/lib/money.ts';
 import { startApp, type RunningApp } from './support/app.ts';
 import { launchBrowser, openPage, type WatchedPage } from './support/browser.ts';
 
@@ -293,6 +293,22 @@ describe('the web app, end to end', () => {
       .poll(() => kpi('kpi-cost'))
       .toBe(formatMoney(report30.totals.cost, report30.currency));
     expect(await kpi('kpi-revenue')).toBe(formatMoney(report30.totals.revenue, report30.currency));
+    // The change against the 30 days before, as the API reports them.
+    const prev = previousPeriod(p30);
+    const before = await apiGet(
+      owner,
+      `/reports/roi?from=${prev.from}&to=${prev.to}&groupBy=month`,
+    );
+    const costChange = relativeChange(report30.totals.cost, before.totals.cost);
+    const changeText =
+      (await page.getByTestId('kpi-cost').locator('.kpi-change').textContent()) ?? '';
+    if (costChange === null) expect(changeText).toBe('no previous data');
+    else expect(changeText).toContain(`${formatPercent(Math.abs(costChange))} vs previous period`);
+    // Nothing was earned before the CSV's 20 days: no base to compare revenue with.
+    expect(before.totals.revenue).toBe(0);
+    expect(await page.getByTestId('kpi-revenue').locator('.kpi-change').textContent()).toBe(
+      'no previous data',
+    );
     await page.getByLabel('Period').selectOption('12m');
     await expect.poll(() => kpi('kpi-cost')).toBe(formatMoney(report.totals.cost, report.currency));
     await page.screenshot({ path: '/tmp/roi-e2e-dashboard.png', fullPage: true });
