@@ -312,6 +312,12 @@ describe('the web app, end to end', () => {
     await page.getByLabel('Period').selectOption('12m');
     await expect.poll(() => kpi('kpi-cost')).toBe(formatMoney(report.totals.cost, report.currency));
     await page.screenshot({ path: '/tmp/roi-e2e-dashboard.png', fullPage: true });
+    const [reportFile] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    const reportCsv = (await import('node:fs')).readFileSync(await reportFile.path(), 'utf8');
+    expect(reportCsv.split('\n')[0]).toContain('revenue');
     expectNoProblems(owner);
   });
 

@@ -154,6 +154,13 @@ export interface ReportQuery {
   groupBy: 'day' | 'week' | 'month' | 'site';
   siteId?: readonly string[];
 }
+/** The same report as a CSV file (the API's `format=csv`). */
+export const downloadRoiReport = (q: ReportQuery) =>
+  download(
+    '/reports/roi',
+    { ...(q as unknown as Query), format: 'csv' },
+    `roi-${q.from}-${q.to}.csv`,
+  );
 export const getRoiReport = (q: ReportQuery, signal?: AbortSignal) =>
   requestAs(RoiReport, '/reports/roi', { query: q as unknown as Query, signal });
 

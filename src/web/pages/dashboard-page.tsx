@@ -1,8 +1,9 @@
 import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { getRoiReport, listSites, type RoiReportT } from '../api/endpoints.ts';
+import { downloadRoiReport, getRoiReport, listSites, type RoiReportT } from '../api/endpoints.ts';
 import { RevenueCostChart, RoiBySiteChart } from '../components/charts.tsx';
-import { Card, EmptyState, Loadable, PageHeader } from '../components/ui.tsx';
+import { Button, Card, EmptyState, FormError, Loadable, PageHeader } from '../components/ui.tsx';
+import { useSubmit } from '../lib/use-submit.ts';
 import {
   groupingFor,
   presetPeriod,
@@ -105,13 +106,26 @@ export function DashboardPage() {
     },
     [period.from, period.to, siteIds],
   );
+  const exportCsv = useSubmit(() =>
+    downloadRoiReport({ ...period, groupBy: groupingFor(period), siteId: siteIds }),
+  );
   const siteName = (id: string, label: string) =>
     sites.data?.data.find((s) => s.id === id)?.name ?? label;
   const noSites = sites.data && sites.data.data.length === 0;
 
   return (
     <>
-      <PageHeader title="Dashboard">What the SEO work earned against what it cost.</PageHeader>
+      <PageHeader
+        title="Dashboard"
+        actions={
+          <Button onClick={() => void exportCsv.run()} busy={exportCsv.busy}>
+            Download CSV
+          </Button>
+        }
+      >
+        What the SEO work earned against what it cost.
+      </PageHeader>
+      <FormError error={exportCsv.error} />
       <form className="filters" aria-label="Report filters" onSubmit={(e) => e.preventDefault()}>
         <div className="field field-inline">
           <label htmlFor="period">Period</label>
