@@ -5,6 +5,10 @@ import type { AuditStore } from './audit-store.ts';
 
 export type AuditExportFormat = 'csv' | 'ndjson';
 
+/** Events read per query, and characters per socket write: together they bound the memory used. */
+const EXPORT_BATCH_SIZE = 1000;
+const CHUNK_CHARS = 64 * 1024;
+
 /** CSV columns, in order. `prevHash` and `hash` let an auditor re-check the chain offline. */
 export const AUDIT_CSV_COLUMNS = [
   'seq', 'id', 'occurredAt', 'actorType', 'actorId', 'actorLabel', 'action', 'targetType',
@@ -49,14 +53,29 @@ export async function exportAuditEvents(
 ): Promise<number> {
   const { out, format } = options;
   const write = async (chunk: string) => {
-    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    if (out.write(chunk) || out.destroyed) return;
+    // Wait for the socket to drain or go away; the listener that loses the race is removed.
+    const settled = new AbortController();
+    await Promise.race([
+      once(out, 'drain', { signal: settled.signal }),
+      once(out, 'close', { signal: settled.signal }),
+    ]).finally(() => settled.abort());
   };
   if (format === 'csv') await write(`${AUDIT_CSV_COLUMNS.join(',')}\r\n`);
+  const line = format === 'csv' ? csvLine : ndjsonLine;
   let written = 0;
-  for await (const batch of store.scanEvents(tenantId, { filter: options.filter })) {
-    if (options.isAborted?.()) break;
-    await write(batch.map(format === 'csv' ? csvLine : ndjsonLine).join(''));
-    written += batch.length;
+  let pending = '';
+  for await (const batch of store.scanEvents(tenantId, { filter: options.filter, batchSize: EXPORT_BATCH_SIZE })) {
+    for (const event of batch) {
+      if (options.isAborted?.() || out.destroyed) return written;
+      pending += line(event);
+      written += 1;
+      if (pending.length >= CHUNK_CHARS) {
+        await write(pending);
+        pending = '';
+      }
+    }
   }
+  if (pending && !out.destroyed) await write(pending);
   return written;
 }
