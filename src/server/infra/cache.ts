@@ -7,9 +7,21 @@ import type { Redis } from 'ioredis';
  */
 export interface Cache {
   get<T>(namespace: string, key: string): Promise<T | undefined>;
-  set(namespace: string, key: string, value: unknown, ttlSeconds: number): Promise<void>;
-  /** Drops every key of the namespace, in every process. */
+  /**
+   * Stores a value. With `ifGeneration`, only while the namespace is still at that generation:
+   * a value computed from data that changed meanwhile is not stored.
+   */
+  set(
+    namespace: string,
+    key: string,
+    value: unknown,
+    ttlSeconds: number,
+    options?: { ifGeneration?: number },
+  ): Promise<void>;
+  /** Drops every key of the namespace, in every process, and moves it to the next generation. */
   invalidate(namespace: string): Promise<void>;
+  /** The namespace's generation: read it before computing a value that `set` will store. */
+  generation(namespace: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -21,6 +33,7 @@ interface Entry {
 /** In-process cache for a single process (no REDIS_URL), least recently set evicted first. */
 export function createMemoryCache(maxEntries = 50_000): Cache {
   const namespaces = new Map<string, Map<string, Entry>>();
+  const generations = new Map<string, number>();
   let size = 0;
   return {
     async get<T>(ns: string, key: string) {
@@ -33,7 +46,12 @@ export function createMemoryCache(maxEntries = 50_000): Cache {
       }
       return structuredClone(hit.value) as T;
     },
-    async set(ns, key, value, ttlSeconds) {
+    async set(ns, key, value, ttlSeconds, options) {
+      if (
+        options?.ifGeneration !== undefined &&
+        options.ifGeneration !== (generations.get(ns) ?? 0)
+      )
+        return;
       if (size >= maxEntries) {
         const [oldestNs, entries] = namespaces.entries().next().value ?? [];
         if (oldestNs !== undefined && entries) {
@@ -44,11 +62,18 @@ export function createMemoryCache(maxEntries = 50_000): Cache {
       let entries = namespaces.get(ns);
       if (!entries) namespaces.set(ns, (entries = new Map()));
       if (!entries.has(key)) size += 1;
-      entries.set(key, { value: structuredClone(value), expiresAt: Date.now() + ttlSeconds * 1000 });
+      entries.set(key, {
+        value: structuredClone(value),
+        expiresAt: Date.now() + ttlSeconds * 1000,
+      });
     },
     async invalidate(ns) {
       size -= namespaces.get(ns)?.size ?? 0;
       namespaces.delete(ns);
+      generations.set(ns, (generations.get(ns) ?? 0) + 1);
+    },
+    async generation(ns) {
+      return generations.get(ns) ?? 0;
     },
     async close() {
       namespaces.clear();
@@ -62,8 +87,16 @@ export function createMemoryCache(maxEntries = 50_000): Cache {
  * every process sees at once. Each value carries its own expiry; the hash expires when its
  * newest entry would.
  */
+/** HSET + EXPIRE only while the namespace's generation is still ARGV[1]. */
+const SET_IF_GENERATION = `
+if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
+return 1`;
+
 export function createRedisCache(redis: Redis): Cache {
   const hashKey = (ns: string) => `cache:${ns}`;
+  const genKey = (ns: string) => `cachegen:${ns}`;
   return {
     async get<T>(ns: string, key: string) {
       const raw = await redis.hget(hashKey(ns), key);
@@ -71,8 +104,21 @@ export function createRedisCache(redis: Redis): Cache {
       const entry = JSON.parse(raw) as Entry;
       return entry.expiresAt < Date.now() ? undefined : (entry.value as T);
     },
-    async set(ns, key, value, ttlSeconds) {
+    async set(ns, key, value, ttlSeconds, options) {
       const entry: Entry = { value, expiresAt: Date.now() + ttlSeconds * 1000 };
+      if (options?.ifGeneration !== undefined) {
+        await redis.eval(
+          SET_IF_GENERATION,
+          2,
+          hashKey(ns),
+          genKey(ns),
+          String(options.ifGeneration),
+          key,
+          JSON.stringify(entry),
+          String(ttlSeconds),
+        );
+        return;
+      }
       await redis
         .multi()
         .hset(hashKey(ns), key, JSON.stringify(entry))
@@ -81,7 +127,10 @@ export function createRedisCache(redis: Redis): Cache {
         .exec();
     },
     async invalidate(ns) {
-      await redis.del(hashKey(ns));
+      await redis.multi().del(hashKey(ns)).incr(genKey(ns)).exec();
+    },
+    async generation(ns) {
+      return Number((await redis.get(genKey(ns))) ?? 0);
     },
     async close() {},
   };

@@ -1,9 +1,13 @@
 import { RoiReport, RoiReportQuery } from '../../shared/schemas/roi.ts';
-import { REPORT_CACHE_TTL_SECONDS, reportCacheKey, reportCacheNamespace } from '../domain/reports/report-cache.ts';
+import {
+  REPORT_CACHE_TTL_SECONDS,
+  reportCacheKey,
+  reportCacheNamespace,
+} from '../domain/reports/report-cache.ts';
 import { reportToCsv } from '../domain/reports/report-csv.ts';
 import { buildRoiReport, reportSites, resolveReportRange } from '../domain/reports/roi-report.ts';
 import { grantedSiteIds, viewerOf } from '../domain/sites/viewer.ts';
-import { defineRoute, requireTenant } from '../http/define-route.ts';
+import { defineRoute, requireTenant, type CacheContext, type Reply } from '../http/define-route.ts';
 
 export const reportRoutes = [
   defineRoute({
@@ -17,31 +21,75 @@ export const reportRoutes = [
     responses: {
       200: { description: 'The report (JSON or CSV)', schema: RoiReport },
     },
+    async fromCache(ctx, { query }) {
+      // Staff see every site, so their key needs no database read; a client's grants do.
+      if (viewerOf(ctx).role === 'client') return null;
+      const tenant = requireTenant(ctx);
+      const range = resolveReportRange(query, tenant.timezone);
+      const key = reportCacheKey({
+        ...range,
+        groupBy: query.groupBy,
+        siteIds: query.siteId,
+        granted: null,
+        currency: tenant.currency,
+      });
+      const report = await ctx.services.cache.get<RoiReport>(reportCacheNamespace(tenant.id), key);
+      return report ? replyWithReport(ctx, report, query.format) : null;
+    },
     async handler(ctx, { query }) {
       const tenant = requireTenant(ctx);
       const viewer = viewerOf(ctx);
       const range = resolveReportRange(query, tenant.timezone);
-      const granted = await grantedSiteIds(ctx.tx, tenant.id, viewer);
       const cache = ctx.services.cache;
       const namespace = reportCacheNamespace(tenant.id);
-      const key = reportCacheKey({ ...range, groupBy: query.groupBy, siteIds: query.siteId, granted, currency: tenant.currency });
+      // Read before the data: a change committed while the report is built moves the generation,
+      // and the stale report is then not stored.
+      const generation = await cache.generation(namespace);
+      const granted = await grantedSiteIds(ctx.tx, tenant.id, viewer);
+      const key = reportCacheKey({
+        ...range,
+        groupBy: query.groupBy,
+        siteIds: query.siteId,
+        granted,
+        currency: tenant.currency,
+      });
       let report = await cache.get<RoiReport>(namespace, key);
       if (!report) {
         const sites = await reportSites(ctx.tx, tenant.id, granted, query.siteId);
-        report = await buildRoiReport(ctx.tx, tenant.id, sites, range, query.groupBy, tenant.currency);
-        await cache.set(namespace, key, report, REPORT_CACHE_TTL_SECONDS);
+        report = await buildRoiReport(
+          ctx.tx,
+          tenant.id,
+          sites,
+          range,
+          query.groupBy,
+          tenant.currency,
+        );
+        await cache.set(namespace, key, report, REPORT_CACHE_TTL_SECONDS, {
+          ifGeneration: generation,
+        });
       }
-      const csv = query.format === 'csv' || (query.format === undefined && ctx.req.accepts(['application/json', 'text/csv']) === 'text/csv');
-      if (!csv) return { status: 200, body: report, headers: { Vary: 'Accept' } };
-      ctx.res
-        .status(200)
-        .set({
-          'Content-Type': 'text/csv; charset=utf-8',
-          'Content-Disposition': `attachment; filename="roi-${report.from}-${report.to}-${report.groupBy}.csv"`,
-          Vary: 'Accept',
-        })
-        .send(reportToCsv(report));
-      return { streamed: true };
+      return replyWithReport(ctx, report, query.format);
     },
   }),
 ];
+
+/** JSON, or CSV when asked by `format=csv` or `Accept: text/csv`. */
+function replyWithReport(
+  ctx: CacheContext,
+  report: RoiReport,
+  format: 'json' | 'csv' | undefined,
+): Reply {
+  const csv =
+    format === 'csv' ||
+    (format === undefined && ctx.req.accepts(['application/json', 'text/csv']) === 'text/csv');
+  if (!csv) return { status: 200, body: report, headers: { Vary: 'Accept' } };
+  ctx.res
+    .status(200)
+    .set({
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="roi-${report.from}-${report.to}-${report.groupBy}.csv"`,
+      Vary: 'Accept',
+    })
+    .send(reportToCsv(report));
+  return { streamed: true };
+}

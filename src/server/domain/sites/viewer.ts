@@ -10,7 +10,7 @@ export interface Viewer {
 }
 
 /** The viewer of a tenant-scoped request. */
-export function viewerOf(ctx: RequestContext): Viewer {
+export function viewerOf(ctx: Pick<RequestContext, 'role' | 'principal'>): Viewer {
   return { role: ctx.role ?? 'client', userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null };
 }
 
