@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, presetPeriod, previousPeriod } from '../../src/web/lib/dates.ts';
@@ -316,7 +317,7 @@ describe('the web app, end to end', () => {
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Download CSV' }).click(),
     ]);
-    const reportCsv = (await import('node:fs')).readFileSync(await reportFile.path(), 'utf8');
+    const reportCsv = fs.readFileSync(await reportFile.path(), 'utf8');
     expect(reportCsv.split('\n')[0]).toContain('revenue');
     expectNoProblems(owner);
   });
@@ -500,7 +501,7 @@ describe('the web app, end to end', () => {
       page.getByRole('button', { name: 'Export CSV' }).click(),
     ]);
     const file = await download.path();
-    const csv = (await import('node:fs')).readFileSync(file, 'utf8');
+    const csv = fs.readFileSync(file, 'utf8');
     expect(csv).toContain('site.created');
     expect(csv).not.toContain('metrics.imported');
     expectNoProblems(owner);
