@@ -229,15 +229,12 @@ async function main() {
       subs.push(sandbox.completeCheckout(session.id).subscription.id);
     }
     // Run 1: the checkout events of every subscription, then `customer.subscription.updated`
-    // prompts spread over all subscriptions, up to EVENTS. Run 2: BURST more prompts.
-    const run1: SandboxEvent[] = sandbox.allEvents().filter((e) => e.type !== 'customer.created');
-    for (let i = 0; run1.length < EVENTS; i++)
-      run1.push(sandbox.touchSubscription(subs[i % subs.length]!));
-    const burstEvents: SandboxEvent[] = [];
-    for (let i = 0; burstEvents.length < BURST; i++)
-      burstEvents.push(sandbox.touchSubscription(subs[i % subs.length]!));
+    // prompts spread over all subscriptions, up to EVENTS. Run 2: BURST more prompts. Prompts are
+    // made by the Stripe-compatible server just before each run.
+    const checkoutEvents = sandbox.allEvents().filter((e) => e.type !== 'customer.created');
     sandbox.persistNow();
     sandbox.close();
+    const controlPort = await freePort();
     stripeServer = spawn(
       process.execPath,
       [
@@ -248,9 +245,17 @@ async function main() {
         String(stripePort),
         SECRET,
         WHSEC,
+        String(controlPort),
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
+    const prompts = async (count: number): Promise<SandboxEvent[]> => {
+      if (count <= 0) return [];
+      const res = await fetch(`http://127.0.0.1:${controlPort}/touch?count=${count}`, {
+        method: 'POST',
+      });
+      return (await res.json()) as SandboxEvent[];
+    };
     await waitListening(stripeUrl);
     worker = startRole('worker', env);
     await new Promise((r) => setTimeout(r, 3000));
@@ -261,9 +266,9 @@ async function main() {
         return { id: e.id, body, signature: sandbox.signatureHeader(body.toString('utf8')) };
       });
 
-    // Run 1: the checkout events of every subscription, then `customer.subscription.updated`
-    // prompts spread over all subscriptions, up to EVENTS.
-    const run1Signed = sign(run1.slice(0, EVENTS));
+    const run1 = checkoutEvents.slice(0, EVENTS);
+    run1.push(...(await prompts(EVENTS - run1.length)));
+    const run1Signed = sign(run1);
     console.log(
       `run 1: ${run1Signed.length} events over ${SUBSCRIPTIONS} subscriptions, ${SENDERS} senders`,
     );
@@ -276,7 +281,7 @@ async function main() {
     );
 
     // Run 2: a burst of BURST fresh events.
-    const burstSigned = sign(burstEvents);
+    const burstSigned = sign(await prompts(BURST));
     console.log(`run 2: burst of ${burstSigned.length} events, ${BURST_SENDERS} senders`);
     const burst = await send(`${base}/api/v1/billing/webhooks/stripe`, burstSigned, BURST_SENDERS);
     const burstApplied = await waitApplied(
