@@ -33,7 +33,10 @@ const ConfigSchema = z.object({
   DATA_DIR: z.string().default('./.data'),
   REDIS_URL: optionalUrl(['redis:', 'rediss:']),
   /** Prefix of every Redis key and queue, so deployments (or test runs) can share one Redis. */
-  REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of letters, digits, _ : . -').default('roi'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of letters, digits, _ : . -')
+    .default('roi'),
   MONGODB_URL: optionalUrl(['mongodb:', 'mongodb+srv:']),
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
@@ -60,7 +63,12 @@ const ConfigSchema = z.object({
   APP_URL: optionalUrl(['http:', 'https:']),
   RATE_LIMIT_RPM: z.coerce.number().int().min(0).default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 14),
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(24 * 14),
   TRUST_PROXY: z
     .enum(['true', 'false', '1', '0'])
     .default('false')

@@ -13,10 +13,17 @@ export interface SignedInUser {
 }
 
 /** Signs up a new user with a unique email; the client holds the session. */
-export async function signUp(app: TestApp, overrides: { email?: string; name?: string } = {}): Promise<SignedInUser> {
+export async function signUp(
+  app: TestApp,
+  overrides: { email?: string; name?: string } = {},
+): Promise<SignedInUser> {
   const client = app.client();
   const email = overrides.email ?? `user-${uniq()}@example.test`;
-  const res = await client.post('/api/v1/auth/signup', { email, password: PASSWORD, name: overrides.name ?? 'Test User' });
+  const res = await client.post('/api/v1/auth/signup', {
+    email,
+    password: PASSWORD,
+    name: overrides.name ?? 'Test User',
+  });
   expect(res.status, res.text).toBe(201);
   return { client, user: res.body.user };
 }
@@ -42,11 +49,22 @@ export async function buildTenant(app: TestApp, name = 'Acme SEO'): Promise<Test
 }
 
 /** Adds a member with `role` through the invitation flow; their client sends the tenant by default. */
-export async function addMember(app: TestApp, tenant: TestTenant, role: Role, siteIds?: string[]): Promise<SignedInUser> {
+export async function addMember(
+  app: TestApp,
+  tenant: TestTenant,
+  role: Role,
+  siteIds?: string[],
+): Promise<SignedInUser> {
   const member = await signUp(app);
-  const invite = await tenant.owner.client.post('/api/v1/invitations', { email: member.user.email, role, siteIds });
+  const invite = await tenant.owner.client.post('/api/v1/invitations', {
+    email: member.user.email,
+    role,
+    siteIds,
+  });
   expect(invite.status, invite.text).toBe(201);
-  const accept = await member.client.post('/api/v1/invitations/accept', { token: invite.body.token });
+  const accept = await member.client.post('/api/v1/invitations/accept', {
+    token: invite.body.token,
+  });
   expect(accept.status, accept.text).toBe(200);
   member.client.tenant = tenant.id;
   return member;
@@ -60,7 +78,10 @@ export async function createApiKey(tenant: TestTenant, role: Role = 'admin'): Pr
 }
 
 /** Waits until `check` returns a truthy value (background work), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -79,7 +100,11 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
  * Puts a tenant on a plan directly in the database (tests of limits other than billing's own):
  * billing tests go through checkout instead.
  */
-export async function setPlan(app: TestApp, tenant: TestTenant, plan: 'free' | 'starter' | 'pro' | 'agency') {
+export async function setPlan(
+  app: TestApp,
+  tenant: TestTenant,
+  plan: 'free' | 'starter' | 'pro' | 'agency',
+) {
   await app.database.db.updateTable('tenants').set({ plan }).where('id', '=', tenant.id).execute();
   await app.services.cache.invalidate(`tenant:${tenant.id}`);
   await app.services.cache.invalidate(`tenant:${tenant.subdomain}`);

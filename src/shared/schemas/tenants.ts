@@ -131,4 +131,9 @@ export const ApiKey = z
   })
   .meta({ id: 'ApiKey' });
 /** `key` is null only in an Idempotency-Key replay: the secret is shown once. */
-export const CreatedApiKey = z.object({ id: Uuid, name: z.string(), role: Role, key: z.string().nullable() });
+export const CreatedApiKey = z.object({
+  id: Uuid,
+  name: z.string(),
+  role: Role,
+  key: z.string().nullable(),
+});

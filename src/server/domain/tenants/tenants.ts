@@ -9,15 +9,59 @@ import type { Cache } from '../../infra/cache.ts';
 
 /** Subdomains that name parts of the product, not a tenant. */
 export const RESERVED_SUBDOMAINS = new Set([
-  'www', 'api', 'app', 'admin', 'administrator', 'root', 'mail', 'email', 'smtp', 'ftp', 'ns1',
-  'ns2', 'dns', 'static', 'assets', 'cdn', 'img', 'images', 'media', 'files', 'docs', 'help',
-  'support', 'status', 'blog', 'dashboard', 'billing', 'stripe', 'webhooks', 'auth', 'login',
-  'signup', 'account', 'accounts', 'security', 'dev', 'staging', 'test', 'demo', 'sandbox',
-  'internal', 'system', 'localhost', 'roi', 'roispectrum', 'spectrum',
+  'www',
+  'api',
+  'app',
+  'admin',
+  'administrator',
+  'root',
+  'mail',
+  'email',
+  'smtp',
+  'ftp',
+  'ns1',
+  'ns2',
+  'dns',
+  'static',
+  'assets',
+  'cdn',
+  'img',
+  'images',
+  'media',
+  'files',
+  'docs',
+  'help',
+  'support',
+  'status',
+  'blog',
+  'dashboard',
+  'billing',
+  'stripe',
+  'webhooks',
+  'auth',
+  'login',
+  'signup',
+  'account',
+  'accounts',
+  'security',
+  'dev',
+  'staging',
+  'test',
+  'demo',
+  'sandbox',
+  'internal',
+  'system',
+  'localhost',
+  'roi',
+  'roispectrum',
+  'spectrum',
 ]);
 
 /** Why a syntactically valid subdomain cannot be taken, or null when it can. */
-export async function subdomainUnavailableReason(tx: Tx, subdomain: string): Promise<string | null> {
+export async function subdomainUnavailableReason(
+  tx: Tx,
+  subdomain: string,
+): Promise<string | null> {
   if (RESERVED_SUBDOMAINS.has(subdomain)) return 'reserved';
   const taken = await tx
     .selectFrom('tenants')
@@ -60,8 +104,16 @@ const toInfo = (row: TenantRow): TenantInfo & TenantBillingInfo => ({
 });
 
 const TENANT_COLUMNS = [
-  'id', 'name', 'subdomain', 'plan', 'currency', 'timezone', 'branding', 'created_at',
-  'billing_status', 'billing_grace_ends_at',
+  'id',
+  'name',
+  'subdomain',
+  'plan',
+  'currency',
+  'timezone',
+  'branding',
+  'created_at',
+  'billing_status',
+  'billing_grace_ends_at',
 ] as const;
 
 /**
@@ -112,7 +164,11 @@ export const tenantCacheNamespace = (key: string) => `tenant:${key}`;
  * Finds a tenant by id or subdomain, through the cache. The tenants table is global (it is how a
  * request finds its tenant); membership is checked separately.
  */
-export async function findTenant(tx: Tx, cache: Cache, idOrSubdomain: string): Promise<TenantInfo | null> {
+export async function findTenant(
+  tx: Tx,
+  cache: Cache,
+  idOrSubdomain: string,
+): Promise<TenantInfo | null> {
   const key = idOrSubdomain.toLowerCase();
   const cached = await cache.get<TenantInfo>(tenantCacheNamespace(key), 'info');
   if (cached) return cached;
@@ -130,13 +186,20 @@ export async function findTenant(tx: Tx, cache: Cache, idOrSubdomain: string): P
 }
 
 /** Drops a tenant's cached settings in every process (after any change to the tenants row). */
-export async function invalidateTenantCache(cache: Cache, tenant: { id: string; subdomain: string }) {
+export async function invalidateTenantCache(
+  cache: Cache,
+  tenant: { id: string; subdomain: string },
+) {
   await cache.invalidate(tenantCacheNamespace(tenant.id));
   await cache.invalidate(tenantCacheNamespace(tenant.subdomain));
 }
 
 /** The caller's role in a tenant, or null when not a member. */
-export async function findMembershipRole(tx: Tx, tenantId: string, userId: string): Promise<Role | null> {
+export async function findMembershipRole(
+  tx: Tx,
+  tenantId: string,
+  userId: string,
+): Promise<Role | null> {
   const row = await tx
     .selectFrom('memberships')
     .select('role')
