@@ -45,7 +45,7 @@ function RequireSignIn({ children }: { children: ReactNode }) {
       </main>
     );
   if (state.status === 'signed_out') {
-    const next = location.pathname + location.search;
+    const next = state.explicit ? '/' : location.pathname + location.search;
     return (
       <Navigate to={next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`} replace />
     );

@@ -436,6 +436,7 @@ describe('the web app, end to end', () => {
     await page.getByLabel('Report title').fill('Monthly SEO results');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('Settings saved.').waitFor();
+    await page.screenshot({ path: '/tmp/roi-e2e-settings.png', fullPage: true });
     const settings = await apiGet(owner, '/tenant');
     expect(settings).toMatchObject({
       name: 'Acme SEO Agency',

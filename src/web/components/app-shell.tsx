@@ -56,7 +56,6 @@ export function AppShell({ children }: { children: ReactNode }) {
   const { signOut } = useSession();
   const { role } = useWorkspace();
   const path = useWorkspacePath();
-  const navigate = useNavigate();
   const location = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
   const [lastPath, setLastPath] = useState(location.pathname);
@@ -115,9 +114,8 @@ export function AppShell({ children }: { children: ReactNode }) {
             <button
               type="button"
               className="btn btn-ghost btn-small"
-              onClick={() => {
-                void signOut().then(() => navigate('/login'));
-              }}
+              // Signed out, the workspace route sends the browser to /login.
+              onClick={() => void signOut()}
             >
               Sign out
             </button>

@@ -13,7 +13,8 @@ import { setUnauthenticatedHandler } from '../api/http.ts';
 
 type SessionState =
   | { status: 'loading' }
-  | { status: 'signed_out' }
+  /** `explicit`: the user signed out here (so no "come back to" page after the next sign-in). */
+  | { status: 'signed_out'; explicit?: boolean }
   | { status: 'error'; error: unknown }
   | { status: 'signed_in'; me: MeReplyT };
 
@@ -58,7 +59,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     try {
       await logout();
     } finally {
-      setState({ status: 'signed_out' });
+      setState({ status: 'signed_out', explicit: true });
     }
   }, []);
 
