@@ -16,7 +16,7 @@ const DAY_MS = 86_400_000;
 
 let app: TestApp;
 beforeAll(async () => {
-  // The worker would apply retention on its own a second after start; these tests call it.
+  // These tests apply retention themselves (the worker's first pass is minutes after start).
   app = await startTestApp({ worker: false });
 });
 afterAll(async () => {
