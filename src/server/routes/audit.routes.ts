@@ -14,6 +14,8 @@ import { defineRoute, requireTenant } from '../http/define-route.ts';
 import { AppError } from '../http/errors.ts';
 
 const DAY_MS = 86_400_000;
+/** Longest silence of a running verification before it sends a keep-alive byte. */
+const KEEPALIVE_MS = 5000;
 const isDate = (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value);
 
 /** The query's filters as the stores take them: dates are whole UTC days, `to` is inclusive. */
@@ -151,19 +153,40 @@ export const auditRoutes = [
     summary: "Verify the workspace's audit hash chain",
     description:
       'Recomputes the SHA-256 chain from the retention checkpoint to the head, reading the events in batches (constant memory). ' +
+      'A long run sends its headers early and a space every 5 s to keep the connection open, then the JSON. ' +
       '`firstInvalidSeq` is the first event that is missing, out of place or altered. Recorded as audit_log.verified.',
     responses: { 200: { description: 'The result', schema: AuditVerifyReply } },
     async handler(ctx) {
       const tenant = requireTenant(ctx);
       const store = ctx.services.audit.storeFor(ctx.tx);
-      const result = await verifyAuditChain(store, tenant.id);
+      const res = ctx.res;
+      // A long verification keeps the connection alive (proxies time out idle responses): after
+      // KEEPALIVE_MS the headers go out and a space (valid leading JSON whitespace) follows every
+      // KEEPALIVE_MS until the result.
+      let lastWrite = Date.now();
+      const result = await verifyAuditChain(store, tenant.id, {
+        onProgress: () => {
+          if (Date.now() - lastWrite < KEEPALIVE_MS || res.destroyed) return;
+          if (!res.headersSent) {
+            res.status(200);
+            res.setHeader('Content-Type', 'application/json; charset=utf-8');
+            res.setHeader('Cache-Control', 'no-store');
+          }
+          res.write(' ');
+          lastWrite = Date.now();
+        },
+      });
       const body = { valid: result.valid, checked: result.checked, firstInvalidSeq: result.firstInvalidSeq };
       await ctx.audit({
         action: 'audit_log.verified',
         target: { type: 'audit_log', id: tenant.id },
         changes: { ...body, headSeq: result.headSeq, store: store.kind },
       });
-      return { status: 200, body };
+      if (!res.headersSent) return { status: 200, body };
+      ctx.afterCommit(() => {
+        res.end(JSON.stringify(body));
+      });
+      return { streamed: true };
     },
   }),
 ];
