@@ -194,6 +194,8 @@ describe('the web app, end to end', () => {
     await dialog.getByText('Plan limit reached').waitFor();
     await dialog.getByRole('link', { name: /upgrade/i }).waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
+    // The list says where the workspace stands before the next attempt.
+    await page.getByText('2 of 2 sites on the Free plan').waitFor();
     expectNoProblems(owner);
   });
 

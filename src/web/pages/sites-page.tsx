@@ -1,7 +1,14 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { CreateSiteBody } from '../../shared/schemas/roi.ts';
-import { createSite, deleteSite, listSites, updateSite, type SiteT } from '../api/endpoints.ts';
+import {
+  createSite,
+  deleteSite,
+  listPlans,
+  listSites,
+  updateSite,
+  type SiteT,
+} from '../api/endpoints.ts';
 import {
   Button,
   Card,
@@ -16,7 +23,7 @@ import {
 import { formatDate } from '../lib/dates.ts';
 import { useResource } from '../lib/use-resource.ts';
 import { precheck, useSubmit } from '../lib/use-submit.ts';
-import { isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
+import { isManager, isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 
 /** Add or edit a site; the server's errors appear beside name, domain and client. */
 export function SiteForm({
@@ -126,7 +133,7 @@ export function usePagedSites() {
 }
 
 export function SitesPage() {
-  const { role } = useWorkspace();
+  const { role, settings } = useWorkspace();
   const path = useWorkspacePath();
   const navigate = useNavigate();
   const { first, sites, cursor, loadingMore, more } = usePagedSites();
@@ -138,6 +145,11 @@ export function SitesPage() {
     first.reload();
   });
   const staff = isStaff(role);
+  // The plan's site limit, shown before the 402 would be.
+  const plans = useResource(() => listPlans().catch(() => null), []);
+  const plan = plans.data?.data.find((p) => p.id === settings?.plan);
+  const limit = plan?.limits.sites;
+  const planName = plan?.name ?? '';
 
   return (
     <>
@@ -152,6 +164,19 @@ export function SitesPage() {
         }
       >
         Each client website whose SEO results you track.
+        {limit !== null && limit !== undefined && first.data && !first.data.nextCursor && (
+          <>
+            {' '}
+            {sites.length} of {limit} sites on the {planName} plan
+            {sites.length >= limit && isManager(role) && (
+              <>
+                {' '}
+                · <Link to={path('billing')}>upgrade for more</Link>
+              </>
+            )}
+            .
+          </>
+        )}
       </PageHeader>
       <FormError error={remove.error} />
       <Card>
