@@ -4,7 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, presetPeriod, previousPeriod } from '../../src/web/lib/dates.ts';
 import { formatMoney, formatPercent, relativeChange } from '../../src/web/lib/money.ts';
 import { startApp, type RunningApp } from './support/app.ts';
-import { launchBrowser, openPage, type WatchedPage } from './support/browser.ts';
+import {
+  launchBrowser,
+  openPage,
+  unlabelledControls,
+  type WatchedPage,
+} from './support/browser.ts';
 
 /**
  * The journey of an agency owner, in a real browser against the app as `npm start` runs it:
@@ -32,8 +37,11 @@ describe('the web app, end to end', () => {
     await app?.stop();
   });
 
-  const expectNoProblems = (w: WatchedPage) =>
+  const expectNoProblems = async (w: WatchedPage) => {
     expect(w.problems, w.problems.join('\n')).toEqual([]);
+    // Every visible input of the page the test ends on has a label.
+    expect(await unlabelledControls(w.page)).toEqual([]);
+  };
   const apiGet = async (w: WatchedPage, path: string) => {
     const res = await w.context.request.get(`/api/v1${path}`, {
       headers: { 'X-Tenant-ID': workspace },
@@ -80,7 +88,7 @@ describe('the web app, end to end', () => {
     await page.getByRole('button', { name: 'Create workspace' }).click();
     await page.waitForURL(`**/w/${workspace}`);
     await page.getByText('No sites yet').waitFor();
-    expectNoProblems(owner);
+    await expectNoProblems(owner);
   });
 
   async function addSite(page: Page, name: string, domain: string, clientName = '') {
@@ -156,7 +164,7 @@ describe('the web app, end to end', () => {
       .first()
       .waitFor();
     await page.screenshot({ path: '/tmp/roi-e2e-site.png', fullPage: true });
-    expectNoProblems(owner);
+    await expectNoProblems(owner);
   });
 
   it('explains the plan limit where it happens (free plan: 2 sites)', async () => {
@@ -196,7 +204,7 @@ describe('the web app, end to end', () => {
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     // The list says where the workspace stands before the next attempt.
     await page.getByText('2 of 2 sites on the Free plan').waitFor();
-    expectNoProblems(owner);
+    await expectNoProblems(owner);
   });
 
   it('records a monthly retainer and hourly work with a time entry', async () => {
@@ -242,7 +250,7 @@ describe('the web app, end to end', () => {
     await page.screenshot({ path: '/tmp/roi-e2e-time-entries.png' });
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    expectNoProblems(owner);
+    await expectNoProblems(owner);
   });
 
   it('shows on the dashboard exactly what GET /reports/roi reports', async () => {
@@ -321,7 +329,7 @@ describe('the web app, end to end', () => {
     ]);
     const reportCsv = fs.readFileSync(await reportFile.path(), 'utf8');
     expect(reportCsv.split('\n')[0]).toContain('revenue');
-    expectNoProblems(owner);
+    await expectNoProblems(owner);
   });
 
   it('invites a client with one site and shows the invitation link', async () => {
@@ -337,7 +345,7 @@ describe('the web app, end to end', () => {
     expect(inviteLink).toContain('/invite?token=');
     await page.getByRole('cell', { name: clientEmail }).waitFor();
     await page.screenshot({ path: '/tmp/roi-e2e-members.png', fullPage: true });
-    expectNoProblems(owner);
+    await expectNoProblems(owner);
   });
 
   it('upgrades to Pro through the sandbox checkout, and billing shows Pro', async () => {
@@ -372,7 +380,7 @@ describe('the web app, end to end', () => {
     // The limit that stopped the third site is gone.
     await addSite(page, 'Third Site', 'third.test');
     await page.getByRole('heading', { name: 'Third Site', level: 1 }).waitFor();
-    expectNoProblems(owner);
+    await expectNoProblems(owner);
   });
 
   it('opens the customer portal; a failed payment shows the past-due banner until it is recovered', async () => {
@@ -406,7 +414,7 @@ describe('the web app, end to end', () => {
     await page.reload();
     await expect.poll(() => page.getByTestId('current-plan').textContent()).toContain('active');
     expect(await page.getByTestId('past-due-banner').count()).toBe(0);
-    expectNoProblems(owner);
+    await expectNoProblems(owner);
   });
 
   it('creates an API key shown once, revokes it, edits settings and switches workspaces', async () => {
@@ -470,7 +478,7 @@ describe('the web app, end to end', () => {
       .selectOption({ label: 'Acme SEO Agency (owner)' });
     await page.waitForURL(`**/w/${workspace}`);
     await page.getByTestId('kpi-revenue').waitFor();
-    expectNoProblems(owner);
+    await expectNoProblems(owner);
   });
 
   it('lists those actions in the audit log with a valid chain', async () => {
@@ -507,7 +515,7 @@ describe('the web app, end to end', () => {
     const csv = fs.readFileSync(file, 'utf8');
     expect(csv).toContain('site.created');
     expect(csv).not.toContain('metrics.imported');
-    expectNoProblems(owner);
+    await expectNoProblems(owner);
   });
 
   it('ends a service and deletes a site', async () => {
@@ -528,7 +536,7 @@ describe('the web app, end to end', () => {
     await expect
       .poll(() => page.getByTestId('sites-table').textContent())
       .not.toContain('Third Site');
-    expectNoProblems(owner);
+    await expectNoProblems(owner);
   });
 
   it('lets the invited client sign up, accept, and see only the granted site', async () => {
@@ -565,8 +573,8 @@ describe('the web app, end to end', () => {
     const harbor = all.data.find((s: any) => s.name === 'Harbor Dental');
     await page.goto(`/w/${workspace}/sites/${harbor.id}`);
     await page.getByText('Site not found').waitFor();
+    await expectNoProblems(client);
     await client.context.close();
-    expectNoProblems(client);
   });
 
   it('works at phone width', async () => {
@@ -603,7 +611,7 @@ describe('the web app, end to end', () => {
     // Signed out for real: the workspace sends back to sign-in, and comes back after it.
     await page.goto(`/w/${workspace}/sites`);
     await page.waitForURL(/\/login\?next=/);
+    await expectNoProblems(phone);
     await phone.context.close();
-    expectNoProblems(phone);
   });
 });

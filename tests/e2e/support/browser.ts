@@ -62,3 +62,22 @@ export async function openPage(
   page.on('dialog', (dialog) => void dialog.accept());
   return { page, context, problems };
 }
+
+/** Form controls on the page that have no accessible name (no label, aria-label or aria-labelledby). */
+export async function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [
+      ...document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>(
+        'input, select, textarea',
+      ),
+    ]
+      .filter((el) => el.type !== 'hidden' && el.getClientRects().length > 0)
+      .filter(
+        (el) =>
+          !(el.labels && el.labels.length > 0) &&
+          !el.getAttribute('aria-label') &&
+          !el.getAttribute('aria-labelledby'),
+      )
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+}
