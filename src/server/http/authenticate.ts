@@ -3,7 +3,6 @@ import { sql } from 'kysely';
 import type { Request } from 'express';
 import type { Database } from '../data/database.ts';
 import { inTransaction } from '../data/scoped-transaction.ts';
-import type { Role } from '../data/schema.ts';
 import { findSession } from '../domain/accounts/sessions.ts';
 import type { Cache } from '../infra/cache.ts';
 import { sha256Hex } from '../lib/ids.ts';
@@ -41,9 +40,13 @@ export async function authenticate(req: Request, database: Database, cache: Cach
     let found = await cache.get<CachedPrincipal>(authCacheNamespace(hash), 'p');
     if (!found) {
       found = await inTransaction(database, {}, async (tx) => {
-        const result = await sql<{ id: string; tenant_id: string; name: string; role: Role; revoked_at: Date | null }>`
-          SELECT id, tenant_id, name, role, revoked_at FROM find_api_key(${hash})`.execute(tx);
-        const row = result.rows[0];
+        // Row-level security admits the one key whose hash the transaction names.
+        await sql`SELECT set_config('app.key_hash', ${hash}, true)`.execute(tx);
+        const row = await tx
+          .selectFrom('api_keys')
+          .select(['id', 'tenant_id', 'name', 'role', 'revoked_at'])
+          .where('key_hash', '=', hash)
+          .executeTakeFirst();
         return row
           ? { kind: 'api_key' as const, keyId: row.id, name: row.name, tenantId: row.tenant_id, role: row.role, revoked: row.revoked_at !== null }
           : { kind: 'none' as const };

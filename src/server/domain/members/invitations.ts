@@ -142,14 +142,19 @@ export async function revokeInvitation(tx: Tx, tenantId: string, id: string) {
 }
 
 /**
- * Accepts an invitation for the signed-in user: the token finds its tenant (a security-definer
- * lookup by hash), the user's email must be the invited one, and the membership is created.
+ * Accepts an invitation for the signed-in user: the token finds its tenant (row-level security
+ * admits the row whose token hash is named), the user's email must be the invited one, and the membership is created.
  * Switches the transaction's scope to that tenant.
  */
 export async function acceptInvitation(tx: Tx, user: { id: string; email: string }, token: string) {
-  const found = await sql<{ id: string; tenant_id: string }>`
-    SELECT id, tenant_id FROM find_invitation(${sha256Hex(token)})`.execute(tx);
-  const ref = found.rows[0];
+  // Row-level security admits the one invitation whose token hash the transaction names.
+  const tokenHash = sha256Hex(token);
+  await sql`SELECT set_config('app.invitation_hash', ${tokenHash}, true)`.execute(tx);
+  const ref = await tx
+    .selectFrom('invitations')
+    .select(['id', 'tenant_id'])
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
   const invalid = new AppError('not_found', 'This invitation does not exist or has expired');
   if (!ref) throw invalid;
   await setScope(tx, { tenantId: ref.tenant_id, userId: user.id });
