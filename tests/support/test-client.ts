@@ -27,7 +27,11 @@ export class TestClient {
 
   constructor(readonly baseUrl: string) {}
 
-  async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<TestResponse<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<TestResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
     let body: string | Buffer | undefined;
     if (options.raw !== undefined) {
@@ -46,7 +50,12 @@ export class TestClient {
       const csrf = this.cookies.get('csrf_token');
       if (csrf && !options.noCsrf) headers['x-csrf-token'] ??= csrf;
     }
-    const res = await fetch(this.baseUrl + path, { method, headers, body, redirect: 'manual' });
+    const res = await fetch(this.baseUrl + path, {
+      method,
+      headers,
+      body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body),
+      redirect: 'manual',
+    });
     for (const cookie of res.headers.getSetCookie()) {
       const [pair, ...attrs] = cookie.split(';');
       const eq = pair!.indexOf('=');
