@@ -33,7 +33,12 @@ async function setupTenant(baseUrl: string) {
   const key = (await (
     await fetch(`${baseUrl}/api/v1/api-keys`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf, 'x-tenant-id': tenant.id },
+      headers: {
+        'content-type': 'application/json',
+        cookie,
+        'x-csrf-token': csrf,
+        'x-tenant-id': tenant.id,
+      },
       body: JSON.stringify({ name: 'bench', role: 'admin' }),
     })
   ).json()) as { key: string };
@@ -49,7 +54,9 @@ for (const backend of backends) {
   let dbName: string | undefined;
   if (backend === 'postgres') {
     dbName = `roi_bench_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+    const admin = new pg.Client({
+      connectionString: 'postgres://postgres@127.0.0.1:5432/postgres',
+    });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${dbName}`);
     await admin.end();
@@ -60,7 +67,11 @@ for (const backend of backends) {
   const server = await startBenchServer(env, 3900 + lines.length);
   try {
     const { cookie, tenantId, apiKey } = await setupTenant(server.baseUrl);
-    const health = await runLoad({ url: `${server.baseUrl}/healthz`, concurrency: 16, durationMs: DURATION });
+    const health = await runLoad({
+      url: `${server.baseUrl}/healthz`,
+      concurrency: 16,
+      durationMs: DURATION,
+    });
     const session = await runLoad({
       url: `${server.baseUrl}/api/v1/tenant`,
       headers: { cookie, 'x-tenant-id': tenantId },
@@ -73,13 +84,21 @@ for (const backend of backends) {
       concurrency: 16,
       durationMs: DURATION,
     });
-    lines.push(`\n**${backend === 'postgres' ? 'PostgreSQL 15 + Redis 7' : 'embedded PGlite'}**, 16 concurrent clients, ${DURATION / 1000} s each:\n`);
+    lines.push(
+      `\n**${backend === 'postgres' ? 'PostgreSQL 15 + Redis 7' : 'embedded PGlite'}**, 16 concurrent clients, ${DURATION / 1000} s each:\n`,
+    );
     lines.push('| request | req/s | p50 ms | p99 ms | errors |', '|---|---|---|---|---|');
-    lines.push(row('GET /healthz', health), row('GET /api/v1/tenant (session)', session), row('GET /api/v1/members (API key)', keyed));
+    lines.push(
+      row('GET /healthz', health),
+      row('GET /api/v1/tenant (session)', session),
+      row('GET /api/v1/members (API key)', keyed),
+    );
   } finally {
     await server.stop();
     if (dbName) {
-      const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+      const admin = new pg.Client({
+        connectionString: 'postgres://postgres@127.0.0.1:5432/postgres',
+      });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
       await admin.end();

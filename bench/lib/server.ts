@@ -14,10 +14,20 @@ export interface BenchServer {
  * load generator and the server do not share an event loop. Embedded database unless
  * DATABASE_URL is in `env`.
  */
-export async function startBenchServer(env: Record<string, string>, port: number): Promise<BenchServer> {
+export async function startBenchServer(
+  env: Record<string, string>,
+  port: number,
+): Promise<BenchServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-bench-'));
   const child = spawn(process.execPath, ['dist/server/main.js', env.ROLE ?? 'all'], {
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', RATE_LIMIT_RPM: '0', ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_RPM: '0',
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -28,7 +38,8 @@ export async function startBenchServer(env: Record<string, string>, port: number
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('bench server did not start');
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error('bench server did not start');
     await new Promise((r) => setTimeout(r, 200));
   }
   return {

@@ -20,7 +20,11 @@ server.keepAliveTimeout = 65_000;
 process.on('message', (message: { type: string; tenantIds?: string[] }) => {
   void (async () => {
     if (message.type === 'plan' && message.tenantIds) {
-      await services.database.db.updateTable('tenants').set({ plan: 'agency' }).where('id', 'in', message.tenantIds).execute();
+      await services.database.db
+        .updateTable('tenants')
+        .set({ plan: 'agency' })
+        .where('id', 'in', message.tenantIds)
+        .execute();
       process.send?.({ type: 'plan-done' });
     }
     if (message.type === 'stop') {

@@ -1,7 +1,13 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_CSV_COLUMNS } from '../../src/server/domain/audit/export-audit-events.ts';
-import { addMember, buildTenant, createApiKey, uniq, type TestTenant } from '../support/factories.ts';
+import {
+  addMember,
+  buildTenant,
+  createApiKey,
+  uniq,
+  type TestTenant,
+} from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import type { TestResponse } from '../support/test-client.ts';
 import {
@@ -19,8 +25,23 @@ import {
  * The audit log endpoints as the contract describes them, run against each read store: PostgreSQL
  * always, MongoDB when MONGODB_URL is set (skipped, and said so, otherwise).
  */
-const EVENT_KEYS = ['action', 'actor', 'changes', 'id', 'ip', 'occurredAt', 'requestId', 'seq', 'target', 'userAgent'];
-const ROUTES = ['/api/v1/audit-logs', '/api/v1/audit-logs/export?format=ndjson', '/api/v1/audit-logs/verify'];
+const EVENT_KEYS = [
+  'action',
+  'actor',
+  'changes',
+  'id',
+  'ip',
+  'occurredAt',
+  'requestId',
+  'seq',
+  'target',
+  'userAgent',
+];
+const ROUTES = [
+  '/api/v1/audit-logs',
+  '/api/v1/audit-logs/export?format=ndjson',
+  '/api/v1/audit-logs/verify',
+];
 
 const backends = [
   { name: 'PostgreSQL', enabled: true, env: () => ({}) },
@@ -50,24 +71,39 @@ for (const backend of backends.filter((b) => b.enabled)) {
       const tenant = await buildTenant(app);
       const requestIds: string[] = [];
       for (let i = 0; i < 3; i++) {
-        const res = await tenant.owner.client.patch('/api/v1/tenant', { name: `Owner rename ${i}` });
+        const res = await tenant.owner.client.patch('/api/v1/tenant', {
+          name: `Owner rename ${i}`,
+        });
         expect(res.status, res.text).toBe(200);
         requestIds.push(res.headers.get('x-request-id')!);
       }
-      const keyRes = await tenant.owner.client.post('/api/v1/api-keys', { name: `k-${uniq()}`, role: 'admin' });
+      const keyRes = await tenant.owner.client.post('/api/v1/api-keys', {
+        name: `k-${uniq()}`,
+        role: 'admin',
+      });
       expect(keyRes.status, keyRes.text).toBe(201);
       for (let i = 0; i < 2; i++) {
-        const res = await app.client().patch('/api/v1/tenant', { name: `Key rename ${i}` }, { apiKey: keyRes.body.key });
+        const res = await app
+          .client()
+          .patch('/api/v1/tenant', { name: `Key rename ${i}` }, { apiKey: keyRes.body.key });
         expect(res.status, res.text).toBe(200);
       }
       await syncAuditStore(app);
-      return { tenant, requestIds, key: { id: keyRes.body.id as string, secret: keyRes.body.key as string } };
+      return {
+        tenant,
+        requestIds,
+        key: { id: keyRes.body.id as string, secret: keyRes.body.key as string },
+      };
     }
 
     async function listAll(tenant: TestTenant, query: string) {
       const res = await tenant.owner.client.get(`/api/v1/audit-logs?${query}`);
       expect(res.status, res.text).toBe(200);
-      return res.body.data as { seq: number; action: string; actor: { type: string; id: string } }[];
+      return res.body.data as {
+        seq: number;
+        action: string;
+        actor: { type: string; id: string };
+      }[];
     }
 
     it('lists events newest first in the contract shape, with who, what, where and the request id', async () => {
@@ -77,8 +113,13 @@ for (const backend of backends.filter((b) => b.enabled)) {
       expect(Object.keys(res.body).sort()).toEqual(['data', 'nextCursor']);
       const data = res.body.data;
       expect(data.map((e: { action: string }) => e.action)).toEqual([
-        'tenant.updated', 'tenant.updated', 'api_key.created',
-        'tenant.updated', 'tenant.updated', 'tenant.updated', 'tenant.created',
+        'tenant.updated',
+        'tenant.updated',
+        'api_key.created',
+        'tenant.updated',
+        'tenant.updated',
+        'tenant.updated',
+        'tenant.created',
       ]);
       expect(data.map((e: { seq: number }) => e.seq)).toEqual([7, 6, 5, 4, 3, 2, 1]);
       for (const event of data) expect(Object.keys(event).sort()).toEqual(EVENT_KEYS);
@@ -93,33 +134,51 @@ for (const backend of backends.filter((b) => b.enabled)) {
         userAgent: expect.any(String),
       });
       expect(new Date(byOwner.occurredAt).toISOString()).toBe(byOwner.occurredAt);
-      expect(data.at(-1)).toMatchObject({ action: 'tenant.created', seq: 1, actor: { id: tenant.owner.user.id } });
+      expect(data.at(-1)).toMatchObject({
+        action: 'tenant.created',
+        seq: 1,
+        actor: { id: tenant.owner.user.id },
+      });
     });
 
     it('filters by action (exact or prefix), actor, target and time range', async () => {
       const { tenant, key } = await tenantWithHistory();
       expect(await listAll(tenant, 'action=tenant.updated')).toHaveLength(5);
-      expect((await listAll(tenant, 'action=api_key.*')).map((e) => e.action)).toEqual(['api_key.created']);
+      expect((await listAll(tenant, 'action=api_key.*')).map((e) => e.action)).toEqual([
+        'api_key.created',
+      ]);
       expect(await listAll(tenant, 'action=tenant.*')).toHaveLength(6);
       const byKey = await listAll(tenant, `actorId=${key.id}`);
       expect(byKey.map((e) => e.seq)).toEqual([7, 6]);
-      expect(await listAll(tenant, `actorId=${tenant.owner.user.id}&action=tenant.updated`)).toHaveLength(3);
+      expect(
+        await listAll(tenant, `actorId=${tenant.owner.user.id}&action=tenant.updated`),
+      ).toHaveLength(3);
       expect(await listAll(tenant, `targetType=tenant&targetId=${tenant.id}`)).toHaveLength(6);
       expect(await listAll(tenant, `targetType=api_key&targetId=${key.id}`)).toHaveLength(1);
       const today = new Date().toISOString().slice(0, 10);
       const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
       const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
       // (Every list call appends an audit_log.read event: these filters leave them out.)
-      expect(await listAll(tenant, `action=tenant.*&from=${yesterday}&to=${tomorrow}`)).toHaveLength(6);
+      expect(
+        await listAll(tenant, `action=tenant.*&from=${yesterday}&to=${tomorrow}`),
+      ).toHaveLength(6);
       expect(await listAll(tenant, `from=${tomorrow}`)).toHaveLength(0);
       expect(await listAll(tenant, `to=${yesterday}`)).toHaveLength(0);
       expect(await listAll(tenant, `action=tenant.*&from=${today}&to=${today}`)).toHaveLength(6);
       const list = await tenant.owner.client.get('/api/v1/audit-logs?action=tenant.*');
       const third = list.body.data.find((e: { seq: number }) => e.seq === 3);
-      const upTo3 = await listAll(tenant, `action=tenant.*&to=${encodeURIComponent(third.occurredAt)}`);
-      expect(upTo3.map((e) => e.seq)).toEqual([3, 2, 1].filter((seq) => upTo3.some((e) => e.seq === seq)));
+      const upTo3 = await listAll(
+        tenant,
+        `action=tenant.*&to=${encodeURIComponent(third.occurredAt)}`,
+      );
+      expect(upTo3.map((e) => e.seq)).toEqual(
+        [3, 2, 1].filter((seq) => upTo3.some((e) => e.seq === seq)),
+      );
       expect(upTo3.map((e) => e.seq)).toContain(3);
-      const from3 = await listAll(tenant, `action=tenant.*&from=${encodeURIComponent(third.occurredAt)}`);
+      const from3 = await listAll(
+        tenant,
+        `action=tenant.*&from=${encodeURIComponent(third.occurredAt)}`,
+      );
       expect(from3.map((e) => e.seq)).toContain(3);
       expect(from3.every((e) => e.seq >= 3 || e.seq === 1 || e.seq === 2)).toBe(true);
     });
@@ -145,8 +204,17 @@ for (const backend of backends.filter((b) => b.enabled)) {
 
     it('rejects bad filters and forged cursors with 400', async () => {
       const tenant = await buildTenant(app);
-      for (const query of ['action=DROP%20TABLE', 'from=yesterday', 'limit=500', 'cursor=bm9wZQ', 'from=2026-02-02&to=2026-02-01', 'format=xml']) {
-        const path = query.startsWith('format') ? '/api/v1/audit-logs/export' : '/api/v1/audit-logs';
+      for (const query of [
+        'action=DROP%20TABLE',
+        'from=yesterday',
+        'limit=500',
+        'cursor=bm9wZQ',
+        'from=2026-02-02&to=2026-02-01',
+        'format=xml',
+      ]) {
+        const path = query.startsWith('format')
+          ? '/api/v1/audit-logs/export'
+          : '/api/v1/audit-logs';
         const res = await tenant.owner.client.get(`${path}?${query}`);
         expect(res.status, `${query}: ${res.text}`).toBe(400);
         expect(res.headers.get('content-type')).toMatch(/problem\+json/);
@@ -158,8 +226,13 @@ for (const backend of backends.filter((b) => b.enabled)) {
       const res = await getText(tenant.owner.client, '/api/v1/audit-logs/export?format=ndjson');
       expect(res.status, res.text).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
-      expect(res.headers.get('content-disposition')).toMatch(new RegExp(`attachment; filename="audit-log-${tenant.subdomain}-.*\\.ndjson"`));
-      const lines = res.text.trimEnd().split('\n').map((l) => JSON.parse(l));
+      expect(res.headers.get('content-disposition')).toMatch(
+        new RegExp(`attachment; filename="audit-log-${tenant.subdomain}-.*\\.ndjson"`),
+      );
+      const lines = res.text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
       const stored = await readChain(app, tenant.id);
       for (const line of lines) {
@@ -169,15 +242,22 @@ for (const backend of backends.filter((b) => b.enabled)) {
         expect(line.prevHash).toBe(row.prev_hash);
       }
       for (let i = 1; i < lines.length; i++) expect(lines[i].prevHash).toBe(lines[i - 1].hash);
-      const filtered = await getText(tenant.owner.client, '/api/v1/audit-logs/export?action=api_key.created');
+      const filtered = await getText(
+        tenant.owner.client,
+        '/api/v1/audit-logs/export?action=api_key.created',
+      );
       expect(filtered.text.trimEnd().split('\n')).toHaveLength(1);
     });
 
     it('exports CSV with a header row, JSON changes and formula-safe cells', async () => {
       const tenant = await buildTenant(app);
-      const res1 = await tenant.owner.client.patch('/api/v1/tenant', { name: 'Comma, "quoted"\nnew line' }, {
-        headers: { 'user-agent': '=HYPERLINK("http://evil.test")' },
-      });
+      const res1 = await tenant.owner.client.patch(
+        '/api/v1/tenant',
+        { name: 'Comma, "quoted"\nnew line' },
+        {
+          headers: { 'user-agent': '=HYPERLINK("http://evil.test")' },
+        },
+      );
       expect(res1.status, res1.text).toBe(200);
       await syncAuditStore(app);
       const res = await tenant.owner.client.get('/api/v1/audit-logs/export?format=csv');
@@ -187,7 +267,9 @@ for (const backend of backends.filter((b) => b.enabled)) {
       expect(Object.keys(rows[0]!)).toEqual([...AUDIT_CSV_COLUMNS]);
       expect(rows.map((r) => r.action)).toEqual(['tenant.created', 'tenant.updated']);
       const updated = rows[1]!;
-      expect(JSON.parse(updated.changes!)).toEqual({ name: { from: 'Acme SEO', to: 'Comma, "quoted"\nnew line' } });
+      expect(JSON.parse(updated.changes!)).toEqual({
+        name: { from: 'Acme SEO', to: 'Comma, "quoted"\nnew line' },
+      });
       expect(updated.userAgent).toBe(`'=HYPERLINK("http://evil.test")`);
       expect(updated.actorId).toBe(tenant.owner.user.id);
       expect(updated.seq).toBe('2');
@@ -203,13 +285,19 @@ for (const backend of backends.filter((b) => b.enabled)) {
     it('records reading, exporting and verifying the log in the log itself', async () => {
       const tenant = await buildTenant(app);
       await syncAuditStore(app);
-      expect((await tenant.owner.client.get('/api/v1/audit-logs?action=tenant.created')).status).toBe(200);
-      expect((await tenant.owner.client.get('/api/v1/audit-logs/export?format=csv')).status).toBe(200);
+      expect(
+        (await tenant.owner.client.get('/api/v1/audit-logs?action=tenant.created')).status,
+      ).toBe(200);
+      expect((await tenant.owner.client.get('/api/v1/audit-logs/export?format=csv')).status).toBe(
+        200,
+      );
       expect((await tenant.owner.client.get('/api/v1/audit-logs/verify')).status).toBe(200);
       await syncAuditStore(app);
       const res = await tenant.owner.client.get('/api/v1/audit-logs?action=audit_log.*');
       expect(res.body.data.map((e: { action: string }) => e.action)).toEqual([
-        'audit_log.verified', 'audit_log.exported', 'audit_log.read',
+        'audit_log.verified',
+        'audit_log.exported',
+        'audit_log.read',
       ]);
       const [verified, exported, read] = res.body.data;
       expect(read).toMatchObject({
@@ -217,7 +305,11 @@ for (const backend of backends.filter((b) => b.enabled)) {
         target: { type: 'audit_log', id: tenant.id },
         changes: { filter: { action: 'tenant.created' }, returned: 1 },
       });
-      expect(exported.changes).toMatchObject({ format: 'csv', completed: true, store: backend.name === 'MongoDB' ? 'mongodb' : 'postgres' });
+      expect(exported.changes).toMatchObject({
+        format: 'csv',
+        completed: true,
+        store: backend.name === 'MongoDB' ? 'mongodb' : 'postgres',
+      });
       expect(verified.changes).toMatchObject({ valid: true, firstInvalidSeq: null });
       if (backend.name === 'PostgreSQL') {
         // (MongoDB holds what the relay had shipped by then, so its counts depend on timing.)
@@ -247,28 +339,45 @@ for (const backend of backends.filter((b) => b.enabled)) {
         expect((await app.client().get(path, { apiKey: memberKey })).status, path).toBe(403);
         expect((await app.client().get(path, { tenant: tenant.id })).status, path).toBe(401);
       }
-      const denied = (await readChain(app, tenant.id)).filter((e) => e.action === 'security.access_denied');
+      const denied = (await readChain(app, tenant.id)).filter(
+        (e) => e.action === 'security.access_denied',
+      );
       expect(denied).toHaveLength(ROUTES.length * 3);
     });
 
     it("answers another tenant's members, and its API keys, with the same 404 as an unknown tenant", async () => {
-      const [victim, attacker] = await Promise.all([buildTenant(app, 'Victim'), buildTenant(app, 'Attacker')]);
+      const [victim, attacker] = await Promise.all([
+        buildTenant(app, 'Victim'),
+        buildTenant(app, 'Attacker'),
+      ]);
       const attackerKey = await createApiKey(attacker, 'owner');
       await syncAuditStore(app);
       for (const path of ROUTES) {
         const byId = await attacker.owner.client.get(path, { tenant: victim.id });
         const bySubdomain = await attacker.owner.client.get(path, { tenant: victim.subdomain });
-        const unknown = await attacker.owner.client.get(path, { tenant: '00000000-0000-4000-8000-000000000000' });
+        const unknown = await attacker.owner.client.get(path, {
+          tenant: '00000000-0000-4000-8000-000000000000',
+        });
         expect(byId.status, path).toBe(404);
         expect(unknown.status, path).toBe(404);
-        expect({ ...byId.body, instance: undefined }).toEqual({ ...unknown.body, instance: undefined });
+        expect({ ...byId.body, instance: undefined }).toEqual({
+          ...unknown.body,
+          instance: undefined,
+        });
         expect(bySubdomain.status, path).toBe(404);
-        expect((await app.client().get(path, { apiKey: attackerKey, tenant: victim.id })).status, path).toBe(404);
+        expect(
+          (await app.client().get(path, { apiKey: attackerKey, tenant: victim.id })).status,
+          path,
+        ).toBe(404);
       }
       // Each tenant's log holds its own events only.
       const own = await attacker.owner.client.get('/api/v1/audit-logs?limit=200');
-      expect(own.body.data.every((e: { target: { id: string } }) => e.target.id !== victim.id)).toBe(true);
-      const viaKey = await getText(app.client(), '/api/v1/audit-logs/export', { apiKey: attackerKey });
+      expect(
+        own.body.data.every((e: { target: { id: string } }) => e.target.id !== victim.id),
+      ).toBe(true);
+      const viaKey = await getText(app.client(), '/api/v1/audit-logs/export', {
+        apiKey: attackerKey,
+      });
       expect(viaKey.text).not.toContain(victim.id);
     });
   });

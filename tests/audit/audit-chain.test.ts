@@ -41,8 +41,13 @@ describe('tampering with stored events is detected at the right seq', () => {
   it('edit a field', async () => {
     const { tenant, bystander } = await chainOfEight();
     await tamper(app, (trx) =>
-      trx.updateTable('audit_events').set({ changes: JSON.stringify({ n: { from: 0, to: 999 } }) })
-        .where('tenant_id', '=', tenant.id).where('seq', '=', 4).execute().then(() => undefined),
+      trx
+        .updateTable('audit_events')
+        .set({ changes: JSON.stringify({ n: { from: 0, to: 999 } }) })
+        .where('tenant_id', '=', tenant.id)
+        .where('seq', '=', 4)
+        .execute()
+        .then(() => undefined),
     );
     expect(await verify(tenant)).toEqual({ valid: false, checked: 3, firstInvalidSeq: 4 });
     expect(await verify(bystander)).toEqual({ valid: true, checked: 4, firstInvalidSeq: null });
@@ -53,23 +58,36 @@ describe('tampering with stored events is detected at the right seq', () => {
     await tamper(app, async (trx) => {
       await sql`UPDATE audit_events SET occurred_at = occurred_at + interval '1 millisecond'
                 WHERE tenant_id = ${tenant.id} AND seq = 6`.execute(trx);
-      await sql`UPDATE audit_events SET actor_label = 'someone else' WHERE tenant_id = ${tenant.id} AND seq = 7`.execute(trx);
+      await sql`UPDATE audit_events SET actor_label = 'someone else' WHERE tenant_id = ${tenant.id} AND seq = 7`.execute(
+        trx,
+      );
     });
     expect(await verify(tenant)).toMatchObject({ valid: false, firstInvalidSeq: 6 });
   });
 
   it('edit a field and recompute that row’s hash: the next event no longer links to it', async () => {
     const { tenant } = await chainOfEight();
-    const rows = await app.database.db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenant.id).where('seq', '=', 5).execute();
+    const rows = await app.database.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('seq', '=', 5)
+      .execute();
     const store = createPostgresAuditStore(app.database.db as never);
     const [event] = await (async () => {
-      for await (const batch of store.scanEvents(tenant.id, { afterSeq: 4, throughSeq: 5 })) return batch;
+      for await (const batch of store.scanEvents(tenant.id, { afterSeq: 4, throughSeq: 5 }))
+        return batch;
       return [];
     })();
     const forged = { ...toChainedEvent(event!), action: 'forged.action' };
     await tamper(app, (trx) =>
-      trx.updateTable('audit_events').set({ action: 'forged.action', hash: chainHash(rows[0]!.prev_hash, forged) })
-        .where('tenant_id', '=', tenant.id).where('seq', '=', 5).execute().then(() => undefined),
+      trx
+        .updateTable('audit_events')
+        .set({ action: 'forged.action', hash: chainHash(rows[0]!.prev_hash, forged) })
+        .where('tenant_id', '=', tenant.id)
+        .where('seq', '=', 5)
+        .execute()
+        .then(() => undefined),
     );
     expect(await verify(tenant)).toEqual({ valid: false, checked: 5, firstInvalidSeq: 6 });
   });
@@ -77,7 +95,12 @@ describe('tampering with stored events is detected at the right seq', () => {
   it('delete a row', async () => {
     const { tenant, bystander } = await chainOfEight();
     await tamper(app, (trx) =>
-      trx.deleteFrom('audit_events').where('tenant_id', '=', tenant.id).where('seq', '=', 3).execute().then(() => undefined),
+      trx
+        .deleteFrom('audit_events')
+        .where('tenant_id', '=', tenant.id)
+        .where('seq', '=', 3)
+        .execute()
+        .then(() => undefined),
     );
     expect(await verify(tenant)).toEqual({ valid: false, checked: 2, firstInvalidSeq: 3 });
     expect((await verify(bystander)).valid).toBe(true);
@@ -86,9 +109,15 @@ describe('tampering with stored events is detected at the right seq', () => {
   it('swap two rows', async () => {
     const { tenant, bystander } = await chainOfEight();
     await tamper(app, async (trx) => {
-      await sql`UPDATE audit_events SET seq = -1 WHERE tenant_id = ${tenant.id} AND seq = 3`.execute(trx);
-      await sql`UPDATE audit_events SET seq = 3 WHERE tenant_id = ${tenant.id} AND seq = 6`.execute(trx);
-      await sql`UPDATE audit_events SET seq = 6 WHERE tenant_id = ${tenant.id} AND seq = -1`.execute(trx);
+      await sql`UPDATE audit_events SET seq = -1 WHERE tenant_id = ${tenant.id} AND seq = 3`.execute(
+        trx,
+      );
+      await sql`UPDATE audit_events SET seq = 3 WHERE tenant_id = ${tenant.id} AND seq = 6`.execute(
+        trx,
+      );
+      await sql`UPDATE audit_events SET seq = 6 WHERE tenant_id = ${tenant.id} AND seq = -1`.execute(
+        trx,
+      );
     });
     expect(await verify(tenant)).toEqual({ valid: false, checked: 2, firstInvalidSeq: 3 });
     expect((await verify(bystander)).valid).toBe(true);
@@ -108,7 +137,12 @@ describe('tampering with stored events is detected at the right seq', () => {
   it('truncate the tail', async () => {
     const { tenant, bystander } = await chainOfEight();
     await tamper(app, (trx) =>
-      trx.deleteFrom('audit_events').where('tenant_id', '=', tenant.id).where('seq', '>=', 6).execute().then(() => undefined),
+      trx
+        .deleteFrom('audit_events')
+        .where('tenant_id', '=', tenant.id)
+        .where('seq', '>=', 6)
+        .execute()
+        .then(() => undefined),
     );
     expect(await verify(tenant)).toEqual({ valid: false, checked: 5, firstInvalidSeq: 6 });
     expect((await verify(bystander)).valid).toBe(true);
@@ -118,9 +152,16 @@ describe('tampering with stored events is detected at the right seq', () => {
     const { tenant } = await chainOfEight();
     const chain = await readChain(app, tenant.id);
     await tamper(app, async (trx) => {
-      await trx.deleteFrom('audit_events').where('tenant_id', '=', tenant.id).where('seq', '>=', 6).execute();
-      await trx.updateTable('audit_chain_heads').set({ last_seq: 5, last_hash: chain[3]!.hash })
-        .where('tenant_id', '=', tenant.id).execute();
+      await trx
+        .deleteFrom('audit_events')
+        .where('tenant_id', '=', tenant.id)
+        .where('seq', '>=', 6)
+        .execute();
+      await trx
+        .updateTable('audit_chain_heads')
+        .set({ last_seq: 5, last_hash: chain[3]!.hash })
+        .where('tenant_id', '=', tenant.id)
+        .execute();
     });
     // The head says 5 but names event 4's hash: caught at the last event.
     expect(await verify(tenant)).toMatchObject({ valid: false, firstInvalidSeq: 5 });
@@ -129,7 +170,12 @@ describe('tampering with stored events is detected at the right seq', () => {
   it('keeps finding the tampered seq while new events are appended after it', async () => {
     const { tenant } = await chainOfEight();
     await tamper(app, (trx) =>
-      trx.deleteFrom('audit_events').where('tenant_id', '=', tenant.id).where('seq', '=', 2).execute().then(() => undefined),
+      trx
+        .deleteFrom('audit_events')
+        .where('tenant_id', '=', tenant.id)
+        .where('seq', '=', 2)
+        .execute()
+        .then(() => undefined),
     );
     await appendEvents(app, tenant.id, 3);
     expect(await verify(tenant)).toMatchObject({ valid: false, firstInvalidSeq: 2 });
@@ -141,12 +187,20 @@ describe('concurrent writers', () => {
     const tenant = await buildTenant(app);
     const writes = Array.from({ length: 100 }, (_, i) =>
       i % 2 === 0
-        ? tenant.owner.client.patch('/api/v1/tenant', { name: `Concurrent ${i}` }).then((r) => expect(r.status, r.text).toBe(200))
+        ? tenant.owner.client
+            .patch('/api/v1/tenant', { name: `Concurrent ${i}` })
+            .then((r) => expect(r.status, r.text).toBe(200))
         : inTransaction(app.database, { tenantId: tenant.id }, (tx) =>
-            recordAuditEvent(tx, tenant.id, { type: 'system', id: null, label: 'writer' }, { ip: null, userAgent: null, requestId: null }, {
-              action: 'test.concurrent',
-              changes: { i },
-            }),
+            recordAuditEvent(
+              tx,
+              tenant.id,
+              { type: 'system', id: null, label: 'writer' },
+              { ip: null, userAgent: null, requestId: null },
+              {
+                action: 'test.concurrent',
+                changes: { i },
+              },
+            ),
           ),
     );
     await Promise.all(writes);
@@ -157,24 +211,46 @@ describe('concurrent writers', () => {
     for (let i = 1; i < chain.length; i++) expect(chain[i]!.prev_hash).toBe(chain[i - 1]!.hash);
     expect(chain[0]!.prev_hash).toBe(GENESIS_HASH);
     expect(await headSeq(app, tenant.id)).toBe(chain.length);
-    expect(await verify(tenant)).toEqual({ valid: true, checked: chain.length, firstInvalidSeq: null });
+    expect(await verify(tenant)).toEqual({
+      valid: true,
+      checked: chain.length,
+      firstInvalidSeq: null,
+    });
   });
 });
 
 describe('append-only storage', () => {
   it('the app role can insert and read audit events but not update, delete or truncate them', async () => {
     const tenant = await buildTenant(app);
-    const privileges = await sql<{ update: boolean; delete: boolean; truncate: boolean; insert: boolean; select: boolean }>`
+    const privileges = await sql<{
+      update: boolean;
+      delete: boolean;
+      truncate: boolean;
+      insert: boolean;
+      select: boolean;
+    }>`
       SELECT has_table_privilege('roi_app', 'audit_events', 'UPDATE') AS update,
              has_table_privilege('roi_app', 'audit_events', 'DELETE') AS delete,
              has_table_privilege('roi_app', 'audit_events', 'TRUNCATE') AS truncate,
              has_table_privilege('roi_app', 'audit_events', 'INSERT') AS insert,
-             has_table_privilege('roi_app', 'audit_events', 'SELECT') AS select`.execute(app.database.db);
-    expect(privileges.rows[0]).toEqual({ update: false, delete: false, truncate: false, insert: true, select: true });
+             has_table_privilege('roi_app', 'audit_events', 'SELECT') AS select`.execute(
+      app.database.db,
+    );
+    expect(privileges.rows[0]).toEqual({
+      update: false,
+      delete: false,
+      truncate: false,
+      insert: true,
+      select: true,
+    });
     const asApp = (statement: ReturnType<typeof sql>) =>
       inTransaction(app.database, { tenantId: tenant.id }, (tx) => statement.execute(tx));
-    await expect(asApp(sql`UPDATE audit_events SET action = 'x' WHERE tenant_id = ${tenant.id}`)).rejects.toThrow(/permission denied/);
-    await expect(asApp(sql`DELETE FROM audit_events WHERE tenant_id = ${tenant.id}`)).rejects.toThrow(/permission denied/);
+    await expect(
+      asApp(sql`UPDATE audit_events SET action = 'x' WHERE tenant_id = ${tenant.id}`),
+    ).rejects.toThrow(/permission denied/);
+    await expect(
+      asApp(sql`DELETE FROM audit_events WHERE tenant_id = ${tenant.id}`),
+    ).rejects.toThrow(/permission denied/);
     await expect(asApp(sql`TRUNCATE audit_events`)).rejects.toThrow(/permission denied/);
     await expect(
       inTransaction(app.database, { tenantId: tenant.id }, (tx) =>
@@ -187,7 +263,9 @@ describe('append-only storage', () => {
   it('the owner role is stopped by the guard trigger too (only a superuser switching triggers off gets through)', async () => {
     const tenant = await buildTenant(app);
     await expect(
-      sql`UPDATE audit_events SET action = 'x' WHERE tenant_id = ${tenant.id}`.execute(app.database.db),
+      sql`UPDATE audit_events SET action = 'x' WHERE tenant_id = ${tenant.id}`.execute(
+        app.database.db,
+      ),
     ).rejects.toThrow(/append-only/);
     await expect(
       sql`DELETE FROM audit_events WHERE tenant_id = ${tenant.id}`.execute(app.database.db),
@@ -200,17 +278,23 @@ describe('canonical encoding', () => {
   it('events whose changes hold Dates, nested objects in any key order and undefined fields still verify', async () => {
     const tenant = await buildTenant(app);
     await inTransaction(app.database, { tenantId: tenant.id }, (tx) =>
-      recordAuditEvent(tx, tenant.id, { type: 'stripe', id: 'evt_1', label: 'Stripe' }, { ip: null, userAgent: null, requestId: null }, {
-        action: 'test.shapes',
-        target: { type: 'subscription', id: 'sub_1' },
-        changes: {
-          zeta: { to: new Date('2026-01-02T03:04:05.678Z'), from: null },
-          alpha: { nested: { b: 2, a: [3, { y: 1, x: 0 }] }, skipped: undefined },
-          unicode: 'Zürich ✓ \u2028',
-          big: 2 ** 53 - 1,
-          fraction: 0.1 + 0.2,
+      recordAuditEvent(
+        tx,
+        tenant.id,
+        { type: 'stripe', id: 'evt_1', label: 'Stripe' },
+        { ip: null, userAgent: null, requestId: null },
+        {
+          action: 'test.shapes',
+          target: { type: 'subscription', id: 'sub_1' },
+          changes: {
+            zeta: { to: new Date('2026-01-02T03:04:05.678Z'), from: null },
+            alpha: { nested: { b: 2, a: [3, { y: 1, x: 0 }] }, skipped: undefined },
+            unicode: 'Zürich ✓ \u2028',
+            big: 2 ** 53 - 1,
+            fraction: 0.1 + 0.2,
+          },
         },
-      }),
+      ),
     );
     const result = await inTransaction(app.database, { tenantId: tenant.id }, (tx) =>
       verifyAuditChain(createPostgresAuditStore(tx), tenant.id),

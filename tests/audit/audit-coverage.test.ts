@@ -17,10 +17,12 @@ const MUTATING = /^(POST|PUT|PATCH|DELETE) /;
 const NON_TENANT_ROUTES: Record<string, string> = {
   'POST /api/v1/auth/signup': 'no workspace exists yet: nothing to record in (test below)',
   'POST /api/v1/auth/login': 'failed sign-ins are security events, per workspace too (test below)',
-  'POST /api/v1/auth/logout': 'ends the caller’s own session; no workspace data changes (test below)',
+  'POST /api/v1/auth/logout':
+    'ends the caller’s own session; no workspace data changes (test below)',
   'POST /api/v1/tenants': 'tenant.created opens the new chain (test below)',
   'POST /api/v1/invitations/accept': 'member.joined in the inviting workspace (test below)',
-  'POST /api/v1/billing/webhooks/stripe': 'each effect is audited as actor stripe: tests/billing/billing-flow.test.ts',
+  'POST /api/v1/billing/webhooks/stripe':
+    'each effect is audited as actor stripe: tests/billing/billing-flow.test.ts',
 };
 
 const routes = Object.entries(ACCESS).filter(([key]) => MUTATING.test(key));
@@ -48,7 +50,9 @@ async function eventsAfter(tenantId: string, seq: number) {
 describe('every mutating route writes an audit event', () => {
   it('every mutating tenant route has a sample that names the audit action it writes', () => {
     const missing = tenantRoutes.filter((key) => !ROUTE_SAMPLES[key]?.audit);
-    expect(missing, 'add these to tests/support/route-samples.ts with `audit: "<action>"`').toEqual([]);
+    expect(missing, 'add these to tests/support/route-samples.ts with `audit: "<action>"`').toEqual(
+      [],
+    );
   });
 
   it('every other mutating route is listed with the test that covers its audit trail', () => {
@@ -73,7 +77,10 @@ describe('every mutating route writes an audit event', () => {
       expect(res.status, res.text).toBeLessThan(300);
       const written = await eventsAfter(tenant.id, before);
       const event = written.find((e) => e.action === sample.audit);
-      expect(event, `${key} wrote ${written.map((e) => e.action).join(', ') || 'nothing'}`).toBeDefined();
+      expect(
+        event,
+        `${key} wrote ${written.map((e) => e.action).join(', ') || 'nothing'}`,
+      ).toBeDefined();
       expect(event).toMatchObject({
         actor_type: 'user',
         actor_id: tenant.owner.user.id,
@@ -83,7 +90,9 @@ describe('every mutating route writes an audit event', () => {
       });
       expect(event!.ip).toBeTruthy();
       // Secrets never reach the log.
-      expect(JSON.stringify(event!.changes ?? null)).not.toMatch(/rsk_|password|token_hash|key_hash/i);
+      expect(JSON.stringify(event!.changes ?? null)).not.toMatch(
+        /rsk_|password|token_hash|key_hash/i,
+      );
     });
   });
 });
@@ -91,7 +100,11 @@ describe('every mutating route writes an audit event', () => {
 describe('mutating routes outside a workspace', () => {
   it('signup: the account has no workspace, so no chain records it', async () => {
     const { user } = await signUp(app);
-    const rows = await app.database.db.selectFrom('audit_events').select('seq').where('actor_id', '=', user.id).execute();
+    const rows = await app.database.db
+      .selectFrom('audit_events')
+      .select('seq')
+      .where('actor_id', '=', user.id)
+      .execute();
     expect(rows).toEqual([]);
   });
 
@@ -105,37 +118,63 @@ describe('mutating routes outside a workspace', () => {
       actor_id: tenant.owner.user.id,
       target_type: 'tenant',
       target_id: tenant.id,
-      changes: { name: { from: null, to: tenant.name }, subdomain: { from: null, to: tenant.subdomain } },
+      changes: {
+        name: { from: null, to: tenant.name },
+        subdomain: { from: null, to: tenant.subdomain },
+      },
     });
   });
 
   it('invitations/accept: member.joined in the inviting workspace, by the new member', async () => {
     const tenant = await buildTenant(app);
     const invitee = await signUp(app);
-    const invite = await tenant.owner.client.post('/api/v1/invitations', { email: invitee.user.email, role: 'member' });
+    const invite = await tenant.owner.client.post('/api/v1/invitations', {
+      email: invitee.user.email,
+      role: 'member',
+    });
     expect(invite.status, invite.text).toBe(201);
     const before = await headSeq(app, tenant.id);
-    const accept = await invitee.client.post('/api/v1/invitations/accept', { token: invite.body.token });
+    const accept = await invitee.client.post('/api/v1/invitations/accept', {
+      token: invite.body.token,
+    });
     expect(accept.status, accept.text).toBe(200);
     const written = await eventsAfter(tenant.id, before);
     expect(written.map((e) => e.action)).toEqual(['member.joined']);
-    expect(written[0]).toMatchObject({ actor_id: invitee.user.id, target_id: invitee.user.id, request_id: accept.headers.get('x-request-id') });
+    expect(written[0]).toMatchObject({
+      actor_id: invitee.user.id,
+      target_id: invitee.user.id,
+      request_id: accept.headers.get('x-request-id'),
+    });
     expect(JSON.stringify(written[0]!.changes)).not.toContain(invite.body.token);
   });
 
   it('login: a failed sign-in is a security event, and one in each workspace of the account', async () => {
     const tenant = await buildTenant(app);
     const before = await headSeq(app, tenant.id);
-    const res = await app.client().post('/api/v1/auth/login', { email: tenant.owner.user.email, password: 'not the password' }, {
-      headers: { 'user-agent': 'credential-stuffer' },
-    });
+    const res = await app.client().post(
+      '/api/v1/auth/login',
+      { email: tenant.owner.user.email, password: 'not the password' },
+      {
+        headers: { 'user-agent': 'credential-stuffer' },
+      },
+    );
     expect(res.status).toBe(401);
     const written = await eventsAfter(tenant.id, before);
     expect(written.map((e) => e.action)).toEqual(['security.login_failed']);
-    expect(written[0]).toMatchObject({ actor_id: tenant.owner.user.id, user_agent: 'credential-stuffer' });
+    expect(written[0]).toMatchObject({
+      actor_id: tenant.owner.user.id,
+      user_agent: 'credential-stuffer',
+    });
     const unknown = `nobody-${uniq()}@example.test`;
-    expect((await app.client().post('/api/v1/auth/login', { email: unknown, password: PASSWORD })).status).toBe(401);
-    const global = await app.database.db.selectFrom('security_events').select('kind').where('email', '=', unknown).execute();
+    expect(
+      (await app.client().post('/api/v1/auth/login', { email: unknown, password: PASSWORD }))
+        .status,
+    ).toBe(401);
+    const global = await app.database.db
+      .selectFrom('security_events')
+      .select('kind')
+      .where('email', '=', unknown)
+      .execute();
     expect(global.map((e) => e.kind)).toEqual(['auth.login_failed']);
   });
 
@@ -150,7 +189,10 @@ describe('mutating routes outside a workspace', () => {
     const tenant = await buildTenant(app);
     const member = await (async () => {
       const user = await signUp(app);
-      const invite = await tenant.owner.client.post('/api/v1/invitations', { email: user.user.email, role: 'client' });
+      const invite = await tenant.owner.client.post('/api/v1/invitations', {
+        email: user.user.email,
+        role: 'client',
+      });
       await user.client.post('/api/v1/invitations/accept', { token: invite.body.token });
       user.client.tenant = tenant.id;
       return user;
@@ -160,6 +202,11 @@ describe('mutating routes outside a workspace', () => {
     expect(res.status).toBe(403);
     const written = await eventsAfter(tenant.id, before);
     expect(written.map((e) => e.action)).toEqual(['security.access_denied']);
-    expect(written[0]).toMatchObject({ actor_id: member.user.id, target_type: 'route', target_id: 'PATCH /api/v1/tenant', changes: { role: 'client' } });
+    expect(written[0]).toMatchObject({
+      actor_id: member.user.id,
+      target_type: 'route',
+      target_id: 'PATCH /api/v1/tenant',
+      changes: { role: 'client' },
+    });
   });
 });

@@ -59,7 +59,10 @@ export async function headSeq(app: TestApp, tenantId: string): Promise<number> {
  * Changes stored rows the way an attacker with the database superuser would: switching off
  * triggers (session_replication_role = replica) to get past the append-only guard.
  */
-export async function tamper(app: TestApp, fn: (trx: Transaction<DB>) => Promise<void>): Promise<void> {
+export async function tamper(
+  app: TestApp,
+  fn: (trx: Transaction<DB>) => Promise<void>,
+): Promise<void> {
   await app.database.db.transaction().execute(async (trx) => {
     await sql`SET LOCAL session_replication_role = replica`.execute(trx);
     await fn(trx);
@@ -67,7 +70,12 @@ export async function tamper(app: TestApp, fn: (trx: Transaction<DB>) => Promise
 }
 
 /** Appends `count` events to the tenant's chain as the application does (one transaction each). */
-export async function appendEvents(app: TestApp, tenantId: string, count: number, action = 'test.event'): Promise<void> {
+export async function appendEvents(
+  app: TestApp,
+  tenantId: string,
+  count: number,
+  action = 'test.event',
+): Promise<void> {
   for (let i = 0; i < count; i++) {
     await inTransaction(app.database, { tenantId }, (tx) =>
       recordAuditEvent(
@@ -90,7 +98,8 @@ export async function getText(
   const headers: Record<string, string> = {};
   if (client.tenant) headers['x-tenant-id'] = client.tenant;
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
-  else if (client.cookies.size > 0) headers.cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  else if (client.cookies.size > 0)
+    headers.cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   const res = await fetch(client.baseUrl + path, { headers });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }

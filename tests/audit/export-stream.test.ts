@@ -21,10 +21,16 @@ describe('streamed export', () => {
     const tenant = await buildTenant(app);
     await inTransaction(app.database, { tenantId: tenant.id }, async (tx) => {
       for (let i = 0; i < 150; i++) {
-        await recordAuditEvent(tx, tenant.id, { type: 'system', id: null, label: 'bulk' }, { ip: null, userAgent: null, requestId: null }, {
-          action: 'test.bulk',
-          changes: { i, padding: BIG },
-        });
+        await recordAuditEvent(
+          tx,
+          tenant.id,
+          { type: 'system', id: null, label: 'bulk' },
+          { ip: null, userAgent: null, requestId: null },
+          {
+            action: 'test.bulk',
+            changes: { i, padding: BIG },
+          },
+        );
       }
     });
     const options = {
@@ -37,14 +43,16 @@ describe('streamed export', () => {
     const url = `${app.baseUrl}/api/v1/audit-logs/export`;
 
     const text = await new Promise<string>((resolve, reject) => {
-      http.get(url, options, (res) => {
-        expect(res.statusCode).toBe(200);
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve(body));
-        res.on('error', reject);
-      }).on('error', reject);
+      http
+        .get(url, options, (res) => {
+          expect(res.statusCode).toBe(200);
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve(body));
+          res.on('error', reject);
+        })
+        .on('error', reject);
     });
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(151);
@@ -58,7 +66,9 @@ describe('streamed export', () => {
           resolve();
         });
       });
-      req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? undefined : reject(error)));
+      req.on('error', (error: NodeJS.ErrnoException) =>
+        error.code === 'ECONNRESET' ? undefined : reject(error),
+      );
     });
 
     const exported = await eventually(async () => {
@@ -69,7 +79,9 @@ describe('streamed export', () => {
         .where('action', '=', 'audit_log.exported')
         .orderBy('seq')
         .execute();
-      return rows.length === 2 ? rows.map((r) => r.changes as { events: number; completed: boolean }) : null;
+      return rows.length === 2
+        ? rows.map((r) => r.changes as { events: number; completed: boolean })
+        : null;
     });
     expect(exported[0]).toMatchObject({ events: 151, completed: true });
     expect(exported[1]).toMatchObject({ completed: false });

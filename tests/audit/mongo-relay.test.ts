@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
-import { createMongoAuditStore, type MongoAuditConnection } from '../../src/server/domain/audit/mongo-audit-store.ts';
+import {
+  createMongoAuditStore,
+  type MongoAuditConnection,
+} from '../../src/server/domain/audit/mongo-audit-store.ts';
 import { createPostgresAuditStore } from '../../src/server/domain/audit/postgres-audit-store.ts';
 import { pruneExpiredAuditEvents } from '../../src/server/domain/audit/prune-audit-events.ts';
 import { relayAuditEvents } from '../../src/server/domain/audit/relay-audit-events.ts';
@@ -45,7 +48,8 @@ describe.runIf(Boolean(MONGODB_URL))('MongoDB relay', () => {
 
   const relay = () => relayAuditEvents(app.database, mongo, { maxPasses: 1000, batchSize: 3 });
   const docsOf = (tenantId: string) => mongo.events.find({ tenantId }).sort({ seq: 1 }).toArray();
-  const verifyMongo = (tenantId: string) => verifyAuditChain(createMongoAuditStore(mongo), tenantId);
+  const verifyMongo = (tenantId: string) =>
+    verifyAuditChain(createMongoAuditStore(mongo), tenantId);
 
   it('ships every event once, in seq order, keyed by event id, with the chain head', async () => {
     const tenant = await buildTenant(app);
@@ -55,7 +59,10 @@ describe.runIf(Boolean(MONGODB_URL))('MongoDB relay', () => {
     const docs = await docsOf(tenant.id);
     expect(docs.map((d) => d.seq)).toEqual(stored.map((e) => e.seq));
     expect(docs.map((d) => d.hash)).toEqual(stored.map((e) => e.hash));
-    expect(await mongo.chains.findOne({ _id: tenant.id })).toMatchObject({ headSeq: 8, headHash: stored[7]!.hash });
+    expect(await mongo.chains.findOne({ _id: tenant.id })).toMatchObject({
+      headSeq: 8,
+      headHash: stored[7]!.hash,
+    });
     expect(await verifyMongo(tenant.id)).toMatchObject({ valid: true, checked: 8 });
   });
 
@@ -64,7 +71,11 @@ describe.runIf(Boolean(MONGODB_URL))('MongoDB relay', () => {
     await appendEvents(app, tenant.id, 5);
     await relay();
     // The crash: MongoDB has the events, the cursor was never committed.
-    await app.database.db.updateTable('audit_relay_cursors').set({ shipped_seq: 2 }).where('tenant_id', '=', tenant.id).execute();
+    await app.database.db
+      .updateTable('audit_relay_cursors')
+      .set({ shipped_seq: 2 })
+      .where('tenant_id', '=', tenant.id)
+      .execute();
     await appendEvents(app, tenant.id, 2);
     await relay();
     const docs = await docsOf(tenant.id);
@@ -85,10 +96,15 @@ describe.runIf(Boolean(MONGODB_URL))('MongoDB relay', () => {
   });
 
   it('finds tampering in the MongoDB copy: an edited, a deleted and a truncated event', async () => {
-    const [edited, deleted, truncated, bystander] = await Promise.all([1, 2, 3, 4].map(() => buildTenant(app)));
+    const [edited, deleted, truncated, bystander] = await Promise.all(
+      [1, 2, 3, 4].map(() => buildTenant(app)),
+    );
     for (const t of [edited, deleted, truncated, bystander]) await appendEvents(app, t!.id, 5);
     await relay();
-    await mongo.events.updateOne({ tenantId: edited!.id, seq: 3 }, { $set: { changesJson: '{"n":{"from":0,"to":9}}' } });
+    await mongo.events.updateOne(
+      { tenantId: edited!.id, seq: 3 },
+      { $set: { changesJson: '{"n":{"from":0,"to":9}}' } },
+    );
     await mongo.events.deleteOne({ tenantId: deleted!.id, seq: 4 });
     await mongo.events.deleteMany({ tenantId: truncated!.id, seq: { $gte: 5 } });
     expect(await verifyMongo(edited!.id)).toMatchObject({ valid: false, firstInvalidSeq: 3 });
@@ -103,7 +119,10 @@ describe.runIf(Boolean(MONGODB_URL))('MongoDB relay', () => {
     let tenantId: string;
     try {
       vi.setSystemTime(Date.now() - 40 * 86_400_000);
-      const res = await owner.client.post('/api/v1/tenants', { name: 'Old', subdomain: `m-${uniq()}` });
+      const res = await owner.client.post('/api/v1/tenants', {
+        name: 'Old',
+        subdomain: `m-${uniq()}`,
+      });
       expect(res.status, res.text).toBe(201);
       tenantId = res.body.id;
       await setPlan(app, tenantId, 'agency');
@@ -117,7 +136,10 @@ describe.runIf(Boolean(MONGODB_URL))('MongoDB relay', () => {
     await pruneExpiredAuditEvents(app.database, { tenantIds: [tenantId] });
     await relay();
     expect((await docsOf(tenantId)).map((d) => d.seq)).toEqual([5, 6]);
-    expect(await mongo.chains.findOne({ _id: tenantId })).toMatchObject({ checkpointSeq: 4, headSeq: 6 });
+    expect(await mongo.chains.findOne({ _id: tenantId })).toMatchObject({
+      checkpointSeq: 4,
+      headSeq: 6,
+    });
     expect(await verifyMongo(tenantId)).toMatchObject({ valid: true, checked: 2 });
     const pg = await inTransaction(app.database, { tenantId }, (tx) =>
       verifyAuditChain(createPostgresAuditStore(tx), tenantId),

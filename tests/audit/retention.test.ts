@@ -25,7 +25,10 @@ afterAll(async () => {
 });
 
 /** A workspace created `daysAgo` days ago with `oldEvents` more events then, and `newEvents` today. */
-async function tenantWithHistory(plan: string, opts: { daysAgo: number; oldEvents: number; newEvents: number }) {
+async function tenantWithHistory(
+  plan: string,
+  opts: { daysAgo: number; oldEvents: number; newEvents: number },
+) {
   const owner = await signUp(app);
   const subdomain = `r-${uniq()}`;
   vi.useFakeTimers({ toFake: ['Date'] });
@@ -49,7 +52,11 @@ async function tenantWithHistory(plan: string, opts: { daysAgo: number; oldEvent
 }
 
 async function checkpointOf(tenantId: string) {
-  return app.database.db.selectFrom('audit_checkpoints').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst();
+  return app.database.db
+    .selectFrom('audit_checkpoints')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirst();
 }
 
 async function verify(tenant: TestTenant) {
@@ -63,7 +70,9 @@ describe('audit retention', () => {
     const rows = await app.database.db.selectFrom('audit_retention_policies').selectAll().execute();
     const inDb = Object.fromEntries(rows.map((r) => [r.plan, r.retention_days]));
     const inCode = Object.fromEntries(PLANS.map((p) => [p.id, p.limits.auditRetentionDays]));
-    expect(inDb, 'plans.ts changed: add a migration that updates audit_retention_policies').toEqual(inCode);
+    expect(inDb, 'plans.ts changed: add a migration that updates audit_retention_policies').toEqual(
+      inCode,
+    );
   });
 
   it('prunes what the plan no longer keeps, records a checkpoint, and the rest still verifies', async () => {
@@ -73,12 +82,18 @@ describe('audit retention', () => {
 
     const chain = await readChain(app, tenant.id);
     expect(chain[0]!.seq).toBe(7);
-    expect(chain.filter((e) => e.action.startsWith('test.old') || e.action === 'tenant.created')).toEqual([]);
+    expect(
+      chain.filter((e) => e.action.startsWith('test.old') || e.action === 'tenant.created'),
+    ).toEqual([]);
     const checkpoint = await checkpointOf(tenant.id);
     expect(checkpoint).toMatchObject({ pruned_through_seq: 6, pruned_events: 6 });
     expect(checkpoint!.last_hash).toBe(chain[0]!.prev_hash);
 
-    expect(await verify(tenant)).toEqual({ valid: true, checked: chain.length, firstInvalidSeq: null });
+    expect(await verify(tenant)).toEqual({
+      valid: true,
+      checked: chain.length,
+      firstInvalidSeq: null,
+    });
     const exported = await getText(tenant.owner.client, '/api/v1/audit-logs/export');
     expect(JSON.parse(exported.text.split('\n')[0]!).seq).toBe(7);
     // Pruning again finds nothing more.
@@ -89,7 +104,10 @@ describe('audit retention', () => {
   it('prunes in batches to the same end state', async () => {
     const tenant = await tenantWithHistory('free', { daysAgo: 31 + 1, oldEvents: 6, newEvents: 1 });
     await pruneExpiredAuditEvents(app.database, { tenantIds: [tenant.id], batchSize: 2 });
-    expect(await checkpointOf(tenant.id)).toMatchObject({ pruned_through_seq: 7, pruned_events: 7 });
+    expect(await checkpointOf(tenant.id)).toMatchObject({
+      pruned_through_seq: 7,
+      pruned_events: 7,
+    });
     expect((await verify(tenant)).valid).toBe(true);
   });
 
@@ -105,7 +123,13 @@ describe('audit retention', () => {
   it('refuses to prune an expired run that does not verify: the evidence stays', async () => {
     const tenant = await tenantWithHistory('agency', { daysAgo: 40, oldEvents: 4, newEvents: 1 });
     await tamper(app, (trx) =>
-      trx.updateTable('audit_events').set({ target_id: 'rewritten' }).where('tenant_id', '=', tenant.id).where('seq', '=', 3).execute().then(() => undefined),
+      trx
+        .updateTable('audit_events')
+        .set({ target_id: 'rewritten' })
+        .where('tenant_id', '=', tenant.id)
+        .where('seq', '=', 3)
+        .execute()
+        .then(() => undefined),
     );
     await setPlan(app, tenant.id, 'free');
     const report = await pruneExpiredAuditEvents(app.database, { tenantIds: [tenant.id] });
@@ -119,14 +143,24 @@ describe('audit retention', () => {
     await pruneExpiredAuditEvents(app.database, { tenantIds: [tenant.id] });
     expect(await checkpointOf(tenant.id)).toMatchObject({ pruned_through_seq: 3 });
     await tamper(app, (trx) =>
-      trx.deleteFrom('audit_events').where('tenant_id', '=', tenant.id).where('seq', '=', 4).execute().then(() => undefined),
+      trx
+        .deleteFrom('audit_events')
+        .where('tenant_id', '=', tenant.id)
+        .where('seq', '=', 4)
+        .execute()
+        .then(() => undefined),
     );
     expect(await verify(tenant)).toMatchObject({ valid: false, firstInvalidSeq: 4 });
 
     const other = await tenantWithHistory('free', { daysAgo: 40, oldEvents: 2, newEvents: 3 });
     await pruneExpiredAuditEvents(app.database, { tenantIds: [other.id] });
     await tamper(app, (trx) =>
-      trx.updateTable('audit_checkpoints').set({ last_hash: 'f'.repeat(64) }).where('tenant_id', '=', other.id).execute().then(() => undefined),
+      trx
+        .updateTable('audit_checkpoints')
+        .set({ last_hash: 'f'.repeat(64) })
+        .where('tenant_id', '=', other.id)
+        .execute()
+        .then(() => undefined),
     );
     expect(await verify(other)).toMatchObject({ valid: false, firstInvalidSeq: 4 });
   });
@@ -139,19 +173,29 @@ describe('audit retention', () => {
       inTransaction(app.database, { tenantId: scope }, (tx) =>
         sql`SELECT prune_audit_events(${target}::uuid, ${seq}::bigint, ${hash})`.execute(tx),
       );
-    await expect(prune(tenant.id, other.id, 3, chain[2]!.hash)).rejects.toThrow(/not the transaction's tenant/);
+    await expect(prune(tenant.id, other.id, 3, chain[2]!.hash)).rejects.toThrow(
+      /not the transaction's tenant/,
+    );
     await expect(prune(tenant.id, tenant.id, 3, chain[2]!.hash)).rejects.toThrow(/for ever/);
     // A workspace of today: all of it within the 30 days the free plan keeps.
     const recent = await signUp(app);
-    const created = await recent.client.post('/api/v1/tenants', { name: 'New', subdomain: `n-${uniq()}` });
+    const created = await recent.client.post('/api/v1/tenants', {
+      name: 'New',
+      subdomain: `n-${uniq()}`,
+    });
     const [first] = await readChain(app, created.body.id);
-    await expect(prune(created.body.id, created.body.id, 1, first!.hash)).rejects.toThrow(/within the 30 days retention/);
+    await expect(prune(created.body.id, created.body.id, 1, first!.hash)).rejects.toThrow(
+      /within the 30 days retention/,
+    );
 
     await setPlan(app, tenant.id, 'free');
     await expect(prune(tenant.id, tenant.id, 3, 'f'.repeat(64))).rejects.toThrow(/verified hash/);
     // Allowed: the old run, named by its verified last hash.
     await prune(tenant.id, tenant.id, 3, chain[2]!.hash);
-    expect(await checkpointOf(tenant.id)).toMatchObject({ pruned_through_seq: 3, last_hash: chain[2]!.hash });
+    expect(await checkpointOf(tenant.id)).toMatchObject({
+      pruned_through_seq: 3,
+      last_hash: chain[2]!.hash,
+    });
     expect((await verify(tenant)).valid).toBe(true);
     expect((await readChain(app, other.id)).length).toBe(3);
   });

@@ -47,13 +47,11 @@ describe('sign-up, sign-in, sign-out', () => {
 
   it('rejects a duplicate email (any case) with 409 and bad input with 400', async () => {
     const { user } = await signUp(app);
-    const dup = await app
-      .client()
-      .post('/api/v1/auth/signup', {
-        email: user.email.toUpperCase(),
-        password: PASSWORD,
-        name: 'X',
-      });
+    const dup = await app.client().post('/api/v1/auth/signup', {
+      email: user.email.toUpperCase(),
+      password: PASSWORD,
+      name: 'X',
+    });
     expect(dup.status).toBe(409);
     expect(dup.headers.get('content-type')).toMatch(/application\/problem\+json/);
     const bad = await app
@@ -72,12 +70,10 @@ describe('sign-up, sign-in, sign-out', () => {
     const wrong = await app
       .client()
       .post('/api/v1/auth/login', { email: user.email, password: 'wrong password!' });
-    const unknown = await app
-      .client()
-      .post('/api/v1/auth/login', {
-        email: `nobody-${uniq()}@example.test`,
-        password: 'wrong password!',
-      });
+    const unknown = await app.client().post('/api/v1/auth/login', {
+      email: `nobody-${uniq()}@example.test`,
+      password: 'wrong password!',
+    });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     const strip = (b: Record<string, unknown>) => ({ ...b, instance: undefined });

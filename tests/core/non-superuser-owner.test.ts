@@ -45,7 +45,11 @@ describe.runIf(adminUrl)('a database owned by a role without superuser or BYPASS
   afterAll(async () => {
     await app?.close();
     await database?.close();
-    await admin([`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`, `DROP OWNED BY ${owner}`, `DROP ROLE IF EXISTS ${owner}`]).catch(() => undefined);
+    await admin([
+      `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`,
+      `DROP OWNED BY ${owner}`,
+      `DROP ROLE IF EXISTS ${owner}`,
+    ]).catch(() => undefined);
   });
 
   it('migrates and authenticates API keys', async () => {

@@ -68,7 +68,11 @@ describe('the process', () => {
     'runs the api and the worker as separate processes on one database and Redis',
     async () => {
       const port = freePort();
-      const env = { DATABASE_URL: process.env.DATABASE_URL!, REDIS_URL: process.env.REDIS_URL!, REDIS_PREFIX: `proc-${port}` };
+      const env = {
+        DATABASE_URL: process.env.DATABASE_URL!,
+        REDIS_URL: process.env.REDIS_URL!,
+        REDIS_PREFIX: `proc-${port}`,
+      };
       const api = startProcess(['api'], { ...env, PORT: String(port) });
       const worker = startProcess(['--role=worker'], env);
       try {

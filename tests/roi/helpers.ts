@@ -3,19 +3,31 @@ import { uniq, type TestTenant } from '../support/factories.ts';
 import type { TestApp } from '../support/test-app.ts';
 
 /** Lifts the tenant's plan so a test can create more sites than the free plan allows. */
-export async function setPlan(app: TestApp, tenant: TestTenant, plan: 'free' | 'starter' | 'pro' | 'agency') {
+export async function setPlan(
+  app: TestApp,
+  tenant: TestTenant,
+  plan: 'free' | 'starter' | 'pro' | 'agency',
+) {
   await app.database.db.updateTable('tenants').set({ plan }).where('id', '=', tenant.id).execute();
 }
 
 /** Creates a site through the API as the owner. */
 export async function createSite(tenant: TestTenant, fields: Record<string, unknown> = {}) {
-  const res = await tenant.owner.client.post('/api/v1/sites', { name: `Site ${uniq()}`, domain: `${uniq()}.example.com`, ...fields });
+  const res = await tenant.owner.client.post('/api/v1/sites', {
+    name: `Site ${uniq()}`,
+    domain: `${uniq()}.example.com`,
+    ...fields,
+  });
   expect(res.status, res.text).toBe(201);
   return res.body as { id: string; name: string; domain: string; clientName: string | null };
 }
 
 /** Creates a service through the API as the owner. */
-export async function createService(tenant: TestTenant, siteId: string, fields: Record<string, unknown> = {}) {
+export async function createService(
+  tenant: TestTenant,
+  siteId: string,
+  fields: Record<string, unknown> = {},
+) {
   const res = await tenant.owner.client.post('/api/v1/services', {
     siteId,
     name: 'Retainer',
@@ -30,7 +42,11 @@ export async function createService(tenant: TestTenant, siteId: string, fields: 
 }
 
 /** Imports JSON metric rows through the API as the owner. */
-export async function importRows(tenant: TestTenant, siteId: string, rows: Record<string, unknown>[]) {
+export async function importRows(
+  tenant: TestTenant,
+  siteId: string,
+  rows: Record<string, unknown>[],
+) {
   const res = await tenant.owner.client.post(`/api/v1/sites/${siteId}/metrics`, { rows });
   expect(res.status, res.text).toBe(200);
   return res.body as { received: number; inserted: number; updated: number };

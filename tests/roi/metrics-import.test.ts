@@ -56,7 +56,14 @@ describe('metric imports', () => {
     const c = tenant.owner.client;
     const first = await c.post(`/api/v1/sites/${site.id}/metrics`, {
       rows: [
-        { date: '2026-01-30', sessions: 100, revenue: 12345, clicks: 10, impressions: 200, position: 4.5 },
+        {
+          date: '2026-01-30',
+          sessions: 100,
+          revenue: 12345,
+          clicks: 10,
+          impressions: 200,
+          position: 4.5,
+        },
         { date: '2026-01-31', sessions: 50 },
         { date: '2026-02-01', conversions: 3, revenue: null },
       ],
@@ -64,22 +71,76 @@ describe('metric imports', () => {
     expect(first.status, first.text).toBe(200);
     expect(first.body).toEqual({ received: 3, inserted: 3, updated: 0 });
     const second = await c.post(`/api/v1/sites/${site.id}/metrics`, {
-      rows: [{ date: '2026-01-31', revenue: 999 }, { date: '2026-02-02', sessions: 7 }],
+      rows: [
+        { date: '2026-01-31', revenue: 999 },
+        { date: '2026-02-02', sessions: 7 },
+      ],
     });
     expect(second.body).toEqual({ received: 2, inserted: 1, updated: 1 });
     expect(await storedDays(tenant.id, site.id)).toEqual([
-      { day: '2026-01-30', sessions: 100, conversions: null, revenue: 12345, clicks: 10, impressions: 200, position: 4.5 },
-      { day: '2026-01-31', sessions: 50, conversions: null, revenue: 999, clicks: null, impressions: null, position: null },
-      { day: '2026-02-01', sessions: null, conversions: 3, revenue: null, clicks: null, impressions: null, position: null },
-      { day: '2026-02-02', sessions: 7, conversions: null, revenue: null, clicks: null, impressions: null, position: null },
+      {
+        day: '2026-01-30',
+        sessions: 100,
+        conversions: null,
+        revenue: 12345,
+        clicks: 10,
+        impressions: 200,
+        position: 4.5,
+      },
+      {
+        day: '2026-01-31',
+        sessions: 50,
+        conversions: null,
+        revenue: 999,
+        clicks: null,
+        impressions: null,
+        position: null,
+      },
+      {
+        day: '2026-02-01',
+        sessions: null,
+        conversions: 3,
+        revenue: null,
+        clicks: null,
+        impressions: null,
+        position: null,
+      },
+      {
+        day: '2026-02-02',
+        sessions: 7,
+        conversions: null,
+        revenue: null,
+        clicks: null,
+        impressions: null,
+        position: null,
+      },
     ]);
     expect(await monthly(tenant.id, site.id)).toEqual([
-      { month: '2026-01-01', sessions: 150, revenue: 13344, impressions: 200, positionWeighted: 900, positionImpressions: 200 },
-      { month: '2026-02-01', sessions: 7, revenue: 0, impressions: 0, positionWeighted: 0, positionImpressions: 0 },
+      {
+        month: '2026-01-01',
+        sessions: 150,
+        revenue: 13344,
+        impressions: 200,
+        positionWeighted: 900,
+        positionImpressions: 200,
+      },
+      {
+        month: '2026-02-01',
+        sessions: 7,
+        revenue: 0,
+        impressions: 0,
+        positionWeighted: 0,
+        positionImpressions: 0,
+      },
     ]);
     const listed = await c.get(`/api/v1/sites/${site.id}/metrics?from=2026-01-31&to=2026-02-01`);
-    expect(listed.body.data.map((d: { date: string }) => d.date)).toEqual(['2026-01-31', '2026-02-01']);
-    expect((await auditActions(app, tenant.id)).filter((a) => a === 'metrics.imported')).toHaveLength(2);
+    expect(listed.body.data.map((d: { date: string }) => d.date)).toEqual([
+      '2026-01-31',
+      '2026-02-01',
+    ]);
+    expect(
+      (await auditActions(app, tenant.id)).filter((a) => a === 'metrics.imported'),
+    ).toHaveLength(2);
   });
 
   it('imports CSV with decimal revenue converted exactly to cents', async () => {
@@ -94,7 +155,11 @@ describe('metric imports', () => {
       '"2026-03-05",1,0,100,1,1,1.5',
       '',
     ].join('\r\n');
-    const res = await tenant.owner.client.post(`/api/v1/sites/${site.id}/metrics`, undefined, csv(body));
+    const res = await tenant.owner.client.post(
+      `/api/v1/sites/${site.id}/metrics`,
+      undefined,
+      csv(body),
+    );
     expect(res.status, res.text).toBe(200);
     expect(res.body).toEqual({ received: 5, inserted: 5, updated: 0 });
     const days = await storedDays(tenant.id, site.id);
@@ -105,13 +170,34 @@ describe('metric imports', () => {
   it('accepts a Google Search Console performance export as exported', async () => {
     const tenant = await buildTenant(app);
     const site = await createSite(tenant);
-    const gsc = '\uFEFFDate,Clicks,Impressions,CTR,Position\n2026-04-02,41,1207,3.4%,8.91\n2026-04-01,38,1100,3.45%,9.2\n';
-    const res = await tenant.owner.client.post(`/api/v1/sites/${site.id}/metrics`, undefined, csv(gsc));
+    const gsc =
+      '\uFEFFDate,Clicks,Impressions,CTR,Position\n2026-04-02,41,1207,3.4%,8.91\n2026-04-01,38,1100,3.45%,9.2\n';
+    const res = await tenant.owner.client.post(
+      `/api/v1/sites/${site.id}/metrics`,
+      undefined,
+      csv(gsc),
+    );
     expect(res.status, res.text).toBe(200);
     expect(res.body).toEqual({ received: 2, inserted: 2, updated: 0 });
     expect(await storedDays(tenant.id, site.id)).toEqual([
-      { day: '2026-04-01', sessions: null, conversions: null, revenue: null, clicks: 38, impressions: 1100, position: 9.2 },
-      { day: '2026-04-02', sessions: null, conversions: null, revenue: null, clicks: 41, impressions: 1207, position: 8.91 },
+      {
+        day: '2026-04-01',
+        sessions: null,
+        conversions: null,
+        revenue: null,
+        clicks: 38,
+        impressions: 1100,
+        position: 9.2,
+      },
+      {
+        day: '2026-04-02',
+        sessions: null,
+        conversions: null,
+        revenue: null,
+        clicks: 41,
+        impressions: 1207,
+        position: 8.91,
+      },
     ]);
   });
 
@@ -130,22 +216,42 @@ describe('metric imports', () => {
     });
     expect(json.status).toBe(400);
     expect(json.body.errors.map((e: { path: string }) => e.path)).toEqual([
-      'rows.1.date', 'rows.2.sessions', 'rows.2.revenue', 'rows.3.sesions', 'rows.4.date',
+      'rows.1.date',
+      'rows.2.sessions',
+      'rows.2.revenue',
+      'rows.3.sesions',
+      'rows.4.date',
     ]);
     const csvRes = await c.post(
       `/api/v1/sites/${site.id}/metrics`,
       undefined,
-      csv('date,sessions,revenue\n2026-01-01,1,1.00\n2026-01-02,x,1.00\n2026-01-03,1,1.001\n2026-01-04,1\n2026-01-05,2,2\n'),
+      csv(
+        'date,sessions,revenue\n2026-01-01,1,1.00\n2026-01-02,x,1.00\n2026-01-03,1,1.001\n2026-01-04,1\n2026-01-05,2,2\n',
+      ),
     );
     expect(csvRes.status).toBe(400);
-    expect(csvRes.body.errors.map((e: { path: string }) => e.path)).toEqual(['line 3', 'line 4', 'line 5']);
+    expect(csvRes.body.errors.map((e: { path: string }) => e.path)).toEqual([
+      'line 3',
+      'line 4',
+      'line 5',
+    ]);
     expect(csvRes.body.errors[1].message).toMatch(/revenue/);
-    const header = await c.post(`/api/v1/sites/${site.id}/metrics`, undefined, csv('day_of,visits\n2026-01-01,1\n'));
+    const header = await c.post(
+      `/api/v1/sites/${site.id}/metrics`,
+      undefined,
+      csv('day_of,visits\n2026-01-01,1\n'),
+    );
     expect(header.status).toBe(400);
     expect(header.body.errors[0].path).toBe('line 1');
-    const malformed = await c.post(`/api/v1/sites/${site.id}/metrics`, undefined, { raw: '{"rows": [', contentType: 'application/json' });
+    const malformed = await c.post(`/api/v1/sites/${site.id}/metrics`, undefined, {
+      raw: '{"rows": [',
+      contentType: 'application/json',
+    });
     expect(malformed.status).toBe(400);
-    const wrongType = await c.post(`/api/v1/sites/${site.id}/metrics`, undefined, { raw: 'x', contentType: 'application/xml' });
+    const wrongType = await c.post(`/api/v1/sites/${site.id}/metrics`, undefined, {
+      raw: 'x',
+      contentType: 'application/xml',
+    });
     expect(wrongType.status).toBe(415);
     expect(await storedDays(tenant.id, site.id)).toEqual([]);
     expect(await auditActions(app, tenant.id)).not.toContain('metrics.imported');
@@ -157,12 +263,21 @@ describe('metric imports', () => {
     const c = tenant.owner.client;
     const lines = ['date,sessions'];
     const start = Date.UTC(1900, 0, 1);
-    for (let i = 0; i <= 100_000; i++) lines.push(`${new Date(start + i * 86_400_000).toISOString().slice(0, 10)},1`);
-    const tooMany = await c.post(`/api/v1/sites/${site.id}/metrics`, undefined, csv(lines.join('\n')));
+    for (let i = 0; i <= 100_000; i++)
+      lines.push(`${new Date(start + i * 86_400_000).toISOString().slice(0, 10)},1`);
+    const tooMany = await c.post(
+      `/api/v1/sites/${site.id}/metrics`,
+      undefined,
+      csv(lines.join('\n')),
+    );
     expect(tooMany.status, tooMany.text.slice(0, 300)).toBe(413);
     const rows = Array.from({ length: 100_001 }, () => ({ date: '2026-01-01' }));
     expect((await c.post(`/api/v1/sites/${site.id}/metrics`, { rows })).status).toBe(413);
-    const huge = await c.post(`/api/v1/sites/${site.id}/metrics`, undefined, csv('date,sessions\n' + 'x'.repeat(10 * 1024 * 1024)));
+    const huge = await c.post(
+      `/api/v1/sites/${site.id}/metrics`,
+      undefined,
+      csv('date,sessions\n' + 'x'.repeat(10 * 1024 * 1024)),
+    );
     expect(huge.status).toBe(413);
     expect(await storedDays(tenant.id, site.id)).toEqual([]);
   });
@@ -187,12 +302,16 @@ describe('metric imports', () => {
     const a = await buildTenant(app);
     const b = await buildTenant(app);
     const site = await createSite(a);
-    const res = await b.owner.client.post(`/api/v1/sites/${site.id}/metrics`, { rows: [{ date: '2026-01-01', sessions: 1 }] });
+    const res = await b.owner.client.post(`/api/v1/sites/${site.id}/metrics`, {
+      rows: [{ date: '2026-01-01', sessions: 1 }],
+    });
     expect(res.status).toBe(404);
     expect((await b.owner.client.get(`/api/v1/sites/${site.id}/metrics`)).status).toBe(404);
     const client = await addMember(app, a, 'client', [site.id]);
     expect((await client.client.get(`/api/v1/sites/${site.id}/metrics`)).status).toBe(200);
-    expect((await client.client.post(`/api/v1/sites/${site.id}/metrics`, { rows: [] })).status).toBe(403);
+    expect(
+      (await client.client.post(`/api/v1/sites/${site.id}/metrics`, { rows: [] })).status,
+    ).toBe(403);
     expect(await storedDays(a.id, site.id)).toEqual([]);
   });
 });

@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTenant, type TestTenant } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { createSite, setPlan } from './helpers.ts';
-import { eachDay, modelReport, type GroupBy, type ModelDay, type ModelService } from './roi-model.ts';
+import {
+  eachDay,
+  modelReport,
+  type GroupBy,
+  type ModelDay,
+  type ModelService,
+} from './roi-model.ts';
 
 /**
  * Random sites, services, time entries and metric imports go through the API; the report the
@@ -39,13 +45,19 @@ const service = fc.record({
   amount: fc.nat({ max: 1_000_000 }),
   startDate: day,
   lengthDays: fc.option(fc.nat({ max: 120 }), { nil: null }),
-  entries: fc.array(fc.record({ date: day, hours: fc.integer({ min: 1, max: 2400 }).map((h) => h / 100) }), { maxLength: 4 }),
+  entries: fc.array(
+    fc.record({ date: day, hours: fc.integer({ min: 1, max: 2400 }).map((h) => h / 100) }),
+    { maxLength: 4 },
+  ),
 });
 
 const siteData = fc.record({
   services: fc.array(service, { maxLength: 3 }),
   // Several imports: later ones upsert over earlier ones.
-  imports: fc.array(fc.uniqueArray(metricRow, { selector: (r) => r.date, maxLength: 40 }), { minLength: 1, maxLength: 3 }),
+  imports: fc.array(fc.uniqueArray(metricRow, { selector: (r) => r.date, maxLength: 40 }), {
+    minLength: 1,
+    maxLength: 3,
+  }),
 });
 
 const scenario = fc.record({
@@ -76,14 +88,21 @@ describe('ROI report equals the contract formulas', () => {
             expect(res.status, res.text).toBe(200);
             for (const { date, ...fields } of rows) {
               const merged = { ...days.get(date) };
-              for (const [k, v] of Object.entries(fields)) if (v !== undefined) merged[k as keyof ModelDay] = v;
+              for (const [k, v] of Object.entries(fields))
+                if (v !== undefined) merged[k as keyof ModelDay] = v;
               days.set(date, merged);
             }
           }
           for (const s of data.services) {
             const endDate = s.lengthDays === null ? null : addDays(s.startDate, s.lengthDays);
             const res = await c.post('/api/v1/services', {
-              siteId: site.id, name: 'S', category: 'seo', billing: s.billing, amount: s.amount, startDate: s.startDate, endDate,
+              siteId: site.id,
+              name: 'S',
+              category: 'seo',
+              billing: s.billing,
+              amount: s.amount,
+              startDate: s.startDate,
+              endDate,
             });
             expect(res.status, res.text).toBe(201);
             const entries: { date: string; hours: number }[] = [];
@@ -94,7 +113,14 @@ describe('ROI report equals the contract formulas', () => {
                 entries.push(e);
               }
             }
-            services.push({ siteId: site.id, billing: s.billing, amount: s.amount, startDate: s.startDate, endDate, entries });
+            services.push({
+              siteId: site.id,
+              billing: s.billing,
+              amount: s.amount,
+              startDate: s.startDate,
+              endDate,
+              entries,
+            });
           }
         }
         const scope = sc.onlyFirstSite ? siteIds.slice(0, 1) : siteIds;
@@ -107,20 +133,36 @@ describe('ROI report equals the contract formulas', () => {
           const sortedKeys = groupBy === 'site' ? [...model.keys].sort() : model.keys;
           const gotKeys = res.body.series.map((s: { key: string }) => s.key);
           expect(groupBy === 'site' ? [...gotKeys].sort() : gotKeys).toEqual(sortedKeys);
-          const check = (got: Record<string, unknown>, want: ReturnType<typeof modelReport>['totals'], where: string) => {
+          const check = (
+            got: Record<string, unknown>,
+            want: ReturnType<typeof modelReport>['totals'],
+            where: string,
+          ) => {
             const { position, ...exact } = want;
-            expect({ ...got, key: undefined, label: undefined, position: undefined }, where).toEqual({
+            expect(
+              { ...got, key: undefined, label: undefined, position: undefined },
+              where,
+            ).toEqual({
               ...exact,
               key: undefined,
               label: undefined,
               position: undefined,
             });
             if (position === null) expect(got.position, where).toBeNull();
-            else expect(Math.abs((got.position as number) - position), where).toBeLessThanOrEqual(0.005 + 1e-9);
+            else
+              expect(Math.abs((got.position as number) - position), where).toBeLessThanOrEqual(
+                0.005 + 1e-9,
+              );
           };
           check(res.body.totals, model.totals, `${groupBy} totals`);
-          for (const item of res.body.series) check(item, model.series.get(item.key)!, `${groupBy} ${item.key}`);
-          expect(res.body).toMatchObject({ currency: 'USD', from: sc.range.from, to: sc.range.to, groupBy });
+          for (const item of res.body.series)
+            check(item, model.series.get(item.key)!, `${groupBy} ${item.key}`);
+          expect(res.body).toMatchObject({
+            currency: 'USD',
+            from: sc.range.from,
+            to: sc.range.to,
+            groupBy,
+          });
         }
       }),
       { numRuns: Number(process.env.ROI_PROPERTY_RUNS ?? 25) },

@@ -20,32 +20,94 @@ describe('ROI report', () => {
   it('attributes monthly, one-time and hourly costs and sums metrics per month', async () => {
     const tenant = await buildTenant(app);
     const site = await createSite(tenant);
-    await createService(tenant, site.id, { billing: 'monthly', amount: 100_000, startDate: '2026-01-15' });
-    await createService(tenant, site.id, { billing: 'one_time', amount: 50_000, startDate: '2026-02-10' });
-    const hourly = await createService(tenant, site.id, { billing: 'hourly', amount: 6_001, startDate: '2026-01-01' });
+    await createService(tenant, site.id, {
+      billing: 'monthly',
+      amount: 100_000,
+      startDate: '2026-01-15',
+    });
+    await createService(tenant, site.id, {
+      billing: 'one_time',
+      amount: 50_000,
+      startDate: '2026-02-10',
+    });
+    const hourly = await createService(tenant, site.id, {
+      billing: 'hourly',
+      amount: 6_001,
+      startDate: '2026-01-01',
+    });
     const c = tenant.owner.client;
     // 1.5 h × 60.01 = 90.015 → 90.02; 0.25 h × 60.01 = 15.0025 → 15.00
-    expect((await c.post(`/api/v1/services/${hourly.id}/time-entries`, { date: '2026-03-05', hours: 1.5 })).status).toBe(201);
-    expect((await c.post(`/api/v1/services/${hourly.id}/time-entries`, { date: '2026-03-06', hours: 0.25 })).status).toBe(201);
+    expect(
+      (
+        await c.post(`/api/v1/services/${hourly.id}/time-entries`, {
+          date: '2026-03-05',
+          hours: 1.5,
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await c.post(`/api/v1/services/${hourly.id}/time-entries`, {
+          date: '2026-03-06',
+          hours: 0.25,
+        })
+      ).status,
+    ).toBe(201);
     await importRows(tenant, site.id, [
-      { date: '2026-01-20', revenue: 300_000, sessions: 10, conversions: 1, clicks: 5, impressions: 100, position: 2 },
+      {
+        date: '2026-01-20',
+        revenue: 300_000,
+        sessions: 10,
+        conversions: 1,
+        clicks: 5,
+        impressions: 100,
+        position: 2,
+      },
       { date: '2026-01-21', revenue: 100_000, sessions: 5, impressions: 300, position: 6 },
       { date: '2026-03-31', revenue: 20_000 },
     ]);
     const res = await c.get('/api/v1/reports/roi?from=2026-01-01&to=2026-04-30');
     expect(res.status, res.text).toBe(200);
-    expect(res.body).toMatchObject({ currency: 'USD', from: '2026-01-01', to: '2026-04-30', groupBy: 'month' });
+    expect(res.body).toMatchObject({
+      currency: 'USD',
+      from: '2026-01-01',
+      to: '2026-04-30',
+      groupBy: 'month',
+    });
     expect(res.body.series.map((s: { key: string; label: string }) => [s.key, s.label])).toEqual([
-      ['2026-01', 'Jan 2026'], ['2026-02', 'Feb 2026'], ['2026-03', 'Mar 2026'], ['2026-04', 'Apr 2026'],
+      ['2026-01', 'Jan 2026'],
+      ['2026-02', 'Feb 2026'],
+      ['2026-03', 'Mar 2026'],
+      ['2026-04', 'Apr 2026'],
     ]);
     const [jan, feb, mar, apr] = res.body.series;
     expect(figures(jan)).toEqual({
-      revenue: 400_000, cost: 100_000, profit: 300_000, roi: 3, sessions: 15, conversions: 1, clicks: 5, impressions: 400, position: 5,
+      revenue: 400_000,
+      cost: 100_000,
+      profit: 300_000,
+      roi: 3,
+      sessions: 15,
+      conversions: 1,
+      clicks: 5,
+      impressions: 400,
+      position: 5,
     });
-    expect(figures(feb)).toMatchObject({ revenue: 0, cost: 150_000, profit: -150_000, roi: -1, position: null });
+    expect(figures(feb)).toMatchObject({
+      revenue: 0,
+      cost: 150_000,
+      profit: -150_000,
+      roi: -1,
+      position: null,
+    });
     expect(figures(mar)).toMatchObject({ revenue: 20_000, cost: 100_000 + 9_002 + 1_500 });
     expect(figures(apr)).toMatchObject({ cost: 100_000 });
-    expect(res.body.totals).toMatchObject({ revenue: 420_000, cost: 460_502, profit: -40_502, impressions: 400, position: 5 });
+    expect(res.body.totals).toMatchObject({
+      revenue: 420_000,
+      cost: 460_502,
+      profit: -40_502,
+      impressions: 400,
+      position: 5,
+    });
     expect(res.body.totals.roi).toBeCloseTo(-40_502 / 460_502, 12);
   });
 
@@ -53,23 +115,48 @@ describe('ROI report', () => {
     const tenant = await buildTenant(app);
     const a = await createSite(tenant, { name: 'Alpha' });
     const b = await createSite(tenant, { name: 'Beta' });
-    await importRows(tenant, a.id, [{ date: '2025-12-31', revenue: 5 }, { date: '2026-01-02', revenue: 7 }]);
+    await importRows(tenant, a.id, [
+      { date: '2025-12-31', revenue: 5 },
+      { date: '2026-01-02', revenue: 7 },
+    ]);
     const c = tenant.owner.client;
     const days = await c.get('/api/v1/reports/roi?from=2025-12-29&to=2026-01-12&groupBy=day');
     expect(days.body.series).toHaveLength(15);
-    expect(days.body.series[0]).toMatchObject({ key: '2025-12-29', revenue: 0, cost: 0, profit: 0, roi: null, position: null });
+    expect(days.body.series[0]).toMatchObject({
+      key: '2025-12-29',
+      revenue: 0,
+      cost: 0,
+      profit: 0,
+      roi: null,
+      position: null,
+    });
     expect(days.body.series[2]).toMatchObject({ key: '2025-12-31', revenue: 5 });
     const weeks = await c.get('/api/v1/reports/roi?from=2025-12-29&to=2026-01-12&groupBy=week');
-    expect(weeks.body.series.map((s: { key: string }) => s.key)).toEqual(['2026-W01', '2026-W02', '2026-W03']);
+    expect(weeks.body.series.map((s: { key: string }) => s.key)).toEqual([
+      '2026-W01',
+      '2026-W02',
+      '2026-W03',
+    ]);
     expect(weeks.body.series.map((s: { revenue: number }) => s.revenue)).toEqual([12, 0, 0]);
     expect(weeks.body.series[0].label).toBe('2025-12-29 – 2026-01-04');
     const sites = await c.get('/api/v1/reports/roi?from=2025-12-01&to=2026-01-31&groupBy=site');
-    expect(sites.body.series.map((s: { key: string; label: string; revenue: number }) => [s.key, s.label, s.revenue])).toEqual([
-      [a.id, 'Alpha', 12], [b.id, 'Beta', 0],
+    expect(
+      sites.body.series.map((s: { key: string; label: string; revenue: number }) => [
+        s.key,
+        s.label,
+        s.revenue,
+      ]),
+    ).toEqual([
+      [a.id, 'Alpha', 12],
+      [b.id, 'Beta', 0],
     ]);
-    const one = await c.get(`/api/v1/reports/roi?from=2025-12-01&to=2026-01-31&groupBy=site&siteId=${b.id}`);
+    const one = await c.get(
+      `/api/v1/reports/roi?from=2025-12-01&to=2026-01-31&groupBy=site&siteId=${b.id}`,
+    );
     expect(one.body.series.map((s: { key: string }) => s.key)).toEqual([b.id]);
-    const both = await c.get(`/api/v1/reports/roi?from=2025-12-01&to=2026-01-31&siteId=${a.id}&siteId=${b.id}`);
+    const both = await c.get(
+      `/api/v1/reports/roi?from=2025-12-01&to=2026-01-31&siteId=${a.id}&siteId=${b.id}`,
+    );
     expect(both.body.totals.revenue).toBe(12);
   });
 
@@ -80,13 +167,29 @@ describe('ROI report', () => {
     expect(res.status, res.text).toBe(200);
     const today = new Date().toISOString().slice(0, 10);
     expect(res.body.to).toBe(today);
-    expect(res.body.from).toBe(new Date(Date.parse(`${today}T00:00:00Z`) - 364 * 86_400_000).toISOString().slice(0, 10));
+    expect(res.body.from).toBe(
+      new Date(Date.parse(`${today}T00:00:00Z`) - 364 * 86_400_000).toISOString().slice(0, 10),
+    );
     expect(res.body.groupBy).toBe('month');
     expect(res.body.series.length).toBeGreaterThanOrEqual(12);
     expect(res.body.totals).toEqual({
-      revenue: 0, cost: 0, profit: 0, roi: null, sessions: 0, conversions: 0, clicks: 0, impressions: 0, position: null,
+      revenue: 0,
+      cost: 0,
+      profit: 0,
+      roi: null,
+      sessions: 0,
+      conversions: 0,
+      clicks: 0,
+      impressions: 0,
+      position: null,
     });
-    for (const q of ['from=2026-02-01&to=2026-01-01', 'groupBy=year', 'from=2026-02-30', 'siteId=nope', 'from=2000-01-01&to=2026-01-01']) {
+    for (const q of [
+      'from=2026-02-01&to=2026-01-01',
+      'groupBy=year',
+      'from=2026-02-30',
+      'siteId=nope',
+      'from=2000-01-01&to=2026-01-01',
+    ]) {
       const bad = await c.get(`/api/v1/reports/roi?${q}`);
       expect(bad.status, q).toBe(400);
     }
@@ -95,10 +198,18 @@ describe('ROI report', () => {
   it('answers CSV with Accept: text/csv or format=csv, money in decimal units', async () => {
     const tenant = await buildTenant(app);
     const site = await createSite(tenant, { name: 'Shop, "main"' });
-    await createService(tenant, site.id, { billing: 'one_time', amount: 1_050, startDate: '2026-01-03' });
-    await importRows(tenant, site.id, [{ date: '2026-01-05', revenue: 123_456, impressions: 10, position: 3 }]);
+    await createService(tenant, site.id, {
+      billing: 'one_time',
+      amount: 1_050,
+      startDate: '2026-01-03',
+    });
+    await importRows(tenant, site.id, [
+      { date: '2026-01-05', revenue: 123_456, impressions: 10, position: 3 },
+    ]);
     const c = tenant.owner.client;
-    const byAccept = await c.get('/api/v1/reports/roi?from=2026-01-01&to=2026-02-28', { headers: { accept: 'text/csv' } });
+    const byAccept = await c.get('/api/v1/reports/roi?from=2026-01-01&to=2026-02-28', {
+      headers: { accept: 'text/csv' },
+    });
     expect(byAccept.status).toBe(200);
     expect(byAccept.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(byAccept.text.split('\r\n')).toEqual([
@@ -108,9 +219,13 @@ describe('ROI report', () => {
       'total,Total,USD,1234.56,10.50,1224.06,116.577143,0,0,0,10,3',
       '',
     ]);
-    const byFormat = await c.get('/api/v1/reports/roi?from=2026-01-01&to=2026-02-28&groupBy=site&format=csv');
+    const byFormat = await c.get(
+      '/api/v1/reports/roi?from=2026-01-01&to=2026-02-28&groupBy=site&format=csv',
+    );
     expect(byFormat.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(byFormat.text.split('\r\n')[1]).toBe(`${site.id},"Shop, ""main""",USD,1234.56,10.50,1224.06,116.577143,0,0,0,10,3`);
+    expect(byFormat.text.split('\r\n')[1]).toBe(
+      `${site.id},"Shop, ""main""",USD,1234.56,10.50,1224.06,116.577143,0,0,0,10,3`,
+    );
   });
 
   it('is cached per tenant and query, and recomputed after any import or service change', async () => {
@@ -121,7 +236,11 @@ describe('ROI report', () => {
     expect((await c.get(url)).body.totals.revenue).toBe(0);
     await importRows(tenant, site.id, [{ date: '2026-01-10', revenue: 500 }]);
     expect((await c.get(url)).body.totals.revenue).toBe(500);
-    const svc = await createService(tenant, site.id, { billing: 'one_time', amount: 100, startDate: '2026-01-02' });
+    const svc = await createService(tenant, site.id, {
+      billing: 'one_time',
+      amount: 100,
+      startDate: '2026-01-02',
+    });
     expect((await c.get(url)).body.totals.cost).toBe(100);
     expect((await c.patch(`/api/v1/services/${svc.id}`, { amount: 250 })).status).toBe(200);
     expect((await c.get(url)).body.totals.cost).toBe(250);
@@ -133,29 +252,36 @@ describe('ROI report', () => {
     // A write straight to the database (no API call) is not seen until something invalidates:
     // proof that the second read came from the cache.
     expect((await c.get(url)).body.totals.revenue).toBe(500);
-    await app.database.db.updateTable('metrics_monthly').set({ revenue: 999_999 }).where('tenant_id', '=', tenant.id).execute();
+    await app.database.db
+      .updateTable('metrics_monthly')
+      .set({ revenue: 999_999 })
+      .where('tenant_id', '=', tenant.id)
+      .execute();
     expect((await c.get(url)).body.totals.revenue).toBe(500);
   });
 
-  it.runIf(Boolean(process.env.REDIS_URL))('invalidates the cache across processes (Redis)', async () => {
-    const prefix = `shared-${Date.now()}`;
-    const one = await startTestApp({ env: { REDIS_PREFIX: prefix }, worker: false });
-    const two = await startTestApp({ env: { REDIS_PREFIX: prefix }, worker: false });
-    try {
-      const tenant = await buildTenant(one);
-      const site = await createSite(tenant);
-      const url = '/api/v1/reports/roi?from=2026-01-01&to=2026-01-31';
-      const reader = two.client();
-      reader.cookies.set('sid', tenant.owner.client.cookies.get('sid')!);
-      reader.tenant = tenant.id;
-      expect((await reader.get(url)).body.totals.revenue).toBe(0);
-      await importRows(tenant, site.id, [{ date: '2026-01-10', revenue: 700 }]);
-      expect((await reader.get(url)).body.totals.revenue).toBe(700);
-    } finally {
-      await one.close();
-      await two.close();
-    }
-  });
+  it.runIf(Boolean(process.env.REDIS_URL))(
+    'invalidates the cache across processes (Redis)',
+    async () => {
+      const prefix = `shared-${Date.now()}`;
+      const one = await startTestApp({ env: { REDIS_PREFIX: prefix }, worker: false });
+      const two = await startTestApp({ env: { REDIS_PREFIX: prefix }, worker: false });
+      try {
+        const tenant = await buildTenant(one);
+        const site = await createSite(tenant);
+        const url = '/api/v1/reports/roi?from=2026-01-01&to=2026-01-31';
+        const reader = two.client();
+        reader.cookies.set('sid', tenant.owner.client.cookies.get('sid')!);
+        reader.tenant = tenant.id;
+        expect((await reader.get(url)).body.totals.revenue).toBe(0);
+        await importRows(tenant, site.id, [{ date: '2026-01-10', revenue: 700 }]);
+        expect((await reader.get(url)).body.totals.revenue).toBe(700);
+      } finally {
+        await one.close();
+        await two.close();
+      }
+    },
+  );
 
   it('shows a client only their granted sites; other sites and tenants are 404', async () => {
     const tenant = await buildTenant(app);
@@ -176,7 +302,10 @@ describe('ROI report', () => {
     const ungranted = await client.client.get(`${url}&siteId=${hidden.id}`);
     const missing = await client.client.get(`${url}&siteId=00000000-0000-4000-8000-000000000000`);
     expect(ungranted.status).toBe(404);
-    expect({ ...ungranted.body, instance: undefined }).toEqual({ ...missing.body, instance: undefined });
+    expect({ ...ungranted.body, instance: undefined }).toEqual({
+      ...missing.body,
+      instance: undefined,
+    });
     expect((await tenant.owner.client.get(`${url}&siteId=${foreign.id}`)).status).toBe(404);
     // A client-role API key has no grants: an empty report.
     const key = await createApiKey(tenant, 'client');
@@ -198,7 +327,9 @@ describe('ROI report', () => {
     expect(res.body.totals.revenue).toBe(expected);
     expect(res.body.series[0]).toMatchObject({ key: '2025-03', revenue: 15 });
     expect(res.body.series.at(-1)).toMatchObject({ key: '2026-02', revenue: 10 });
-    const bySite = await tenant.owner.client.get('/api/v1/reports/roi?from=2025-03-17&to=2026-02-10&groupBy=site');
+    const bySite = await tenant.owner.client.get(
+      '/api/v1/reports/roi?from=2025-03-17&to=2026-02-10&groupBy=site',
+    );
     expect(bySite.body.series[0].sessions).toBe(2 * expected);
   });
 });

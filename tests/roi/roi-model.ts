@@ -65,7 +65,16 @@ interface Acc {
   posImpr: number;
 }
 
-const acc = (): Acc => ({ revenue: 0, cost: 0, sessions: 0, conversions: 0, clicks: 0, impressions: 0, posWeight: 0, posImpr: 0 });
+const acc = (): Acc => ({
+  revenue: 0,
+  cost: 0,
+  sessions: 0,
+  conversions: 0,
+  clicks: 0,
+  impressions: 0,
+  posWeight: 0,
+  posImpr: 0,
+});
 
 function figures(a: Acc): ModelFigures {
   return {
@@ -92,7 +101,13 @@ export function modelReport(input: {
 }): { keys: string[]; series: Map<string, ModelFigures>; totals: ModelFigures } {
   const { from, to, groupBy, sites } = input;
   const keyOf = (site: string, date: string) =>
-    groupBy === 'day' ? date : groupBy === 'week' ? isoWeek(date) : groupBy === 'month' ? date.slice(0, 7) : site;
+    groupBy === 'day'
+      ? date
+      : groupBy === 'week'
+        ? isoWeek(date)
+        : groupBy === 'month'
+          ? date.slice(0, 7)
+          : site;
   const keys: string[] = [];
   if (groupBy === 'site') keys.push(...sites);
   else for (const d of eachDay(from, to)) if (!keys.includes(keyOf('', d))) keys.push(keyOf('', d));
@@ -125,14 +140,21 @@ export function modelReport(input: {
     const costs: [string, number][] = [];
     if (s.billing === 'one_time') costs.push([s.startDate, s.amount]);
     if (s.billing === 'hourly') {
-      for (const e of s.entries) costs.push([e.date, Math.floor((Math.round(e.hours * 100) * s.amount + 50) / 100)]);
+      for (const e of s.entries)
+        costs.push([e.date, Math.floor((Math.round(e.hours * 100) * s.amount + 50) / 100)]);
     }
     if (s.billing === 'monthly') {
       const last = s.endDate !== null && s.endDate < to ? s.endDate : to;
       // Every calendar month that overlaps [start, last], dated its first day.
-      for (const d of eachDay(s.startDate.slice(0, 8) + '01', last)) if (d.endsWith('-01')) costs.push([d, s.amount]);
+      for (const d of eachDay(s.startDate.slice(0, 8) + '01', last))
+        if (d.endsWith('-01')) costs.push([d, s.amount]);
     }
-    for (const [date, cost] of costs) if (inRange(date)) add(keyOf(s.siteId, date), (a) => (a.cost += cost));
+    for (const [date, cost] of costs)
+      if (inRange(date)) add(keyOf(s.siteId, date), (a) => (a.cost += cost));
   }
-  return { keys, series: new Map([...buckets].map(([k, a]) => [k, figures(a)])), totals: figures(total) };
+  return {
+    keys,
+    series: new Map([...buckets].map(([k, a]) => [k, figures(a)])),
+    totals: figures(total),
+  };
 }

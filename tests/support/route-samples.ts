@@ -27,7 +27,11 @@ export interface RouteSample {
 
 /** Creates a site in the tenant through the API and returns its id. */
 export async function sampleSite(tenant: TestTenant): Promise<string> {
-  const res = await tenant.owner.client.post('/api/v1/sites', { name: `Site ${uniq()}`, domain: `${uniq()}.example.com` }, { tenant: tenant.id });
+  const res = await tenant.owner.client.post(
+    '/api/v1/sites',
+    { name: `Site ${uniq()}`, domain: `${uniq()}.example.com` },
+    { tenant: tenant.id },
+  );
   expect(res.status, res.text).toBe(201);
   return res.body.id;
 }
@@ -57,12 +61,19 @@ export const ROUTE_SAMPLES: Record<string, RouteSample> = {
   },
   'GET /api/v1/invitations': { build: async () => ({ path: '/api/v1/invitations' }) },
   'POST /api/v1/invitations': {
-    build: async () => ({ path: '/api/v1/invitations', body: { email: `inv-${uniq()}@example.test`, role: 'member' } }),
+    build: async () => ({
+      path: '/api/v1/invitations',
+      body: { email: `inv-${uniq()}@example.test`, role: 'member' },
+    }),
     audit: 'invitation.created',
   },
   'DELETE /api/v1/invitations/:id': {
     build: async (_app, tenant) => {
-      const res = await tenant.owner.client.post('/api/v1/invitations', { email: `inv-${uniq()}@example.test`, role: 'member' }, { tenant: tenant.id });
+      const res = await tenant.owner.client.post(
+        '/api/v1/invitations',
+        { email: `inv-${uniq()}@example.test`, role: 'member' },
+        { tenant: tenant.id },
+      );
       expect(res.status, res.text).toBe(201);
       return { path: `/api/v1/invitations/${res.body.id}` };
     },
@@ -71,12 +82,19 @@ export const ROUTE_SAMPLES: Record<string, RouteSample> = {
   },
   'GET /api/v1/api-keys': { build: async () => ({ path: '/api/v1/api-keys' }) },
   'POST /api/v1/api-keys': {
-    build: async () => ({ path: '/api/v1/api-keys', body: { name: `k-${uniq()}`, role: 'member' } }),
+    build: async () => ({
+      path: '/api/v1/api-keys',
+      body: { name: `k-${uniq()}`, role: 'member' },
+    }),
     audit: 'api_key.created',
   },
   'DELETE /api/v1/api-keys/:id': {
     build: async (_app, tenant) => {
-      const res = await tenant.owner.client.post('/api/v1/api-keys', { name: `k-${uniq()}`, role: 'member' }, { tenant: tenant.id });
+      const res = await tenant.owner.client.post(
+        '/api/v1/api-keys',
+        { name: `k-${uniq()}`, role: 'member' },
+        { tenant: tenant.id },
+      );
       expect(res.status, res.text).toBe(201);
       return { path: `/api/v1/api-keys/${res.body.id}` };
     },
@@ -86,13 +104,20 @@ export const ROUTE_SAMPLES: Record<string, RouteSample> = {
   ...ROI_SAMPLES(),
   ...BILLING_SAMPLES(),
   // Audit log (reading is itself audited, but reads are not mutating routes).
-  'GET /api/v1/audit-logs': { build: async () => ({ path: '/api/v1/audit-logs?action=tenant.created' }) },
-  'GET /api/v1/audit-logs/export': { build: async () => ({ path: '/api/v1/audit-logs/export?format=ndjson' }) },
+  'GET /api/v1/audit-logs': {
+    build: async () => ({ path: '/api/v1/audit-logs?action=tenant.created' }),
+  },
+  'GET /api/v1/audit-logs/export': {
+    build: async () => ({ path: '/api/v1/audit-logs/export?format=ndjson' }),
+  },
   'GET /api/v1/audit-logs/verify': { build: async () => ({ path: '/api/v1/audit-logs/verify' }) },
 };
 
 /** Creates a service on a new site of the tenant through the API; returns both ids. */
-async function sampleService(tenant: TestTenant, billing = 'hourly'): Promise<{ siteId: string; serviceId: string }> {
+async function sampleService(
+  tenant: TestTenant,
+  billing = 'hourly',
+): Promise<{ siteId: string; serviceId: string }> {
   const siteId = await sampleSite(tenant);
   const res = await tenant.owner.client.post(
     '/api/v1/services',
@@ -108,7 +133,10 @@ function ROI_SAMPLES(): Record<string, RouteSample> {
   return {
     'GET /api/v1/sites': { build: async () => ({ path: '/api/v1/sites' }) },
     'POST /api/v1/sites': {
-      build: async () => ({ path: '/api/v1/sites', body: { name: `Site ${uniq()}`, domain: `${uniq()}.example.com` } }),
+      build: async () => ({
+        path: '/api/v1/sites',
+        body: { name: `Site ${uniq()}`, domain: `${uniq()}.example.com` },
+      }),
       audit: 'site.created',
     },
     'GET /api/v1/sites/:id': {
@@ -116,7 +144,10 @@ function ROI_SAMPLES(): Record<string, RouteSample> {
       ownsObjects: true,
     },
     'PATCH /api/v1/sites/:id': {
-      build: async (_app, tenant) => ({ path: `/api/v1/sites/${await sampleSite(tenant)}`, body: { name: `Renamed ${uniq()}` } }),
+      build: async (_app, tenant) => ({
+        path: `/api/v1/sites/${await sampleSite(tenant)}`,
+        body: { name: `Renamed ${uniq()}` },
+      }),
       audit: 'site.updated',
       ownsObjects: true,
     },
@@ -126,32 +157,50 @@ function ROI_SAMPLES(): Record<string, RouteSample> {
       ownsObjects: true,
     },
     'GET /api/v1/services': {
-      build: async (_app, tenant) => ({ path: `/api/v1/services?siteId=${(await sampleService(tenant)).siteId}` }),
+      build: async (_app, tenant) => ({
+        path: `/api/v1/services?siteId=${(await sampleService(tenant)).siteId}`,
+      }),
       ownsObjects: true,
     },
     'POST /api/v1/services': {
       build: async (_app, tenant) => ({
         path: '/api/v1/services',
-        body: { siteId: await sampleSite(tenant), name: 'Audit', category: 'technical', billing: 'one_time', amount: 50_000, startDate: '2026-02-01' },
+        body: {
+          siteId: await sampleSite(tenant),
+          name: 'Audit',
+          category: 'technical',
+          billing: 'one_time',
+          amount: 50_000,
+          startDate: '2026-02-01',
+        },
       }),
       audit: 'service.created',
     },
     'GET /api/v1/services/:id': {
-      build: async (_app, tenant) => ({ path: `/api/v1/services/${(await sampleService(tenant)).serviceId}` }),
+      build: async (_app, tenant) => ({
+        path: `/api/v1/services/${(await sampleService(tenant)).serviceId}`,
+      }),
       ownsObjects: true,
     },
     'PATCH /api/v1/services/:id': {
-      build: async (_app, tenant) => ({ path: `/api/v1/services/${(await sampleService(tenant)).serviceId}`, body: { amount: 15_000 } }),
+      build: async (_app, tenant) => ({
+        path: `/api/v1/services/${(await sampleService(tenant)).serviceId}`,
+        body: { amount: 15_000 },
+      }),
       audit: 'service.updated',
       ownsObjects: true,
     },
     'DELETE /api/v1/services/:id': {
-      build: async (_app, tenant) => ({ path: `/api/v1/services/${(await sampleService(tenant)).serviceId}` }),
+      build: async (_app, tenant) => ({
+        path: `/api/v1/services/${(await sampleService(tenant)).serviceId}`,
+      }),
       audit: 'service.deleted',
       ownsObjects: true,
     },
     'GET /api/v1/services/:id/time-entries': {
-      build: async (_app, tenant) => ({ path: `/api/v1/services/${(await sampleService(tenant)).serviceId}/time-entries` }),
+      build: async (_app, tenant) => ({
+        path: `/api/v1/services/${(await sampleService(tenant)).serviceId}/time-entries`,
+      }),
       ownsObjects: true,
     },
     'POST /api/v1/services/:id/time-entries': {
@@ -165,7 +214,11 @@ function ROI_SAMPLES(): Record<string, RouteSample> {
     'DELETE /api/v1/services/:id/time-entries/:entryId': {
       build: async (_app, tenant) => {
         const { serviceId } = await sampleService(tenant);
-        const res = await tenant.owner.client.post(`/api/v1/services/${serviceId}/time-entries`, { date: '2026-02-03', hours: 2 }, { tenant: tenant.id });
+        const res = await tenant.owner.client.post(
+          `/api/v1/services/${serviceId}/time-entries`,
+          { date: '2026-02-03', hours: 2 },
+          { tenant: tenant.id },
+        );
         expect(res.status, res.text).toBe(201);
         return { path: `/api/v1/services/${serviceId}/time-entries/${res.body.id}` };
       },
@@ -173,7 +226,9 @@ function ROI_SAMPLES(): Record<string, RouteSample> {
       ownsObjects: true,
     },
     'GET /api/v1/sites/:siteId/metrics': {
-      build: async (_app, tenant) => ({ path: `/api/v1/sites/${await sampleSite(tenant)}/metrics` }),
+      build: async (_app, tenant) => ({
+        path: `/api/v1/sites/${await sampleSite(tenant)}/metrics`,
+      }),
       ownsObjects: true,
     },
     'POST /api/v1/sites/:siteId/metrics': {
@@ -186,7 +241,9 @@ function ROI_SAMPLES(): Record<string, RouteSample> {
       ownsObjects: true,
     },
     'GET /api/v1/reports/roi': {
-      build: async (_app, tenant) => ({ path: `/api/v1/reports/roi?from=2026-01-01&to=2026-03-31&siteId=${await sampleSite(tenant)}` }),
+      build: async (_app, tenant) => ({
+        path: `/api/v1/reports/roi?from=2026-01-01&to=2026-03-31&siteId=${await sampleSite(tenant)}`,
+      }),
       ownsObjects: true,
     },
   };
@@ -202,15 +259,23 @@ function BILLING_SAMPLES(): Record<string, RouteSample> {
     'POST /api/v1/billing/portal': {
       build: async (_app, tenant) => {
         // The portal needs the Stripe customer a first checkout creates.
-        const res = await tenant.owner.client.post('/api/v1/billing/checkout', { plan: 'starter' }, { tenant: tenant.id });
+        const res = await tenant.owner.client.post(
+          '/api/v1/billing/checkout',
+          { plan: 'starter' },
+          { tenant: tenant.id },
+        );
         expect(res.status, res.text).toBe(201);
         return { path: '/api/v1/billing/portal' };
       },
       audit: 'billing.portal_opened',
     },
-    'GET /api/v1/billing/subscription': { build: async () => ({ path: '/api/v1/billing/subscription' }) },
+    'GET /api/v1/billing/subscription': {
+      build: async () => ({ path: '/api/v1/billing/subscription' }),
+    },
     'GET /api/v1/billing/invoices': { build: async () => ({ path: '/api/v1/billing/invoices' }) },
-    'GET /api/v1/billing/webhook-events': { build: async () => ({ path: '/api/v1/billing/webhook-events?status=all' }) },
+    'GET /api/v1/billing/webhook-events': {
+      build: async () => ({ path: '/api/v1/billing/webhook-events?status=all' }),
+    },
     'POST /api/v1/billing/webhook-events/:id/replay': {
       build: async (app, tenant) => {
         // A dead-lettered event that processing tied to this tenant (its payload names no object,
@@ -223,7 +288,11 @@ function BILLING_SAMPLES(): Record<string, RouteSample> {
               id,
               type: 'customer.subscription.updated',
               stripe_created: new Date(),
-              payload: JSON.stringify({ id, type: 'customer.subscription.updated', data: { object: {} } }),
+              payload: JSON.stringify({
+                id,
+                type: 'customer.subscription.updated',
+                data: { object: {} },
+              }),
               status: 'dead',
               attempts: 8,
               last_error: 'sample',

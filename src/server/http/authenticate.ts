@@ -29,7 +29,11 @@ type CachedPrincipal =
  * through the cache (60 s, dropped on sign-out and revocation), else in a short transaction.
  * A bearer token that is not a live key is a 401; a stale cookie just means nobody.
  */
-export async function authenticate(req: Request, database: Database, cache: Cache): Promise<Principal | null> {
+export async function authenticate(
+  req: Request,
+  database: Database,
+  cache: Cache,
+): Promise<Principal | null> {
   const authorization = req.get('authorization');
   if (authorization) {
     const key = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
@@ -48,13 +52,27 @@ export async function authenticate(req: Request, database: Database, cache: Cach
           .where('key_hash', '=', hash)
           .executeTakeFirst();
         return row
-          ? { kind: 'api_key' as const, keyId: row.id, name: row.name, tenantId: row.tenant_id, role: row.role, revoked: row.revoked_at !== null }
+          ? {
+              kind: 'api_key' as const,
+              keyId: row.id,
+              name: row.name,
+              tenantId: row.tenant_id,
+              role: row.role,
+              revoked: row.revoked_at !== null,
+            }
           : { kind: 'none' as const };
       });
       await cache.set(authCacheNamespace(hash), 'p', found, AUTH_CACHE_SECONDS);
     }
-    if (found.kind !== 'api_key' || found.revoked) throw new AppError('unauthenticated', 'The API key is not valid');
-    return { kind: 'api_key', keyId: found.keyId, name: found.name, tenantId: found.tenantId, role: found.role };
+    if (found.kind !== 'api_key' || found.revoked)
+      throw new AppError('unauthenticated', 'The API key is not valid');
+    return {
+      kind: 'api_key',
+      keyId: found.keyId,
+      name: found.name,
+      tenantId: found.tenantId,
+      role: found.role,
+    };
   }
 
   const token: string | undefined = req.cookies?.[SESSION_COOKIE];
@@ -64,19 +82,32 @@ export async function authenticate(req: Request, database: Database, cache: Cach
   if (!found) {
     const session = await inTransaction(database, {}, (tx) => findSession(tx, token));
     found = session
-      ? { kind: 'session', userId: session.userId, email: session.email, name: session.name, expiresAt: session.expiresAt.getTime() }
+      ? {
+          kind: 'session',
+          userId: session.userId,
+          email: session.email,
+          name: session.name,
+          expiresAt: session.expiresAt.getTime(),
+        }
       : { kind: 'none' };
     await cache.set(authCacheNamespace(hash), 'p', found, AUTH_CACHE_SECONDS);
   }
   if (found.kind !== 'session' || found.expiresAt <= Date.now()) return null;
-  return { kind: 'session', userId: found.userId, email: found.email, name: found.name, sessionHash: hash };
+  return {
+    kind: 'session',
+    userId: found.userId,
+    email: found.email,
+    name: found.name,
+    sessionHash: hash,
+  };
 }
 
 /** Double-submit check: the X-CSRF-Token header must equal the csrf_token cookie. */
 export function checkCsrf(req: Request): void {
   const cookie = req.cookies?.[CSRF_COOKIE];
   const header = req.get('x-csrf-token');
-  if (!cookie || !header) throw new AppError('csrf', 'Send the csrf_token cookie value in X-CSRF-Token');
+  if (!cookie || !header)
+    throw new AppError('csrf', 'Send the csrf_token cookie value in X-CSRF-Token');
   const a = Buffer.from(cookie);
   const b = Buffer.from(header);
   if (a.length !== b.length || !timingSafeEqual(a, b)) {

@@ -46,9 +46,13 @@ export async function resolveTenant(
     return { tenant, role: principal.role };
   }
   if (!hint) {
-    throw new AppError('validation', 'Name the tenant with the X-Tenant-ID header or its subdomain', {
-      errors: [{ path: 'X-Tenant-ID', message: 'is required' }],
-    });
+    throw new AppError(
+      'validation',
+      'Name the tenant with the X-Tenant-ID header or its subdomain',
+      {
+        errors: [{ path: 'X-Tenant-ID', message: 'is required' }],
+      },
+    );
   }
   const tenant = await lookup(hint);
   if (!tenant) throw notFound;
@@ -56,8 +60,10 @@ export async function resolveTenant(
   let role = await services.cache.get<Role | 'none'>(ns, principal.userId);
   if (!role) {
     role =
-      (await inTransaction(services.database, { tenantId: tenant.id, userId: principal.userId }, (tx) =>
-        findMembershipRole(tx, tenant.id, principal.userId),
+      (await inTransaction(
+        services.database,
+        { tenantId: tenant.id, userId: principal.userId },
+        (tx) => findMembershipRole(tx, tenant.id, principal.userId),
       )) ?? 'none';
     await services.cache.set(ns, principal.userId, role, MEMBERSHIP_CACHE_SECONDS);
   }

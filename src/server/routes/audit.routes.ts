@@ -27,9 +27,13 @@ function toAuditFilter(query: {
   from?: string;
   to?: string;
 }): AuditFilter {
-  const from = query.from ? new Date(isDate(query.from) ? `${query.from}T00:00:00Z` : query.from) : undefined;
+  const from = query.from
+    ? new Date(isDate(query.from) ? `${query.from}T00:00:00Z` : query.from)
+    : undefined;
   const to = query.to
-    ? new Date(isDate(query.to) ? Date.parse(`${query.to}T00:00:00Z`) + DAY_MS : Date.parse(query.to) + 1)
+    ? new Date(
+        isDate(query.to) ? Date.parse(`${query.to}T00:00:00Z`) + DAY_MS : Date.parse(query.to) + 1,
+      )
     : undefined;
   if (from && to && from >= to) {
     throw new AppError('validation', 'The request did not validate', {
@@ -76,7 +80,11 @@ export const auditRoutes = [
       await ctx.audit({
         action: 'audit_log.read',
         target: { type: 'audit_log', id: tenant.id },
-        changes: { filter: filterDetail(query), page: query.cursor ? 'next' : 'first', returned: page.data.length },
+        changes: {
+          filter: filterDetail(query),
+          page: query.cursor ? 'next' : 'first',
+          returned: page.data.length,
+        },
       });
       return { status: 200, body: page };
     },
@@ -105,8 +113,14 @@ export const auditRoutes = [
       const res = ctx.res;
       const stamp = new Date().toISOString().slice(0, 10);
       res.status(200);
-      res.setHeader('Content-Type', query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
-      res.setHeader('Content-Disposition', `attachment; filename="audit-log-${tenant.subdomain}-${stamp}.${query.format === 'csv' ? 'csv' : 'ndjson'}"`);
+      res.setHeader(
+        'Content-Type',
+        query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+      );
+      res.setHeader(
+        'Content-Disposition',
+        `attachment; filename="audit-log-${tenant.subdomain}-${stamp}.${query.format === 'csv' ? 'csv' : 'ndjson'}"`,
+      );
       res.setHeader('Cache-Control', 'no-store');
       let aborted = false;
       res.on('close', () => {
@@ -176,7 +190,11 @@ export const auditRoutes = [
           lastWrite = Date.now();
         },
       });
-      const body = { valid: result.valid, checked: result.checked, firstInvalidSeq: result.firstInvalidSeq };
+      const body = {
+        valid: result.valid,
+        checked: result.checked,
+        firstInvalidSeq: result.firstInvalidSeq,
+      };
       await ctx.audit({
         action: 'audit_log.verified',
         target: { type: 'audit_log', id: tenant.id },

@@ -15,7 +15,18 @@ import { tenantRoutes } from './tenant.routes.ts';
 
 /** Every API route. Access is declared in http/access-policy.ts. */
 export function allRoutes(): AnyRoute[] {
-  return [...accountRoutes, ...tenantRoutes, ...memberRoutes, ...apiKeyRoutes, ...siteRoutes, ...serviceRoutes, ...metricRoutes, ...reportRoutes, ...billingRoutes, ...auditRoutes];
+  return [
+    ...accountRoutes,
+    ...tenantRoutes,
+    ...memberRoutes,
+    ...apiKeyRoutes,
+    ...siteRoutes,
+    ...serviceRoutes,
+    ...metricRoutes,
+    ...reportRoutes,
+    ...billingRoutes,
+    ...auditRoutes,
+  ];
 }
 
 /** Non-API pages mounted beside the API (the offline Stripe sandbox). */

@@ -26,21 +26,33 @@ export const metricRoutes = [
     bodyLimit: MAX_IMPORT_BYTES,
     requestContentTypes: {
       'application/json': { schema: ImportMetricsJsonBody },
-      'text/csv': { description: 'date,sessions,conversions,revenue,clicks,impressions,position (any subset with date)' },
+      'text/csv': {
+        description:
+          'date,sessions,conversions,revenue,clicks,impressions,position (any subset with date)',
+      },
     },
     responses: { 200: { description: 'Imported', schema: ImportMetricsResult } },
     async handler(ctx, { params, body }) {
       const tenant = requireTenant(ctx);
       const contentType = ctx.req.get('content-type');
       const raw = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
-      const result = await importMetrics(ctx.tx, tenant.id, viewerOf(ctx), params.siteId, raw, contentType, tenant.currency);
+      const result = await importMetrics(
+        ctx.tx,
+        tenant.id,
+        viewerOf(ctx),
+        params.siteId,
+        raw,
+        contentType,
+        tenant.currency,
+      );
       const { from, to, ...counts } = result;
       await ctx.audit({
         action: 'metrics.imported',
         target: { type: 'site', id: params.siteId },
         changes: { format: importFormatOf(contentType), ...counts, from, to },
       });
-      if (counts.received > 0) ctx.afterCommit(() => invalidateReports(ctx.services.cache, tenant.id));
+      if (counts.received > 0)
+        ctx.afterCommit(() => invalidateReports(ctx.services.cache, tenant.id));
       return { status: 200, body: counts };
     },
   }),
@@ -54,7 +66,13 @@ export const metricRoutes = [
     query: ListMetricsQuery,
     responses: { 200: { description: 'Days', schema: Page(MetricDay) } },
     async handler(ctx, { params, query }) {
-      const body = await listDailyMetrics(ctx.tx, requireTenant(ctx).id, viewerOf(ctx), params.siteId, query);
+      const body = await listDailyMetrics(
+        ctx.tx,
+        requireTenant(ctx).id,
+        viewerOf(ctx),
+        params.siteId,
+        query,
+      );
       return { status: 200, body };
     },
   }),

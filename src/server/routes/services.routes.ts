@@ -18,12 +18,25 @@ import {
   presentService,
   updateService,
 } from '../domain/services/services.ts';
-import { createTimeEntry, deleteTimeEntry, listTimeEntries, presentTimeEntry } from '../domain/services/time-entries.ts';
+import {
+  createTimeEntry,
+  deleteTimeEntry,
+  listTimeEntries,
+  presentTimeEntry,
+} from '../domain/services/time-entries.ts';
 import { createdChanges, deletedChanges } from '../domain/sites/changes.ts';
 import { viewerOf } from '../domain/sites/viewer.ts';
 import { defineRoute, requireTenant } from '../http/define-route.ts';
 
-const SERVICE_FIELDS = ['siteId', 'name', 'category', 'billing', 'amount', 'startDate', 'endDate'] as const;
+const SERVICE_FIELDS = [
+  'siteId',
+  'name',
+  'category',
+  'billing',
+  'amount',
+  'startDate',
+  'endDate',
+] as const;
 
 export const serviceRoutes = [
   defineRoute({
@@ -37,7 +50,10 @@ export const serviceRoutes = [
     responses: { 201: { description: 'Created', schema: Service } },
     async handler(ctx, { body }) {
       const tenant = requireTenant(ctx);
-      const service = presentService(await createService(ctx.tx, tenant.id, viewerOf(ctx), body), tenant.currency);
+      const service = presentService(
+        await createService(ctx.tx, tenant.id, viewerOf(ctx), body),
+        tenant.currency,
+      );
       await ctx.audit({
         action: 'service.created',
         target: { type: 'service', id: service.id },
@@ -58,7 +74,13 @@ export const serviceRoutes = [
     async handler(ctx, { query }) {
       const tenant = requireTenant(ctx);
       const page = await listServices(ctx.tx, tenant.id, viewerOf(ctx), query);
-      return { status: 200, body: { data: page.data.map((s) => presentService(s, tenant.currency)), nextCursor: page.nextCursor } };
+      return {
+        status: 200,
+        body: {
+          data: page.data.map((s) => presentService(s, tenant.currency)),
+          nextCursor: page.nextCursor,
+        },
+      };
     },
   }),
   defineRoute({
@@ -79,7 +101,8 @@ export const serviceRoutes = [
     path: '/api/v1/services/:id',
     tag: 'Services',
     summary: 'Change a service',
-    description: 'Any field but siteId; endDate null makes it open-ended. Costs are recomputed from the new values.',
+    description:
+      'Any field but siteId; endDate null makes it open-ended. Costs are recomputed from the new values.',
     params: IdParams,
     body: UpdateServiceBody,
     responses: { 200: { description: 'The service', schema: Service } },
@@ -90,7 +113,11 @@ export const serviceRoutes = [
       const after = presentService(result.after, tenant.currency);
       const changes = diffChanges(before, after, SERVICE_FIELDS);
       if (Object.keys(changes).length > 0) {
-        await ctx.audit({ action: 'service.updated', target: { type: 'service', id: after.id }, changes });
+        await ctx.audit({
+          action: 'service.updated',
+          target: { type: 'service', id: after.id },
+          changes,
+        });
         ctx.afterCommit(() => invalidateReports(ctx.services.cache, tenant.id));
       }
       return { status: 200, body: after };
@@ -121,13 +148,20 @@ export const serviceRoutes = [
     path: '/api/v1/services/:id/time-entries',
     tag: 'Services',
     summary: 'Log hours on an hourly service',
-    description: 'hours: more than 0, at most 24, two decimals. Costs hours × amount, rounded to the minor unit. 409 on a service that is not hourly.',
+    description:
+      'hours: more than 0, at most 24, two decimals. Costs hours × amount, rounded to the minor unit. 409 on a service that is not hourly.',
     params: IdParams,
     body: CreateTimeEntryBody,
     responses: { 201: { description: 'Created', schema: TimeEntry } },
     async handler(ctx, { params, body }) {
       const tenant = requireTenant(ctx);
-      const { entry, service } = await createTimeEntry(ctx.tx, tenant.id, viewerOf(ctx), params.id, body);
+      const { entry, service } = await createTimeEntry(
+        ctx.tx,
+        tenant.id,
+        viewerOf(ctx),
+        params.id,
+        body,
+      );
       const view = presentTimeEntry(entry, service, tenant.currency);
       await ctx.audit({
         action: 'time_entry.created',
@@ -157,7 +191,10 @@ export const serviceRoutes = [
       const page = await listTimeEntries(ctx.tx, tenant.id, viewerOf(ctx), params.id, query);
       return {
         status: 200,
-        body: { data: page.data.map((e) => presentTimeEntry(e, page.service, tenant.currency)), nextCursor: page.nextCursor },
+        body: {
+          data: page.data.map((e) => presentTimeEntry(e, page.service, tenant.currency)),
+          nextCursor: page.nextCursor,
+        },
       };
     },
   }),
@@ -170,7 +207,13 @@ export const serviceRoutes = [
     responses: { 204: { description: 'Deleted' } },
     async handler(ctx, { params }) {
       const tenant = requireTenant(ctx);
-      const { entry } = await deleteTimeEntry(ctx.tx, tenant.id, viewerOf(ctx), params.id, params.entryId);
+      const { entry } = await deleteTimeEntry(
+        ctx.tx,
+        tenant.id,
+        viewerOf(ctx),
+        params.id,
+        params.entryId,
+      );
       await ctx.audit({
         action: 'time_entry.deleted',
         target: { type: 'time_entry', id: entry.id },

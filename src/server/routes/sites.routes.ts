@@ -2,7 +2,13 @@ import { IdParams, ListQuery, Page } from '../../shared/schemas/common.ts';
 import { CreateSiteBody, Site, UpdateSiteBody } from '../../shared/schemas/roi.ts';
 import { diffChanges } from '../domain/audit/record-audit-event.ts';
 import { invalidateReports } from '../domain/reports/report-cache.ts';
-import { createSite, deleteSite, getVisibleSite, listSites, updateSite } from '../domain/sites/sites.ts';
+import {
+  createSite,
+  deleteSite,
+  getVisibleSite,
+  listSites,
+  updateSite,
+} from '../domain/sites/sites.ts';
 import { createdChanges, deletedChanges } from '../domain/sites/changes.ts';
 import { viewerOf } from '../domain/sites/viewer.ts';
 import { defineRoute, requireTenant } from '../http/define-route.ts';
@@ -15,7 +21,8 @@ export const siteRoutes = [
     path: '/api/v1/sites',
     tag: 'Sites',
     summary: 'Create a site',
-    description: 'A pasted URL is reduced to its host. Counts toward the plan limit of sites (402 beyond).',
+    description:
+      'A pasted URL is reduced to its host. Counts toward the plan limit of sites (402 beyond).',
     body: CreateSiteBody,
     responses: { 201: { description: 'Created', schema: Site } },
     async handler(ctx, { body }) {
@@ -39,7 +46,10 @@ export const siteRoutes = [
     query: ListQuery,
     responses: { 200: { description: 'Sites', schema: Page(Site) } },
     async handler(ctx, { query }) {
-      return { status: 200, body: await listSites(ctx.tx, requireTenant(ctx).id, viewerOf(ctx), query) };
+      return {
+        status: 200,
+        body: await listSites(ctx.tx, requireTenant(ctx).id, viewerOf(ctx), query),
+      };
     },
   }),
   defineRoute({
@@ -50,7 +60,10 @@ export const siteRoutes = [
     params: IdParams,
     responses: { 200: { description: 'The site', schema: Site } },
     async handler(ctx, { params }) {
-      return { status: 200, body: await getVisibleSite(ctx.tx, requireTenant(ctx).id, viewerOf(ctx), params.id) };
+      return {
+        status: 200,
+        body: await getVisibleSite(ctx.tx, requireTenant(ctx).id, viewerOf(ctx), params.id),
+      };
     },
   }),
   defineRoute({
@@ -67,7 +80,11 @@ export const siteRoutes = [
       const { before, after } = await updateSite(ctx.tx, tenant.id, params.id, body);
       const changes = diffChanges(before, after, SITE_FIELDS);
       if (Object.keys(changes).length > 0) {
-        await ctx.audit({ action: 'site.updated', target: { type: 'site', id: after.id }, changes });
+        await ctx.audit({
+          action: 'site.updated',
+          target: { type: 'site', id: after.id },
+          changes,
+        });
         ctx.afterCommit(() => invalidateReports(ctx.services.cache, tenant.id));
       }
       return { status: 200, body: after };
@@ -78,7 +95,8 @@ export const siteRoutes = [
     path: '/api/v1/sites/:id',
     tag: 'Sites',
     summary: 'Delete a site',
-    description: 'Deletes its services, time entries and metrics too, and withdraws client grants to it.',
+    description:
+      'Deletes its services, time entries and metrics too, and withdraws client grants to it.',
     params: IdParams,
     responses: { 204: { description: 'Deleted' } },
     async handler(ctx, { params }) {

@@ -13,9 +13,16 @@ export const AUDIT_RETENTION_FIRST_RUN_MS = 5 * 60_000;
 async function applyRetention(services: AppServices) {
   const report = await pruneExpiredAuditEvents(services.database);
   const pruned = Object.values(report.pruned).reduce((a, b) => a + b, 0);
-  if (pruned > 0) services.logger.info({ pruned, tenants: Object.keys(report.pruned).length }, 'audit retention applied');
+  if (pruned > 0)
+    services.logger.info(
+      { pruned, tenants: Object.keys(report.pruned).length },
+      'audit retention applied',
+    );
   for (const [tenantId, seq] of Object.entries(report.refused)) {
-    services.logger.error({ tenantId, seq }, 'audit chain invalid; expired events kept as evidence');
+    services.logger.error(
+      { tenantId, seq },
+      'audit chain invalid; expired events kept as evidence',
+    );
   }
 }
 
@@ -28,7 +35,9 @@ export const auditRetention: WorkerModule = {
   async start(services) {
     let stopEvery: (() => Promise<void>) | null = null;
     const delay = setTimeout(() => {
-      stopEvery = every(services, 'audit-retention', AUDIT_RETENTION_INTERVAL_MS, () => applyRetention(services));
+      stopEvery = every(services, 'audit-retention', AUDIT_RETENTION_INTERVAL_MS, () =>
+        applyRetention(services),
+      );
     }, AUDIT_RETENTION_FIRST_RUN_MS);
     delay.unref();
     return async () => {

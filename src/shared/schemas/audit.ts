@@ -11,10 +11,18 @@ export const AuditEvent = z
     id: z.uuid(),
     seq: z.number().int().min(1).describe("Gap-free position in the tenant's hash chain"),
     occurredAt: IsoDateTime,
-    actor: z.object({ type: AuditActorType, id: z.string().nullable(), label: z.string().nullable() }),
-    action: z.string().describe('Like site.created; security.* for denied requests and failed sign-ins'),
+    actor: z.object({
+      type: AuditActorType,
+      id: z.string().nullable(),
+      label: z.string().nullable(),
+    }),
+    action: z
+      .string()
+      .describe('Like site.created; security.* for denied requests and failed sign-ins'),
     target: z.object({ type: z.string().nullable(), id: z.string().nullable() }),
-    changes: z.unknown().describe('Changed fields as {field: {from, to}}, or detail of the event; never secrets'),
+    changes: z
+      .unknown()
+      .describe('Changed fields as {field: {from, to}}, or detail of the event; never secrets'),
     ip: z.string().nullable(),
     userAgent: z.string().nullable(),
     requestId: z.string().nullable(),
@@ -26,14 +34,19 @@ export type AuditEvent = z.infer<typeof AuditEvent>;
 export const AuditFilterQuery = z.object({
   action: z
     .string()
-    .regex(/^[a-z0-9_:-]+(\.[a-z0-9_:-]+)*(\.\*)?$/, 'must be an action like site.created, or a prefix like site.*')
+    .regex(
+      /^[a-z0-9_:-]+(\.[a-z0-9_:-]+)*(\.\*)?$/,
+      'must be an action like site.created, or a prefix like site.*',
+    )
     .max(100)
     .optional()
     .describe('Exact action, or a prefix ending in .* (site.*)'),
   actorId: z.string().min(1).max(200).optional(),
   targetType: z.string().min(1).max(100).optional(),
   targetId: z.string().min(1).max(200).optional(),
-  from: DateOrDateTime.optional().describe('Inclusive: a date (from its start, UTC) or a date-time'),
+  from: DateOrDateTime.optional().describe(
+    'Inclusive: a date (from its start, UTC) or a date-time',
+  ),
   to: DateOrDateTime.optional().describe('Inclusive: a date (to its end, UTC) or a date-time'),
 });
 
@@ -51,6 +64,10 @@ export const AuditVerifyReply = z
   .object({
     valid: z.boolean(),
     checked: z.number().int().min(0).describe('Events verified (before the first invalid one)'),
-    firstInvalidSeq: z.number().int().nullable().describe('First missing, reordered or altered event'),
+    firstInvalidSeq: z
+      .number()
+      .int()
+      .nullable()
+      .describe('First missing, reordered or altered event'),
   })
   .meta({ id: 'AuditVerifyReply' });

@@ -10,13 +10,23 @@ export const Domain = z
   .string()
   .trim()
   .max(2000)
-  .transform((v) => v.toLowerCase().replace(/^[a-z][a-z0-9+.-]*:\/\//, '').replace(/[/?#].*$/, '').replace(/\.$/, ''))
+  .transform((v) =>
+    v
+      .toLowerCase()
+      .replace(/^[a-z][a-z0-9+.-]*:\/\//, '')
+      .replace(/[/?#].*$/, '')
+      .replace(/\.$/, ''),
+  )
   .refine((v) => HOST_RE.test(v), 'must be a domain such as example.com');
 
 const Name = z.string().trim().min(1).max(200);
 const ClientName = z.string().trim().min(1).max(200).nullable();
 
-export const CreateSiteBody = z.object({ name: Name, domain: Domain, clientName: ClientName.optional() });
+export const CreateSiteBody = z.object({
+  name: Name,
+  domain: Domain,
+  clientName: ClientName.optional(),
+});
 export const UpdateSiteBody = z
   .object({ name: Name, domain: Domain, clientName: ClientName })
   .partial()
@@ -48,7 +58,9 @@ const ServiceFields = z.object({
   name: Name,
   category: z.string().trim().min(1).max(100),
   billing: BillingType,
-  amount: MinorUnits.describe('Minor units: per calendar month (monthly), once (one_time) or per hour (hourly)'),
+  amount: MinorUnits.describe(
+    'Minor units: per calendar month (monthly), once (one_time) or per hour (hourly)',
+  ),
   startDate: CalendarDate,
   endDate: CalendarDate.nullable().optional(),
 });
@@ -153,7 +165,10 @@ export const MetricDay = z
   })
   .meta({ id: 'MetricDay' });
 
-export const ListMetricsQuery = ListQuery.extend({ from: CalendarDate.optional(), to: CalendarDate.optional() });
+export const ListMetricsQuery = ListQuery.extend({
+  from: CalendarDate.optional(),
+  to: CalendarDate.optional(),
+});
 
 // ROI report -------------------------------------------------------------------------------------
 
@@ -162,7 +177,10 @@ export type GroupBy = z.infer<typeof GroupBy>;
 
 /** A query value that may repeat (`?siteId=a&siteId=b`) or be comma separated. */
 const Repeated = z.preprocess(
-  (v) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).filter(Boolean)),
+  (v) =>
+    v === undefined
+      ? undefined
+      : (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).filter(Boolean),
   z.array(Uuid).max(500).optional(),
 );
 
@@ -171,7 +189,10 @@ export const RoiReportQuery = z.object({
   to: CalendarDate.optional().describe("Inclusive; default: today in the workspace's time zone"),
   siteId: Repeated.describe('Repeatable; default: every site the caller may see'),
   groupBy: GroupBy.default('month'),
-  format: z.enum(['json', 'csv']).optional().describe('csv: the same report as CSV (also with Accept: text/csv)'),
+  format: z
+    .enum(['json', 'csv'])
+    .optional()
+    .describe('csv: the same report as CSV (also with Accept: text/csv)'),
 });
 export type RoiReportQuery = z.infer<typeof RoiReportQuery>;
 
@@ -190,7 +211,9 @@ const Figures = {
 export const RoiFigures = z.object(Figures).meta({ id: 'RoiFigures' });
 export type RoiFigures = z.infer<typeof RoiFigures>;
 
-export const RoiSeriesItem = z.object({ key: z.string(), label: z.string(), ...Figures }).meta({ id: 'RoiSeriesItem' });
+export const RoiSeriesItem = z
+  .object({ key: z.string(), label: z.string(), ...Figures })
+  .meta({ id: 'RoiSeriesItem' });
 export type RoiSeriesItem = z.infer<typeof RoiSeriesItem>;
 
 export const RoiReport = z

@@ -39,7 +39,15 @@ export const TenantSettings = z
     createdAt: IsoDateTime,
     /** The Stripe subscription status (`none` without one): drives the payment warning. */
     billingStatus: z.enum([
-      'none', 'trialing', 'active', 'past_due', 'unpaid', 'canceled', 'incomplete', 'incomplete_expired', 'paused',
+      'none',
+      'trialing',
+      'active',
+      'past_due',
+      'unpaid',
+      'canceled',
+      'incomplete',
+      'incomplete_expired',
+      'paused',
     ]),
     /** A payment failed: every member sees a warning until it is paid or the grace period ends. */
     pastDue: z.boolean(),

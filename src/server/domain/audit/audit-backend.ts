@@ -1,6 +1,10 @@
 import type { Tx } from '../../data/database.ts';
 import type { AuditStore } from './audit-store.ts';
-import { createMongoAuditConnection, createMongoAuditStore, type MongoAuditConnection } from './mongo-audit-store.ts';
+import {
+  createMongoAuditConnection,
+  createMongoAuditStore,
+  type MongoAuditConnection,
+} from './mongo-audit-store.ts';
 import { createPostgresAuditStore } from './postgres-audit-store.ts';
 
 /** The audit log's read side of one process (held in AppServices). */

@@ -48,12 +48,25 @@ const isText = (value: unknown) => value === null || typeof value === 'string';
  */
 function canonicalEventJson(e: ChainedEvent): string {
   if (
-    typeof e.tenantId !== 'string' || typeof e.seq !== 'number' || typeof e.id !== 'string' ||
-    typeof e.occurredAt !== 'string' || typeof e.action !== 'string' || !e.actor || !e.target ||
-    typeof e.actor.type !== 'string' || !isText(e.actor.id) || !isText(e.actor.label) ||
-    !isText(e.target.id) || !isText(e.target.type) || !isText(e.ip) || !isText(e.userAgent) ||
-    !isText(e.requestId) || e.changes === undefined ||
-    Object.keys(e).length !== 11 || Object.keys(e.actor).length !== 3 || Object.keys(e.target).length !== 2
+    typeof e.tenantId !== 'string' ||
+    typeof e.seq !== 'number' ||
+    typeof e.id !== 'string' ||
+    typeof e.occurredAt !== 'string' ||
+    typeof e.action !== 'string' ||
+    !e.actor ||
+    !e.target ||
+    typeof e.actor.type !== 'string' ||
+    !isText(e.actor.id) ||
+    !isText(e.actor.label) ||
+    !isText(e.target.id) ||
+    !isText(e.target.type) ||
+    !isText(e.ip) ||
+    !isText(e.userAgent) ||
+    !isText(e.requestId) ||
+    e.changes === undefined ||
+    Object.keys(e).length !== 11 ||
+    Object.keys(e.actor).length !== 3 ||
+    Object.keys(e.target).length !== 2
   ) {
     return canonicalJson(e);
   }
@@ -70,5 +83,7 @@ function canonicalEventJson(e: ChainedEvent): string {
 
 /** SHA-256 over the previous hash and the canonical encoding of the event (hex). */
 export function chainHash(prevHash: string, event: ChainedEvent): string {
-  return createHash('sha256').update(`${prevHash}\n${canonicalEventJson(event)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${prevHash}\n${canonicalEventJson(event)}`)
+    .digest('hex');
 }

@@ -11,8 +11,21 @@ const CHUNK_CHARS = 64 * 1024;
 
 /** CSV columns, in order. `prevHash` and `hash` let an auditor re-check the chain offline. */
 export const AUDIT_CSV_COLUMNS = [
-  'seq', 'id', 'occurredAt', 'actorType', 'actorId', 'actorLabel', 'action', 'targetType',
-  'targetId', 'changes', 'ip', 'userAgent', 'requestId', 'prevHash', 'hash',
+  'seq',
+  'id',
+  'occurredAt',
+  'actorType',
+  'actorId',
+  'actorLabel',
+  'action',
+  'targetType',
+  'targetId',
+  'changes',
+  'ip',
+  'userAgent',
+  'requestId',
+  'prevHash',
+  'hash',
 ] as const;
 
 /**
@@ -22,17 +35,33 @@ export const AUDIT_CSV_COLUMNS = [
  */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  let text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : JSON.stringify(value);
+  let text =
+    typeof value === 'string'
+      ? value
+      : typeof value === 'number'
+        ? String(value)
+        : JSON.stringify(value);
   if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function csvLine(event: StoredAuditEvent): string {
   const values: unknown[] = [
-    event.seq, event.id, event.occurredAt.toISOString(), event.actor.type, event.actor.id,
-    event.actor.label, event.action, event.target.type, event.target.id,
+    event.seq,
+    event.id,
+    event.occurredAt.toISOString(),
+    event.actor.type,
+    event.actor.id,
+    event.actor.label,
+    event.action,
+    event.target.type,
+    event.target.id,
     event.changes === null || event.changes === undefined ? null : JSON.stringify(event.changes),
-    event.ip, event.userAgent, event.requestId, event.prevHash, event.hash,
+    event.ip,
+    event.userAgent,
+    event.requestId,
+    event.prevHash,
+    event.hash,
   ];
   return `${values.map(csvField).join(',')}\r\n`;
 }
@@ -49,7 +78,12 @@ function ndjsonLine(event: StoredAuditEvent): string {
 export async function exportAuditEvents(
   store: AuditStore,
   tenantId: string,
-  options: { format: AuditExportFormat; filter: AuditFilter; out: Writable; isAborted?: () => boolean },
+  options: {
+    format: AuditExportFormat;
+    filter: AuditFilter;
+    out: Writable;
+    isAborted?: () => boolean;
+  },
 ): Promise<number> {
   const { out, format } = options;
   const write = async (chunk: string) => {
@@ -65,7 +99,10 @@ export async function exportAuditEvents(
   const line = format === 'csv' ? csvLine : ndjsonLine;
   let written = 0;
   let pending = '';
-  for await (const batch of store.scanEvents(tenantId, { filter: options.filter, batchSize: EXPORT_BATCH_SIZE })) {
+  for await (const batch of store.scanEvents(tenantId, {
+    filter: options.filter,
+    batchSize: EXPORT_BATCH_SIZE,
+  })) {
     for (const event of batch) {
       if (options.isAborted?.() || out.destroyed) return written;
       pending += line(event);

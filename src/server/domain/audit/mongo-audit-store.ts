@@ -1,7 +1,12 @@
 import { MongoClient, type Collection, type Db, type Filter } from 'mongodb';
 import type { AuditFilter, StoredAuditEvent } from './audit-event.ts';
 import { GENESIS_HASH } from './audit-hash.ts';
-import { SCAN_BATCH_SIZE, type AuditStore, type ChainPoint, type ScanOptions } from './audit-store.ts';
+import {
+  SCAN_BATCH_SIZE,
+  type AuditStore,
+  type ChainPoint,
+  type ScanOptions,
+} from './audit-store.ts';
 
 /**
  * An audit event in MongoDB, keyed by the event id (so re-shipping is a no-op). `changes` is kept
@@ -50,7 +55,9 @@ export interface MongoAuditConnection {
  */
 export function createMongoAuditConnection(url: string): MongoAuditConnection {
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, appName: 'roi-spectrum' });
-  const dbName = new URL(url.replace(/^mongodb\+srv:/, 'mongodb:')).pathname.replace(/^\//, '') || 'roi_spectrum';
+  const dbName =
+    new URL(url.replace(/^mongodb\+srv:/, 'mongodb:')).pathname.replace(/^\//, '') ||
+    'roi_spectrum';
   const db = client.db(dbName);
   const events = db.collection<MongoAuditEventDoc>('audit_events');
   const chains = db.collection<MongoAuditChainDoc>('audit_chains');
@@ -66,7 +73,10 @@ export function createMongoAuditConnection(url: string): MongoAuditConnection {
           { key: { tenantId: 1, seq: 1 }, name: 'tenant_seq', unique: true },
           { key: { tenantId: 1, action: 1, seq: 1 }, name: 'tenant_action_seq' },
           { key: { tenantId: 1, 'actor.id': 1, seq: 1 }, name: 'tenant_actor_seq' },
-          { key: { tenantId: 1, 'target.type': 1, 'target.id': 1, seq: 1 }, name: 'tenant_target_seq' },
+          {
+            key: { tenantId: 1, 'target.type': 1, 'target.id': 1, seq: 1 },
+            name: 'tenant_target_seq',
+          },
           { key: { tenantId: 1, occurredAt: 1 }, name: 'tenant_time' },
         ]);
       })().catch((error: unknown) => {
@@ -91,7 +101,8 @@ export function toMongoDoc(event: StoredAuditEvent): MongoAuditEventDoc {
     actor: event.actor,
     action: event.action,
     target: event.target,
-    changesJson: event.changes === null || event.changes === undefined ? null : JSON.stringify(event.changes),
+    changesJson:
+      event.changes === null || event.changes === undefined ? null : JSON.stringify(event.changes),
     ip: event.ip,
     userAgent: event.userAgent,
     requestId: event.requestId,

@@ -3,13 +3,32 @@ import type { Tx } from '../../data/database.ts';
 import type { DB } from '../../data/schema.ts';
 import type { AuditFilter, StoredAuditEvent } from './audit-event.ts';
 import { GENESIS_HASH } from './audit-hash.ts';
-import { SCAN_BATCH_SIZE, type AuditStore, type ChainPoint, type ScanOptions } from './audit-store.ts';
+import {
+  SCAN_BATCH_SIZE,
+  type AuditStore,
+  type ChainPoint,
+  type ScanOptions,
+} from './audit-store.ts';
 
 type EventQuery = SelectQueryBuilder<DB, 'audit_events', object>;
 
 const COLUMNS = [
-  'tenant_id', 'seq', 'id', 'occurred_at', 'actor_type', 'actor_id', 'actor_label', 'action',
-  'target_type', 'target_id', 'changes', 'ip', 'user_agent', 'request_id', 'prev_hash', 'hash',
+  'tenant_id',
+  'seq',
+  'id',
+  'occurred_at',
+  'actor_type',
+  'actor_id',
+  'actor_label',
+  'action',
+  'target_type',
+  'target_id',
+  'changes',
+  'ip',
+  'user_agent',
+  'request_id',
+  'prev_hash',
+  'hash',
 ] as const;
 
 interface EventRow {
@@ -48,7 +67,8 @@ const toEvent = (row: EventRow): StoredAuditEvent => ({
 });
 
 /** LIKE pattern for a `prefix.*` action filter, with LIKE's own wildcards escaped. */
-const likePrefix = (pattern: string) => `${pattern.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+const likePrefix = (pattern: string) =>
+  `${pattern.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 function applyFilter(query: EventQuery, tenantId: string, filter: AuditFilter = {}): EventQuery {
   let q = query.where('tenant_id', '=', tenantId);
@@ -85,9 +105,17 @@ export function createPostgresAuditStore(tx: Tx): AuditStore {
       const batchSize = options.batchSize ?? SCAN_BATCH_SIZE;
       let after = options.afterSeq ?? 0;
       for (;;) {
-        let q = applyFilter(tx.selectFrom('audit_events'), tenantId, options.filter).where('seq', '>', after);
+        let q = applyFilter(tx.selectFrom('audit_events'), tenantId, options.filter).where(
+          'seq',
+          '>',
+          after,
+        );
         if (options.throughSeq !== undefined) q = q.where('seq', '<=', options.throughSeq);
-        const rows = (await q.select(COLUMNS).orderBy('seq', 'asc').limit(batchSize).execute()) as EventRow[];
+        const rows = (await q
+          .select(COLUMNS)
+          .orderBy('seq', 'asc')
+          .limit(batchSize)
+          .execute()) as EventRow[];
         if (rows.length === 0) return;
         const batch = rows.map(toEvent);
         yield batch;
@@ -102,7 +130,9 @@ export function createPostgresAuditStore(tx: Tx): AuditStore {
         .select(['last_seq', 'last_hash'])
         .where('tenant_id', '=', tenantId)
         .executeTakeFirst();
-      return head && Number(head.last_seq) > 0 ? { seq: Number(head.last_seq), hash: head.last_hash } : null;
+      return head && Number(head.last_seq) > 0
+        ? { seq: Number(head.last_seq), hash: head.last_hash }
+        : null;
     },
 
     async readCheckpoint(tenantId): Promise<ChainPoint> {
@@ -111,7 +141,9 @@ export function createPostgresAuditStore(tx: Tx): AuditStore {
         .select(['pruned_through_seq', 'last_hash'])
         .where('tenant_id', '=', tenantId)
         .executeTakeFirst();
-      return row ? { seq: Number(row.pruned_through_seq), hash: row.last_hash } : { seq: 0, hash: GENESIS_HASH };
+      return row
+        ? { seq: Number(row.pruned_through_seq), hash: row.last_hash }
+        : { seq: 0, hash: GENESIS_HASH };
     },
   };
 }

@@ -32,7 +32,8 @@ export async function pruneExpiredAuditEvents(
   const now = options.now ?? new Date();
   const tenants = await inTransaction(database, {}, async (tx) => {
     let q = tx.selectFrom('tenants').select(['id', 'plan']).orderBy('id');
-    if (options.tenantIds) q = q.where('id', 'in', options.tenantIds.length ? options.tenantIds : ['']);
+    if (options.tenantIds)
+      q = q.where('id', 'in', options.tenantIds.length ? options.tenantIds : ['']);
     return q.execute();
   });
   const report: PruneReport = { pruned: {}, refused: {} };
@@ -46,7 +47,8 @@ export async function pruneExpiredAuditEvents(
         report.refused[tenant.id] = outcome.refusedAt;
         break;
       }
-      if (outcome.pruned > 0) report.pruned[tenant.id] = (report.pruned[tenant.id] ?? 0) + outcome.pruned;
+      if (outcome.pruned > 0)
+        report.pruned[tenant.id] = (report.pruned[tenant.id] ?? 0) + outcome.pruned;
       if (!outcome.more) break;
     }
   }
@@ -73,7 +75,8 @@ async function pruneBatch(
           reachedRetained = true;
           break;
         }
-        if (event.seq !== expectedSeq || event.prevHash !== prevHash) return { pruned: 0, more: false, refusedAt: expectedSeq };
+        if (event.seq !== expectedSeq || event.prevHash !== prevHash)
+          return { pruned: 0, more: false, refusedAt: expectedSeq };
         const hash = chainHash(prevHash, toChainedEvent(event));
         if (hash !== event.hash) return { pruned: 0, more: false, refusedAt: event.seq };
         through = { seq: event.seq, hash };
@@ -85,7 +88,9 @@ async function pruneBatch(
     }
     if (!through) return { pruned: 0, more: false, refusedAt: null };
     const result = await sql<{ pruned: number }>`
-      SELECT prune_audit_events(${tenantId}::uuid, ${through.seq}::bigint, ${through.hash}) AS pruned`.execute(tx);
+      SELECT prune_audit_events(${tenantId}::uuid, ${through.seq}::bigint, ${through.hash}) AS pruned`.execute(
+      tx,
+    );
     const pruned = Number(result.rows[0]?.pruned ?? 0);
     return { pruned, more: !reachedRetained && count === batchSize, refusedAt: null };
   });

@@ -39,7 +39,8 @@ export async function relayAuditEvents(
     });
     if (backlog.length === 0) break;
     let passShipped = 0;
-    for (const tenantId of backlog) passShipped += await relayTenant(database, mongo, tenantId, batchSize);
+    for (const tenantId of backlog)
+      passShipped += await relayTenant(database, mongo, tenantId, batchSize);
     shipped += passShipped;
     if (passShipped === 0 && backlog.length < tenantsPerPass) break;
   }
@@ -67,7 +68,10 @@ async function relayTenant(
     let shippedSeq = Number(cursor.shipped_seq);
     let shippedCheckpointSeq = Number(cursor.shipped_checkpoint_seq);
     // MongoDB lost the tenant (restored from an old backup, dropped): ship it again from the start.
-    if (shippedSeq > 0 && !(await mongo.chains.findOne({ _id: tenantId }, { projection: { _id: 1 } }))) {
+    if (
+      shippedSeq > 0 &&
+      !(await mongo.chains.findOne({ _id: tenantId }, { projection: { _id: 1 } }))
+    ) {
       shippedSeq = 0;
       shippedCheckpointSeq = 0;
     }
@@ -93,7 +97,11 @@ async function relayTenant(
       if (headBehind) shippedSeq = checkpoint.seq;
       await tx
         .updateTable('audit_relay_cursors')
-        .set({ shipped_checkpoint_seq: checkpoint.seq, shipped_seq: shippedSeq, updated_at: new Date() })
+        .set({
+          shipped_checkpoint_seq: checkpoint.seq,
+          shipped_seq: shippedSeq,
+          updated_at: new Date(),
+        })
         .where('tenant_id', '=', tenantId)
         .execute();
     }
@@ -112,7 +120,10 @@ async function relayTenant(
     const last = batch[batch.length - 1]!;
     await mongo.chains.updateOne(
       { _id: tenantId },
-      { $set: { headSeq: last.seq, headHash: last.hash }, $setOnInsert: { checkpointSeq: 0, checkpointHash: checkpoint.hash } },
+      {
+        $set: { headSeq: last.seq, headHash: last.hash },
+        $setOnInsert: { checkpointSeq: 0, checkpointHash: checkpoint.hash },
+      },
       { upsert: true },
     );
     await tx

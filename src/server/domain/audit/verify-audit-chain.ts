@@ -42,9 +42,13 @@ export async function verifyAuditChain(
   let expectedSeq = checkpoint.seq + 1;
   let prevHash = checkpoint.hash;
   let checked = 0;
-  for await (const batch of store.scanEvents(tenantId, { afterSeq: checkpoint.seq, throughSeq: head.seq })) {
+  for await (const batch of store.scanEvents(tenantId, {
+    afterSeq: checkpoint.seq,
+    throughSeq: head.seq,
+  })) {
     for (const event of batch) {
-      if (event.seq !== expectedSeq || event.prevHash !== prevHash) return invalid(expectedSeq, checked);
+      if (event.seq !== expectedSeq || event.prevHash !== prevHash)
+        return invalid(expectedSeq, checked);
       const hash = chainHash(prevHash, toChainedEvent(event));
       if (hash !== event.hash) return invalid(event.seq, checked);
       prevHash = hash;

@@ -116,12 +116,10 @@ export async function startPortal(
     );
   }
   const session = await callStripe('open the billing portal', () =>
-    billing
-      .stripe()
-      .billingPortal.sessions.create({
-        customer: row.stripe_customer_id!,
-        return_url: `${appUrl}/billing`,
-      }),
+    billing.stripe().billingPortal.sessions.create({
+      customer: row.stripe_customer_id!,
+      return_url: `${appUrl}/billing`,
+    }),
   );
   return { url: session.url };
 }

@@ -4,14 +4,22 @@ import { AppError } from '../../http/errors.ts';
 import type { ImportMetricsResult } from '../../../shared/schemas/roi.ts';
 import { getVisibleSite } from '../sites/sites.ts';
 import type { Viewer } from '../sites/viewer.ts';
-import { minorDigitsOf, parseCsvImport, parseJsonImport, type MetricColumns } from './parse-metric-rows.ts';
+import {
+  minorDigitsOf,
+  parseCsvImport,
+  parseJsonImport,
+  type MetricColumns,
+} from './parse-metric-rows.ts';
 
 /** Which parser a Content-Type selects: CSV for text/csv, JSON for JSON or no type. */
 export function importFormatOf(contentType: string | undefined): 'csv' | 'json' {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'text/csv' || type === 'application/csv') return 'csv';
   if (type === '' || type === 'application/json' || type.endsWith('+json')) return 'json';
-  throw new AppError('unsupported_media_type', 'Send metrics as application/json ({"rows": [...]}) or text/csv with a header row');
+  throw new AppError(
+    'unsupported_media_type',
+    'Send metrics as application/json ({"rows": [...]}) or text/csv with a header row',
+  );
 }
 
 /**
@@ -31,11 +39,16 @@ export async function importMetrics(
 ): Promise<ImportMetricsResult & { from: string | null; to: string | null }> {
   const format = importFormatOf(contentType);
   await getVisibleSite(tx, tenantId, viewer, siteId, true);
-  const parsed = format === 'csv' ? await parseCsvImport(body, minorDigitsOf(currency)) : parseJsonImport(body);
+  const parsed =
+    format === 'csv' ? await parseCsvImport(body, minorDigitsOf(currency)) : parseJsonImport(body);
   if (parsed.errors.length > 0) {
-    throw new AppError('validation', `${parsed.errors.length} problem(s) in the import; nothing was imported`, {
-      errors: parsed.errors,
-    });
+    throw new AppError(
+      'validation',
+      `${parsed.errors.length} problem(s) in the import; nothing was imported`,
+      {
+        errors: parsed.errors,
+      },
+    );
   }
   const { columns } = parsed;
   const received = columns.dates.length;
@@ -44,11 +57,22 @@ export async function importMetrics(
   const months = touchedMonths(columns.dates);
   await refreshMonthlyRollups(tx, tenantId, siteId, months);
   const sorted = [...columns.dates].sort();
-  return { received, inserted, updated: received - inserted, from: sorted[0]!, to: sorted[sorted.length - 1]! };
+  return {
+    received,
+    inserted,
+    updated: received - inserted,
+    from: sorted[0]!,
+    to: sorted[sorted.length - 1]!,
+  };
 }
 
 /** One INSERT … SELECT FROM unnest(…) ON CONFLICT for every row; returns how many were new. */
-async function upsertDailyMetrics(tx: Tx, tenantId: string, siteId: string, c: MetricColumns): Promise<number> {
+async function upsertDailyMetrics(
+  tx: Tx,
+  tenantId: string,
+  siteId: string,
+  c: MetricColumns,
+): Promise<number> {
   const result = await sql<{ inserted: number }>`
     WITH upserted AS (
       INSERT INTO metrics_daily AS m (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position)
@@ -77,7 +101,12 @@ export function touchedMonths(dates: string[]): string[] {
 }
 
 /** Recomputes the monthly sums of a site for the given months from its daily rows. */
-export async function refreshMonthlyRollups(tx: Tx, tenantId: string, siteId: string, months: string[]): Promise<void> {
+export async function refreshMonthlyRollups(
+  tx: Tx,
+  tenantId: string,
+  siteId: string,
+  months: string[],
+): Promise<void> {
   if (months.length === 0) return;
   const first = months[0]!;
   const last = months[months.length - 1]!;
@@ -97,5 +126,7 @@ export async function refreshMonthlyRollups(tx: Tx, tenantId: string, siteId: st
     ON CONFLICT (tenant_id, site_id, month) DO UPDATE SET
       sessions = EXCLUDED.sessions, conversions = EXCLUDED.conversions, revenue = EXCLUDED.revenue,
       clicks = EXCLUDED.clicks, impressions = EXCLUDED.impressions,
-      position_weighted = EXCLUDED.position_weighted, position_impressions = EXCLUDED.position_impressions`.execute(tx);
+      position_weighted = EXCLUDED.position_weighted, position_impressions = EXCLUDED.position_impressions`.execute(
+    tx,
+  );
 }

@@ -15,7 +15,15 @@ export async function listDailyMetrics(
   await getVisibleSite(tx, tenantId, viewer, siteId);
   let q = tx
     .selectFrom('metrics_daily')
-    .select([dateText('day'), 'sessions', 'conversions', 'revenue', 'clicks', 'impressions', 'position'])
+    .select([
+      dateText('day'),
+      'sessions',
+      'conversions',
+      'revenue',
+      'clicks',
+      'impressions',
+      'position',
+    ])
     .where('tenant_id', '=', tenantId)
     .where('site_id', '=', siteId)
     .orderBy('day')

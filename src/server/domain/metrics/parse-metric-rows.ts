@@ -3,7 +3,14 @@ import { AppError, type FieldError } from '../../http/errors.ts';
 import { MAX_IMPORT_ROWS } from '../../../shared/schemas/roi.ts';
 
 /** The metric columns an import may name. */
-export const METRIC_FIELDS = ['sessions', 'conversions', 'revenue', 'clicks', 'impressions', 'position'] as const;
+export const METRIC_FIELDS = [
+  'sessions',
+  'conversions',
+  'revenue',
+  'clicks',
+  'impressions',
+  'position',
+] as const;
 export type MetricField = (typeof METRIC_FIELDS)[number];
 
 /** Parsed rows, column-wise (what the bulk upsert binds). `null`: the row does not name that field. */
@@ -61,18 +68,32 @@ export function decimalToMinorUnits(text: string, minorDigits: number): number |
 /** The number of decimals of a currency's minor unit (USD 2, JPY 0, BHD 3). */
 export function minorDigitsOf(currency: string): number {
   try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    return (
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+        .maximumFractionDigits ?? 2
+    );
   } catch {
     return 2;
   }
 }
 
 function emptyColumns(): MetricColumns {
-  return { dates: [], sessions: [], conversions: [], revenue: [], clicks: [], impressions: [], position: [] };
+  return {
+    dates: [],
+    sessions: [],
+    conversions: [],
+    revenue: [],
+    clicks: [],
+    impressions: [],
+    position: [],
+  };
 }
 
 const tooManyRows = () =>
-  new AppError('payload_too_large', `An import holds at most ${MAX_IMPORT_ROWS.toLocaleString('en')} rows; split the file`);
+  new AppError(
+    'payload_too_large',
+    `An import holds at most ${MAX_IMPORT_ROWS.toLocaleString('en')} rows; split the file`,
+  );
 
 /** Remembers each date's first row so a repeated date is reported. */
 function duplicateTracker() {
@@ -85,7 +106,8 @@ function duplicateTracker() {
   };
 }
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isCount = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /**
  * Parses `{rows: [...]}` (revenue in minor units). Every bad field of every row is reported as
@@ -99,7 +121,9 @@ export function parseJsonImport(body: Buffer): ParsedImport {
     throw new AppError('malformed', 'The request body is not valid JSON');
   }
   if (!doc || typeof doc !== 'object' || !Array.isArray((doc as { rows?: unknown }).rows)) {
-    throw new AppError('validation', 'Send {"rows": [...]}', { errors: [{ path: 'rows', message: 'must be an array' }] });
+    throw new AppError('validation', 'Send {"rows": [...]}', {
+      errors: [{ path: 'rows', message: 'must be an array' }],
+    });
   }
   const rows = (doc as { rows: unknown[] }).rows;
   if (rows.length > MAX_IMPORT_ROWS) throw tooManyRows();
@@ -116,7 +140,9 @@ export function parseJsonImport(body: Buffer): ParsedImport {
     }
     const r = row as Record<string, unknown>;
     const before = errors.length;
-    for (const key of Object.keys(r)) if (!allowed.has(key)) errors.push({ path: `${path}.${key}`, message: 'is not a metric field' });
+    for (const key of Object.keys(r))
+      if (!allowed.has(key))
+        errors.push({ path: `${path}.${key}`, message: 'is not a metric field' });
     const date = r.date;
     if (typeof date !== 'string' || !isCalendarDate(date)) {
       errors.push({ path: `${path}.date`, message: 'must be a date YYYY-MM-DD' });
@@ -125,7 +151,12 @@ export function parseJsonImport(body: Buffer): ParsedImport {
       if (dup) errors.push({ path: `${path}.date`, message: dup });
     }
     const values: Record<MetricField, number | null> = {
-      sessions: null, conversions: null, revenue: null, clicks: null, impressions: null, position: null,
+      sessions: null,
+      conversions: null,
+      revenue: null,
+      clicks: null,
+      impressions: null,
+      position: null,
     };
     for (const field of METRIC_FIELDS) {
       const v = r[field];
@@ -136,7 +167,10 @@ export function parseJsonImport(body: Buffer): ParsedImport {
         } else values.position = v;
       } else if (field === 'revenue') {
         if (!isCount(v) || v > MAX_MONEY) {
-          errors.push({ path: `${path}.revenue`, message: 'must be a non-negative integer in minor units (cents)' });
+          errors.push({
+            path: `${path}.revenue`,
+            message: 'must be a non-negative integer in minor units (cents)',
+          });
         } else values.revenue = v;
       } else if (!isCount(v)) {
         errors.push({ path: `${path}.${field}`, message: 'must be a non-negative integer' });
@@ -193,7 +227,9 @@ export async function parseCsvImport(body: Buffer, minorDigits: number): Promise
           ...(!mapped.includes('date') ? ['no date column'] : []),
         ];
         throw new AppError('validation', 'The CSV header row is not valid', {
-          errors: [{ path, message: `${problems.join('; ')}. Columns: date, ${METRIC_FIELDS.join(', ')}` }],
+          errors: [
+            { path, message: `${problems.join('; ')}. Columns: date, ${METRIC_FIELDS.join(', ')}` },
+          ],
         });
       }
       header = mapped as ('date' | MetricField | 'ignore')[];
@@ -202,18 +238,27 @@ export async function parseCsvImport(body: Buffer, minorDigits: number): Promise
     }
     if (++count > MAX_IMPORT_ROWS) throw tooManyRows();
     if (record.length !== header.length) {
-      errors.push({ path, message: `has ${record.length} fields; the header has ${header.length}` });
+      errors.push({
+        path,
+        message: `has ${record.length} fields; the header has ${header.length}`,
+      });
       return;
     }
     const before = errors.length;
     const date = record[dateAt]!.trim();
-    if (!isCalendarDate(date)) errors.push({ path, message: `date: "${date}" is not a date YYYY-MM-DD` });
+    if (!isCalendarDate(date))
+      errors.push({ path, message: `date: "${date}" is not a date YYYY-MM-DD` });
     else {
       const dup = duplicate(date, path);
       if (dup) errors.push({ path, message: `date: ${dup}` });
     }
     const values: Record<MetricField, number | null> = {
-      sessions: null, conversions: null, revenue: null, clicks: null, impressions: null, position: null,
+      sessions: null,
+      conversions: null,
+      revenue: null,
+      clicks: null,
+      impressions: null,
+      position: null,
     };
     for (let i = 0; i < header.length; i++) {
       const field = header[i]!;
@@ -222,11 +267,13 @@ export async function parseCsvImport(body: Buffer, minorDigits: number): Promise
       if (text === '') continue;
       if (field === 'revenue') {
         const cents = decimalToMinorUnits(text, minorDigits);
-        if (typeof cents === 'string') errors.push({ path, message: `revenue: "${text}" ${cents}` });
+        if (typeof cents === 'string')
+          errors.push({ path, message: `revenue: "${text}" ${cents}` });
         else values.revenue = cents;
       } else if (field === 'position') {
         const n = Number(text);
-        if (!DECIMAL_RE.test(text) || n > 1e6) errors.push({ path, message: `position: "${text}" must be a number from 0` });
+        if (!DECIMAL_RE.test(text) || n > 1e6)
+          errors.push({ path, message: `position: "${text}" must be a number from 0` });
         else values.position = n;
       } else if (!INT_RE.test(text) || !Number.isSafeInteger(Number(text))) {
         errors.push({ path, message: `${field}: "${text}" must be a non-negative integer` });
@@ -261,7 +308,9 @@ export async function parseCsvImport(body: Buffer, minorDigits: number): Promise
     throw error;
   }
   if (!header) {
-    throw new AppError('validation', 'The CSV is empty', { errors: [{ path: 'line 1', message: 'needs a header row' }] });
+    throw new AppError('validation', 'The CSV is empty', {
+      errors: [{ path: 'line 1', message: 'needs a header row' }],
+    });
   }
   return { columns, errors };
 }

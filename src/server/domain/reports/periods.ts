@@ -2,7 +2,8 @@
 
 const DAY_MS = 86_400_000;
 
-const toMs = (date: string) => Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
+const toMs = (date: string) =>
+  Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
 const fromMs = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** `date` plus `days` (negative to go back). */
@@ -22,7 +23,12 @@ export function todayIn(timeZone: string, now = new Date()): string {
   let format = dayFormats.get(timeZone);
   if (format === undefined) {
     try {
-      format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+      format = new Intl.DateTimeFormat('en-CA', {
+        timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      });
     } catch {
       format = null;
     }
@@ -57,7 +63,11 @@ export function isoWeekMonday(date: string): string {
   return addDays(date, -weekday);
 }
 
-const MONTH_LABEL = new Intl.DateTimeFormat('en-US', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+const MONTH_LABEL = new Intl.DateTimeFormat('en-US', {
+  month: 'short',
+  year: 'numeric',
+  timeZone: 'UTC',
+});
 
 export interface Period {
   key: string;

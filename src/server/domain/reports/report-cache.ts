@@ -18,7 +18,8 @@ export function reportCacheKey(parts: {
   granted: string[] | null;
   currency: string;
 }): string {
-  const sites = parts.siteIds && parts.siteIds.length > 0 ? [...new Set(parts.siteIds)].sort().join(',') : '*';
+  const sites =
+    parts.siteIds && parts.siteIds.length > 0 ? [...new Set(parts.siteIds)].sort().join(',') : '*';
   const scope = parts.granted ? `client:${parts.granted.join(',')}` : 'staff';
   return `roi|${parts.from}|${parts.to}|${parts.groupBy}|${sites}|${scope}|${parts.currency}`;
 }

@@ -15,7 +15,20 @@ export function minorToDecimal(amount: number, digits: number): string {
   return `${negative ? '-' : ''}${text.slice(0, -digits)}.${text.slice(-digits)}`;
 }
 
-const COLUMNS = ['key', 'label', 'currency', 'revenue', 'cost', 'profit', 'roi', 'sessions', 'conversions', 'clicks', 'impressions', 'position'];
+const COLUMNS = [
+  'key',
+  'label',
+  'currency',
+  'revenue',
+  'cost',
+  'profit',
+  'roi',
+  'sessions',
+  'conversions',
+  'clicks',
+  'impressions',
+  'position',
+];
 
 /**
  * The report as CSV: one row per series item, then a `total` row. Money is in decimal major units
@@ -38,6 +51,10 @@ export function reportToCsv(report: RoiReport): string {
       String(f.impressions),
       f.position === null ? '' : String(f.position),
     ].join(',');
-  const lines = [COLUMNS.join(','), ...report.series.map((s) => line(s.key, s.label, s)), line('total', 'Total', report.totals)];
+  const lines = [
+    COLUMNS.join(','),
+    ...report.series.map((s) => line(s.key, s.label, s)),
+    line('total', 'Total', report.totals),
+  ];
   return lines.join('\r\n') + '\r\n';
 }

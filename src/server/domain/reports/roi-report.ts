@@ -3,7 +3,15 @@ import type { Tx } from '../../data/database.ts';
 import { invalid } from '../../http/errors.ts';
 import type { GroupBy, RoiFigures, RoiReport, RoiSeriesItem } from '../../../shared/schemas/roi.ts';
 import { siteNotFound } from '../sites/sites.ts';
-import { addDays, daysBetween, monthStart, nextMonthStart, periodsBetween, todayIn, type Period } from './periods.ts';
+import {
+  addDays,
+  daysBetween,
+  monthStart,
+  nextMonthStart,
+  periodsBetween,
+  todayIn,
+  type Period,
+} from './periods.ts';
 
 /** The longest range a report covers (about ten years). */
 export const MAX_REPORT_DAYS = 3660;
@@ -14,12 +22,17 @@ export interface ReportRange {
 }
 
 /** from/to as given, else the last 365 days ending today in the tenant's time zone; checked. */
-export function resolveReportRange(query: { from?: string; to?: string }, timeZone: string): ReportRange {
+export function resolveReportRange(
+  query: { from?: string; to?: string },
+  timeZone: string,
+): ReportRange {
   const to = query.to ?? todayIn(timeZone);
   const from = query.from ?? addDays(to, -364);
   if (from > to) throw invalid([{ path: 'query.from', message: 'must not be after to' }]);
   if (daysBetween(from, to) >= MAX_REPORT_DAYS) {
-    throw invalid([{ path: 'query.from', message: `a report covers at most ${MAX_REPORT_DAYS} days` }]);
+    throw invalid([
+      { path: 'query.from', message: `a report covers at most ${MAX_REPORT_DAYS} days` },
+    ]);
   }
   return { from, to };
 }
@@ -35,7 +48,12 @@ export async function reportSites(
   if (wanted && granted && wanted.some((id) => !granted.includes(id))) throw siteNotFound();
   const ids = wanted ?? granted;
   if (ids && ids.length === 0) return [];
-  let q = tx.selectFrom('sites').select(['id', 'name']).where('tenant_id', '=', tenantId).orderBy('name').orderBy('id');
+  let q = tx
+    .selectFrom('sites')
+    .select(['id', 'name'])
+    .where('tenant_id', '=', tenantId)
+    .orderBy('name')
+    .orderBy('id');
   if (ids) q = q.where('id', 'in', ids);
   const rows = await q.execute();
   if (wanted && rows.length !== wanted.length) throw siteNotFound();
@@ -55,7 +73,14 @@ interface Sums {
 }
 
 const zeroSums = (): Sums => ({
-  revenue: 0, cost: 0, sessions: 0, conversions: 0, clicks: 0, impressions: 0, positionWeighted: 0, positionImpressions: 0,
+  revenue: 0,
+  cost: 0,
+  sessions: 0,
+  conversions: 0,
+  clicks: 0,
+  impressions: 0,
+  positionWeighted: 0,
+  positionImpressions: 0,
 });
 
 /** profit, roi and the weighted position from a bucket's sums (the contract's formulas). */
@@ -69,7 +94,10 @@ export function figuresOf(s: Sums): RoiFigures {
     conversions: s.conversions,
     clicks: s.clicks,
     impressions: s.impressions,
-    position: s.positionImpressions > 0 ? Math.round((s.positionWeighted / s.positionImpressions) * 100) / 100 : null,
+    position:
+      s.positionImpressions > 0
+        ? Math.round((s.positionWeighted / s.positionImpressions) * 100) / 100
+        : null,
   };
 }
 
@@ -103,7 +131,13 @@ const MONTHLY_SUMS = sql`sum(revenue) AS "revenue", sum(sessions) AS "sessions",
  * inside the range and daily rows only for the partial months at its edges, so a one-year
  * tenant-wide report reads about sites × 14 months of rows instead of sites × 365 days.
  */
-async function metricSums(tx: Tx, tenantId: string, siteIds: string[], range: ReportRange, groupBy: GroupBy) {
+async function metricSums(
+  tx: Tx,
+  tenantId: string,
+  siteIds: string[],
+  range: ReportRange,
+  groupBy: GroupBy,
+) {
   // One index range scan per site (a lateral join), whatever the planner's statistics say: a
   // plain `site_id = ANY(...)` may be planned as a scan of all the tenant's days.
   const daily = (from: string, to: string) => sql<MetricRow>`
@@ -114,7 +148,8 @@ async function metricSums(tx: Tx, tenantId: string, siteIds: string[], range: Re
       WHERE tenant_id = ${tenantId} AND site_id = wanted.id AND day >= ${from}::date AND day <= ${to}::date
     ) AS m
     GROUP BY 1`;
-  if (groupBy === 'day' || groupBy === 'week') return (await daily(range.from, range.to).execute(tx)).rows;
+  if (groupBy === 'day' || groupBy === 'week')
+    return (await daily(range.from, range.to).execute(tx)).rows;
 
   const fullStart = range.from === monthStart(range.from) ? range.from : nextMonthStart(range.from);
   const afterTo = addDays(range.to, 1);
@@ -141,7 +176,13 @@ async function metricSums(tx: Tx, tenantId: string, siteIds: string[], range: Re
  * month, open-ended or not;
  * `one_time` on its start date; `hourly` hours × rate on each time entry's date, rounded per entry.
  */
-async function costSums(tx: Tx, tenantId: string, siteIds: string[], range: ReportRange, groupBy: GroupBy) {
+async function costSums(
+  tx: Tx,
+  tenantId: string,
+  siteIds: string[],
+  range: ReportRange,
+  groupBy: GroupBy,
+) {
   const key =
     groupBy === 'day'
       ? sql`to_char(d, 'YYYY-MM-DD')`
@@ -191,7 +232,9 @@ export async function buildRoiReport(
   currency: string,
 ): Promise<RoiReport> {
   const buckets: Period[] =
-    groupBy === 'site' ? sites.map((s) => ({ key: s.id, label: s.name })) : periodsBetween(range.from, range.to, groupBy);
+    groupBy === 'site'
+      ? sites.map((s) => ({ key: s.id, label: s.name }))
+      : periodsBetween(range.from, range.to, groupBy);
   const sums = new Map<string, Sums>(buckets.map((b) => [b.key, zeroSums()]));
   const siteIds = sites.map((s) => s.id);
   if (siteIds.length > 0) {

@@ -8,10 +8,22 @@ import { dateText, nullableDateText } from '../sites/date-columns.ts';
 import { getVisibleSite } from '../sites/sites.ts';
 import { grantedSiteIds, type Viewer } from '../sites/viewer.ts';
 
-type ServiceRow = Omit<ServicesTable, 'tenant_id' | 'created_at' | 'updated_at'> & { created_at: Date; updated_at: Date };
+type ServiceRow = Omit<ServicesTable, 'tenant_id' | 'created_at' | 'updated_at'> & {
+  created_at: Date;
+  updated_at: Date;
+};
 
 const COLUMNS = [
-  'id', 'site_id', 'name', 'category', 'billing', 'amount', dateText('start_date'), nullableDateText('end_date'), 'created_at', 'updated_at',
+  'id',
+  'site_id',
+  'name',
+  'category',
+  'billing',
+  'amount',
+  dateText('start_date'),
+  nullableDateText('end_date'),
+  'created_at',
+  'updated_at',
 ] as const;
 
 /** The API shape of a service; money beside the tenant's currency. */
@@ -32,7 +44,12 @@ export const presentService = (s: ServiceRow, currency: string): Service => ({
 export const serviceNotFound = () => notFound('Service');
 
 /** Records a service delivered to a site; a site of another tenant is the 404 of a missing one. */
-export async function createService(tx: Tx, tenantId: string, viewer: Viewer, input: CreateServiceBody): Promise<ServiceRow> {
+export async function createService(
+  tx: Tx,
+  tenantId: string,
+  viewer: Viewer,
+  input: CreateServiceBody,
+): Promise<ServiceRow> {
   await getVisibleSite(tx, tenantId, viewer, input.siteId);
   const now = new Date();
   return tx
@@ -76,7 +93,10 @@ export async function listServices(
   if (query.cursor) {
     const [at, id] = decodeCursor(query.cursor, 2) as [string, string];
     q = q.where((eb) =>
-      eb.or([eb('created_at', '>', new Date(at)), eb.and([eb('created_at', '=', new Date(at)), eb('id', '>', id)])]),
+      eb.or([
+        eb('created_at', '>', new Date(at)),
+        eb.and([eb('created_at', '=', new Date(at)), eb('id', '>', id)]),
+      ]),
     );
   }
   const rows = await q.execute();
@@ -91,7 +111,11 @@ export async function getVisibleService(
   serviceId: string,
   lock = false,
 ): Promise<ServiceRow> {
-  let q = tx.selectFrom('services').select(COLUMNS).where('tenant_id', '=', tenantId).where('id', '=', serviceId);
+  let q = tx
+    .selectFrom('services')
+    .select(COLUMNS)
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', serviceId);
   if (lock) q = q.forUpdate();
   const row = await q.executeTakeFirst();
   if (!row) throw serviceNotFound();
@@ -112,7 +136,12 @@ export async function updateService(
   const start = patch.startDate ?? before.start_date;
   const end = patch.endDate === undefined ? before.end_date : patch.endDate;
   if (end !== null && end < start) {
-    throw invalid([{ path: patch.endDate !== undefined ? 'endDate' : 'startDate', message: 'endDate must not be before startDate' }]);
+    throw invalid([
+      {
+        path: patch.endDate !== undefined ? 'endDate' : 'startDate',
+        message: 'endDate must not be before startDate',
+      },
+    ]);
   }
   const after = await tx
     .updateTable('services')
@@ -133,8 +162,17 @@ export async function updateService(
 }
 
 /** Deletes a service and its time entries. */
-export async function deleteService(tx: Tx, tenantId: string, viewer: Viewer, serviceId: string): Promise<ServiceRow> {
+export async function deleteService(
+  tx: Tx,
+  tenantId: string,
+  viewer: Viewer,
+  serviceId: string,
+): Promise<ServiceRow> {
   const row = await getVisibleService(tx, tenantId, viewer, serviceId, true);
-  await tx.deleteFrom('services').where('tenant_id', '=', tenantId).where('id', '=', serviceId).execute();
+  await tx
+    .deleteFrom('services')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', serviceId)
+    .execute();
   return row;
 }

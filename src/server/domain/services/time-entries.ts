@@ -7,7 +7,14 @@ import { dateText } from '../sites/date-columns.ts';
 import type { Viewer } from '../sites/viewer.ts';
 import { getVisibleService } from './services.ts';
 
-type TimeEntryRow = { id: string; service_id: string; date: string; hours: number; note: string | null; created_at: Date };
+type TimeEntryRow = {
+  id: string;
+  service_id: string;
+  date: string;
+  hours: number;
+  note: string | null;
+  created_at: Date;
+};
 
 const COLUMNS = ['id', 'service_id', dateText('date'), 'hours', 'note', 'created_at'] as const;
 
@@ -47,7 +54,10 @@ export async function createTimeEntry(
 ) {
   const service = await getVisibleService(tx, tenantId, viewer, serviceId);
   if (service.billing !== 'hourly') {
-    throw new AppError('conflict', `Time entries are recorded on hourly services; this one is billed ${service.billing}`);
+    throw new AppError(
+      'conflict',
+      `Time entries are recorded on hourly services; this one is billed ${service.billing}`,
+    );
   }
   const entry = await tx
     .insertInto('time_entries')
@@ -84,14 +94,22 @@ export async function listTimeEntries(
     .limit(page.limit + 1);
   if (page.cursor) {
     const [date, id] = decodeCursor(page.cursor, 2) as [string, string];
-    q = q.where((eb) => eb.or([eb('date', '>', date), eb.and([eb('date', '=', date), eb('id', '>', id)])]));
+    q = q.where((eb) =>
+      eb.or([eb('date', '>', date), eb.and([eb('date', '=', date), eb('id', '>', id)])]),
+    );
   }
   const rows = await q.execute();
   return { service, ...paginate(rows, page.limit, (r) => [r.date, r.id]) };
 }
 
 /** Deletes one time entry of a service. */
-export async function deleteTimeEntry(tx: Tx, tenantId: string, viewer: Viewer, serviceId: string, entryId: string) {
+export async function deleteTimeEntry(
+  tx: Tx,
+  tenantId: string,
+  viewer: Viewer,
+  serviceId: string,
+  entryId: string,
+) {
   const service = await getVisibleService(tx, tenantId, viewer, serviceId);
   const entry = await tx
     .deleteFrom('time_entries')

@@ -7,7 +7,10 @@ import type { Site } from '../../../shared/schemas/roi.ts';
 import { assertWithinPlanLimit } from '../billing/plans.ts';
 import { grantedSiteIds, type Viewer } from './viewer.ts';
 
-type SiteRow = Pick<SitesTable, 'id' | 'name' | 'domain' | 'client_name'> & { created_at: Date; updated_at: Date };
+type SiteRow = Pick<SitesTable, 'id' | 'name' | 'domain' | 'client_name'> & {
+  created_at: Date;
+  updated_at: Date;
+};
 
 const COLUMNS = ['id', 'name', 'domain', 'client_name', 'created_at', 'updated_at'] as const;
 
@@ -68,7 +71,10 @@ export async function listSites(
   if (page.cursor) {
     const [at, id] = decodeCursor(page.cursor, 2) as [string, string];
     q = q.where((eb) =>
-      eb.or([eb('created_at', '>', new Date(at)), eb.and([eb('created_at', '=', new Date(at)), eb('id', '>', id)])]),
+      eb.or([
+        eb('created_at', '>', new Date(at)),
+        eb.and([eb('created_at', '=', new Date(at)), eb('id', '>', id)]),
+      ]),
     );
   }
   const rows = await q.execute();
@@ -89,7 +95,11 @@ export async function getVisibleSite(
 ): Promise<Site> {
   const granted = await grantedSiteIds(tx, tenantId, viewer);
   if (granted && !granted.includes(siteId)) throw siteNotFound();
-  let q = tx.selectFrom('sites').select(COLUMNS).where('tenant_id', '=', tenantId).where('id', '=', siteId);
+  let q = tx
+    .selectFrom('sites')
+    .select(COLUMNS)
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', siteId);
   if (lock) q = q.forNoKeyUpdate();
   const row = await q.executeTakeFirst();
   if (!row) throw siteNotFound();
@@ -97,12 +107,22 @@ export async function getVisibleSite(
 }
 
 /** Checks that every id names a site the viewer may see (404 otherwise). */
-export async function assertVisibleSites(tx: Tx, tenantId: string, viewer: Viewer, siteIds: string[]): Promise<void> {
+export async function assertVisibleSites(
+  tx: Tx,
+  tenantId: string,
+  viewer: Viewer,
+  siteIds: string[],
+): Promise<void> {
   const unique = [...new Set(siteIds)];
   if (unique.length === 0) return;
   const granted = await grantedSiteIds(tx, tenantId, viewer);
   if (granted && unique.some((id) => !granted.includes(id))) throw siteNotFound();
-  const rows = await tx.selectFrom('sites').select('id').where('tenant_id', '=', tenantId).where('id', 'in', unique).execute();
+  const rows = await tx
+    .selectFrom('sites')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', unique)
+    .execute();
   if (rows.length !== unique.length) throw siteNotFound();
 }
 
@@ -150,7 +170,11 @@ export async function deleteSite(tx: Tx, tenantId: string, siteId: string): Prom
     .forUpdate()
     .executeTakeFirst();
   if (!locked) throw siteNotFound();
-  await tx.deleteFrom('metrics_daily').where('tenant_id', '=', tenantId).where('site_id', '=', siteId).execute();
+  await tx
+    .deleteFrom('metrics_daily')
+    .where('tenant_id', '=', tenantId)
+    .where('site_id', '=', siteId)
+    .execute();
   const row = await tx
     .deleteFrom('sites')
     .where('tenant_id', '=', tenantId)

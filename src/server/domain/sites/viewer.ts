@@ -11,11 +11,18 @@ export interface Viewer {
 
 /** The viewer of a tenant-scoped request. */
 export function viewerOf(ctx: Pick<RequestContext, 'role' | 'principal'>): Viewer {
-  return { role: ctx.role ?? 'client', userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null };
+  return {
+    role: ctx.role ?? 'client',
+    userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
+  };
 }
 
 /** The site ids a client may see (sorted), or null when the viewer sees every site. */
-export async function grantedSiteIds(tx: Tx, tenantId: string, viewer: Viewer): Promise<string[] | null> {
+export async function grantedSiteIds(
+  tx: Tx,
+  tenantId: string,
+  viewer: Viewer,
+): Promise<string[] | null> {
   if (viewer.role !== 'client') return null;
   if (!viewer.userId) return [];
   const rows = await tx
