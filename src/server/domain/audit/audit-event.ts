@@ -1,19 +1,10 @@
 import type { ChainedEvent } from './audit-hash.ts';
 import type { ActorType } from './record-audit-event.ts';
 
-/** One event as stored (either store): the contract's fields plus the tenant and its chain links. */
-export interface StoredAuditEvent {
-  tenantId: string;
-  seq: number;
-  id: string;
+/** One event as stored (either store): the chained fields, with a Date, plus its chain links. */
+export interface StoredAuditEvent extends Omit<ChainedEvent, 'occurredAt' | 'actor'> {
   occurredAt: Date;
   actor: { type: ActorType; id: string | null; label: string | null };
-  action: string;
-  target: { type: string | null; id: string | null };
-  changes: unknown;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string | null;
   prevHash: string;
   hash: string;
 }

@@ -1,6 +1,5 @@
 import type { Tx } from '../../data/database.ts';
 import { decodeCursor, paginate } from '../../lib/cursor.ts';
-import { dateText } from '../sites/date-columns.ts';
 import { getVisibleSite } from '../sites/sites.ts';
 import type { Viewer } from '../sites/viewer.ts';
 
@@ -15,15 +14,7 @@ export async function listDailyMetrics(
   await getVisibleSite(tx, tenantId, viewer, siteId);
   let q = tx
     .selectFrom('metrics_daily')
-    .select([
-      dateText('day'),
-      'sessions',
-      'conversions',
-      'revenue',
-      'clicks',
-      'impressions',
-      'position',
-    ])
+    .select(['day', 'sessions', 'conversions', 'revenue', 'clicks', 'impressions', 'position'])
     .where('tenant_id', '=', tenantId)
     .where('site_id', '=', siteId)
     .orderBy('day')

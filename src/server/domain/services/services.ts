@@ -4,7 +4,6 @@ import { invalid, notFound } from '../../http/errors.ts';
 import { decodeCursor, paginate } from '../../lib/cursor.ts';
 import { newId } from '../../lib/ids.ts';
 import type { CreateServiceBody, Service, UpdateServiceBody } from '../../../shared/schemas/roi.ts';
-import { dateText, nullableDateText } from '../sites/date-columns.ts';
 import { getVisibleSite } from '../sites/sites.ts';
 import { grantedSiteIds, type Viewer } from '../sites/viewer.ts';
 
@@ -20,8 +19,8 @@ const COLUMNS = [
   'category',
   'billing',
   'amount',
-  dateText('start_date'),
-  nullableDateText('end_date'),
+  'start_date',
+  'end_date',
   'created_at',
   'updated_at',
 ] as const;

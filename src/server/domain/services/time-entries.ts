@@ -3,7 +3,6 @@ import { AppError, notFound } from '../../http/errors.ts';
 import { decodeCursor, paginate } from '../../lib/cursor.ts';
 import { newId } from '../../lib/ids.ts';
 import type { TimeEntry } from '../../../shared/schemas/roi.ts';
-import { dateText } from '../sites/date-columns.ts';
 import type { Viewer } from '../sites/viewer.ts';
 import { getVisibleService } from './services.ts';
 
@@ -16,7 +15,7 @@ type TimeEntryRow = {
   created_at: Date;
 };
 
-const COLUMNS = ['id', 'service_id', dateText('date'), 'hours', 'note', 'created_at'] as const;
+const COLUMNS = ['id', 'service_id', 'date', 'hours', 'note', 'created_at'] as const;
 
 /**
  * The cost of `hours` at `amount` minor units an hour, rounded half up to the minor unit. Hours
