@@ -60,7 +60,7 @@ export interface RequestContext {
   onFailure(fn: () => Promise<void>): void;
 }
 
-/** What a `fromCache` answer knows: the request context without a transaction. */
+/** What a `fromCache` answer or a `respond` route knows: the request context without a transaction. */
 export type CacheContext = Omit<RequestContext, 'tx' | 'audit' | 'afterCommit' | 'onFailure'>;
 
 /** The current tenant; throws on a route that has none (a bug in the access table). */
@@ -122,8 +122,17 @@ export interface RouteSpec<
     ctx: CacheContext,
     input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
   ) => Promise<Reply | null>;
-  handler: (
+  /** Runs in the request transaction, which has set the tenant for row-level security. */
+  handler?: (
     ctx: RequestContext,
+    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
+  ) => Promise<Reply>;
+  /**
+   * Instead of `handler`: runs without a request transaction, for a route that manages its own
+   * writes (the Stripe webhook stores deliveries in shared batches). Exactly one of the two.
+   */
+  respond?: (
+    ctx: CacheContext,
     input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
   ) => Promise<Reply>;
 }
@@ -136,6 +145,9 @@ export function defineRoute<
   Q extends z.ZodType = z.ZodType,
   B extends z.ZodType = z.ZodType,
 >(spec: RouteSpec<P, Q, B>): AnyRoute {
+  if (!spec.handler === !spec.respond) {
+    throw new Error(`${spec.method} ${spec.path}: give a route exactly one of handler and respond`);
+  }
   return spec as unknown as AnyRoute;
 }
 

@@ -136,16 +136,19 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     }
     const actor = actorOf(principal);
 
+    const plain = { services, principal, tenant, role, actor, meta, req, res };
     if (route.fromCache) {
-      const cached = await route.fromCache(
-        { services, principal, tenant, role, actor, meta, req, res },
-        input,
-      );
+      const cached = await route.fromCache(plain, input);
       if (cached) {
         sendReply(res, cached);
         return;
       }
     }
+    if (route.respond) {
+      sendReply(res, await route.respond(plain, input));
+      return;
+    }
+    const handler = route.handler!;
 
     let reply: Reply;
     try {
@@ -183,10 +186,10 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
             route.bodyKind !== 'stream'
           ) {
             return withIdempotency(tx, principal, tenant, route, idempotencyKey, input, () =>
-              route.handler(ctx, input),
+              handler(ctx, input),
             );
           }
-          return route.handler(ctx, input);
+          return handler(ctx, input);
         },
       );
     } catch (error) {

@@ -1,5 +1,23 @@
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import { DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, type JobQueue } from './job-queue.ts';
+import { Queue, Worker, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import {
+  DEFAULT_ATTEMPTS,
+  DEFAULT_BACKOFF_MS,
+  type EnqueueOptions,
+  type JobQueue,
+} from './job-queue.ts';
+
+function jobOptions(options: EnqueueOptions = {}): JobsOptions {
+  return {
+    jobId: options.jobId,
+    delay: options.delayMs,
+    attempts: options.attempts ?? DEFAULT_ATTEMPTS,
+    backoff: { type: 'exponential', delay: options.backoffMs ?? DEFAULT_BACKOFF_MS },
+    removeOnComplete: true,
+    // A failed job frees its id at once: the truth (and the dead-letter state) lives in
+    // PostgreSQL, and a sweeper must be able to enqueue the same id again.
+    removeOnFail: true,
+  };
+}
 
 /** BullMQ on Redis: many API and worker processes share the queues. */
 export function createBullmqQueue(redisUrl: string, prefix = 'roi'): JobQueue {
@@ -17,16 +35,13 @@ export function createBullmqQueue(redisUrl: string, prefix = 'roi'): JobQueue {
   return {
     kind: 'bullmq',
     async enqueue(queue, name, data, options = {}) {
-      await queueOf(queue).add(name, data, {
-        jobId: options.jobId,
-        delay: options.delayMs,
-        attempts: options.attempts ?? DEFAULT_ATTEMPTS,
-        backoff: { type: 'exponential', delay: options.backoffMs ?? DEFAULT_BACKOFF_MS },
-        removeOnComplete: true,
-        // A failed job frees its id at once: the truth (and the dead-letter state) lives in
-        // PostgreSQL, and a sweeper must be able to enqueue the same id again.
-        removeOnFail: true,
-      });
+      await queueOf(queue).add(name, data, jobOptions(options));
+    },
+    async enqueueMany(queue, jobs) {
+      if (jobs.length === 0) return;
+      await queueOf(queue).addBulk(
+        jobs.map((job) => ({ name: job.name, data: job.data, opts: jobOptions(job.options) })),
+      );
     },
     async process(queue, handler, options = {}) {
       const worker = new Worker(

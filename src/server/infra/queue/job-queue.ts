@@ -21,6 +21,12 @@ export interface EnqueueOptions {
   backoffMs?: number;
 }
 
+export interface JobRequest {
+  name: string;
+  data: unknown;
+  options?: EnqueueOptions;
+}
+
 export const DEFAULT_ATTEMPTS = 8;
 export const DEFAULT_BACKOFF_MS = 500;
 
@@ -35,6 +41,8 @@ export type JobHandler<T = unknown> = (job: Job<T>) => Promise<void>;
 export interface JobQueue {
   readonly kind: 'memory' | 'bullmq';
   enqueue(queue: string, name: string, data: unknown, options?: EnqueueOptions): Promise<void>;
+  /** Adds several jobs at once (one round trip on Redis), each deduplicated like `enqueue`. */
+  enqueueMany(queue: string, jobs: JobRequest[]): Promise<void>;
   /**
    * Starts consuming `queue` in this process (worker role). Resolves to a function that stops
    * consuming (running jobs finish first); jobs wait in the queue until a consumer starts again.

@@ -82,7 +82,7 @@ export function createMemoryQueue(): JobQueue {
     }
   }
 
-  return {
+  const memoryQueue: JobQueue = {
     kind: 'memory',
     async enqueue(queue, name, data, options = {}) {
       if (closed) return;
@@ -107,6 +107,9 @@ export function createMemoryQueue(): JobQueue {
         listOf(queue).push(job);
         setImmediate(() => pump(queue));
       }
+    },
+    async enqueueMany(queue, jobs) {
+      for (const job of jobs) await memoryQueue.enqueue(queue, job.name, job.data, job.options);
     },
     async process(queue, handler, options = {}) {
       const consumer: Consumer = {
@@ -136,4 +139,5 @@ export function createMemoryQueue(): JobQueue {
       }
     },
   };
+  return memoryQueue;
 }
