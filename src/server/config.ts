@@ -52,7 +52,7 @@ const ConfigSchema = z.object({
   BILLING_RETRY_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(1000),
   /** An inbox row still unprocessed after this many ms is enqueued again by the sweeper. */
   BILLING_SWEEP_AFTER_MS: z.coerce.number().int().min(100).max(86_400_000).default(15_000),
-  /** Stripe events processed at once by one worker process. */
+  /** Stripe objects (subscriptions, invoices) applied at once by one worker process. */
   BILLING_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   BASE_DOMAIN: z
     .string()

@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { openDatabase, type Database } from './data/database.ts';
 import { migrate } from './data/migrate.ts';
 import { createAuditBackend, type AuditBackend } from './domain/audit/audit-backend.ts';
+import { createStripeInbox, type StripeInbox } from './domain/billing/receive-stripe-webhook.ts';
 import { createBillingSettings, type BillingSettings } from './domain/billing/stripe-client.ts';
 import { createMemoryCache, createRedisCache, type Cache } from './infra/cache.ts';
 import { createBullmqQueue } from './infra/queue/bullmq-queue.ts';
@@ -29,6 +30,8 @@ export interface AppServices {
   audit: AuditBackend;
   /** Stripe (or the offline sandbox): client, webhook secret, price ids. */
   billing: BillingSettings;
+  /** Stores verified webhook deliveries in batches (see createStripeInbox). */
+  stripeInbox: StripeInbox;
   close(): Promise<void>;
 }
 
@@ -69,6 +72,7 @@ export async function createServices(
   }
 
   const audit = createAuditBackend(config);
+  const stripeInbox = createStripeInbox({ database, queue, config, logger });
   return {
     config,
     logger,
@@ -79,7 +83,9 @@ export async function createServices(
     redis,
     audit,
     billing: createBillingSettings(config),
+    stripeInbox,
     async close() {
+      await stripeInbox.drain();
       await queue.close().catch((err) => logger.warn({ err }, 'queue close failed'));
       await cache.close().catch(() => undefined);
       redis?.disconnect();

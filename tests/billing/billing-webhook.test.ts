@@ -1,7 +1,11 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
-import { receiveStripeWebhook } from '../../src/server/domain/billing/receive-stripe-webhook.ts';
+import {
+  createStripeInbox,
+  insertInboxEvents,
+  verifyStripeWebhook,
+} from '../../src/server/domain/billing/receive-stripe-webhook.ts';
 import {
   reconcileStripeEvents,
   resyncAllSubscriptions,
@@ -180,6 +184,49 @@ describe('webhook signature', () => {
   });
 });
 
+describe('webhook inbox under concurrency', () => {
+  it('stores concurrent deliveries each once, answering duplicates as such', async () => {
+    const events = Array.from({ length: 40 }, () => fakeEvent('customer.created'));
+    const payloads = events.map((e) => JSON.stringify(e));
+    const replies = await Promise.all(
+      [...payloads, ...payloads.slice(0, 10)].map((p) => post(p, sign(p))),
+    );
+    expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+    const bodies = (await Promise.all(replies.map((r) => r.json()))) as { duplicate: boolean }[];
+    expect(bodies.filter((b) => !b.duplicate)).toHaveLength(events.length);
+    const rows = await inboxRows(
+      h.app,
+      events.map((e) => e.id),
+    );
+    expect(rows).toHaveLength(events.length);
+  });
+
+  it('an event the database refuses fails alone, not the deliveries batched with it', async () => {
+    const inbox = createStripeInbox(h.app.services);
+    const verified = (payload: string) =>
+      verifyStripeWebhook(TEST_WEBHOOK_SECRET, Buffer.from(payload), sign(payload));
+    const events = Array.from({ length: 10 }, () => fakeEvent('customer.created'));
+    // Valid JSON that jsonb cannot hold (\u0000): the database refuses this one row.
+    const refused = fakeEvent('customer.created');
+    const refusedPayload = JSON.stringify(refused).replace(
+      `"id":"${refused.id}"`,
+      `"id":"${refused.id}","note":"\\u0000"`,
+    );
+    // Submitted in one tick: the first two are flushed alone, the rest together with `refused`.
+    const submitted = [
+      ...events.map((e) => inbox.submit(verified(JSON.stringify(e)))),
+      inbox.submit(verified(refusedPayload)),
+    ];
+    const settled = await Promise.allSettled(submitted);
+    expect(settled.map((r) => r.status)).toEqual(
+      settled.map((_, i) => (i === events.length ? 'rejected' : 'fulfilled')),
+    );
+    const rows = await inboxRows(h.app, [...events.map((e) => e.id), refused.id]);
+    expect(rows.map((r) => r.id).sort()).toEqual(events.map((e) => e.id).sort());
+    await inbox.drain();
+  });
+});
+
 describe('processing: order and duplicates do not matter', () => {
   it('every event of a checkout delivered three times, shuffled, concurrently → one state, one row per invoice, one audit event per effect', async () => {
     const tenant = await buildTenant(h.app);
@@ -322,9 +369,8 @@ describe('nothing is lost', () => {
     const event = eventsOfCustomer(h.stripe, customer).at(-1)!;
     const payload = JSON.stringify(event);
     // Stored exactly as the webhook stores it, but never enqueued (the enqueue after commit was lost).
-    await inTransaction(h.app.database, {}, (tx) =>
-      receiveStripeWebhook(tx, TEST_WEBHOOK_SECRET, Buffer.from(payload), sign(payload)),
-    );
+    const verified = verifyStripeWebhook(TEST_WEBHOOK_SECRET, Buffer.from(payload), sign(payload));
+    await inTransaction(h.app.database, {}, (tx) => insertInboxEvents(tx, [verified]));
     await waitSettled(h.app, [event.id], 20_000);
     await waitSubscription(tenant, { cancelAtPeriodEnd: true });
   });

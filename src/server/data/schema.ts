@@ -233,6 +233,8 @@ export interface StripeWebhookEventsTable {
   object_key: string | null;
   received_at: Generated<Date>;
   processed_at: Timestamp | null;
+  /** When the next try of a failed row is due (null: not failed). */
+  retry_at: Timestamp | null;
 }
 
 export interface BillingSubscriptionsTable {

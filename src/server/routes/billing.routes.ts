@@ -12,9 +12,9 @@ import {
   WebhookEventsQuery,
 } from '../../shared/schemas/billing.ts';
 import { getBillingSummary, listInvoices } from '../domain/billing/billing-account.ts';
-import { enqueueStripeEvent } from '../domain/billing/billing-queue.ts';
+import { enqueueStripeEvents } from '../domain/billing/billing-queue.ts';
 import { PLANS } from '../domain/billing/plans.ts';
-import { receiveStripeWebhook } from '../domain/billing/receive-stripe-webhook.ts';
+import { verifyStripeWebhook } from '../domain/billing/receive-stripe-webhook.ts';
 import { startCheckout, startPortal } from '../domain/billing/start-checkout.ts';
 import { listWebhookEvents, replayWebhookEvent } from '../domain/billing/webhook-events.ts';
 import { defineRoute, requireTenant } from '../http/define-route.ts';
@@ -158,9 +158,7 @@ export const billingRoutes = [
         target: { type: 'stripe_event', id: event.id },
         changes: { status: { from: before, to: 'pending' } },
       });
-      ctx.afterCommit(() =>
-        enqueueStripeEvent(ctx.services, event.id, `${event.id}:replay:${Date.now()}`),
-      );
+      ctx.afterCommit(() => enqueueStripeEvents(ctx.services, [event.id], `replay-${Date.now()}`));
       return { status: 202, body: event };
     },
   }),
@@ -183,17 +181,14 @@ export const billingRoutes = [
       200: { description: 'Stored', schema: WebhookAck },
       400: { description: 'Bad signature, stale timestamp or not an event' },
     },
-    async handler(ctx, { body }) {
-      const received = await receiveStripeWebhook(
-        ctx.tx,
+    async respond(ctx, { body }) {
+      const event = verifyStripeWebhook(
         ctx.services.billing.webhookSecret,
         body,
         ctx.req.get('stripe-signature'),
       );
-      if (received.handled) {
-        // Runs after commit and before the reply: a lost enqueue is found again by the sweeper.
-        ctx.afterCommit(() => enqueueStripeEvent(ctx.services, received.id));
-      }
+      // Resolves once the event's row has committed (and its job was handed to the queue).
+      const received = await ctx.services.stripeInbox.submit(event);
       return {
         status: 200,
         body: { received: true, id: received.id, duplicate: received.duplicate },

@@ -5,6 +5,7 @@ import { inTransaction, setScope } from '../../data/scoped-transaction.ts';
 import type { AppServices } from '../../services.ts';
 import { recordAuditEvent, type Actor, type RequestMeta } from '../audit/record-audit-event.ts';
 import { invalidateTenantCache } from '../tenants/tenants.ts';
+import type { ItemResult } from '../../lib/micro-batch.ts';
 import { grantedPlan, planForPrice } from './plans.ts';
 import { stripeEventRefs } from './stripe-event-refs.ts';
 
@@ -16,75 +17,111 @@ export class BillingSyncError extends Error {}
 export type ProcessOutcome = 'processed' | 'coalesced' | 'ignored' | 'not_pending';
 
 /**
- * Processes one inbox row. The event is a prompt, not the truth: the subscription (and any invoice)
- * it names is re-read from Stripe, and the stored state is set to what Stripe says now, so order
- * and duplicates do not matter. Every pending row about the same object is settled by the same
- * read, in the transaction that applies it.
+ * Processes inbox rows, many at a time. An event is a prompt, not the truth: the subscription (and
+ * any invoice) it names is re-read from Stripe, and the stored state is set to what Stripe says
+ * now, so order and duplicates do not matter. Rows about the same object are settled by one read,
+ * in the transaction that applies it. Returns one result per id, in order: an object that could
+ * not be applied fails only the events about it.
  */
-export async function processStripeEvent(
+export async function processStripeEvents(
   services: AppServices,
-  eventId: string,
-): Promise<ProcessOutcome> {
-  // One short read: the row, and the tenant its Stripe customer belongs to.
-  const found = await inTransaction(services.database, {}, async (tx) => {
-    const row = await tx
+  eventIds: string[],
+): Promise<ItemResult<ProcessOutcome>[]> {
+  // One short read: the rows, and the tenants their Stripe customers belong to.
+  const { rows, tenantOf } = await inTransaction(services.database, {}, async (tx) => {
+    const rows = await tx
       .selectFrom('stripe_webhook_events')
       .select(['id', 'type', 'status', 'payload'])
-      .where('id', '=', eventId)
-      .executeTakeFirst();
-    if (!row || row.status !== 'pending') return null;
-    const refs = stripeEventRefs(row.payload as { type: string; data?: { object?: unknown } });
-    const tenant = refs.customerId
-      ? await tx
-          .selectFrom('tenants')
-          .select('id')
-          .where('stripe_customer_id', '=', refs.customerId)
-          .executeTakeFirst()
-      : undefined;
-    return { row, refs, tenantId: tenant?.id ?? null };
+      .where('id', 'in', eventIds)
+      .execute();
+    const refs = new Map(rows.map((r) => [r.id, stripeEventRefs(r.payload as { type: string })]));
+    const customers = [
+      ...new Set([...refs.values()].map((r) => r.customerId).filter((c) => c !== null)),
+    ];
+    const tenants =
+      customers.length > 0
+        ? await tx
+            .selectFrom('tenants')
+            .select(['id', 'stripe_customer_id'])
+            .where('stripe_customer_id', 'in', customers)
+            .execute()
+        : [];
+    const byCustomer = new Map(tenants.map((t) => [t.stripe_customer_id, t.id]));
+    return {
+      rows: new Map(rows.map((r) => [r.id, { ...r, refs: refs.get(r.id)! }])),
+      tenantOf: (customerId: string | null) => (customerId && byCustomer.get(customerId)) || null,
+    };
   });
-  if (!found) return 'not_pending';
-  const { row, refs, tenantId } = found;
-  if (!refs.objectKey) {
+
+  const results = new Map<string, ItemResult<ProcessOutcome>>();
+  const ignored: string[] = [];
+  const groups = new Map<string, { tenantId: string; objectKey: string; ids: string[] }>();
+  for (const id of new Set(eventIds)) {
+    const row = rows.get(id);
+    if (!row || row.status !== 'pending') {
+      results.set(id, { ok: true, value: 'not_pending' });
+      continue;
+    }
+    const { objectKey, customerId } = row.refs;
+    if (!objectKey) {
+      ignored.push(id);
+      continue;
+    }
+    const tenantId = tenantOf(customerId);
+    if (!tenantId) {
+      results.set(id, {
+        ok: false,
+        error: new BillingSyncError(`No workspace has Stripe customer ${customerId ?? '(none)'}`),
+      });
+      continue;
+    }
+    const key = `${tenantId}|${objectKey}`;
+    const group = groups.get(key) ?? { tenantId, objectKey, ids: [] };
+    group.ids.push(id);
+    groups.set(key, group);
+  }
+
+  if (ignored.length > 0) {
     await inTransaction(services.database, {}, (tx) =>
       tx
         .updateTable('stripe_webhook_events')
         .set({ status: 'ignored', processed_at: new Date() })
-        .where('id', '=', eventId)
+        .where('id', 'in', ignored)
         .where('status', '=', 'pending')
         .execute(),
     );
-    return 'ignored';
+    for (const id of ignored) results.set(id, { ok: true, value: 'ignored' });
   }
-  if (!tenantId) {
-    throw new BillingSyncError(`No workspace has Stripe customer ${refs.customerId ?? '(none)'}`);
-  }
-  return applyStripeObject(services, tenantId, refs.objectKey, {
-    actor: { type: 'stripe', id: row.id, label: row.type },
-    eventId: row.id,
-  });
-}
 
-/** The tenant whose Stripe customer this is (set when the tenant's first checkout made it). */
-export async function findTenantByCustomer(
-  services: AppServices,
-  customerId: string | null,
-): Promise<string | null> {
-  if (!customerId) return null;
-  const row = await inTransaction(services.database, {}, (tx) =>
-    tx
-      .selectFrom('tenants')
-      .select('id')
-      .where('stripe_customer_id', '=', customerId)
-      .executeTakeFirst(),
+  const queue = [...groups.values()];
+  await Promise.all(
+    Array.from(
+      { length: Math.min(services.config.BILLING_WORKER_CONCURRENCY, queue.length) },
+      async () => {
+        for (let group = queue.shift(); group; group = queue.shift()) {
+          const first = rows.get(group.ids[0]!)!;
+          let result: ItemResult<ProcessOutcome>;
+          try {
+            const value = await applyStripeObject(services, group.tenantId, group.objectKey, {
+              actor: { type: 'stripe', id: first.id, label: first.type },
+              eventIds: group.ids,
+            });
+            result = { ok: true, value };
+          } catch (error) {
+            result = { ok: false, error };
+          }
+          for (const id of group.ids) results.set(id, result);
+        }
+      },
+    ),
   );
-  return row?.id ?? null;
+  return eventIds.map((id) => results.get(id)!);
 }
 
 export interface ApplyTrigger {
   actor: Actor;
-  /** The inbox row that asked; null for a periodic re-sync. */
-  eventId: string | null;
+  /** The inbox rows that asked; none for a periodic re-sync. */
+  eventIds: string[];
 }
 
 /**
@@ -121,13 +158,14 @@ export async function applyStripeObject(
         ok: boolean;
       }>`SELECT pg_try_advisory_xact_lock(hashtext(${`stripe:${objectKey}`})) AS ok`.execute(tx);
       if (!lock.rows[0]!.ok) {
-        if (!trigger.eventId) return 'busy';
+        if (trigger.eventIds.length === 0) return 'busy';
         const mine = await tx
           .selectFrom('stripe_webhook_events')
-          .select('status')
-          .where('id', '=', trigger.eventId)
-          .executeTakeFirst();
-        return mine?.status === 'pending' ? 'busy' : 'coalesced';
+          .select('id')
+          .where('id', 'in', trigger.eventIds)
+          .where('status', '=', 'pending')
+          .execute();
+        return mine.length > 0 ? 'busy' : 'coalesced';
       }
       const pending = await tx
         .selectFrom('stripe_webhook_events')
@@ -138,7 +176,7 @@ export async function applyStripeObject(
         .limit(5000)
         .forUpdate()
         .execute();
-      if (trigger.eventId && !pending.some((p) => p.id === trigger.eventId))
+      if (trigger.eventIds.length > 0 && !pending.some((p) => trigger.eventIds.includes(p.id)))
         return 'coalesced' as const;
 
       const tenant = await tx
@@ -481,48 +519,65 @@ export async function recomputeTenantBilling(
   return true;
 }
 
-/** Counts a failed try on an inbox row (kept for the dead-letter list). */
+/** Counts a failed try on an inbox row (kept for the dead-letter list) and when it is retried. */
 export async function recordEventFailure(
   services: AppServices,
   eventId: string,
   error: unknown,
+  retryInMs: number,
 ): Promise<void> {
   await inTransaction(services.database, {}, (tx) =>
     tx
       .updateTable('stripe_webhook_events')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: errorText(error) }))
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        last_error: errorText(error),
+        retry_at: new Date(Date.now() + retryInMs),
+      }))
       .where('id', '=', eventId)
       .where('status', '=', 'pending')
       .execute(),
   );
 }
 
-/** Gives up on an inbox row after its last try: it waits in the dead-letter list for a replay. */
-export async function markEventDead(
+/**
+ * Gives up on inbox rows after their job's last try: those still pending wait in the dead-letter
+ * list for a replay, each under its tenant and with its own last error. Returns their ids.
+ */
+export async function markEventsDead(
   services: AppServices,
-  eventId: string,
+  eventIds: string[],
   error: unknown,
-): Promise<void> {
-  const row = await inTransaction(services.database, {}, (tx) =>
-    tx
+): Promise<string[]> {
+  return inTransaction(services.database, {}, async (tx) => {
+    const rows = await tx
       .selectFrom('stripe_webhook_events')
-      .select(['payload'])
-      .where('id', '=', eventId)
-      .executeTakeFirst(),
-  );
-  if (!row) return;
-  const tenantId = await findTenantByCustomer(
-    services,
-    stripeEventRefs(row.payload as { type: string }).customerId,
-  );
-  await inTransaction(services.database, {}, (tx) =>
-    tx
-      .updateTable('stripe_webhook_events')
-      .set({ status: 'dead', last_error: errorText(error), resolved_tenant_id: tenantId })
-      .where('id', '=', eventId)
+      .select(['id', 'payload'])
+      .where('id', 'in', eventIds)
       .where('status', '=', 'pending')
-      .execute(),
-  );
+      .forUpdate()
+      .execute();
+    for (const row of rows) {
+      const customerId = stripeEventRefs(row.payload as { type: string }).customerId;
+      const tenant = customerId
+        ? await tx
+            .selectFrom('tenants')
+            .select('id')
+            .where('stripe_customer_id', '=', customerId)
+            .executeTakeFirst()
+        : undefined;
+      await tx
+        .updateTable('stripe_webhook_events')
+        .set((eb) => ({
+          status: 'dead',
+          last_error: eb.fn.coalesce('last_error', eb.val(errorText(error))),
+          resolved_tenant_id: tenant?.id ?? null,
+        }))
+        .where('id', '=', row.id)
+        .execute();
+    }
+    return rows.map((r) => r.id);
+  });
 }
 
 const errorText = (error: unknown) =>

@@ -1,11 +1,28 @@
 import Stripe from 'stripe';
-import { sql } from 'kysely';
 import type { Tx } from '../../data/database.ts';
+import { inTransaction } from '../../data/scoped-transaction.ts';
 import { AppError } from '../../http/errors.ts';
+import { microBatcher, type MicroBatcher } from '../../lib/micro-batch.ts';
+import type { AppServices } from '../../services.ts';
+import { enqueueStripeEvents } from './billing-queue.ts';
 import { stripeEventRefs } from './stripe-event-refs.ts';
 
 /** Stripe's default: a signature older than 5 minutes is a replay. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/** A delivery whose signature verified: what the inbox stores. */
+export interface InboxEvent {
+  id: string;
+  type: string;
+  /** Seconds since the epoch, as Stripe sends it. */
+  created: number;
+  livemode: boolean;
+  /** The event as JSON text (the raw body for a delivery). */
+  payload: string;
+  /** `sub:<id>` or `in:<id>`; null for types we store and ignore. */
+  objectKey: string | null;
+  source: 'webhook' | 'reconcile';
+}
 
 export interface ReceivedEvent {
   id: string;
@@ -17,16 +34,14 @@ export interface ReceivedEvent {
 }
 
 /**
- * Verifies a webhook delivery against the raw bytes and stores it in the inbox, unique on the
- * Stripe event id (a redelivery inserts nothing). A bad or stale signature is a 400 before
- * anything is written. The caller enqueues processing once this has committed.
+ * Verifies a webhook delivery against the raw bytes. A missing, wrong or stale signature, or a body
+ * that is not an event, is a 400 and nothing is stored.
  */
-export async function receiveStripeWebhook(
-  tx: Tx,
+export function verifyStripeWebhook(
   webhookSecret: string,
   rawBody: unknown,
   signature: string | undefined,
-): Promise<ReceivedEvent> {
+): InboxEvent {
   if (!Buffer.isBuffer(rawBody) || rawBody.length === 0) {
     throw new AppError('validation', 'The body must be the Stripe event, as sent');
   }
@@ -64,14 +79,114 @@ export async function receiveStripeWebhook(
   ) {
     throw new AppError('validation', 'The body is not a Stripe event');
   }
-  const refs = stripeEventRefs(event);
-  const handled = refs.objectKey !== null;
-  const inserted = await sql<{ id: string }>`
-    INSERT INTO stripe_webhook_events (id, type, stripe_created, livemode, payload, status, object_key, processed_at)
-    VALUES (${event.id}, ${event.type}, to_timestamp(${event.created}), ${event.livemode === true},
-      ${rawBody.toString('utf8')}::jsonb, ${handled ? 'pending' : 'ignored'}, ${refs.objectKey},
-      ${handled ? null : new Date()})
-    ON CONFLICT (id) DO NOTHING
-    RETURNING id`.execute(tx);
-  return { id: event.id, type: event.type, handled, duplicate: inserted.rows.length === 0 };
+  return {
+    id: event.id,
+    type: event.type,
+    created: event.created,
+    livemode: event.livemode === true,
+    payload: rawBody.toString('utf8'),
+    objectKey: stripeEventRefs(event).objectKey,
+    source: 'webhook',
+  };
+}
+
+/**
+ * Inserts events into the inbox in one statement, unique on the Stripe event id: a redelivery
+ * inserts nothing. Events we do not handle are stored as `ignored`. Returns the ids inserted.
+ */
+export async function insertInboxEvents(tx: Tx, events: InboxEvent[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const now = new Date();
+  const rows = await tx
+    .insertInto('stripe_webhook_events')
+    .values(
+      events.map((e) => ({
+        id: e.id,
+        type: e.type,
+        stripe_created: new Date(e.created * 1000),
+        livemode: e.livemode,
+        payload: e.payload,
+        source: e.source,
+        status: e.objectKey ? 'pending' : 'ignored',
+        object_key: e.objectKey,
+        processed_at: e.objectKey ? null : now,
+      })),
+    )
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returning('id')
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Most deliveries stored by one statement, and their most bytes. */
+const INBOX_BATCH_ROWS = 500;
+const INBOX_BATCH_BYTES = 8 * 1024 * 1024;
+
+export type StripeInbox = MicroBatcher<InboxEvent, ReceivedEvent>;
+
+/**
+ * The webhook inbox's write side. Deliveries that arrive while a write is in flight are stored
+ * together: one INSERT (one commit), then one job for all of them, then each is answered. No
+ * delivery is acknowledged before its row has committed; an enqueue that fails after the commit
+ * is logged and left to the sweeper, which finds every pending row again.
+ */
+export function createStripeInbox(
+  services: Pick<AppServices, 'database' | 'queue' | 'config' | 'logger'>,
+): StripeInbox {
+  return microBatcher<InboxEvent, ReceivedEvent>(
+    async (events) => {
+      // The same event twice in one batch (concurrent redeliveries): the first one stores it.
+      const first = new Map<string, InboxEvent>();
+      for (const e of events) if (!first.has(e.id)) first.set(e.id, e);
+      const unique = [...first.values()];
+      let inserted: Set<string>;
+      const failed = new Map<string, unknown>();
+      try {
+        inserted = await inTransaction(services.database, {}, (tx) =>
+          insertInboxEvents(tx, unique),
+        );
+      } catch (error) {
+        if (unique.length === 1) throw error;
+        // One event the database refuses must not fail the deliveries it was batched with:
+        // store them one by one, and only the refused one is answered with an error.
+        inserted = new Set();
+        for (const e of unique) {
+          try {
+            const one = await inTransaction(services.database, {}, (tx) =>
+              insertInboxEvents(tx, [e]),
+            );
+            if (one.has(e.id)) inserted.add(e.id);
+          } catch (err) {
+            failed.set(e.id, err);
+          }
+        }
+      }
+      const toProcess = unique.filter((e) => e.objectKey && inserted.has(e.id)).map((e) => e.id);
+      await enqueueStripeEvents(services, toProcess).catch((err: unknown) => {
+        services.logger.warn(
+          { err, count: toProcess.length },
+          'enqueue after storing stripe events failed; the sweeper will pick them up',
+        );
+      });
+      return events.map((e) =>
+        failed.has(e.id)
+          ? { ok: false as const, error: failed.get(e.id) }
+          : {
+              ok: true as const,
+              value: {
+                id: e.id,
+                type: e.type,
+                handled: e.objectKey !== null,
+                duplicate: !inserted.has(e.id) || first.get(e.id) !== e,
+              },
+            },
+      );
+    },
+    {
+      maxInFlight: 2,
+      maxItems: INBOX_BATCH_ROWS,
+      maxWeight: INBOX_BATCH_BYTES,
+      weigh: (e) => e.payload.length,
+    },
+  );
 }

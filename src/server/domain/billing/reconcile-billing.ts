@@ -4,7 +4,8 @@ import { inTransaction } from '../../data/scoped-transaction.ts';
 import type { AppServices } from '../../services.ts';
 import { invalidateTenantCache } from '../tenants/tenants.ts';
 import { recomputeTenantBilling } from './apply-stripe-state.ts';
-import { enqueueResync, enqueueStripeEvent } from './billing-queue.ts';
+import { enqueueResync, enqueueStripeEvents } from './billing-queue.ts';
+import { insertInboxEvents } from './receive-stripe-webhook.ts';
 import { isHandledEventType, stripeEventRefs } from './stripe-event-refs.ts';
 
 const MAX_EVENTS_PER_RUN = 50_000;
@@ -31,21 +32,22 @@ export async function reconcileStripeEvents(
     if (batch.length === 0) return;
     const events = batch;
     batch = [];
-    const inserted = await inTransaction(services.database, {}, async (tx) => {
-      const ids: string[] = [];
-      for (const event of events) {
-        const refs = stripeEventRefs(event);
-        const r = await sql<{ id: string }>`
-          INSERT INTO stripe_webhook_events (id, type, stripe_created, livemode, payload, source, status, object_key)
-          VALUES (${event.id}, ${event.type}, to_timestamp(${event.created}), ${event.livemode === true},
-            ${JSON.stringify(event)}::jsonb, 'reconcile', 'pending', ${refs.objectKey})
-          ON CONFLICT (id) DO NOTHING RETURNING id`.execute(tx);
-        if (r.rows.length > 0) ids.push(event.id);
-      }
-      return ids;
-    });
-    for (const id of inserted) await enqueueStripeEvent(services, id);
-    missing += inserted.length;
+    const inserted = await inTransaction(services.database, {}, (tx) =>
+      insertInboxEvents(
+        tx,
+        events.map((event) => ({
+          id: event.id,
+          type: event.type,
+          created: event.created,
+          livemode: event.livemode === true,
+          payload: JSON.stringify(event),
+          objectKey: stripeEventRefs(event).objectKey,
+          source: 'reconcile' as const,
+        })),
+      ),
+    );
+    await enqueueStripeEvents(services, [...inserted]);
+    missing += inserted.size;
   };
   for await (const event of stripe.events.list({
     created: { gte: sinceSeconds, lte: untilSeconds },
