@@ -54,7 +54,11 @@ async function freePort(): Promise<number> {
 }
 
 function startRole(role: 'api' | 'worker', env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', role], {
+  // BENCH_PROFILE_DIR: a V8 CPU profile of each role, written when it exits.
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, role)}`]
+    : [];
+  return spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server/main.ts', role], {
     env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -145,6 +149,16 @@ async function send(url: string, items: Signed[], concurrency: number) {
     statuses: Object.fromEntries(statuses),
     startedAt: started,
   };
+}
+
+/** CPU seconds (user + system) a child process has used so far, from /proc (Linux). */
+function cpuSeconds(child: ChildProcess | null): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${child?.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 async function waitApplied(db: pg.Client, ids: string[], since: number, timeoutMs: number) {
@@ -272,6 +286,11 @@ async function main() {
     console.log(
       `run 1: ${run1Signed.length} events over ${SUBSCRIPTIONS} subscriptions, ${SENDERS} senders`,
     );
+    const cpu0 = {
+      api: cpuSeconds(api),
+      worker: cpuSeconds(worker),
+      stripe: cpuSeconds(stripeServer),
+    };
     const accepted = await send(`${base}/api/v1/billing/webhooks/stripe`, run1Signed, SENDERS);
     const applied = await waitApplied(
       db,
@@ -279,6 +298,15 @@ async function main() {
       accepted.startedAt,
       300_000,
     );
+
+    // CPU each process spent on run 1, per event: what the rates would be on cores of their own.
+    const cpuPerEvent = (child: ChildProcess | null, before: number) =>
+      Number((((cpuSeconds(child) - before) * 1000) / run1Signed.length).toFixed(3));
+    const cpuMsPerEvent = {
+      api: cpuPerEvent(api, cpu0.api),
+      worker: cpuPerEvent(worker, cpu0.worker),
+      stripeServer: cpuPerEvent(stripeServer, cpu0.stripe),
+    };
 
     // Run 2: a burst of BURST fresh events.
     const burstSigned = sign(await prompts(BURST));
@@ -309,6 +337,8 @@ async function main() {
         perSecond: Math.round(applied.applied / applied.seconds),
         subscriptionsMirrored: Number(mirrored.rows[0]!.n),
       },
+      cpuMsPerEvent,
+      loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
       burst: {
         events: burstSigned.length,
         sendSeconds: Number(burst.seconds.toFixed(2)),
