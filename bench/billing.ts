@@ -2,7 +2,7 @@
  * Stripe webhook benchmark on PostgreSQL + Redis, against a Stripe-compatible server it runs itself
  * (the sandbox on its own port).
  *
- *   npx tsx bench/billing.ts            # defaults below; BENCH_EVENTS, BENCH_SUBSCRIPTIONS, BENCH_BURST to change
+ *   npm run bench:billing    # builds, then runs; BENCH_EVENTS, BENCH_SUBSCRIPTIONS, BENCH_BURST to change
  *
  * Processes: the API (role api), the worker (role worker) and the Stripe-compatible server
  * (bench/billing-stripe-server.ts, state prepared here) run as child processes; the senders run in
@@ -58,7 +58,8 @@ function startRole(role: 'api' | 'worker', env: Record<string, string>): ChildPr
   const profile = process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, role)}`]
     : [];
-  return spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server/main.ts', role], {
+  // The built server, as `npm start` runs it (`npm run build` first).
+  return spawn(process.execPath, [...profile, 'dist/server/main.js', role], {
     env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
