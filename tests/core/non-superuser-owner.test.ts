@@ -3,6 +3,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/server/data/database.ts';
 import { migrate } from '../../src/server/data/migrate.ts';
+import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
+import { auditRelayBacklog } from '../../src/server/domain/audit/relay-audit-events.ts';
+import { resyncAllSubscriptions } from '../../src/server/domain/billing/reconcile-billing.ts';
 import { addMember, buildTenant, createApiKey, setPlan } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -65,5 +68,40 @@ describe.runIf(adminUrl)('a database owned by a role without superuser or BYPASS
     await setPlan(app, t, 'starter');
     const member = await addMember(app, t, 'member');
     expect((await member.client.get('/api/v1/tenant')).status).toBe(200);
+  });
+
+  it('lists the billing re-sync and audit relay work across tenants, and cannot write across', async () => {
+    const t = await buildTenant(app);
+    const subscriptionId = `sub_${suffix}`;
+    await inTransaction(database, { tenantId: t.id }, (tx) =>
+      tx
+        .insertInto('billing_subscriptions')
+        .values({
+          tenant_id: t.id,
+          id: subscriptionId,
+          customer_id: `cus_${suffix}`,
+          status: 'active',
+          price_id: null,
+          plan: 'pro',
+          cancel_at_period_end: false,
+          stripe_created: new Date(),
+          synced_at: new Date(),
+        })
+        .execute(),
+    );
+    // Re-sync jobs go to the test app's queue: the count is what the listing found.
+    expect(await resyncAllSubscriptions(app.services)).toBeGreaterThanOrEqual(1);
+    // buildTenant audited the tenant's creation; nothing was shipped to MongoDB.
+    expect(await auditRelayBacklog(database, 10_000)).toContain(t.id);
+    // The worker scope reads; it does not write another tenant's rows.
+    await expect(
+      inTransaction(database, { workerScope: 'billing-resync' }, (tx) =>
+        tx
+          .updateTable('billing_subscriptions')
+          .set({ status: 'canceled' })
+          .where('id', '=', subscriptionId)
+          .execute(),
+      ),
+    ).rejects.toThrow(/row-level security/);
   });
 });

@@ -6,6 +6,11 @@ export interface TransactionScope {
   tenantId?: string | null;
   /** The signed-in user, so their memberships in every tenant are visible. */
   userId?: string | null;
+  /**
+   * A background job that lists its work across tenants (migrations/0021): it may read, not
+   * write, the rows that list needs.
+   */
+  workerScope?: 'billing-resync' | 'audit-relay';
 }
 
 /**
@@ -27,5 +32,6 @@ export async function inTransaction<T>(
 export async function setScope(tx: Tx, scope: TransactionScope): Promise<void> {
   await sql`SELECT set_config('role', ${APP_ROLE}, true),
                    set_config('app.tenant_id', ${scope.tenantId ?? ''}, true),
-                   set_config('app.user_id', ${scope.userId ?? ''}, true)`.execute(tx);
+                   set_config('app.user_id', ${scope.userId ?? ''}, true),
+                   set_config('app.worker_scope', ${scope.workerScope ?? ''}, true)`.execute(tx);
 }

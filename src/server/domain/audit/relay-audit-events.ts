@@ -32,11 +32,7 @@ export async function relayAuditEvents(
   await mongo.ensureIndexes();
   let shipped = 0;
   for (let pass = 0; pass < (options.maxPasses ?? 20); pass++) {
-    const backlog = await inTransaction(database, {}, async (tx) => {
-      const result = await sql<{ tenant_id: string }>`
-        SELECT tenant_id FROM audit_relay_backlog(${tenantsPerPass})`.execute(tx);
-      return result.rows.map((r) => r.tenant_id);
-    });
+    const backlog = await auditRelayBacklog(database, tenantsPerPass);
     if (backlog.length === 0) break;
     let passShipped = 0;
     for (const tenantId of backlog)
@@ -45,6 +41,22 @@ export async function relayAuditEvents(
     if (passShipped === 0 && backlog.length < tenantsPerPass) break;
   }
   return shipped;
+}
+
+/** Tenants whose chain (or checkpoint) is ahead of what was shipped: the relay's work list. */
+export async function auditRelayBacklog(database: Database, limit: number): Promise<string[]> {
+  return inTransaction(database, { workerScope: 'audit-relay' }, async (tx) => {
+    const result = await sql<{ tenant_id: string }>`
+      SELECT h.tenant_id
+      FROM audit_chain_heads h
+      LEFT JOIN audit_relay_cursors r ON r.tenant_id = h.tenant_id
+      LEFT JOIN audit_checkpoints c ON c.tenant_id = h.tenant_id
+      WHERE h.last_seq > coalesce(r.shipped_seq, 0)
+         OR coalesce(c.pruned_through_seq, 0) > coalesce(r.shipped_checkpoint_seq, 0)
+      ORDER BY h.tenant_id
+      LIMIT ${limit}`.execute(tx);
+    return result.rows.map((r) => r.tenant_id);
+  });
 }
 
 async function relayTenant(

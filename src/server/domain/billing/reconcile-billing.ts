@@ -1,5 +1,4 @@
 import type Stripe from 'stripe';
-import { sql } from 'kysely';
 import { inTransaction } from '../../data/scoped-transaction.ts';
 import type { AppServices } from '../../services.ts';
 import { invalidateTenantCache } from '../tenants/tenants.ts';
@@ -83,13 +82,13 @@ export const RESYNC_EVERY_MS = 60 * 60_000;
 
 /** Enqueues a re-read of every live subscription (each tenant compared with Stripe). */
 export async function resyncAllSubscriptions(services: AppServices): Promise<number> {
-  const rows = await inTransaction(services.database, {}, async (tx) => {
-    const r = await sql<{
-      tenant_id: string;
-      id: string;
-    }>`SELECT tenant_id, id FROM billing_subscriptions_to_resync()`.execute(tx);
-    return r.rows;
-  });
+  const rows = await inTransaction(services.database, { workerScope: 'billing-resync' }, (tx) =>
+    tx
+      .selectFrom('billing_subscriptions')
+      .select(['tenant_id', 'id'])
+      .where('status', 'not in', ['canceled', 'incomplete_expired'])
+      .execute(),
+  );
   const slot = String(Math.floor(Date.now() / RESYNC_EVERY_MS));
   for (const row of rows) await enqueueResync(services, row.tenant_id, row.id, slot);
   return rows.length;
