@@ -154,10 +154,16 @@ export async function applyStripeObject(
   function applyOnce() {
     return inTransaction(services.database, {}, async (tx): Promise<ProcessOutcome | 'busy'> => {
       // Reads and applies of one object are serialized: a slow read can never overwrite a newer one.
-      const lock = await sql<{
+      // The lock and the tenant come in one round trip.
+      const locked = await sql<{
         ok: boolean;
-      }>`SELECT pg_try_advisory_xact_lock(hashtext(${`stripe:${objectKey}`})) AS ok`.execute(tx);
-      if (!lock.rows[0]!.ok) {
+        subdomain: string | null;
+        stripe_customer_id: string | null;
+      }>`SELECT pg_try_advisory_xact_lock(hashtext(${`stripe:${objectKey}`})) AS ok,
+                t.subdomain, t.stripe_customer_id
+         FROM (SELECT 1) one LEFT JOIN tenants t ON t.id = ${tenantId}`.execute(tx);
+      const lock = locked.rows[0]!;
+      if (!lock.ok) {
         if (trigger.eventIds.length === 0) return 'busy';
         const mine = await tx
           .selectFrom('stripe_webhook_events')
@@ -179,12 +185,13 @@ export async function applyStripeObject(
       if (trigger.eventIds.length > 0 && !pending.some((p) => trigger.eventIds.includes(p.id)))
         return 'coalesced' as const;
 
-      const tenant = await tx
-        .selectFrom('tenants')
-        .select(['id', 'subdomain', 'stripe_customer_id'])
-        .where('id', '=', tenantId)
-        .executeTakeFirst();
-      if (!tenant) throw new BillingSyncError(`Workspace ${tenantId} does not exist`);
+      if (lock.subdomain === null)
+        throw new BillingSyncError(`Workspace ${tenantId} does not exist`);
+      const tenant = {
+        id: tenantId,
+        subdomain: lock.subdomain,
+        customerId: lock.stripe_customer_id,
+      };
 
       // Read the truth from Stripe while holding the object's lock.
       const invoiceIds = new Set<string>();
@@ -211,7 +218,7 @@ export async function applyStripeObject(
       for (const obj of [subscription, ...invoices]) {
         if (
           obj &&
-          customerOf(obj.customer as string | { id: string } | null) !== tenant.stripe_customer_id
+          customerOf(obj.customer as string | { id: string } | null) !== tenant.customerId
         ) {
           throw new BillingSyncError(
             `${obj.id} belongs to another Stripe customer than workspace ${tenantId}`,
@@ -219,6 +226,24 @@ export async function applyStripeObject(
         }
       }
 
+      // Settled with the effects below, in this transaction (the inbox is read without a tenant).
+      if (pending.length > 0) {
+        await tx
+          .updateTable('stripe_webhook_events')
+          .set((eb) => ({
+            status: 'processed',
+            processed_at: new Date(),
+            resolved_tenant_id: tenantId,
+            attempts: eb('attempts', '+', 1),
+            last_error: null,
+          }))
+          .where(
+            'id',
+            'in',
+            pending.map((p) => p.id),
+          )
+          .execute();
+      }
       await setScope(tx, { tenantId });
       let subscriptionChanged = false;
       if (subscription)
@@ -237,24 +262,6 @@ export async function applyStripeObject(
         (await recomputeTenantBilling(tx, services, tenantId, trigger.actor));
       if (changed) tenantToInvalidate = { id: tenant.id, subdomain: tenant.subdomain };
 
-      await setScope(tx, {});
-      if (pending.length > 0) {
-        await tx
-          .updateTable('stripe_webhook_events')
-          .set((eb) => ({
-            status: 'processed',
-            processed_at: new Date(),
-            resolved_tenant_id: tenantId,
-            attempts: eb('attempts', '+', 1),
-            last_error: null,
-          }))
-          .where(
-            'id',
-            'in',
-            pending.map((p) => p.id),
-          )
-          .execute();
-      }
       return 'processed' as const;
     });
   }
