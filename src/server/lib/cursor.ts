@@ -1,3 +1,4 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { AppError } from '../http/errors.ts';
 
 /** Opaque keyset cursor: the sort key of the last row of a page. */
@@ -5,16 +6,53 @@ export function encodeCursor(values: (string | number)[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-/** Decodes a cursor made by encodeCursor; a forged or stale one is a 400. */
-export function decodeCursor(cursor: string, arity: number): (string | number)[] {
+/** What one position of a cursor holds, checked before it reaches SQL. */
+export type CursorKind = 'timestamp' | 'date' | 'uuid' | 'text' | 'integer';
+
+type CursorValue<K extends CursorKind> = K extends 'timestamp'
+  ? Date
+  : K extends 'integer'
+    ? number
+    : string;
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+function checked(kind: CursorKind, value: unknown): Date | string | number | undefined {
+  switch (kind) {
+    case 'timestamp': {
+      if (typeof value !== 'string') return undefined;
+      const at = new Date(value);
+      return Number.isNaN(at.getTime()) ? undefined : at;
+    }
+    case 'date':
+      return typeof value === 'string' &&
+        DATE_RE.test(value) &&
+        !Number.isNaN(Date.parse(`${value}T00:00:00Z`))
+        ? value
+        : undefined;
+    case 'uuid':
+      return typeof value === 'string' && UUID_RE.test(value) ? value : undefined;
+    case 'text':
+      return typeof value === 'string' && value.length <= 255 ? value : undefined;
+    case 'integer':
+      return Number.isSafeInteger(value) ? (value as number) : undefined;
+  }
+}
+
+/**
+ * Decodes a cursor made by encodeCursor, each position checked against its kind: a forged or
+ * stale cursor is a 400, never a value the database would refuse.
+ */
+export function decodeCursor<const K extends readonly CursorKind[]>(
+  cursor: string,
+  kinds: K,
+): { [I in keyof K]: CursorValue<K[I]> } {
   try {
     const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (
-      Array.isArray(values) &&
-      values.length === arity &&
-      values.every((v) => typeof v === 'string' || typeof v === 'number')
-    ) {
-      return values as (string | number)[];
+    if (Array.isArray(values) && values.length === kinds.length) {
+      const out = kinds.map((kind, i) => checked(kind, values[i]));
+      if (out.every((v) => v !== undefined)) return out as { [I in keyof K]: CursorValue<K[I]> };
     }
   } catch {
     // fall through
@@ -22,6 +60,20 @@ export function decodeCursor(cursor: string, arity: number): (string | number)[]
   throw new AppError('validation', 'The cursor is not valid', {
     errors: [{ path: 'cursor', message: 'Not a cursor returned by this endpoint' }],
   });
+}
+
+/**
+ * The keyset condition for the page after `cursor` when rows are ordered by (sort column, id
+ * column), both ascending or both descending: `(sort, id) > (…)`, or `<` for descending pages.
+ */
+export function afterCursor(
+  cursor: string,
+  sort: [column: string, kind: 'timestamp' | 'date'],
+  id: [column: string, kind: 'uuid' | 'text'],
+  order: 'asc' | 'desc',
+): RawBuilder<SqlBool> {
+  const [at, lastId] = decodeCursor(cursor, [sort[1], id[1]] as const);
+  return sql<SqlBool>`(${sql.ref(sort[0])}, ${sql.ref(id[0])}) ${sql.raw(order === 'asc' ? '>' : '<')} (${at}, ${lastId})`;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Tx } from '../../data/database.ts';
 import type { Role } from '../../data/schema.ts';
 import { AppError } from '../../http/errors.ts';
 import { API_KEY_PREFIX } from '../../http/authenticate.ts';
-import { decodeCursor, paginate } from '../../lib/cursor.ts';
+import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { newId, randomToken, sha256Hex } from '../../lib/ids.ts';
 
 const RANK: Record<Role, number> = { owner: 4, admin: 3, member: 2, client: 1 };
@@ -84,15 +84,8 @@ export async function listApiKeys(
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(page.limit + 1);
-  if (page.cursor) {
-    const [at, id] = decodeCursor(page.cursor, 2) as [string, string];
-    q = q.where((eb) =>
-      eb.or([
-        eb('created_at', '<', new Date(at)),
-        eb.and([eb('created_at', '=', new Date(at)), eb('id', '<', id)]),
-      ]),
-    );
-  }
+  if (page.cursor)
+    q = q.where(afterCursor(page.cursor, ['created_at', 'timestamp'], ['id', 'uuid'], 'desc'));
   const rows = await q.execute();
   const result = paginate(rows, page.limit, (r) => [r.created_at.toISOString(), r.id]);
   return { data: result.data.map(presentApiKey), nextCursor: result.nextCursor };

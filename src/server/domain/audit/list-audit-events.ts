@@ -14,7 +14,7 @@ export async function listAuditEvents(
   tenantId: string,
   options: ListAuditEventsOptions,
 ): Promise<{ data: PresentedAuditEvent[]; nextCursor: string | null }> {
-  const beforeSeq = options.cursor ? Number(decodeCursor(options.cursor, 1)[0]) : undefined;
+  const beforeSeq = options.cursor ? decodeCursor(options.cursor, ['integer'])[0] : undefined;
   const rows = await store.listEvents(tenantId, options.filter, {
     limit: options.limit + 1,
     beforeSeq: beforeSeq !== undefined && Number.isFinite(beforeSeq) ? beforeSeq : undefined,

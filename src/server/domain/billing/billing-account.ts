@@ -1,5 +1,5 @@
 import type { Tx } from '../../data/database.ts';
-import { decodeCursor, paginate } from '../../lib/cursor.ts';
+import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { planById } from './plans.ts';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -56,15 +56,8 @@ export async function listInvoices(
     .orderBy('stripe_created', 'desc')
     .orderBy('id', 'desc')
     .limit(page.limit + 1);
-  if (page.cursor) {
-    const [at, id] = decodeCursor(page.cursor, 2) as [string, string];
-    q = q.where((eb) =>
-      eb.or([
-        eb('stripe_created', '<', new Date(at)),
-        eb.and([eb('stripe_created', '=', new Date(at)), eb('id', '<', id)]),
-      ]),
-    );
-  }
+  if (page.cursor)
+    q = q.where(afterCursor(page.cursor, ['stripe_created', 'timestamp'], ['id', 'text'], 'desc'));
   const rows = await q.execute();
   const result = paginate(rows, page.limit, (r) => [r.stripe_created.toISOString(), r.id]);
   return {

@@ -1,6 +1,6 @@
 import type { Tx } from '../../data/database.ts';
 import { AppError } from '../../http/errors.ts';
-import { decodeCursor, paginate } from '../../lib/cursor.ts';
+import { afterCursor, paginate } from '../../lib/cursor.ts';
 
 export type WebhookEventStatus = 'pending' | 'processed' | 'ignored' | 'dead';
 
@@ -55,15 +55,8 @@ export async function listWebhookEvents(
     .orderBy('id', 'desc')
     .limit(query.limit + 1);
   if (query.status) q = q.where('status', '=', query.status);
-  if (query.cursor) {
-    const [at, id] = decodeCursor(query.cursor, 2) as [string, string];
-    q = q.where((eb) =>
-      eb.or([
-        eb('received_at', '<', new Date(at)),
-        eb.and([eb('received_at', '=', new Date(at)), eb('id', '<', id)]),
-      ]),
-    );
-  }
+  if (query.cursor)
+    q = q.where(afterCursor(query.cursor, ['received_at', 'timestamp'], ['id', 'text'], 'desc'));
   const rows = await q.execute();
   const page = paginate(rows, query.limit, (r) => [r.received_at.toISOString(), r.id]);
   return { data: page.data.map(present), nextCursor: page.nextCursor };

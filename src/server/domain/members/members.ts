@@ -1,7 +1,7 @@
 import type { Tx } from '../../data/database.ts';
 import type { Role } from '../../data/schema.ts';
 import { AppError } from '../../http/errors.ts';
-import { decodeCursor, paginate } from '../../lib/cursor.ts';
+import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { canGrantRole } from '../api-keys/api-keys.ts';
 
 export interface MemberView {
@@ -27,15 +27,15 @@ export async function listMembers(
     .orderBy('memberships.created_at')
     .orderBy('users.id')
     .limit(page.limit + 1);
-  if (page.cursor) {
-    const [at, id] = decodeCursor(page.cursor, 2) as [string, string];
-    q = q.where((eb) =>
-      eb.or([
-        eb('memberships.created_at', '>', new Date(at)),
-        eb.and([eb('memberships.created_at', '=', new Date(at)), eb('users.id', '>', id)]),
-      ]),
+  if (page.cursor)
+    q = q.where(
+      afterCursor(
+        page.cursor,
+        ['memberships.created_at', 'timestamp'],
+        ['users.id', 'uuid'],
+        'asc',
+      ),
     );
-  }
   const rows = await q.execute();
   const { data, nextCursor } = paginate(rows, page.limit, (r) => [
     r.created_at.toISOString(),

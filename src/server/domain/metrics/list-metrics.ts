@@ -21,7 +21,7 @@ export async function listDailyMetrics(
     .limit(query.limit + 1);
   if (query.from) q = q.where('day', '>=', query.from);
   if (query.to) q = q.where('day', '<=', query.to);
-  if (query.cursor) q = q.where('day', '>', String(decodeCursor(query.cursor, 1)[0]));
+  if (query.cursor) q = q.where('day', '>', decodeCursor(query.cursor, ['date'])[0]);
   const rows = await q.execute();
   const page = paginate(rows, query.limit, (r) => [r.day]);
   return {

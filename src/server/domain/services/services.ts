@@ -1,7 +1,7 @@
 import type { Tx } from '../../data/database.ts';
 import type { ServicesTable } from '../../data/schema.ts';
 import { invalid, notFound } from '../../http/errors.ts';
-import { decodeCursor, paginate } from '../../lib/cursor.ts';
+import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { newId } from '../../lib/ids.ts';
 import type { CreateServiceBody, Service, UpdateServiceBody } from '../../../shared/schemas/roi.ts';
 import { getVisibleSite } from '../sites/sites.ts';
@@ -89,15 +89,8 @@ export async function listServices(
     .limit(query.limit + 1);
   if (query.siteId) q = q.where('site_id', '=', query.siteId);
   if (granted) q = q.where('site_id', 'in', granted);
-  if (query.cursor) {
-    const [at, id] = decodeCursor(query.cursor, 2) as [string, string];
-    q = q.where((eb) =>
-      eb.or([
-        eb('created_at', '>', new Date(at)),
-        eb.and([eb('created_at', '=', new Date(at)), eb('id', '>', id)]),
-      ]),
-    );
-  }
+  if (query.cursor)
+    q = q.where(afterCursor(query.cursor, ['created_at', 'timestamp'], ['id', 'uuid'], 'asc'));
   const rows = await q.execute();
   return paginate(rows, query.limit, (r) => [r.created_at.toISOString(), r.id]);
 }

@@ -1,6 +1,6 @@
 import type { Tx } from '../../data/database.ts';
 import { AppError, notFound } from '../../http/errors.ts';
-import { decodeCursor, paginate } from '../../lib/cursor.ts';
+import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { newId } from '../../lib/ids.ts';
 import type { TimeEntry } from '../../../shared/schemas/roi.ts';
 import type { Viewer } from '../sites/viewer.ts';
@@ -91,12 +91,7 @@ export async function listTimeEntries(
     .orderBy('date')
     .orderBy('id')
     .limit(page.limit + 1);
-  if (page.cursor) {
-    const [date, id] = decodeCursor(page.cursor, 2) as [string, string];
-    q = q.where((eb) =>
-      eb.or([eb('date', '>', date), eb.and([eb('date', '=', date), eb('id', '>', id)])]),
-    );
-  }
+  if (page.cursor) q = q.where(afterCursor(page.cursor, ['date', 'date'], ['id', 'uuid'], 'asc'));
   const rows = await q.execute();
   return { service, ...paginate(rows, page.limit, (r) => [r.date, r.id]) };
 }

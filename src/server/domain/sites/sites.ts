@@ -1,7 +1,7 @@
 import type { Tx } from '../../data/database.ts';
 import type { SitesTable } from '../../data/schema.ts';
 import { notFound } from '../../http/errors.ts';
-import { decodeCursor, paginate } from '../../lib/cursor.ts';
+import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Site } from '../../../shared/schemas/roi.ts';
 import { assertWithinPlanLimit } from '../billing/plans.ts';
@@ -68,15 +68,8 @@ export async function listSites(
     .orderBy('id')
     .limit(page.limit + 1);
   if (granted) q = q.where('id', 'in', granted);
-  if (page.cursor) {
-    const [at, id] = decodeCursor(page.cursor, 2) as [string, string];
-    q = q.where((eb) =>
-      eb.or([
-        eb('created_at', '>', new Date(at)),
-        eb.and([eb('created_at', '=', new Date(at)), eb('id', '>', id)]),
-      ]),
-    );
-  }
+  if (page.cursor)
+    q = q.where(afterCursor(page.cursor, ['created_at', 'timestamp'], ['id', 'uuid'], 'asc'));
   const rows = await q.execute();
   const result = paginate(rows, page.limit, (r) => [r.created_at.toISOString(), r.id]);
   return { data: result.data.map(presentSite), nextCursor: result.nextCursor };
