@@ -173,17 +173,21 @@ export async function applyStripeObject(
           .execute();
         return mine.length > 0 ? 'busy' : 'coalesced';
       }
-      const pending = await tx
-        .selectFrom('stripe_webhook_events')
-        .select(['id', 'type', 'payload'])
-        .where('object_key', '=', objectKey)
-        .where('status', '=', 'pending')
-        .orderBy('received_at')
-        .limit(5000)
-        .forUpdate()
-        .execute();
-      if (trigger.eventIds.length > 0 && !pending.some((p) => trigger.eventIds.includes(p.id)))
-        return 'coalesced' as const;
+      // Every pending row about the object is settled by this apply: marked processed here, in
+      // the transaction of the effects, so a failure below rolls the marks back with them.
+      const pending = (
+        await sql<{ id: string; type: string; payload: unknown }>`
+          UPDATE stripe_webhook_events
+          SET status = 'processed', processed_at = now(), resolved_tenant_id = ${tenantId},
+              attempts = attempts + 1, last_error = NULL
+          WHERE id IN (SELECT id FROM stripe_webhook_events
+                       WHERE object_key = ${objectKey} AND status = 'pending'
+                       ORDER BY received_at LIMIT 5000 FOR UPDATE)
+          RETURNING id, type, payload`.execute(tx)
+      ).rows;
+      // Another worker applied our events since we read them (rows that arrived after that are
+      // settled here all the same).
+      if (trigger.eventIds.length > 0 && pending.length === 0) return 'coalesced' as const;
 
       if (lock.subdomain === null)
         throw new BillingSyncError(`Workspace ${tenantId} does not exist`);
@@ -226,24 +230,6 @@ export async function applyStripeObject(
         }
       }
 
-      // Settled with the effects below, in this transaction (the inbox is read without a tenant).
-      if (pending.length > 0) {
-        await tx
-          .updateTable('stripe_webhook_events')
-          .set((eb) => ({
-            status: 'processed',
-            processed_at: new Date(),
-            resolved_tenant_id: tenantId,
-            attempts: eb('attempts', '+', 1),
-            last_error: null,
-          }))
-          .where(
-            'id',
-            'in',
-            pending.map((p) => p.id),
-          )
-          .execute();
-      }
       await setScope(tx, { tenantId });
       let subscriptionChanged = false;
       if (subscription)
