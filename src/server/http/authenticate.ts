@@ -28,11 +28,13 @@ type CachedPrincipal =
  * Who is asking: an API key from `Authorization: Bearer rsk_…`, else the session cookie. Looked up
  * through the cache (60 s, dropped on sign-out and revocation), else in a short transaction.
  * A bearer token that is not a live key is a 401; a stale cookie just means nobody.
+ * `since` is when the request began (see Cache.get).
  */
 export async function authenticate(
   req: Request,
   database: Database,
   cache: Cache,
+  since?: number,
 ): Promise<Principal | null> {
   const authorization = req.get('authorization');
   if (authorization) {
@@ -41,7 +43,7 @@ export async function authenticate(
       throw new AppError('unauthenticated', 'The Authorization header must be "Bearer rsk_…"');
     }
     const hash = sha256Hex(key);
-    let found = await cache.get<CachedPrincipal>(authCacheNamespace(hash), 'p');
+    let found = await cache.get<CachedPrincipal>(authCacheNamespace(hash), 'p', { since });
     if (!found) {
       found = await inTransaction(database, {}, async (tx) => {
         // Row-level security admits the one key whose hash the transaction names.
@@ -78,7 +80,7 @@ export async function authenticate(
   const token: string | undefined = req.cookies?.[SESSION_COOKIE];
   if (!token) return null;
   const hash = sha256Hex(token);
-  let found = await cache.get<CachedPrincipal>(authCacheNamespace(hash), 'p');
+  let found = await cache.get<CachedPrincipal>(authCacheNamespace(hash), 'p', { since });
   if (!found) {
     const session = await inTransaction(database, {}, (tx) => findSession(tx, token));
     found = session

@@ -160,6 +160,17 @@ export async function createTenant(
 const CACHE_TTL_SECONDS = 300;
 export const tenantCacheNamespace = (key: string) => `tenant:${key}`;
 
+/** A tenant by id or subdomain from the cache only (`since`: see Cache.get); undefined on a miss. */
+export function findCachedTenant(
+  cache: Cache,
+  idOrSubdomain: string,
+  since?: number,
+): Promise<TenantInfo | undefined> {
+  return cache.get<TenantInfo>(tenantCacheNamespace(idOrSubdomain.toLowerCase()), 'info', {
+    since,
+  });
+}
+
 /**
  * Finds a tenant by id or subdomain, through the cache. The tenants table is global (it is how a
  * request finds its tenant); membership is checked separately.
@@ -170,7 +181,7 @@ export async function findTenant(
   idOrSubdomain: string,
 ): Promise<TenantInfo | null> {
   const key = idOrSubdomain.toLowerCase();
-  const cached = await cache.get<TenantInfo>(tenantCacheNamespace(key), 'info');
+  const cached = await findCachedTenant(cache, key);
   if (cached) return cached;
   const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(key);
   const row = await tx
