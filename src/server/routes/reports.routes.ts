@@ -3,6 +3,8 @@ import {
   REPORT_CACHE_TTL_SECONDS,
   reportCacheKey,
   reportCacheNamespace,
+  serializeReport,
+  type SerializedReport,
 } from '../domain/reports/report-cache.ts';
 import { reportToCsv } from '../domain/reports/report-csv.ts';
 import { buildRoiReport, reportSites, resolveReportRange } from '../domain/reports/roi-report.ts';
@@ -33,7 +35,11 @@ export const reportRoutes = [
         granted: null,
         currency: tenant.currency,
       });
-      const report = await ctx.services.cache.get<RoiReport>(reportCacheNamespace(tenant.id), key);
+      const report = await ctx.services.cache.get<SerializedReport>(
+        reportCacheNamespace(tenant.id),
+        key,
+        { since: ctx.receivedAt },
+      );
       return report ? replyWithReport(ctx, report, query.format) : null;
     },
     async handler(ctx, { query }) {
@@ -53,16 +59,14 @@ export const reportRoutes = [
         granted,
         currency: tenant.currency,
       });
-      let report = await cache.get<RoiReport>(namespace, key);
+      // Staff already missed in fromCache; a client's key needed the grants.
+      let report = granted
+        ? await cache.get<SerializedReport>(namespace, key, { since: ctx.receivedAt })
+        : undefined;
       if (!report) {
-        const sites = await reportSites(ctx.tx, tenant.id, granted, query.siteId);
-        report = await buildRoiReport(
-          ctx.tx,
-          tenant.id,
-          sites,
-          range,
-          query.groupBy,
-          tenant.currency,
+        const sites = await reportSites(ctx.tx, tenant.id, granted, query.siteId, query.groupBy);
+        report = serializeReport(
+          await buildRoiReport(ctx.tx, tenant.id, sites, range, query.groupBy, tenant.currency),
         );
         await cache.set(namespace, key, report, REPORT_CACHE_TTL_SECONDS, {
           ifGeneration: generation,
@@ -73,16 +77,32 @@ export const reportRoutes = [
   }),
 ];
 
-/** JSON, or CSV when asked by `format=csv` or `Accept: text/csv`. */
+/**
+ * The stored JSON as it is, with its ETag (a matching If-None-Match gets a 304), or CSV when asked
+ * by `format=csv` or `Accept: text/csv`.
+ */
 function replyWithReport(
   ctx: CacheContext,
-  report: RoiReport,
+  serialized: SerializedReport,
   format: 'json' | 'csv' | undefined,
 ): Reply {
   const csv =
     format === 'csv' ||
-    (format === undefined && ctx.req.accepts(['application/json', 'text/csv']) === 'text/csv');
-  if (!csv) return { status: 200, body: report, headers: { Vary: 'Accept' } };
+    (format === undefined &&
+      ctx.req.headers.accept !== undefined &&
+      ctx.req.accepts(['application/json', 'text/csv']) === 'text/csv');
+  if (!csv) {
+    ctx.res
+      .status(200)
+      .set({
+        'Content-Type': 'application/json; charset=utf-8',
+        ETag: serialized.etag,
+        Vary: 'Accept',
+      })
+      .send(serialized.json);
+    return { streamed: true };
+  }
+  const report = JSON.parse(serialized.json) as RoiReport;
   ctx.res
     .status(200)
     .set({
