@@ -112,17 +112,25 @@ type SumsRow = Sums & { k: string };
 /** The site ids a statement covers: the given ones, or every site of the tenant. */
 type SiteSet = RawBuilder<string[]>;
 
-/** SQL key of a daily-table row for a grouping. */
-function dailyKey(groupBy: GroupBy): RawBuilder<string> {
+/**
+ * How rows fall into a grouping's buckets: the expression they are grouped by (a date truncated
+ * to its week or month, or the site) and the bucket's key, formatted once per bucket, not per row.
+ */
+function bucketOf(groupBy: GroupBy, date: RawBuilder<unknown>) {
+  const at = sql`${date}::timestamp`;
   switch (groupBy) {
     case 'day':
-      return sql<string>`to_char(day, 'YYYY-MM-DD')`;
-    case 'week':
-      return sql<string>`to_char(day, 'IYYY-"W"IW')`;
-    case 'month':
-      return sql<string>`to_char(day, 'YYYY-MM')`;
+      return { group: at, key: sql<string>`to_char(${at}, 'YYYY-MM-DD')` };
+    case 'week': {
+      const week = sql`date_trunc('week', ${at})`;
+      return { group: week, key: sql<string>`to_char(${week}, 'IYYY-"W"IW')` };
+    }
+    case 'month': {
+      const month = sql`date_trunc('month', ${at})`;
+      return { group: month, key: sql<string>`to_char(${month}, 'YYYY-MM')` };
+    }
     case 'site':
-      return sql<string>`site_id::text`;
+      return { group: sql`site_id`, key: sql<string>`site_id::text` };
   }
 }
 
@@ -144,15 +152,16 @@ function metricSums(tenantId: string, siteIds: SiteSet, range: ReportRange, grou
   // One index range scan per site (a lateral subquery that OFFSET 0 keeps from being flattened
   // into a join), whatever the planner's statistics say: otherwise, with statistics not yet
   // gathered after an import, the edges were planned as a scan of every day of the tenant.
+  const dailyBucket = bucketOf(groupBy, sql`day`);
   const daily = (from: string, to: string) => sql`
-    SELECT ${dailyKey(groupBy)} AS k, ${DAILY_SUMS}
+    SELECT ${dailyBucket.key} AS k, ${DAILY_SUMS}
     FROM unnest(${siteIds}) AS wanted(id)
     CROSS JOIN LATERAL (
       SELECT site_id, day, sessions, conversions, revenue, clicks, impressions, position FROM metrics_daily
       WHERE tenant_id = ${tenantId} AND site_id = wanted.id AND day >= ${from}::date AND day <= ${to}::date
       OFFSET 0
     ) AS m
-    GROUP BY 1`;
+    GROUP BY ${dailyBucket.group}`;
   if (groupBy === 'day' || groupBy === 'week') return daily(range.from, range.to);
 
   const fullStart = range.from === monthStart(range.from) ? range.from : nextMonthStart(range.from);
@@ -160,12 +169,12 @@ function metricSums(tenantId: string, siteIds: SiteSet, range: ReportRange, grou
   const fullEnd = afterTo === monthStart(afterTo) ? afterTo : monthStart(range.to); // exclusive
   if (fullStart >= fullEnd) return daily(range.from, range.to);
 
-  const monthlyKey = groupBy === 'month' ? sql`to_char(month, 'YYYY-MM')` : sql`site_id::text`;
+  const monthlyBucket = bucketOf(groupBy, sql`month`);
   const parts = [
-    sql`SELECT ${monthlyKey} AS k, ${MONTHLY_SUMS} FROM metrics_monthly
+    sql`SELECT ${monthlyBucket.key} AS k, ${MONTHLY_SUMS} FROM metrics_monthly
         WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds})
           AND month >= ${fullStart}::date AND month < ${fullEnd}::date
-        GROUP BY 1`,
+        GROUP BY ${monthlyBucket.group}`,
   ];
   if (range.from < fullStart) parts.push(daily(range.from, addDays(fullStart, -1)));
   if (fullEnd <= range.to) parts.push(daily(fullEnd, range.to));
@@ -180,17 +189,10 @@ function metricSums(tenantId: string, siteIds: SiteSet, range: ReportRange, grou
  * `one_time` on its start date; `hourly` hours × rate on each time entry's date, rounded per entry.
  */
 function costSums(tenantId: string, siteIds: SiteSet, range: ReportRange, groupBy: GroupBy) {
-  const key =
-    groupBy === 'day'
-      ? sql`to_char(d, 'YYYY-MM-DD')`
-      : groupBy === 'week'
-        ? sql`to_char(d, 'IYYY-"W"IW')`
-        : groupBy === 'month'
-          ? sql`to_char(d, 'YYYY-MM')`
-          : sql`site_id::text`;
+  const bucket = bucketOf(groupBy, sql`d`);
   const { from, to } = range;
   return sql`
-    SELECT ${key} AS k, sum(cost) AS cost FROM (
+    SELECT ${bucket.key} AS k, sum(cost) AS cost FROM (
       SELECT s.site_id, s.start_date AS d, s.amount::numeric AS cost
       FROM services s
       WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'one_time'
@@ -212,7 +214,7 @@ function costSums(tenantId: string, siteIds: SiteSet, range: ReportRange, groupB
       WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'hourly'
         AND te.date >= ${from}::date AND te.date <= ${to}::date
     ) costs
-    GROUP BY 1`;
+    GROUP BY ${bucket.group}`;
 }
 
 /**
