@@ -37,15 +37,16 @@ export async function resolveTenant(
   since?: number,
 ): Promise<{ tenant: TenantInfo; role: Role }> {
   const hint = tenantHint(req, services.config.BASE_DOMAIN);
-  const notFound = new AppError('not_found', 'Tenant not found');
+  // Built only when thrown: an Error captures its stack, a cost every request would pay.
+  const notFound = () => new AppError('not_found', 'Tenant not found');
   const lookup = async (idOrSubdomain: string) =>
     (await findCachedTenant(services.cache, idOrSubdomain, since)) ??
     inTransaction(services.database, {}, (tx) => findTenant(tx, services.cache, idOrSubdomain));
 
   if (principal.kind === 'api_key') {
     const tenant = await lookup(principal.tenantId);
-    if (!tenant) throw notFound;
-    if (hint && hint !== tenant.id && hint !== tenant.subdomain) throw notFound;
+    if (!tenant) throw notFound();
+    if (hint && hint !== tenant.id && hint !== tenant.subdomain) throw notFound();
     return { tenant, role: principal.role };
   }
   if (!hint) {
@@ -58,7 +59,7 @@ export async function resolveTenant(
     );
   }
   const tenant = await lookup(hint);
-  if (!tenant) throw notFound;
+  if (!tenant) throw notFound();
   const ns = membershipCacheNamespace(tenant.id);
   let role = await services.cache.get<Role | 'none'>(ns, principal.userId, { since });
   if (!role) {
@@ -70,6 +71,6 @@ export async function resolveTenant(
       )) ?? 'none';
     await services.cache.set(ns, principal.userId, role, MEMBERSHIP_CACHE_SECONDS);
   }
-  if (role === 'none') throw notFound;
+  if (role === 'none') throw notFound();
   return { tenant, role };
 }
