@@ -115,11 +115,13 @@ const ANNOUNCEMENT_WAIT_MS = 50;
 interface LocalEntry {
   value: unknown;
   expiresAt: number;
+  /** Length of its JSON text: what it costs to keep (set on local copies). */
+  size?: number;
 }
 
 export interface RedisCacheOptions {
-  /** Most entries kept in this process (whole namespaces are evicted, oldest first). */
-  localEntries?: number;
+  /** Most JSON characters kept in this process (whole namespaces are evicted, oldest first). */
+  localBytes?: number;
 }
 
 /**
@@ -144,9 +146,10 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
   const epochKey = 'cacheepoch';
   // Channels are not keys: the key prefix is not applied to them, so it is added here.
   const channel = `${redis.options.keyPrefix ?? ''}cache-invalidations`;
-  const maxLocal = options.localEntries ?? 20_000;
+  const maxLocal = options.localBytes ?? 64 * 2 ** 20;
 
   const local = new Map<string, Map<string, LocalEntry>>();
+  /** Sum of the local copies' sizes. */
   let localSize = 0;
   /** Highest epoch whose announcement (and every earlier one) is applied here; null: not in sync. */
   let applied: number | null = null;
@@ -159,7 +162,7 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     localSize = 0;
   };
   const dropNamespace = (ns: string) => {
-    localSize -= local.get(ns)?.size ?? 0;
+    for (const entry of local.get(ns)?.values() ?? []) localSize -= entry.size!;
     local.delete(ns);
   };
   const settleCatchUp = (all: boolean) => {
@@ -262,15 +265,13 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     });
   };
 
-  const keepLocal = (ns: string, key: string, entry: LocalEntry) => {
-    if (localSize >= maxLocal) {
-      const oldest = local.keys().next().value;
-      if (oldest !== undefined) dropNamespace(oldest);
-    }
+  const keepLocal = (ns: string, key: string, entry: LocalEntry, size: number) => {
+    if (size > maxLocal / 64) return; // a huge report would push out everything else
+    while (localSize + size > maxLocal && local.size > 0) dropNamespace(local.keys().next().value!);
     let entries = local.get(ns);
     if (!entries) local.set(ns, (entries = new Map()));
-    if (!entries.has(key)) localSize += 1;
-    entries.set(key, { value: deepFreeze(entry.value), expiresAt: entry.expiresAt });
+    localSize += size - (entries.get(key)?.size ?? 0);
+    entries.set(key, { value: deepFreeze(entry.value), expiresAt: entry.expiresAt, size });
   };
 
   return {
@@ -279,7 +280,7 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
       if (hit && applied !== null) {
         if (hit.expiresAt < Date.now()) {
           local.get(ns)!.delete(key);
-          localSize -= 1;
+          localSize -= hit.size!;
         } else {
           const epoch = await epochSince(options?.since ?? performance.now());
           // Still there (no announcement dropped it meanwhile) and nothing counted is missing.
@@ -293,7 +294,8 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
       if (raw === null) return undefined;
       const entry = JSON.parse(raw) as LocalEntry;
       if (entry.expiresAt < Date.now()) return undefined;
-      if (applied !== null && applied <= Number(epochRaw ?? 0)) keepLocal(ns, key, entry);
+      if (applied !== null && applied <= Number(epochRaw ?? 0))
+        keepLocal(ns, key, entry, raw.length);
       return entry.value as T;
     },
     async set(ns, key, value, ttlSeconds, options) {
