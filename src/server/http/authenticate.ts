@@ -43,8 +43,11 @@ export async function authenticate(
       throw new AppError('unauthenticated', 'The Authorization header must be "Bearer rsk_…"');
     }
     const hash = sha256Hex(key);
-    let found = await cache.get<CachedPrincipal>(authCacheNamespace(hash), 'p', { since });
+    const ns = authCacheNamespace(hash);
+    let found = await cache.get<CachedPrincipal>(ns, 'p', { since });
     if (!found) {
+      // Read before the key: a revocation committed meanwhile keeps the old answer out of the cache.
+      const generation = await cache.generation(ns);
       found = await inTransaction(database, {}, async (tx) => {
         // Row-level security admits the one key whose hash the transaction names.
         await sql`SELECT set_config('app.key_hash', ${hash}, true)`.execute(tx);
@@ -64,7 +67,7 @@ export async function authenticate(
             }
           : { kind: 'none' as const };
       });
-      await cache.set(authCacheNamespace(hash), 'p', found, AUTH_CACHE_SECONDS);
+      await cache.set(ns, 'p', found, AUTH_CACHE_SECONDS, { ifGeneration: generation });
     }
     if (found.kind !== 'api_key' || found.revoked)
       throw new AppError('unauthenticated', 'The API key is not valid');
@@ -80,8 +83,10 @@ export async function authenticate(
   const token: string | undefined = req.cookies?.[SESSION_COOKIE];
   if (!token) return null;
   const hash = sha256Hex(token);
-  let found = await cache.get<CachedPrincipal>(authCacheNamespace(hash), 'p', { since });
+  const ns = authCacheNamespace(hash);
+  let found = await cache.get<CachedPrincipal>(ns, 'p', { since });
   if (!found) {
+    const generation = await cache.generation(ns);
     const session = await inTransaction(database, {}, (tx) => findSession(tx, token));
     found = session
       ? {
@@ -92,7 +97,7 @@ export async function authenticate(
           expiresAt: session.expiresAt.getTime(),
         }
       : { kind: 'none' };
-    await cache.set(authCacheNamespace(hash), 'p', found, AUTH_CACHE_SECONDS);
+    await cache.set(ns, 'p', found, AUTH_CACHE_SECONDS, { ifGeneration: generation });
   }
   if (found.kind !== 'session' || found.expiresAt <= Date.now()) return null;
   return {

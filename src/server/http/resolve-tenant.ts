@@ -63,13 +63,17 @@ export async function resolveTenant(
   const ns = membershipCacheNamespace(tenant.id);
   let role = await services.cache.get<Role | 'none'>(ns, principal.userId, { since });
   if (!role) {
+    // Read before the membership: a removal committed meanwhile keeps the old role out of the cache.
+    const generation = await services.cache.generation(ns);
     role =
       (await inTransaction(
         services.database,
         { tenantId: tenant.id, userId: principal.userId },
         (tx) => findMembershipRole(tx, tenant.id, principal.userId),
       )) ?? 'none';
-    await services.cache.set(ns, principal.userId, role, MEMBERSHIP_CACHE_SECONDS);
+    await services.cache.set(ns, principal.userId, role, MEMBERSHIP_CACHE_SECONDS, {
+      ifGeneration: generation,
+    });
   }
   if (role === 'none') throw notFound();
   return { tenant, role };

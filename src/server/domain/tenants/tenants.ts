@@ -173,7 +173,8 @@ export function findCachedTenant(
 
 /**
  * Finds a tenant by id or subdomain, through the cache. The tenants table is global (it is how a
- * request finds its tenant); membership is checked separately.
+ * request finds its tenant); membership is checked separately. What is read is cached under the
+ * name it was asked by, unless that name was invalidated meanwhile (a change of plan, say).
  */
 export async function findTenant(
   tx: Tx,
@@ -183,6 +184,7 @@ export async function findTenant(
   const key = idOrSubdomain.toLowerCase();
   const cached = await findCachedTenant(cache, key);
   if (cached) return cached;
+  const generation = await cache.generation(tenantCacheNamespace(key));
   const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(key);
   const row = await tx
     .selectFrom('tenants')
@@ -191,8 +193,9 @@ export async function findTenant(
     .executeTakeFirst();
   if (!row) return null;
   const info = toInfo(row);
-  await cache.set(tenantCacheNamespace(info.id), 'info', info, CACHE_TTL_SECONDS);
-  await cache.set(tenantCacheNamespace(info.subdomain), 'info', info, CACHE_TTL_SECONDS);
+  await cache.set(tenantCacheNamespace(key), 'info', info, CACHE_TTL_SECONDS, {
+    ifGeneration: generation,
+  });
   return info;
 }
 
