@@ -106,4 +106,24 @@ describe.runIf(redisUrl)('redis cache shared by two processes', () => {
     await a.redis.incr('cacheepoch');
     expect(await a.cache.get('report:y', 'k', { since: performance.now() })).toBeUndefined();
   });
+
+  it('drops its copies when Redis is emptied and the epoch starts over', async () => {
+    const a = await processCache();
+    const b = await processCache();
+    for (let i = 0; i < 3; i++) await a.cache.invalidate('other');
+    await a.cache.set('tenant:w', 'info', 'before', 60);
+    await b.cache.get('tenant:w', 'info');
+    await b.redis.del('cache:tenant:w');
+    expect(await b.cache.get('tenant:w', 'info', { since: performance.now() })).toBe('before');
+    // FLUSHALL, as far as these keys go: the epoch and the generations start again from 0; then
+    // an invalidation whose announcement has not arrived (it counts 1, below what b applied).
+    await b.redis.del(
+      'cacheepoch',
+      'cacheepoch:incarnation',
+      'cachegen:tenant:w',
+      'cachegen:other',
+    );
+    await a.redis.incr('cacheepoch');
+    expect(await b.cache.get('tenant:w', 'info', { since: performance.now() })).toBeUndefined();
+  });
 });

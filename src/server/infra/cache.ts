@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
@@ -144,6 +145,7 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
   const hashKey = (ns: string) => `cache:${ns}`;
   const genKey = (ns: string) => `cachegen:${ns}`;
   const epochKey = 'cacheepoch';
+  const incarnationKey = 'cacheepoch:incarnation';
   // Channels are not keys: the key prefix is not applied to them, so it is added here.
   const channel = `${redis.options.keyPrefix ?? ''}cache-invalidations`;
   const maxLocal = options.localBytes ?? 64 * 2 ** 20;
@@ -155,6 +157,8 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
   let applied: number | null = null;
   /** Announcements that arrive while the subscription is being (re)synchronized. */
   let buffered: [number, string][] | null = null;
+  /** The incarnation of the epoch this process is in sync with. */
+  let incarnation: string | null = null;
   const catchUp: { epoch: number; resolve: (ok: boolean) => void }[] = [];
 
   const clearLocal = () => {
@@ -176,9 +180,10 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     }
   };
   const apply = (epoch: number, ns: string) => {
-    if (applied === null || epoch <= applied) return;
+    if (applied === null) return;
     if (epoch === applied + 1) dropNamespace(ns);
-    else clearLocal(); // announcements were lost: nothing local can be trusted
+    // Announcements were lost, or the epoch started over (Redis was emptied): trust nothing local.
+    else clearLocal();
     applied = epoch;
     settleCatchUp(false);
   };
@@ -198,26 +203,35 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     if (buffered) buffered.push([epoch, ns]);
     else apply(epoch, ns);
   });
-  subscriber.on('close', outOfSync);
-  subscriber.on('ready', () => {
-    // Subscribed first, then the epoch read: every announcement past that epoch reaches us.
+  /**
+   * Subscribed first, then the epoch read: every announcement past that epoch reaches us. The
+   * epoch's incarnation (made once, by whoever syncs first) tells a later reader whether Redis was
+   * emptied since, which would start the epoch over.
+   */
+  const resync = () => {
     outOfSync();
     const pending: [number, string][] = (buffered = []);
     subscriber
       .subscribe(channel)
-      .then(() => redis.get(epochKey))
-      .then((raw) => {
+      .then(() => redis.set(incarnationKey, randomUUID(), 'NX'))
+      .then(() => redis.mget(epochKey, incarnationKey))
+      .then(([rawEpoch, rawIncarnation]) => {
         if (buffered !== pending) return; // disconnected meanwhile
         buffered = null;
         clearLocal();
-        applied = Number(raw ?? 0);
-        for (const [epoch, ns] of pending) apply(epoch, ns);
+        const synced = Number(rawEpoch ?? 0);
+        incarnation = rawIncarnation ?? null;
+        applied = synced;
+        // Those the epoch read already counted are covered by emptying the copies.
+        for (const [epoch, ns] of pending) if (epoch > synced) apply(epoch, ns);
         settleCatchUp(false);
       })
       .catch(() => {
         if (buffered === pending) outOfSync();
       });
-  });
+  };
+  subscriber.on('close', outOfSync);
+  subscriber.on('ready', resync);
 
   // The newest epoch read and when it was sent; reads asked for in one turn of the event loop
   // share one GET.
@@ -228,8 +242,10 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     const waiters = waiting!;
     waiting = null;
     const sentAt = performance.now();
-    redis.get(epochKey).then(
-      (raw) => {
+    redis.mget(epochKey, incarnationKey).then(
+      ([raw, readIncarnation]) => {
+        // Redis was emptied (or the sync is under way): copies stay unused until a new sync.
+        if (applied !== null && readIncarnation !== incarnation) resync();
         const epoch = Number(raw ?? 0);
         if (sentAt > lastRead.sentAt) lastRead = { sentAt, epoch };
         for (const w of waiters) w.resolve(epoch);
