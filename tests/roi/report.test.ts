@@ -257,7 +257,19 @@ describe('ROI report', () => {
       .set({ revenue: 999_999 })
       .where('tenant_id', '=', tenant.id)
       .execute();
-    expect((await c.get(url)).body.totals.revenue).toBe(500);
+    const cached = await c.get(url);
+    expect(cached.body.totals.revenue).toBe(500);
+    // The cached bytes carry an ETag: a client that has them gets a 304 without a body.
+    const etag = cached.headers.get('etag');
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    // (fetch would add `Cache-Control: no-cache`, which asks the server to send the whole body.)
+    const again = await c.get(url, {
+      headers: { 'if-none-match': etag!, 'cache-control': 'max-age=0' },
+    });
+    expect(again.status).toBe(304);
+    expect(again.text).toBe('');
+    const other = { 'if-none-match': '"other"', 'cache-control': 'max-age=0' };
+    expect((await c.get(url, { headers: other })).status).toBe(200);
   });
 
   it.runIf(Boolean(process.env.REDIS_URL))(
@@ -273,9 +285,16 @@ describe('ROI report', () => {
         const reader = two.client();
         reader.cookies.set('sid', tenant.owner.client.cookies.get('sid')!);
         reader.tenant = tenant.id;
-        expect((await reader.get(url)).body.totals.revenue).toBe(0);
+        // Twice: the second read is answered from process two's own copy.
+        for (let i = 0; i < 2; i++) expect((await reader.get(url)).body.totals.revenue).toBe(0);
         await importRows(tenant, site.id, [{ date: '2026-01-10', revenue: 700 }]);
         expect((await reader.get(url)).body.totals.revenue).toBe(700);
+        await createService(tenant, site.id, {
+          billing: 'one_time',
+          amount: 50,
+          startDate: '2026-01-05',
+        });
+        expect((await reader.get(url)).body.totals.cost).toBe(50);
       } finally {
         await one.close();
         await two.close();

@@ -28,11 +28,13 @@ type CachedPrincipal =
  * Who is asking: an API key from `Authorization: Bearer rsk_…`, else the session cookie. Looked up
  * through the cache (60 s, dropped on sign-out and revocation), else in a short transaction.
  * A bearer token that is not a live key is a 401; a stale cookie just means nobody.
+ * `since` is when the request began (see Cache.get).
  */
 export async function authenticate(
   req: Request,
   database: Database,
   cache: Cache,
+  since?: number,
 ): Promise<Principal | null> {
   const authorization = req.get('authorization');
   if (authorization) {
@@ -41,8 +43,11 @@ export async function authenticate(
       throw new AppError('unauthenticated', 'The Authorization header must be "Bearer rsk_…"');
     }
     const hash = sha256Hex(key);
-    let found = await cache.get<CachedPrincipal>(authCacheNamespace(hash), 'p');
+    const ns = authCacheNamespace(hash);
+    let found = await cache.get<CachedPrincipal>(ns, 'p', { since });
     if (!found) {
+      // Read before the key: a revocation committed meanwhile keeps the old answer out of the cache.
+      const generation = await cache.generation(ns);
       found = await inTransaction(database, {}, async (tx) => {
         // Row-level security admits the one key whose hash the transaction names.
         await sql`SELECT set_config('app.key_hash', ${hash}, true)`.execute(tx);
@@ -62,7 +67,7 @@ export async function authenticate(
             }
           : { kind: 'none' as const };
       });
-      await cache.set(authCacheNamespace(hash), 'p', found, AUTH_CACHE_SECONDS);
+      await cache.set(ns, 'p', found, AUTH_CACHE_SECONDS, { ifGeneration: generation });
     }
     if (found.kind !== 'api_key' || found.revoked)
       throw new AppError('unauthenticated', 'The API key is not valid');
@@ -78,8 +83,10 @@ export async function authenticate(
   const token: string | undefined = req.cookies?.[SESSION_COOKIE];
   if (!token) return null;
   const hash = sha256Hex(token);
-  let found = await cache.get<CachedPrincipal>(authCacheNamespace(hash), 'p');
+  const ns = authCacheNamespace(hash);
+  let found = await cache.get<CachedPrincipal>(ns, 'p', { since });
   if (!found) {
+    const generation = await cache.generation(ns);
     const session = await inTransaction(database, {}, (tx) => findSession(tx, token));
     found = session
       ? {
@@ -90,7 +97,7 @@ export async function authenticate(
           expiresAt: session.expiresAt.getTime(),
         }
       : { kind: 'none' };
-    await cache.set(authCacheNamespace(hash), 'p', found, AUTH_CACHE_SECONDS);
+    await cache.set(ns, 'p', found, AUTH_CACHE_SECONDS, { ifGeneration: generation });
   }
   if (found.kind !== 'session' || found.expiresAt <= Date.now()) return null;
   return {

@@ -39,6 +39,8 @@ export interface TenantInfo {
 /** What a handler knows about the request: built once by the pipeline, passed explicitly. */
 export interface RequestContext {
   services: AppServices;
+  /** `performance.now()` when the pipeline took the request: cache reads are fresh as of then. */
+  receivedAt: number;
   /** The request's transaction, scoped to the tenant (row-level security) and the user. */
   tx: Tx;
   principal: Principal | null;

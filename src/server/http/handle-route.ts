@@ -81,6 +81,7 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     });
   }
   handlers.push(async (req: Request, res: Response) => {
+    const receivedAt = performance.now();
     const access = accessFor(key);
     if (access === undefined) throw new AppError('forbidden', 'This route is not open to anyone');
     await enforceIpRateLimit(services, req, route);
@@ -115,7 +116,7 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
 
     // Who, which tenant, which role: from caches when possible, before the request transaction,
     // so that transaction only sets its scope once and runs the handler.
-    const principal = await authenticate(req, services.database, services.cache);
+    const principal = await authenticate(req, services.database, services.cache, receivedAt);
     if (access !== 'public' && !principal) throw new AppError('unauthenticated', 'Sign in first');
     if (principal?.kind === 'session' && UNSAFE.has(route.method)) checkCsrf(req);
     if (access === 'signed_in' && principal?.kind === 'api_key') {
@@ -125,7 +126,7 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     let tenant: TenantInfo | null = null;
     let role: Role | null = null;
     if (Array.isArray(access)) {
-      ({ tenant, role } = await resolveTenant(req, principal!, services));
+      ({ tenant, role } = await resolveTenant(req, principal!, services, receivedAt));
       await enforceTenantRateLimit(services, tenant.id, route);
       if (!access.includes(role)) {
         await recordDenied(services, tenant.id, actorOf(principal), role, meta, key).catch(
@@ -136,7 +137,7 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     }
     const actor = actorOf(principal);
 
-    const plain = { services, principal, tenant, role, actor, meta, req, res };
+    const plain = { services, principal, tenant, role, actor, meta, req, res, receivedAt };
     if (route.fromCache) {
       const cached = await route.fromCache(plain, input);
       if (cached) {
@@ -158,6 +159,7 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
         async (tx) => {
           const ctx: RequestContext = {
             services,
+            receivedAt,
             tx,
             principal,
             tenant,

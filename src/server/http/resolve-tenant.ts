@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { inTransaction } from '../data/scoped-transaction.ts';
 import type { Role } from '../data/schema.ts';
-import { findMembershipRole, findTenant } from '../domain/tenants/tenants.ts';
+import { findCachedTenant, findMembershipRole, findTenant } from '../domain/tenants/tenants.ts';
 import type { AppServices } from '../services.ts';
 import type { Principal, TenantInfo } from './define-route.ts';
 import { AppError } from './errors.ts';
@@ -27,22 +27,26 @@ export function tenantHint(req: Request, baseDomain: string): string | null {
 /**
  * Finds the request's tenant among the caller's own: an unknown tenant and a tenant the caller
  * does not belong to are the same 404. An API key carries its tenant; naming another is a 404.
- * Tenants and memberships come from the cache when they can.
+ * Tenants and memberships come from the cache when they can (without opening a transaction);
+ * `since` is when the request began (see Cache.get).
  */
 export async function resolveTenant(
   req: Request,
   principal: Principal,
   services: AppServices,
+  since?: number,
 ): Promise<{ tenant: TenantInfo; role: Role }> {
   const hint = tenantHint(req, services.config.BASE_DOMAIN);
-  const notFound = new AppError('not_found', 'Tenant not found');
-  const lookup = (idOrSubdomain: string) =>
+  // Built only when thrown: an Error captures its stack, a cost every request would pay.
+  const notFound = () => new AppError('not_found', 'Tenant not found');
+  const lookup = async (idOrSubdomain: string) =>
+    (await findCachedTenant(services.cache, idOrSubdomain, since)) ??
     inTransaction(services.database, {}, (tx) => findTenant(tx, services.cache, idOrSubdomain));
 
   if (principal.kind === 'api_key') {
     const tenant = await lookup(principal.tenantId);
-    if (!tenant) throw notFound;
-    if (hint && hint !== tenant.id && hint !== tenant.subdomain) throw notFound;
+    if (!tenant) throw notFound();
+    if (hint && hint !== tenant.id && hint !== tenant.subdomain) throw notFound();
     return { tenant, role: principal.role };
   }
   if (!hint) {
@@ -55,18 +59,22 @@ export async function resolveTenant(
     );
   }
   const tenant = await lookup(hint);
-  if (!tenant) throw notFound;
+  if (!tenant) throw notFound();
   const ns = membershipCacheNamespace(tenant.id);
-  let role = await services.cache.get<Role | 'none'>(ns, principal.userId);
+  let role = await services.cache.get<Role | 'none'>(ns, principal.userId, { since });
   if (!role) {
+    // Read before the membership: a removal committed meanwhile keeps the old role out of the cache.
+    const generation = await services.cache.generation(ns);
     role =
       (await inTransaction(
         services.database,
         { tenantId: tenant.id, userId: principal.userId },
         (tx) => findMembershipRole(tx, tenant.id, principal.userId),
       )) ?? 'none';
-    await services.cache.set(ns, principal.userId, role, MEMBERSHIP_CACHE_SECONDS);
+    await services.cache.set(ns, principal.userId, role, MEMBERSHIP_CACHE_SECONDS, {
+      ifGeneration: generation,
+    });
   }
-  if (role === 'none') throw notFound;
+  if (role === 'none') throw notFound();
   return { tenant, role };
 }

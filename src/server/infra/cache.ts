@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
@@ -6,7 +7,12 @@ import type { Redis } from 'ioredis';
  * without it, an in-process map serves.
  */
 export interface Cache {
-  get<T>(namespace: string, key: string): Promise<T | undefined>;
+  /**
+   * The value, or undefined. `since` (a `performance.now()` reading, usually when the request
+   * began) lets a process-local copy answer when Redis, read after that moment, shows that every
+   * invalidation up to then has reached this process; without it the check is made now.
+   */
+  get<T>(namespace: string, key: string, options?: { since?: number }): Promise<T | undefined>;
   /**
    * Stores a value. With `ifGeneration`, only while the namespace is still at that generation:
    * a value computed from data that changed meanwhile is not stored.
@@ -44,7 +50,8 @@ export function createMemoryCache(maxEntries = 50_000): Cache {
         size -= 1;
         return undefined;
       }
-      return structuredClone(hit.value) as T;
+      // Strings (serialized reports) are immutable: only objects need a copy.
+      return (typeof hit.value === 'object' ? structuredClone(hit.value) : hit.value) as T;
     },
     async set(ns, key, value, ttlSeconds, options) {
       if (
@@ -63,7 +70,7 @@ export function createMemoryCache(maxEntries = 50_000): Cache {
       if (!entries) namespaces.set(ns, (entries = new Map()));
       if (!entries.has(key)) size += 1;
       entries.set(key, {
-        value: structuredClone(value),
+        value: typeof value === 'object' ? structuredClone(value) : value,
         expiresAt: Date.now() + ttlSeconds * 1000,
       });
     },
@@ -82,11 +89,6 @@ export function createMemoryCache(maxEntries = 50_000): Cache {
   };
 }
 
-/**
- * Redis cache: one hash per namespace, so a read is one HGET and an invalidation is one DEL that
- * every process sees at once. Each value carries its own expiry; the hash expires when its
- * newest entry would.
- */
 /** HSET + EXPIRE only while the namespace's generation is still ARGV[1]. */
 const SET_IF_GENERATION = `
 if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
@@ -94,18 +96,226 @@ redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 if redis.call('TTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
 return 1`;
 
-export function createRedisCache(redis: Redis): Cache {
+/**
+ * Drops the namespace, bumps its generation and the global epoch, and announces `epoch namespace`
+ * to every process, all in one atomic step: epochs and announcements are in the same order.
+ */
+const INVALIDATE = `
+redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
+local epoch = redis.call('INCR', KEYS[3])
+redis.call('PUBLISH', ARGV[1], epoch .. ' ' .. ARGV[2])
+return epoch`;
+
+/** A value and the epoch at which it was read, together. */
+const GET_WITH_EPOCH = `return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('GET', KEYS[2])}`;
+
+/** How long a read waits for announcements already counted by the epoch to arrive. */
+const ANNOUNCEMENT_WAIT_MS = 50;
+
+interface LocalEntry {
+  value: unknown;
+  expiresAt: number;
+  /** Length of its JSON text: what it costs to keep (set on local copies). */
+  size?: number;
+}
+
+export interface RedisCacheOptions {
+  /** Most JSON characters kept in this process (whole namespaces are evicted, oldest first). */
+  localBytes?: number;
+}
+
+/**
+ * Redis cache: one hash per namespace, so a read is one HGET and an invalidation is one DEL that
+ * every process sees at once. Each value carries its own expiry; the hash expires when its
+ * newest entry would.
+ *
+ * In front of it, each process keeps the values it read (level 1), kept exactly as fresh as Redis:
+ * - every invalidation also increments a global epoch and publishes `epoch namespace`, atomically;
+ *   a subscriber drops the namespace here and records the highest epoch applied (in order; a gap,
+ *   a reconnect or a lost subscription empties the level 1 instead);
+ * - a local value is served only after a read of the epoch issued after `since` (the request's
+ *   start; concurrent requests share that read) shows that every invalidation it counts has been
+ *   applied here: a change whose invalidation finished before the request began is never missed,
+ *   whatever the delay of its announcement. Otherwise the value comes from Redis;
+ * - a value read from Redis comes with the epoch of that read and is kept only if no announcement
+ *   past that epoch has been applied yet (any later one for its namespace will drop it).
+ */
+export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}): Cache {
   const hashKey = (ns: string) => `cache:${ns}`;
   const genKey = (ns: string) => `cachegen:${ns}`;
+  const epochKey = 'cacheepoch';
+  const incarnationKey = 'cacheepoch:incarnation';
+  // Channels are not keys: the key prefix is not applied to them, so it is added here.
+  const channel = `${redis.options.keyPrefix ?? ''}cache-invalidations`;
+  const maxLocal = options.localBytes ?? 64 * 2 ** 20;
+
+  const local = new Map<string, Map<string, LocalEntry>>();
+  /** Sum of the local copies' sizes. */
+  let localSize = 0;
+  /** Highest epoch whose announcement (and every earlier one) is applied here; null: not in sync. */
+  let applied: number | null = null;
+  /** Announcements that arrive while the subscription is being (re)synchronized. */
+  let buffered: [number, string][] | null = null;
+  /** The incarnation of the epoch this process is in sync with. */
+  let incarnation: string | null = null;
+  const catchUp: { epoch: number; resolve: (ok: boolean) => void }[] = [];
+
+  const clearLocal = () => {
+    local.clear();
+    localSize = 0;
+  };
+  const dropNamespace = (ns: string) => {
+    for (const entry of local.get(ns)?.values() ?? []) localSize -= entry.size!;
+    local.delete(ns);
+  };
+  const settleCatchUp = (all: boolean) => {
+    for (let i = catchUp.length - 1; i >= 0; i--) {
+      const waiter = catchUp[i]!;
+      const ok = applied !== null && applied >= waiter.epoch;
+      if (ok || all) {
+        catchUp.splice(i, 1);
+        waiter.resolve(ok);
+      }
+    }
+  };
+  const apply = (epoch: number, ns: string) => {
+    if (applied === null) return;
+    if (epoch === applied + 1) dropNamespace(ns);
+    // Announcements were lost, or the epoch started over (Redis was emptied): trust nothing local.
+    else clearLocal();
+    applied = epoch;
+    settleCatchUp(false);
+  };
+  const outOfSync = () => {
+    applied = null;
+    buffered = null;
+    clearLocal();
+    settleCatchUp(true);
+  };
+
+  const subscriber = redis.duplicate({ autoResubscribe: false, enableOfflineQueue: false });
+  subscriber.on('error', () => undefined); // the main connection reports Redis errors
+  subscriber.on('message', (_channel: string, message: string) => {
+    const space = message.indexOf(' ');
+    const epoch = Number(message.slice(0, space));
+    const ns = message.slice(space + 1);
+    if (buffered) buffered.push([epoch, ns]);
+    else apply(epoch, ns);
+  });
+  /**
+   * Subscribed first, then the epoch read: every announcement past that epoch reaches us. The
+   * epoch's incarnation (made once, by whoever syncs first) tells a later reader whether Redis was
+   * emptied since, which would start the epoch over.
+   */
+  const resync = () => {
+    outOfSync();
+    const pending: [number, string][] = (buffered = []);
+    subscriber
+      .subscribe(channel)
+      .then(() => redis.set(incarnationKey, randomUUID(), 'NX'))
+      .then(() => redis.mget(epochKey, incarnationKey))
+      .then(([rawEpoch, rawIncarnation]) => {
+        if (buffered !== pending) return; // disconnected meanwhile
+        buffered = null;
+        clearLocal();
+        const synced = Number(rawEpoch ?? 0);
+        incarnation = rawIncarnation ?? null;
+        applied = synced;
+        // Those the epoch read already counted are covered by emptying the copies.
+        for (const [epoch, ns] of pending) if (epoch > synced) apply(epoch, ns);
+        settleCatchUp(false);
+      })
+      .catch(() => {
+        if (buffered === pending) outOfSync();
+      });
+  };
+  subscriber.on('close', outOfSync);
+  subscriber.on('ready', resync);
+
+  // The newest epoch read and when it was sent; reads asked for in one turn of the event loop
+  // share one GET.
+  let lastRead = { sentAt: -Infinity, epoch: 0 };
+  let waiting: { resolve: (epoch: number) => void; reject: (error: unknown) => void }[] | null =
+    null;
+  const flushEpochRead = () => {
+    const waiters = waiting!;
+    waiting = null;
+    const sentAt = performance.now();
+    redis.mget(epochKey, incarnationKey).then(
+      ([raw, readIncarnation]) => {
+        // Redis was emptied (or the sync is under way): copies stay unused until a new sync.
+        if (applied !== null && readIncarnation !== incarnation) resync();
+        const epoch = Number(raw ?? 0);
+        if (sentAt > lastRead.sentAt) lastRead = { sentAt, epoch };
+        for (const w of waiters) w.resolve(epoch);
+      },
+      (error: unknown) => {
+        for (const w of waiters) w.reject(error);
+      },
+    );
+  };
+  /** The epoch as read by a GET sent after `since`. */
+  const epochSince = (since: number): Promise<number> | number => {
+    if (lastRead.sentAt >= since) return lastRead.epoch;
+    if (!waiting) {
+      waiting = [];
+      setImmediate(flushEpochRead);
+    }
+    return new Promise((resolve, reject) => waiting!.push({ resolve, reject }));
+  };
+  /** True once every announcement up to `epoch` is applied here (false if that takes too long). */
+  const caughtUp = (epoch: number): Promise<boolean> | boolean => {
+    if (applied === null) return false;
+    if (applied >= epoch) return true;
+    return new Promise((resolve) => {
+      const waiter = { epoch, resolve };
+      catchUp.push(waiter);
+      setTimeout(() => {
+        const i = catchUp.indexOf(waiter);
+        if (i >= 0) {
+          catchUp.splice(i, 1);
+          resolve(applied !== null && applied >= epoch);
+        }
+      }, ANNOUNCEMENT_WAIT_MS).unref();
+    });
+  };
+
+  const keepLocal = (ns: string, key: string, entry: LocalEntry, size: number) => {
+    if (size > maxLocal / 64) return; // a huge report would push out everything else
+    while (localSize + size > maxLocal && local.size > 0) dropNamespace(local.keys().next().value!);
+    let entries = local.get(ns);
+    if (!entries) local.set(ns, (entries = new Map()));
+    localSize += size - (entries.get(key)?.size ?? 0);
+    entries.set(key, { value: deepFreeze(entry.value), expiresAt: entry.expiresAt, size });
+  };
+
   return {
-    async get<T>(ns: string, key: string) {
-      const raw = await redis.hget(hashKey(ns), key);
+    async get<T>(ns: string, key: string, options?: { since?: number }) {
+      const hit = local.get(ns)?.get(key);
+      if (hit && applied !== null) {
+        if (hit.expiresAt < Date.now()) {
+          local.get(ns)!.delete(key);
+          localSize -= hit.size!;
+        } else {
+          const epoch = await epochSince(options?.since ?? performance.now());
+          // Still there (no announcement dropped it meanwhile) and nothing counted is missing.
+          if ((await caughtUp(epoch)) && local.get(ns)?.get(key) === hit) return hit.value as T;
+        }
+      }
+      const [raw, epochRaw] = (await redis.eval(GET_WITH_EPOCH, 2, hashKey(ns), epochKey, key)) as [
+        string | null,
+        string | null,
+      ];
       if (raw === null) return undefined;
-      const entry = JSON.parse(raw) as Entry;
-      return entry.expiresAt < Date.now() ? undefined : (entry.value as T);
+      const entry = JSON.parse(raw) as LocalEntry;
+      if (entry.expiresAt < Date.now()) return undefined;
+      if (applied !== null && applied <= Number(epochRaw ?? 0))
+        keepLocal(ns, key, entry, raw.length);
+      return entry.value as T;
     },
     async set(ns, key, value, ttlSeconds, options) {
-      const entry: Entry = { value, expiresAt: Date.now() + ttlSeconds * 1000 };
+      const entry: LocalEntry = { value, expiresAt: Date.now() + ttlSeconds * 1000 };
       if (options?.ifGeneration !== undefined) {
         await redis.eval(
           SET_IF_GENERATION,
@@ -127,11 +337,24 @@ export function createRedisCache(redis: Redis): Cache {
         .exec();
     },
     async invalidate(ns) {
-      await redis.multi().del(hashKey(ns)).incr(genKey(ns)).exec();
+      dropNamespace(ns);
+      await redis.eval(INVALIDATE, 3, hashKey(ns), genKey(ns), epochKey, channel, ns);
     },
     async generation(ns) {
       return Number((await redis.get(genKey(ns))) ?? 0);
     },
-    async close() {},
+    async close() {
+      outOfSync();
+      subscriber.disconnect();
+    },
   };
+}
+
+/** Level-1 values are shared by every request that reads them: freeze them against mutation. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }

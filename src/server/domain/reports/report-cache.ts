@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { RoiReport } from '../../../shared/schemas/roi.ts';
 import type { Cache } from '../../infra/cache.ts';
 
 /** Cached reports live this long at most; any change to the tenant's data drops them sooner. */
@@ -21,10 +23,24 @@ export function reportCacheKey(parts: {
   const sites =
     parts.siteIds && parts.siteIds.length > 0 ? [...new Set(parts.siteIds)].sort().join(',') : '*';
   const scope = parts.granted ? `client:${parts.granted.join(',')}` : 'staff';
-  return `roi|${parts.from}|${parts.to}|${parts.groupBy}|${sites}|${scope}|${parts.currency}`;
+  // `roi2`: the value is a SerializedReport (`roi|` held the report object).
+  return `roi2|${parts.from}|${parts.to}|${parts.groupBy}|${sites}|${scope}|${parts.currency}`;
 }
 
 /** Drops every cached report of the tenant, in every process (run after the change commits). */
 export async function invalidateReports(cache: Cache, tenantId: string): Promise<void> {
   await cache.invalidate(reportCacheNamespace(tenantId));
+}
+
+/** A report as it is cached and sent: its JSON text and that text's ETag. */
+export interface SerializedReport {
+  json: string;
+  etag: string;
+}
+
+/** Serializes a report once, so that cache hits send the stored bytes as they are. */
+export function serializeReport(report: RoiReport): SerializedReport {
+  const json = JSON.stringify(report);
+  const etag = `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
+  return { json, etag };
 }

@@ -37,14 +37,19 @@ export function resolveReportRange(
   return { from, to };
 }
 
-/** The sites a report covers, with names (for groupBy=site), checked against what the viewer may see. */
+/**
+ * The sites a report covers, with names (for groupBy=site), checked against what the viewer may
+ * see; null when it covers every site of the tenant and needs no names (nothing to read here).
+ */
 export async function reportSites(
   tx: Tx,
   tenantId: string,
   granted: string[] | null,
   requested: string[] | undefined,
-): Promise<{ id: string; name: string }[]> {
+  groupBy: GroupBy,
+): Promise<{ id: string; name: string }[] | null> {
   const wanted = requested && requested.length > 0 ? [...new Set(requested)] : null;
+  if (!wanted && !granted && groupBy !== 'site') return null;
   if (wanted && granted && wanted.some((id) => !granted.includes(id))) throw siteNotFound();
   const ids = wanted ?? granted;
   if (ids && ids.length === 0) return [];
@@ -101,19 +106,31 @@ export function figuresOf(s: Sums): RoiFigures {
   };
 }
 
-type MetricRow = Omit<Sums, 'cost'> & { k: string };
+/** One row of the report statement: a bucket's metric sums or its cost (the other fields 0). */
+type SumsRow = Sums & { k: string };
 
-/** SQL key of a daily-table row for a grouping. */
-function dailyKey(groupBy: GroupBy): RawBuilder<string> {
+/** The site ids a statement covers: the given ones, or every site of the tenant. */
+type SiteSet = RawBuilder<string[]>;
+
+/**
+ * How rows fall into a grouping's buckets: the expression they are grouped by (a date truncated
+ * to its week or month, or the site) and the bucket's key, formatted once per bucket, not per row.
+ */
+function bucketOf(groupBy: GroupBy, date: RawBuilder<unknown>) {
+  const at = sql`${date}::timestamp`;
   switch (groupBy) {
     case 'day':
-      return sql<string>`to_char(day, 'YYYY-MM-DD')`;
-    case 'week':
-      return sql<string>`to_char(day, 'IYYY-"W"IW')`;
-    case 'month':
-      return sql<string>`to_char(day, 'YYYY-MM')`;
+      return { group: at, key: sql<string>`to_char(${at}, 'YYYY-MM-DD')` };
+    case 'week': {
+      const week = sql`date_trunc('week', ${at})`;
+      return { group: week, key: sql<string>`to_char(${week}, 'IYYY-"W"IW')` };
+    }
+    case 'month': {
+      const month = sql`date_trunc('month', ${at})`;
+      return { group: month, key: sql<string>`to_char(${month}, 'YYYY-MM')` };
+    }
     case 'site':
-      return sql<string>`site_id::text`;
+      return { group: sql`site_id`, key: sql<string>`site_id::text` };
   }
 }
 
@@ -131,42 +148,37 @@ const MONTHLY_SUMS = sql`sum(revenue) AS "revenue", sum(sessions) AS "sessions",
  * inside the range and daily rows only for the partial months at its edges, so a one-year
  * tenant-wide report reads about sites × 14 months of rows instead of sites × 365 days.
  */
-async function metricSums(
-  tx: Tx,
-  tenantId: string,
-  siteIds: string[],
-  range: ReportRange,
-  groupBy: GroupBy,
-) {
-  // One index range scan per site (a lateral join), whatever the planner's statistics say: a
-  // plain `site_id = ANY(...)` may be planned as a scan of all the tenant's days.
-  const daily = (from: string, to: string) => sql<MetricRow>`
-    SELECT ${dailyKey(groupBy)} AS k, ${DAILY_SUMS}
-    FROM unnest(${siteIds}::uuid[]) AS wanted(id)
+function metricSums(tenantId: string, siteIds: SiteSet, range: ReportRange, groupBy: GroupBy) {
+  // One index range scan per site (a lateral subquery that OFFSET 0 keeps from being flattened
+  // into a join), whatever the planner's statistics say: otherwise, with statistics not yet
+  // gathered after an import, the edges were planned as a scan of every day of the tenant.
+  const dailyBucket = bucketOf(groupBy, sql`day`);
+  const daily = (from: string, to: string) => sql`
+    SELECT ${dailyBucket.key} AS k, ${DAILY_SUMS}
+    FROM unnest(${siteIds}) AS wanted(id)
     CROSS JOIN LATERAL (
       SELECT site_id, day, sessions, conversions, revenue, clicks, impressions, position FROM metrics_daily
       WHERE tenant_id = ${tenantId} AND site_id = wanted.id AND day >= ${from}::date AND day <= ${to}::date
+      OFFSET 0
     ) AS m
-    GROUP BY 1`;
-  if (groupBy === 'day' || groupBy === 'week')
-    return (await daily(range.from, range.to).execute(tx)).rows;
+    GROUP BY ${dailyBucket.group}`;
+  if (groupBy === 'day' || groupBy === 'week') return daily(range.from, range.to);
 
   const fullStart = range.from === monthStart(range.from) ? range.from : nextMonthStart(range.from);
   const afterTo = addDays(range.to, 1);
   const fullEnd = afterTo === monthStart(afterTo) ? afterTo : monthStart(range.to); // exclusive
-  if (fullStart >= fullEnd) return (await daily(range.from, range.to).execute(tx)).rows;
+  if (fullStart >= fullEnd) return daily(range.from, range.to);
 
-  const monthlyKey = groupBy === 'month' ? sql`to_char(month, 'YYYY-MM')` : sql`site_id::text`;
+  const monthlyBucket = bucketOf(groupBy, sql`month`);
   const parts = [
-    sql`SELECT ${monthlyKey} AS k, ${MONTHLY_SUMS} FROM metrics_monthly
-        WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds}::uuid[])
+    sql`SELECT ${monthlyBucket.key} AS k, ${MONTHLY_SUMS} FROM metrics_monthly
+        WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds})
           AND month >= ${fullStart}::date AND month < ${fullEnd}::date
-        GROUP BY 1`,
+        GROUP BY ${monthlyBucket.group}`,
   ];
   if (range.from < fullStart) parts.push(daily(range.from, addDays(fullStart, -1)));
   if (fullEnd <= range.to) parts.push(daily(fullEnd, range.to));
-  const rows = await sql<MetricRow>`${sql.join(parts, sql` UNION ALL `)}`.execute(tx);
-  return rows.rows;
+  return sql.join(parts, sql` UNION ALL `);
 }
 
 /**
@@ -176,27 +188,14 @@ async function metricSums(
  * month, open-ended or not;
  * `one_time` on its start date; `hourly` hours × rate on each time entry's date, rounded per entry.
  */
-async function costSums(
-  tx: Tx,
-  tenantId: string,
-  siteIds: string[],
-  range: ReportRange,
-  groupBy: GroupBy,
-) {
-  const key =
-    groupBy === 'day'
-      ? sql`to_char(d, 'YYYY-MM-DD')`
-      : groupBy === 'week'
-        ? sql`to_char(d, 'IYYY-"W"IW')`
-        : groupBy === 'month'
-          ? sql`to_char(d, 'YYYY-MM')`
-          : sql`site_id::text`;
+function costSums(tenantId: string, siteIds: SiteSet, range: ReportRange, groupBy: GroupBy) {
+  const bucket = bucketOf(groupBy, sql`d`);
   const { from, to } = range;
-  const rows = await sql<{ k: string; cost: number }>`
-    SELECT ${key} AS k, sum(cost) AS cost FROM (
+  return sql`
+    SELECT ${bucket.key} AS k, sum(cost) AS cost FROM (
       SELECT s.site_id, s.start_date AS d, s.amount::numeric AS cost
       FROM services s
-      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}::uuid[]) AND s.billing = 'one_time'
+      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'one_time'
         AND s.start_date >= ${from}::date AND s.start_date <= ${to}::date
       UNION ALL
       SELECT s.site_id, m.month::date AS d, s.amount::numeric AS cost
@@ -205,57 +204,53 @@ async function costSums(
         greatest(date_trunc('month', s.start_date::timestamp), date_trunc('month', ${from}::date::timestamp)),
         date_trunc('month', least(s.end_date, ${to}::date)::timestamp),
         interval '1 month') AS m(month)
-      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}::uuid[]) AND s.billing = 'monthly'
+      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'monthly'
         AND s.start_date < ${nextMonthStart(to)}::date AND (s.end_date IS NULL OR s.end_date >= ${monthStart(from)}::date)
         AND m.month >= ${from}::date
       UNION ALL
       SELECT s.site_id, te.date AS d, round(te.hours * s.amount) AS cost
       FROM services s
       JOIN time_entries te ON te.tenant_id = s.tenant_id AND te.service_id = s.id
-      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}::uuid[]) AND s.billing = 'hourly'
+      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'hourly'
         AND te.date >= ${from}::date AND te.date <= ${to}::date
     ) costs
-    GROUP BY 1`.execute(tx);
-  return rows.rows;
+    GROUP BY ${bucket.group}`;
 }
 
 /**
- * Builds the ROI report over the given sites: every period (or site) of the range appears,
- * zero-filled, with totals over all of them.
+ * Builds the ROI report over the given sites (null: every site of the tenant) in one statement:
+ * every period (or site) of the range appears, zero-filled, with totals over all of them.
  */
 export async function buildRoiReport(
   tx: Tx,
   tenantId: string,
-  sites: { id: string; name: string }[],
+  sites: { id: string; name: string }[] | null,
   range: ReportRange,
   groupBy: GroupBy,
   currency: string,
 ): Promise<RoiReport> {
-  const buckets: Period[] =
-    groupBy === 'site'
-      ? sites.map((s) => ({ key: s.id, label: s.name }))
-      : periodsBetween(range.from, range.to, groupBy);
+  let buckets: Period[];
+  if (groupBy !== 'site') buckets = periodsBetween(range.from, range.to, groupBy);
+  else if (sites) buckets = sites.map((s) => ({ key: s.id, label: s.name }));
+  else throw new Error('groupBy=site needs the sites with their names');
   const sums = new Map<string, Sums>(buckets.map((b) => [b.key, zeroSums()]));
-  const siteIds = sites.map((s) => s.id);
-  if (siteIds.length > 0) {
-    const [metrics, costs] = [
-      await metricSums(tx, tenantId, siteIds, range, groupBy),
-      await costSums(tx, tenantId, siteIds, range, groupBy),
-    ];
-    for (const row of metrics) {
+  if (!sites || sites.length > 0) {
+    const siteIds: SiteSet = sites
+      ? sql`${sites.map((s) => s.id)}::uuid[]`
+      : sql`ARRAY(SELECT id FROM sites WHERE tenant_id = ${tenantId})`;
+    // Metric sums and costs in one round trip: each row carries one of them, the rest 0.
+    const { rows } = await sql<SumsRow>`
+      SELECT k, "revenue", "sessions", "conversions", "clicks", "impressions", "positionWeighted",
+             "positionImpressions", 0 AS cost
+      FROM (${metricSums(tenantId, siteIds, range, groupBy)}) AS metrics
+      UNION ALL
+      SELECT k, 0, 0, 0, 0, 0, 0, 0, cost FROM (${costSums(tenantId, siteIds, range, groupBy)}) AS costs`.execute(
+      tx,
+    );
+    for (const row of rows) {
       const s = sums.get(row.k);
       if (!s) continue;
-      s.revenue += Number(row.revenue);
-      s.sessions += Number(row.sessions);
-      s.conversions += Number(row.conversions);
-      s.clicks += Number(row.clicks);
-      s.impressions += Number(row.impressions);
-      s.positionWeighted += Number(row.positionWeighted);
-      s.positionImpressions += Number(row.positionImpressions);
-    }
-    for (const row of costs) {
-      const s = sums.get(row.k);
-      if (s) s.cost += Number(row.cost);
+      for (const field of Object.keys(s) as (keyof Sums)[]) s[field] += Number(row[field]);
     }
   }
   const total = zeroSums();

@@ -160,9 +160,21 @@ export async function createTenant(
 const CACHE_TTL_SECONDS = 300;
 export const tenantCacheNamespace = (key: string) => `tenant:${key}`;
 
+/** A tenant by id or subdomain from the cache only (`since`: see Cache.get); undefined on a miss. */
+export function findCachedTenant(
+  cache: Cache,
+  idOrSubdomain: string,
+  since?: number,
+): Promise<TenantInfo | undefined> {
+  return cache.get<TenantInfo>(tenantCacheNamespace(idOrSubdomain.toLowerCase()), 'info', {
+    since,
+  });
+}
+
 /**
  * Finds a tenant by id or subdomain, through the cache. The tenants table is global (it is how a
- * request finds its tenant); membership is checked separately.
+ * request finds its tenant); membership is checked separately. What is read is cached under the
+ * name it was asked by, unless that name was invalidated meanwhile (a change of plan, say).
  */
 export async function findTenant(
   tx: Tx,
@@ -170,8 +182,9 @@ export async function findTenant(
   idOrSubdomain: string,
 ): Promise<TenantInfo | null> {
   const key = idOrSubdomain.toLowerCase();
-  const cached = await cache.get<TenantInfo>(tenantCacheNamespace(key), 'info');
+  const cached = await findCachedTenant(cache, key);
   if (cached) return cached;
+  const generation = await cache.generation(tenantCacheNamespace(key));
   const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(key);
   const row = await tx
     .selectFrom('tenants')
@@ -180,8 +193,9 @@ export async function findTenant(
     .executeTakeFirst();
   if (!row) return null;
   const info = toInfo(row);
-  await cache.set(tenantCacheNamespace(info.id), 'info', info, CACHE_TTL_SECONDS);
-  await cache.set(tenantCacheNamespace(info.subdomain), 'info', info, CACHE_TTL_SECONDS);
+  await cache.set(tenantCacheNamespace(key), 'info', info, CACHE_TTL_SECONDS, {
+    ifGeneration: generation,
+  });
   return info;
 }
 
