@@ -54,6 +54,11 @@ const ConfigSchema = z.object({
   BILLING_SWEEP_AFTER_MS: z.coerce.number().int().min(100).max(86_400_000).default(15_000),
   /** Stripe objects (subscriptions, invoices) applied at once by one worker process. */
   BILLING_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  /**
+   * CPU priority (nice, 0–19) of a process started in the `worker` role: where workers share
+   * cores with API processes, a burst of background work yields to requests.
+   */
+  WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
   BASE_DOMAIN: z
     .string()
     .trim()

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import os from 'node:os';
 import { ConfigError, loadConfig } from './config.ts';
 import { createHttpApp } from './http/app.ts';
 import { createLogger } from './logger.ts';
@@ -34,6 +35,13 @@ async function main() {
     throw error;
   }
   const logger = createLogger(config.LOG_LEVEL);
+  if (role === 'worker' && config.WORKER_NICE > 0) {
+    try {
+      os.setPriority(config.WORKER_NICE);
+    } catch (err) {
+      logger.warn({ err }, 'could not lower the worker process priority');
+    }
+  }
   const services = await createServices(config, logger);
   const worker = role === 'api' ? null : await startWorker(services);
 

@@ -82,6 +82,9 @@ describe('the process', () => {
         await new Promise((r) => setTimeout(r, 1500));
         expect(worker.output()).toMatch(/worker started/);
         expect(worker.child.exitCode).toBeNull();
+        // The worker yields the CPU to requests (WORKER_NICE, default 10); the api does not.
+        expect(os.getPriority(worker.child.pid)).toBe(10);
+        expect(os.getPriority(api.child.pid)).toBe(os.getPriority());
       } finally {
         api.child.kill('SIGTERM');
         worker.child.kill('SIGTERM');
