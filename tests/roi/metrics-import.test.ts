@@ -143,6 +143,51 @@ describe('metric imports', () => {
     ).toHaveLength(2);
   });
 
+  it('keeps rollups whole when an import lands beside stored days of the same months', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const c = tenant.owner.client;
+    const post = (rows: object[]) => c.post(`/api/v1/sites/${site.id}/metrics`, { rows });
+    expect((await post([{ date: '2026-01-05', sessions: 5, revenue: 500 }])).body).toEqual({
+      received: 1,
+      inserted: 1,
+      updated: 0,
+    });
+    // No stored day between 01-10 and 02-02, but January already holds 01-05 and the import's
+    // months must be summed from every stored day.
+    expect(
+      (
+        await post([
+          { date: '2026-01-10', sessions: 10 },
+          { date: '2026-02-02', sessions: 20, revenue: 7 },
+        ])
+      ).body,
+    ).toEqual({ received: 2, inserted: 2, updated: 0 });
+    // Stored days inside the range, one of them named again: counted as updated, the rest new.
+    expect(
+      (
+        await post([
+          { date: '2026-01-04', sessions: 4 },
+          { date: '2026-01-10', sessions: 11 },
+          { date: '2026-02-03', sessions: 30 },
+        ])
+      ).body,
+    ).toEqual({ received: 3, inserted: 2, updated: 1 });
+    expect((await storedDays(tenant.id, site.id)).map((d) => [d.day, d.sessions])).toEqual([
+      ['2026-01-04', 4],
+      ['2026-01-05', 5],
+      ['2026-01-10', 11],
+      ['2026-02-02', 20],
+      ['2026-02-03', 30],
+    ]);
+    expect(
+      (await monthly(tenant.id, site.id)).map((m) => [m.month, m.sessions, m.revenue]),
+    ).toEqual([
+      ['2026-01-01', 20, 500],
+      ['2026-02-01', 50, 7],
+    ]);
+  });
+
   it('imports CSV with decimal revenue converted exactly to cents', async () => {
     const tenant = await buildTenant(app);
     const site = await createSite(tenant);

