@@ -42,7 +42,7 @@ export async function importMetrics(
   const format = importFormatOf(contentType);
   await getVisibleSite(tx, tenantId, viewer, siteId, true);
   const parsed =
-    format === 'csv' ? await parseCsvImport(body, minorDigitsOf(currency)) : parseJsonImport(body);
+    format === 'csv' ? parseCsvImport(body, minorDigitsOf(currency)) : parseJsonImport(body);
   if (parsed.errors.length > 0) {
     throw new AppError(
       'validation',
