@@ -56,7 +56,12 @@ export async function importMetrics(
   const received = columns.dates.length;
   if (received === 0) return { received: 0, inserted: 0, updated: 0, from: null, to: null };
   const { from, to } = dateRange(columns.dates);
-  const inserted = await upsertDailyMetrics(tx, tenantId, siteId, columns, from, to);
+  const rows = unnestRows(columns);
+  if (!(await hasStoredDay(tx, tenantId, siteId, from, to))) {
+    await insertNewDays(tx, tenantId, siteId, rows);
+    return { received, inserted: received, updated: 0, from, to };
+  }
+  const inserted = await upsertDailyMetrics(tx, tenantId, siteId, rows);
   await refreshMonthlyRollups(tx, tenantId, siteId, touchedMonths(columns.dates));
   return { received, inserted, updated: received - inserted, from, to };
 }
@@ -73,35 +78,80 @@ function dateRange(dates: string[]): { from: string; to: string } {
 }
 
 /**
- * Writes every row by (site, day); returns how many were new. When the site has no stored day in
- * the import's date range, which is what loading history does, a plain INSERT does it: ON CONFLICT
- * costs a speculative insertion per row (measured: 40 % more database time). The site's row lock,
- * held by the caller, keeps that answer true until we commit.
+ * The parsed rows as a table `u(day, sessions, …, position)`, each column bound as one array
+ * literal: node-postgres's own array serialization cost as much as the insert it fed.
  */
-async function upsertDailyMetrics(
-  tx: Tx,
-  tenantId: string,
-  siteId: string,
-  c: MetricColumns,
-  from: string,
-  to: string,
-): Promise<number> {
-  const rows = sql`unnest(${arrayLiteral(c.dates)}::text::date[], ${arrayLiteral(c.sessions)}::text::bigint[],
+function unnestRows(c: MetricColumns) {
+  return sql`unnest(${arrayLiteral(c.dates)}::text::date[], ${arrayLiteral(c.sessions)}::text::bigint[],
                   ${arrayLiteral(c.conversions)}::text::bigint[], ${arrayLiteral(c.revenue)}::text::bigint[],
                   ${arrayLiteral(c.clicks)}::text::bigint[], ${arrayLiteral(c.impressions)}::text::bigint[],
                   ${arrayLiteral(c.position)}::text::numeric[])
            AS u(day, sessions, conversions, revenue, clicks, impressions, position)`;
+}
+
+/** Whether the site has any stored day in [from, to]. */
+async function hasStoredDay(
+  tx: Tx,
+  tenantId: string,
+  siteId: string,
+  from: string,
+  to: string,
+): Promise<boolean> {
   const stored = await sql`
     SELECT 1 FROM metrics_daily
     WHERE tenant_id = ${tenantId} AND site_id = ${siteId} AND day BETWEEN ${from}::date AND ${to}::date
     LIMIT 1`.execute(tx);
-  if (stored.rows.length === 0) {
-    await sql`
+  return stored.rows.length > 0;
+}
+
+// The monthly rollup row of a site's daily rows `d`, grouped by month (the third column).
+const ROLLUP_COLUMNS = sql`(tenant_id, site_id, month, sessions, conversions, revenue, clicks,
+  impressions, position_weighted, position_impressions)`;
+const rollupOf = (tenantId: string, siteId: string) => sql`
+  SELECT ${tenantId}::uuid, ${siteId}::uuid, date_trunc('month', d.day::timestamp)::date AS month,
+         coalesce(sum(d.sessions), 0), coalesce(sum(d.conversions), 0), coalesce(sum(d.revenue), 0),
+         coalesce(sum(d.clicks), 0), coalesce(sum(d.impressions), 0),
+         coalesce(sum(d.position * d.impressions), 0),
+         coalesce(sum(d.impressions) FILTER (WHERE d.position IS NOT NULL), 0)`;
+
+/**
+ * Inserts days the site does not have yet and adds their sums to the monthly rollups, in one
+ * statement. A plain INSERT because loading history, the common case, finds no stored day in its
+ * range: ON CONFLICT costs a speculative insertion per row (EXPLAIN ANALYZE: 7 ms against 4.3 ms
+ * for 1,095 rows). Adding is exact because every row is new; the sums come from the stored
+ * values (RETURNING), so position is rounded as the column rounds it, as a recount would be.
+ * Only for rows `hasStoredDay` found no neighbour for, under the site's row lock.
+ */
+async function insertNewDays(
+  tx: Tx,
+  tenantId: string,
+  siteId: string,
+  rows: ReturnType<typeof unnestRows>,
+): Promise<void> {
+  await sql`
+    WITH d AS (
       INSERT INTO metrics_daily (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position)
       SELECT ${tenantId}::uuid, ${siteId}::uuid, u.day, u.sessions, u.conversions, u.revenue, u.clicks, u.impressions, u.position
-      FROM ${rows}`.execute(tx);
-    return c.dates.length;
-  }
+      FROM ${rows}
+      RETURNING day, sessions, conversions, revenue, clicks, impressions, position
+    )
+    INSERT INTO metrics_monthly AS r ${ROLLUP_COLUMNS}
+    ${rollupOf(tenantId, siteId)} FROM d GROUP BY 3
+    ON CONFLICT (tenant_id, site_id, month) DO UPDATE SET
+      sessions = r.sessions + EXCLUDED.sessions, conversions = r.conversions + EXCLUDED.conversions,
+      revenue = r.revenue + EXCLUDED.revenue, clicks = r.clicks + EXCLUDED.clicks,
+      impressions = r.impressions + EXCLUDED.impressions,
+      position_weighted = r.position_weighted + EXCLUDED.position_weighted,
+      position_impressions = r.position_impressions + EXCLUDED.position_impressions`.execute(tx);
+}
+
+/** Upserts every row by (site, day), a field a row leaves out keeping its value; returns how many were new. */
+async function upsertDailyMetrics(
+  tx: Tx,
+  tenantId: string,
+  siteId: string,
+  rows: ReturnType<typeof unnestRows>,
+): Promise<number> {
   const result = await sql<{ inserted: number }>`
     WITH upserted AS (
       INSERT INTO metrics_daily AS m (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position)
@@ -145,18 +195,13 @@ export async function refreshMonthlyRollups(
   const first = months[0]!;
   const last = months[months.length - 1]!;
   await sql`
-    INSERT INTO metrics_monthly AS r (tenant_id, site_id, month, sessions, conversions, revenue, clicks, impressions,
-                                      position_weighted, position_impressions)
-    SELECT tenant_id, site_id, date_trunc('month', day::timestamp)::date AS month,
-           coalesce(sum(sessions), 0), coalesce(sum(conversions), 0), coalesce(sum(revenue), 0),
-           coalesce(sum(clicks), 0), coalesce(sum(impressions), 0),
-           coalesce(sum(position * impressions), 0),
-           coalesce(sum(impressions) FILTER (WHERE position IS NOT NULL), 0)
-    FROM metrics_daily
-    WHERE tenant_id = ${tenantId} AND site_id = ${siteId}
-      AND day >= ${first}::date AND day < (${last}::date + interval '1 month')
-      AND date_trunc('month', day::timestamp)::date = ANY(${months}::date[])
-    GROUP BY tenant_id, site_id, 3
+    INSERT INTO metrics_monthly AS r ${ROLLUP_COLUMNS}
+    ${rollupOf(tenantId, siteId)}
+    FROM metrics_daily AS d
+    WHERE d.tenant_id = ${tenantId} AND d.site_id = ${siteId}
+      AND d.day >= ${first}::date AND d.day < (${last}::date + interval '1 month')
+      AND date_trunc('month', d.day::timestamp)::date = ANY(${months}::date[])
+    GROUP BY 3
     ON CONFLICT (tenant_id, site_id, month) DO UPDATE SET
       sessions = EXCLUDED.sessions, conversions = EXCLUDED.conversions, revenue = EXCLUDED.revenue,
       clicks = EXCLUDED.clicks, impressions = EXCLUDED.impressions,
