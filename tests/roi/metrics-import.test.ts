@@ -188,6 +188,55 @@ describe('metric imports', () => {
     ]);
   });
 
+  it('keeps rollups equal to the stored days under concurrent imports of one site', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const c = tenant.owner.client;
+    const days = Array.from({ length: 59 }, (_, i) =>
+      new Date(Date.UTC(2026, 0, 1) + i * 86_400_000).toISOString().slice(0, 10),
+    );
+    // Four imports of disjoint new days (the insert-and-add path, if they find the range empty)
+    // and four of every third day across both months (the upsert-and-recount path), all at once:
+    // the site's row lock must order them so that no rollup misses or double-counts a day.
+    const batches = [
+      ...[0, 1, 2, 3].map((k) => days.slice(k * 15, k * 15 + 15).map((date) => ({ date, k }))),
+      ...[0, 1, 2, 3].map((k) =>
+        days.filter((_, i) => i % 3 === k % 3).map((date) => ({ date, k: k + 4 })),
+      ),
+    ];
+    const replies = await Promise.all(
+      batches.map((batch) =>
+        c.post(`/api/v1/sites/${site.id}/metrics`, {
+          rows: batch.map(({ date, k }) => ({
+            date,
+            sessions: 10 + k,
+            revenue: 100 * k,
+            impressions: 5 + k,
+            position: 1 + k / 4,
+          })),
+        }),
+      ),
+    );
+    expect(replies.map((r) => r.status)).toEqual(batches.map(() => 200));
+    expect(replies.reduce((n, r) => n + (r.body as { inserted: number }).inserted, 0)).toBe(59);
+    const stored = await storedDays(tenant.id, site.id);
+    expect(stored).toHaveLength(59);
+    const expected = ['2026-01', '2026-02'].map((month) => {
+      const inMonth = stored.filter((d) => d.day.startsWith(month));
+      const sum = (f: (d: (typeof stored)[number]) => number) =>
+        inMonth.reduce((a, d) => a + f(d), 0);
+      return {
+        month: `${month}-01`,
+        sessions: sum((d) => d.sessions!),
+        revenue: sum((d) => d.revenue!),
+        impressions: sum((d) => d.impressions!),
+        positionWeighted: sum((d) => d.position! * d.impressions!),
+        positionImpressions: sum((d) => d.impressions!),
+      };
+    });
+    expect(await monthly(tenant.id, site.id)).toEqual(expected);
+  });
+
   it('imports CSV with decimal revenue converted exactly to cents', async () => {
     const tenant = await buildTenant(app);
     const site = await createSite(tenant);
