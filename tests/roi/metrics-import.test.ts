@@ -143,6 +143,100 @@ describe('metric imports', () => {
     ).toHaveLength(2);
   });
 
+  it('keeps rollups whole when an import lands beside stored days of the same months', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const c = tenant.owner.client;
+    const post = (rows: object[]) => c.post(`/api/v1/sites/${site.id}/metrics`, { rows });
+    expect((await post([{ date: '2026-01-05', sessions: 5, revenue: 500 }])).body).toEqual({
+      received: 1,
+      inserted: 1,
+      updated: 0,
+    });
+    // No stored day between 01-10 and 02-02, but January already holds 01-05 and the import's
+    // months must be summed from every stored day.
+    expect(
+      (
+        await post([
+          { date: '2026-01-10', sessions: 10 },
+          { date: '2026-02-02', sessions: 20, revenue: 7 },
+        ])
+      ).body,
+    ).toEqual({ received: 2, inserted: 2, updated: 0 });
+    // Stored days inside the range, one of them named again: counted as updated, the rest new.
+    expect(
+      (
+        await post([
+          { date: '2026-01-04', sessions: 4 },
+          { date: '2026-01-10', sessions: 11 },
+          { date: '2026-02-03', sessions: 30 },
+        ])
+      ).body,
+    ).toEqual({ received: 3, inserted: 2, updated: 1 });
+    expect((await storedDays(tenant.id, site.id)).map((d) => [d.day, d.sessions])).toEqual([
+      ['2026-01-04', 4],
+      ['2026-01-05', 5],
+      ['2026-01-10', 11],
+      ['2026-02-02', 20],
+      ['2026-02-03', 30],
+    ]);
+    expect(
+      (await monthly(tenant.id, site.id)).map((m) => [m.month, m.sessions, m.revenue]),
+    ).toEqual([
+      ['2026-01-01', 20, 500],
+      ['2026-02-01', 50, 7],
+    ]);
+  });
+
+  it('keeps rollups equal to the stored days under concurrent imports of one site', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const c = tenant.owner.client;
+    const days = Array.from({ length: 59 }, (_, i) =>
+      new Date(Date.UTC(2026, 0, 1) + i * 86_400_000).toISOString().slice(0, 10),
+    );
+    // Four imports of disjoint new days (the insert-and-add path, if they find the range empty)
+    // and four of every third day across both months (the upsert-and-recount path), all at once:
+    // the site's row lock must order them so that no rollup misses or double-counts a day.
+    const batches = [
+      ...[0, 1, 2, 3].map((k) => days.slice(k * 15, k * 15 + 15).map((date) => ({ date, k }))),
+      ...[0, 1, 2, 3].map((k) =>
+        days.filter((_, i) => i % 3 === k % 3).map((date) => ({ date, k: k + 4 })),
+      ),
+    ];
+    const replies = await Promise.all(
+      batches.map((batch) =>
+        c.post(`/api/v1/sites/${site.id}/metrics`, {
+          rows: batch.map(({ date, k }) => ({
+            date,
+            sessions: 10 + k,
+            revenue: 100 * k,
+            impressions: 5 + k,
+            position: 1 + k / 4,
+          })),
+        }),
+      ),
+    );
+    expect(replies.map((r) => r.status)).toEqual(batches.map(() => 200));
+    expect(replies.reduce((n, r) => n + (r.body as { inserted: number }).inserted, 0)).toBe(59);
+    const stored = await storedDays(tenant.id, site.id);
+    expect(stored).toHaveLength(59);
+    const expected = ['2026-01', '2026-02'].map((month) => {
+      const inMonth = stored.filter((d) => d.day.startsWith(month));
+      const sum = (f: (d: (typeof stored)[number]) => number) =>
+        inMonth.reduce((a, d) => a + f(d), 0);
+      return {
+        month: `${month}-01`,
+        sessions: sum((d) => d.sessions!),
+        revenue: sum((d) => d.revenue!),
+        impressions: sum((d) => d.impressions!),
+        positionWeighted: sum((d) => d.position! * d.impressions!),
+        positionImpressions: sum((d) => d.impressions!),
+      };
+    });
+    expect(await monthly(tenant.id, site.id)).toEqual(expected);
+  });
+
   it('imports CSV with decimal revenue converted exactly to cents', async () => {
     const tenant = await buildTenant(app);
     const site = await createSite(tenant);

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { arrayLiteral } from '../../data/array-literal.ts';
 import type { Tx } from '../../data/database.ts';
 import { AppError } from '../../http/errors.ts';
 import type { ImportMetricsResult } from '../../../shared/schemas/roi.ts';
@@ -26,7 +27,8 @@ export function importFormatOf(contentType: string | undefined): 'csv' | 'json' 
  * Imports a site's daily metrics: parses every row, rejects the whole import (400 listing each bad
  * row) if any is invalid, then upserts all rows by (site, day) in one statement (a field a row
  * leaves out keeps its stored value) and recomputes the monthly rollups of the touched months.
- * The site's row lock serializes imports of one site so rollups never miss a concurrent import.
+ * The site's row lock serializes imports of one site, so rollups never miss a concurrent import
+ * and no other writer can add a day of this site between our look-up and our insert.
  */
 export async function importMetrics(
   tx: Tx,
@@ -40,7 +42,7 @@ export async function importMetrics(
   const format = importFormatOf(contentType);
   await getVisibleSite(tx, tenantId, viewer, siteId, true);
   const parsed =
-    format === 'csv' ? await parseCsvImport(body, minorDigitsOf(currency)) : parseJsonImport(body);
+    format === 'csv' ? parseCsvImport(body, minorDigitsOf(currency)) : parseJsonImport(body);
   if (parsed.errors.length > 0) {
     throw new AppError(
       'validation',
@@ -53,33 +55,108 @@ export async function importMetrics(
   const { columns } = parsed;
   const received = columns.dates.length;
   if (received === 0) return { received: 0, inserted: 0, updated: 0, from: null, to: null };
-  const inserted = await upsertDailyMetrics(tx, tenantId, siteId, columns);
-  const months = touchedMonths(columns.dates);
-  await refreshMonthlyRollups(tx, tenantId, siteId, months);
-  const sorted = [...columns.dates].sort();
-  return {
-    received,
-    inserted,
-    updated: received - inserted,
-    from: sorted[0]!,
-    to: sorted[sorted.length - 1]!,
-  };
+  const { from, to } = dateRange(columns.dates);
+  const rows = unnestRows(columns);
+  if (!(await hasStoredDay(tx, tenantId, siteId, from, to))) {
+    await insertNewDays(tx, tenantId, siteId, rows);
+    return { received, inserted: received, updated: 0, from, to };
+  }
+  const inserted = await upsertDailyMetrics(tx, tenantId, siteId, rows);
+  await refreshMonthlyRollups(tx, tenantId, siteId, touchedMonths(columns.dates));
+  return { received, inserted, updated: received - inserted, from, to };
 }
 
-/** One INSERT … SELECT FROM unnest(…) ON CONFLICT for every row; returns how many were new. */
+/** The earliest and the latest of `YYYY-MM-DD` dates (at least one). */
+function dateRange(dates: string[]): { from: string; to: string } {
+  let from = dates[0]!;
+  let to = from;
+  for (const d of dates) {
+    if (d < from) from = d;
+    else if (d > to) to = d;
+  }
+  return { from, to };
+}
+
+/**
+ * The parsed rows as a table `u(day, sessions, …, position)`, each column bound as one array
+ * literal: node-postgres's own array serialization cost as much as the insert it fed.
+ */
+function unnestRows(c: MetricColumns) {
+  return sql`unnest(${arrayLiteral(c.dates)}::text::date[], ${arrayLiteral(c.sessions)}::text::bigint[],
+                  ${arrayLiteral(c.conversions)}::text::bigint[], ${arrayLiteral(c.revenue)}::text::bigint[],
+                  ${arrayLiteral(c.clicks)}::text::bigint[], ${arrayLiteral(c.impressions)}::text::bigint[],
+                  ${arrayLiteral(c.position)}::text::numeric[])
+           AS u(day, sessions, conversions, revenue, clicks, impressions, position)`;
+}
+
+/** Whether the site has any stored day in [from, to]. */
+async function hasStoredDay(
+  tx: Tx,
+  tenantId: string,
+  siteId: string,
+  from: string,
+  to: string,
+): Promise<boolean> {
+  const stored = await sql`
+    SELECT 1 FROM metrics_daily
+    WHERE tenant_id = ${tenantId} AND site_id = ${siteId} AND day BETWEEN ${from}::date AND ${to}::date
+    LIMIT 1`.execute(tx);
+  return stored.rows.length > 0;
+}
+
+// The monthly rollup row of a site's daily rows `d`, grouped by month (the third column).
+const ROLLUP_COLUMNS = sql`(tenant_id, site_id, month, sessions, conversions, revenue, clicks,
+  impressions, position_weighted, position_impressions)`;
+const rollupOf = (tenantId: string, siteId: string) => sql`
+  SELECT ${tenantId}::uuid, ${siteId}::uuid, date_trunc('month', d.day::timestamp)::date AS month,
+         coalesce(sum(d.sessions), 0), coalesce(sum(d.conversions), 0), coalesce(sum(d.revenue), 0),
+         coalesce(sum(d.clicks), 0), coalesce(sum(d.impressions), 0),
+         coalesce(sum(d.position * d.impressions), 0),
+         coalesce(sum(d.impressions) FILTER (WHERE d.position IS NOT NULL), 0)`;
+
+/**
+ * Inserts days the site does not have yet and adds their sums to the monthly rollups, in one
+ * statement. A plain INSERT because loading history, the common case, finds no stored day in its
+ * range: ON CONFLICT costs a speculative insertion per row (EXPLAIN ANALYZE: 7 ms against 4.3 ms
+ * for 1,095 rows). Adding is exact because every row is new; the sums come from the stored
+ * values (RETURNING), so position is rounded as the column rounds it, as a recount would be.
+ * Only for rows `hasStoredDay` found no neighbour for, under the site's row lock.
+ */
+async function insertNewDays(
+  tx: Tx,
+  tenantId: string,
+  siteId: string,
+  rows: ReturnType<typeof unnestRows>,
+): Promise<void> {
+  await sql`
+    WITH d AS (
+      INSERT INTO metrics_daily (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position)
+      SELECT ${tenantId}::uuid, ${siteId}::uuid, u.day, u.sessions, u.conversions, u.revenue, u.clicks, u.impressions, u.position
+      FROM ${rows}
+      RETURNING day, sessions, conversions, revenue, clicks, impressions, position
+    )
+    INSERT INTO metrics_monthly AS r ${ROLLUP_COLUMNS}
+    ${rollupOf(tenantId, siteId)} FROM d GROUP BY 3
+    ON CONFLICT (tenant_id, site_id, month) DO UPDATE SET
+      sessions = r.sessions + EXCLUDED.sessions, conversions = r.conversions + EXCLUDED.conversions,
+      revenue = r.revenue + EXCLUDED.revenue, clicks = r.clicks + EXCLUDED.clicks,
+      impressions = r.impressions + EXCLUDED.impressions,
+      position_weighted = r.position_weighted + EXCLUDED.position_weighted,
+      position_impressions = r.position_impressions + EXCLUDED.position_impressions`.execute(tx);
+}
+
+/** Upserts every row by (site, day), a field a row leaves out keeping its value; returns how many were new. */
 async function upsertDailyMetrics(
   tx: Tx,
   tenantId: string,
   siteId: string,
-  c: MetricColumns,
+  rows: ReturnType<typeof unnestRows>,
 ): Promise<number> {
   const result = await sql<{ inserted: number }>`
     WITH upserted AS (
       INSERT INTO metrics_daily AS m (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position)
       SELECT ${tenantId}::uuid, ${siteId}::uuid, u.day, u.sessions, u.conversions, u.revenue, u.clicks, u.impressions, u.position
-      FROM unnest(${c.dates}::date[], ${c.sessions}::bigint[], ${c.conversions}::bigint[], ${c.revenue}::bigint[],
-                  ${c.clicks}::bigint[], ${c.impressions}::bigint[], ${c.position}::numeric[])
-           AS u(day, sessions, conversions, revenue, clicks, impressions, position)
+      FROM ${rows}
       ON CONFLICT (tenant_id, site_id, day) DO UPDATE SET
         sessions = coalesce(EXCLUDED.sessions, m.sessions),
         conversions = coalesce(EXCLUDED.conversions, m.conversions),
@@ -96,8 +173,15 @@ async function upsertDailyMetrics(
 /** The first days of the calendar months the dates fall in, sorted. */
 export function touchedMonths(dates: string[]): string[] {
   const months = new Set<string>();
-  for (const d of dates) months.add(`${d.slice(0, 7)}-01`);
-  return [...months].sort();
+  let last: string | null = null;
+  for (const d of dates) {
+    // Imports come day after day: compare before allocating the month's key.
+    if (last === null || !d.startsWith(last)) {
+      last = d.slice(0, 7);
+      months.add(last);
+    }
+  }
+  return [...months].sort().map((m) => `${m}-01`);
 }
 
 /** Recomputes the monthly sums of a site for the given months from its daily rows. */
@@ -111,18 +195,13 @@ export async function refreshMonthlyRollups(
   const first = months[0]!;
   const last = months[months.length - 1]!;
   await sql`
-    INSERT INTO metrics_monthly AS r (tenant_id, site_id, month, sessions, conversions, revenue, clicks, impressions,
-                                      position_weighted, position_impressions)
-    SELECT tenant_id, site_id, date_trunc('month', day::timestamp)::date AS month,
-           coalesce(sum(sessions), 0), coalesce(sum(conversions), 0), coalesce(sum(revenue), 0),
-           coalesce(sum(clicks), 0), coalesce(sum(impressions), 0),
-           coalesce(sum(position * impressions), 0),
-           coalesce(sum(impressions) FILTER (WHERE position IS NOT NULL), 0)
-    FROM metrics_daily
-    WHERE tenant_id = ${tenantId} AND site_id = ${siteId}
-      AND day >= ${first}::date AND day < (${last}::date + interval '1 month')
-      AND date_trunc('month', day::timestamp)::date = ANY(${months}::date[])
-    GROUP BY tenant_id, site_id, 3
+    INSERT INTO metrics_monthly AS r ${ROLLUP_COLUMNS}
+    ${rollupOf(tenantId, siteId)}
+    FROM metrics_daily AS d
+    WHERE d.tenant_id = ${tenantId} AND d.site_id = ${siteId}
+      AND d.day >= ${first}::date AND d.day < (${last}::date + interval '1 month')
+      AND date_trunc('month', d.day::timestamp)::date = ANY(${months}::date[])
+    GROUP BY 3
     ON CONFLICT (tenant_id, site_id, month) DO UPDATE SET
       sessions = EXCLUDED.sessions, conversions = EXCLUDED.conversions, revenue = EXCLUDED.revenue,
       clicks = EXCLUDED.clicks, impressions = EXCLUDED.impressions,

@@ -1,0 +1,164 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { AppError } from '../../http/errors.ts';
+import { MetricRow } from '../../../shared/schemas/roi.ts';
+import {
+  METRIC_FIELDS,
+  parseCsvImport,
+  parseJsonImport,
+  type MetricColumns,
+} from './parse-metric-rows.ts';
+
+const json = (rows: unknown[]) => parseJsonImport(Buffer.from(JSON.stringify({ rows })));
+const csv = (text: string) => parseCsvImport(Buffer.from(text), 2);
+
+/** Row `i` of parsed columns as the object it came from (null: not named). */
+const rowOf = (c: MetricColumns, i: number) => ({
+  date: c.dates[i],
+  sessions: c.sessions[i],
+  conversions: c.conversions[i],
+  revenue: c.revenue[i],
+  clicks: c.clicks[i],
+  impressions: c.impressions[i],
+  position: c.position[i],
+});
+
+/** `MetricRow` refusing unknown fields, as the import does (a typo must not import silently). */
+const StrictMetricRow = z.strictObject(MetricRow.shape);
+
+const calendarDate = fc
+  .date({ min: new Date('1900-01-01'), max: new Date('2999-12-31'), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 10));
+const count = fc.oneof(fc.nat({ max: 1_000_000 }), fc.constant(Number.MAX_SAFE_INTEGER));
+
+/** A valid row: any subset of the fields, each with a valid value or null. */
+const validRow = fc.record(
+  {
+    date: calendarDate,
+    sessions: fc.option(count),
+    conversions: fc.option(count),
+    revenue: fc.option(fc.oneof(fc.nat({ max: 1_000_000 }), fc.constant(1e13))),
+    clicks: fc.option(count),
+    impressions: fc.option(count),
+    position: fc.option(fc.double({ min: 0, max: 1e6, noNaN: true })),
+  },
+  { requiredKeys: ['date'] },
+);
+
+// One field (or a typo) set to a value around a bound the schema draws: negatives, fractions, the
+// safe-integer and money limits, the position's maximum, wrong types and impossible dates.
+const edgeValue = fc.constantFrom<unknown>(
+  0,
+  -1,
+  1.5,
+  1e6,
+  1e6 + 0.5,
+  1e13,
+  1e13 + 1,
+  Number.MAX_SAFE_INTEGER + 1,
+  null,
+  '12',
+  true,
+  [],
+  {},
+  '2026-02-29',
+  '2024-02-29',
+  '2026-13-01',
+  '2026-1-01',
+  '',
+);
+const field = fc.constantFrom('date', ...METRIC_FIELDS, 'sesions');
+// The parser's calendar is 1900–2999; z.iso.date() also admits other years, so the equivalence
+// is stated over the calendar the product accepts.
+const anyRow = fc
+  .tuple(validRow, fc.option(fc.tuple(field, edgeValue)))
+  .map(([row, edge]) => (edge ? { ...row, [edge[0]]: edge[1] } : row));
+
+describe('parseJsonImport', () => {
+  it('accepts exactly the rows the MetricRow schema accepts, with the same values', () => {
+    fc.assert(
+      fc.property(anyRow, (generated) => {
+        // What the server receives: the row as JSON carries it (-0 arrives as 0).
+        const row: unknown = JSON.parse(JSON.stringify(generated));
+        const parsed = json([row]);
+        const schema = StrictMetricRow.safeParse(row);
+        expect(parsed.errors.length === 0).toBe(schema.success);
+        if (schema.success) {
+          const { date, ...fields } = schema.data;
+          const expected = {
+            date,
+            ...Object.fromEntries(METRIC_FIELDS.map((f) => [f, fields[f] ?? null])),
+          };
+          expect(rowOf(parsed.columns, 0)).toEqual(expected);
+        } else {
+          expect(parsed.columns.dates).toEqual([]);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('names every bad field of every row, and a repeated date', () => {
+    const parsed = json([
+      { date: '2026-01-01', sessions: 1 },
+      { date: '2026-01-02', sessions: -1, position: -2, extra: 1 },
+      'row',
+      { date: '2026-01-01' },
+    ]);
+    expect(parsed.errors).toEqual([
+      { path: 'rows.1.extra', message: 'is not a metric field' },
+      { path: 'rows.1.sessions', message: 'must be a non-negative integer' },
+      { path: 'rows.1.position', message: 'must be a number from 0' },
+      { path: 'rows.2', message: 'must be an object' },
+      { path: 'rows.3.date', message: 'date 2026-01-01 is already on rows.0' },
+    ]);
+  });
+});
+
+describe('parseCsvImport', () => {
+  it('numbers rows by the line they start on, across empty lines and quoted line breaks', () => {
+    const parsed = csv(
+      'date,sessions\n2026-01-01,1\n\n2026-01-02,"2\nx"\n2026-01-03,x\n\r\n2026-01-01,4\n',
+    );
+    expect(parsed.errors).toEqual([
+      { path: 'line 4', message: 'sessions: "2\nx" must be a non-negative integer' },
+      { path: 'line 6', message: 'sessions: "x" must be a non-negative integer' },
+      { path: 'line 8', message: 'date: date 2026-01-01 is already on line 2' },
+    ]);
+  });
+
+  it('reads CRLF, a byte order mark and quoted fields', () => {
+    const parsed = csv('\uFEFFDate,"Revenue",Position\r\n"2026-01-01","1,234.5",1\r\n');
+    expect(parsed.errors).toEqual([
+      { path: 'line 2', message: 'revenue: "1,234.5" must be a decimal amount such as 1234.56' },
+    ]);
+    const ok = csv('\uFEFFDate,"Revenue",Position\r\n"2026-01-01","1234.5",1\r\n');
+    expect(ok.errors).toEqual([]);
+    expect(rowOf(ok.columns, 0)).toMatchObject({
+      date: '2026-01-01',
+      revenue: 123450,
+      position: 1,
+    });
+  });
+
+  it('reports a malformed quote on its line instead of guessing', () => {
+    const parsed = csv('date,sessions\n2026-01-01,1\n2026-01-02,"3"x\n');
+    expect(parsed.errors).toEqual([
+      {
+        path: 'line 3',
+        message: 'Trailing quote on quoted field is malformed; Quoted field unterminated',
+      },
+    ]);
+    expect(parsed.columns.dates).toEqual(['2026-01-01']);
+  });
+
+  it('refuses a bad header and more than 100,000 rows', () => {
+    expect(() => csv('day_of,visits\n2026-01-01,1\n')).toThrow(AppError);
+    const lines = ['date'];
+    const start = Date.UTC(1900, 0, 1);
+    for (let i = 0; i <= 100_000; i++)
+      lines.push(new Date(start + i * 86_400_000).toISOString().slice(0, 10));
+    expect(() => csv(lines.join('\n'))).toThrow(/at most 100,000 rows/);
+  });
+});
