@@ -15,8 +15,9 @@ import { microBatcher } from '../lib/micro-batch.ts';
 import { every, type WorkerModule } from './worker.ts';
 
 /**
- * Consumes the Stripe event queue: each job processes an inbox row (or re-syncs a subscription).
- * A job that keeps failing is dead-lettered in the inbox (status `dead`) for a replay.
+ * Consumes the Stripe event queue: each job names inbox rows to process (or a subscription to
+ * re-sync). Rows whose job keeps failing are dead-lettered in the inbox (status `dead`) for a
+ * replay.
  */
 export const billingEventsConsumer: WorkerModule = {
   name: 'billing-events',
