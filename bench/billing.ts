@@ -208,7 +208,9 @@ async function main() {
     PORT: String(port),
     HOST: '127.0.0.1',
     RATE_LIMIT_RPM: '0',
-    BILLING_WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '10',
+    ...(process.env.BENCH_WORKER_CONCURRENCY
+      ? { BILLING_WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY }
+      : {}),
   };
   const api = startRole('api', env);
   const base = `http://127.0.0.1:${port}`;

@@ -212,7 +212,7 @@ describe('webhook inbox under concurrency', () => {
       `"id":"${refused.id}"`,
       `"id":"${refused.id}","note":"\\u0000"`,
     );
-    // Submitted in one tick: the first is flushed alone, the rest together with `refused`.
+    // Submitted in one tick: the first two are flushed alone, the rest together with `refused`.
     const submitted = [
       ...events.map((e) => inbox.submit(verified(JSON.stringify(e)))),
       inbox.submit(verified(refusedPayload)),

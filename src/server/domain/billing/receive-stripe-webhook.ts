@@ -183,7 +183,7 @@ export function createStripeInbox(
       );
     },
     {
-      maxInFlight: 1,
+      maxInFlight: 2,
       maxItems: INBOX_BATCH_ROWS,
       maxWeight: INBOX_BATCH_BYTES,
       weigh: (e) => e.payload.length,
