@@ -233,7 +233,10 @@ export interface StripeWebhookEventsTable {
   object_key: string | null;
   received_at: Generated<Date>;
   processed_at: Timestamp | null;
-  /** When the next try of a failed row is due (null: not failed). */
+  /**
+   * Until when the sweeper leaves the row alone: a worker's lease while it processes the row, or
+   * when the next try of a failed row is due (null: never taken).
+   */
   retry_at: Timestamp | null;
 }
 

@@ -17,6 +17,12 @@ export class BillingSyncError extends Error {}
 export type ProcessOutcome = 'processed' | 'coalesced' | 'ignored' | 'not_pending';
 
 /**
+ * How long a worker that took rows keeps them from the sweeper: longer than an apply takes
+ * (Stripe SDK retries included), short enough that rows a killed worker held are swept soon.
+ */
+const PICK_LEASE_S = 10;
+
+/**
  * Processes inbox rows, many at a time. An event is a prompt, not the truth: the subscription (and
  * any invoice) it names is re-read from Stripe, and the stored state is set to what Stripe says
  * now, so order and duplicates do not matter. Rows about the same object are settled by one read,
@@ -27,12 +33,15 @@ export async function processStripeEvents(
   services: AppServices,
   eventIds: string[],
 ): Promise<ItemResult<ProcessOutcome>[]> {
-  // One short read: the rows, and the tenants their Stripe customers belong to.
+  // One short transaction: the pending rows, taken for PICK_LEASE_S (the sweeper leaves them to
+  // this worker meanwhile), and the tenants their Stripe customers belong to.
   const { rows, tenantOf } = await inTransaction(services.database, {}, async (tx) => {
     const rows = await tx
-      .selectFrom('stripe_webhook_events')
-      .select(['id', 'type', 'status', 'payload'])
+      .updateTable('stripe_webhook_events')
+      .set({ retry_at: sql<Date>`now() + make_interval(secs => ${PICK_LEASE_S})` })
       .where('id', 'in', eventIds)
+      .where('status', '=', 'pending')
+      .returning(['id', 'type', 'status', 'payload'])
       .execute();
     const refs = new Map(rows.map((r) => [r.id, stripeEventRefs(r.payload as { type: string })]));
     const customers = [
