@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Currency, IsoDateTime, Role, Uuid } from './common.ts';
 import { Email, Subdomain } from './accounts.ts';
+import { SubscriptionStatus } from './billing.ts';
 
 export const CreateTenantBody = z.object({
   name: z.string().trim().min(1).max(120),
@@ -38,17 +39,7 @@ export const TenantSettings = z
     branding: Branding,
     createdAt: IsoDateTime,
     /** The Stripe subscription status (`none` without one): drives the payment warning. */
-    billingStatus: z.enum([
-      'none',
-      'trialing',
-      'active',
-      'past_due',
-      'unpaid',
-      'canceled',
-      'incomplete',
-      'incomplete_expired',
-      'paused',
-    ]),
+    billingStatus: SubscriptionStatus,
     /** A payment failed: every member sees a warning until it is paid or the grace period ends. */
     pastDue: z.boolean(),
     /** When a past_due workspace falls back to the free plan's limits. */
