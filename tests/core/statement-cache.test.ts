@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../src/server/data/database.ts';
+import { statementName } from '../../src/server/data/statement-cache.ts';
+
+const uniq = () => randomBytes(4).toString('hex');
+
+describe('statement names', () => {
+  it('names a parameterised text from its second use on, the same name every time', () => {
+    const text = `SELECT $1::int AS n /* ${uniq()} */`;
+    expect(statementName(text)).toBeUndefined();
+    const name = statementName(text);
+    expect(name).toMatch(/^roi_s\d+$/);
+    expect(statementName(text)).toBe(name);
+    expect(statementName(`SELECT $1::int AS m /* ${uniq()} */`)).toBeUndefined();
+  });
+
+  it('never names a wildcard selection, whose result shape follows the table', () => {
+    const t = `"t_${uniq()}"`;
+    for (const text of [
+      `select * from ${t} where "id" = $1`,
+      `select ${t}.* from ${t} where "id" = $1`,
+      `update ${t} set "name" = $1 returning *`,
+    ]) {
+      statementName(text);
+      expect(statementName(text), text).toBeUndefined();
+    }
+    const arithmetic = `select count(*), sum(position * impressions) from m where t = $1 -- ${uniq()}`;
+    statementName(arithmetic);
+    expect(statementName(arithmetic)).toBeDefined();
+  });
+});
+
+const url = process.env.DATABASE_URL;
+
+describe.runIf(url)('prepared statements on a PostgreSQL server', () => {
+  let database: Database;
+  const table = `stmt_cache_${uniq()}`;
+
+  beforeAll(async () => {
+    database = await openDatabase({ databaseUrl: url, dataDir: 'memory://', poolSize: 1 });
+    await sql.raw(`CREATE TABLE ${table} (id int PRIMARY KEY, name text)`).execute(database.db);
+    await sql.raw(`INSERT INTO ${table} VALUES (1, 'one'), (2, 'two')`).execute(database.db);
+  });
+
+  afterAll(async () => {
+    await sql.raw(`DROP TABLE IF EXISTS ${table}`).execute(database.db);
+    await database.close();
+  });
+
+  const prepared = async () =>
+    (
+      await sql<{
+        statement: string;
+      }>`SELECT statement FROM pg_prepared_statements WHERE statement LIKE ${`%${table}%`}`.execute(
+        database.db,
+      )
+    ).rows.map((r) => r.statement);
+
+  it('prepares a repeated statement once per connection and keeps its results right', async () => {
+    const nameOf = async (id: number) =>
+      (
+        await sql<{
+          name: string;
+        }>`SELECT name FROM ${sql.table(table)} WHERE id = ${id}`.execute(database.db)
+      ).rows[0]?.name;
+    const names = [];
+    for (const id of [1, 2, 1, 2]) names.push(await nameOf(id));
+    expect(names).toEqual(['one', 'two', 'one', 'two']);
+    expect((await prepared()).filter((s) => s.startsWith('SELECT name'))).toHaveLength(1);
+  });
+
+  it('leaves wildcard selections unprepared, so a column added later changes nothing', async () => {
+    const all = () => sql.raw<{ id: number }>(`SELECT * FROM ${table} WHERE id > 0`);
+    // sql.raw has no parameters; the same wildcard text with one goes through the cache check.
+    const allWith = (min: number) =>
+      sql<Record<string, unknown>>`SELECT * FROM ${sql.table(table)} WHERE id > ${min}`.execute(
+        database.db,
+      );
+    await all().execute(database.db);
+    await allWith(0);
+    await allWith(0);
+    expect((await prepared()).some((s) => s.includes('SELECT *'))).toBe(false);
+    await sql.raw(`ALTER TABLE ${table} ADD COLUMN extra int`).execute(database.db);
+    const after = await allWith(0);
+    expect(Object.keys(after.rows[0]!)).toContain('extra');
+  });
+});
