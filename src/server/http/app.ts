@@ -3,8 +3,6 @@ import path from 'node:path';
 import { parse as parseCookies } from 'cookie';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
-import { randomUUID } from 'node:crypto';
 import { projectRoot } from '../lib/project-root.ts';
 import type { AppServices } from '../services.ts';
 import { allRoutes, mounts } from '../routes/index.ts';
@@ -13,10 +11,10 @@ import { renderDocsPage } from './docs-page.ts';
 import { errorHandler } from './error-handler.ts';
 import { AppError } from './errors.ts';
 import { handleRoute } from './handle-route.ts';
+import { requestLogger } from './request-log.ts';
 import { buildOpenApi } from './openapi.ts';
 
 const WEB_DIST = path.join(projectRoot(), 'dist/web');
-const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
 
 /** Builds the HTTP application: API routes, health, OpenAPI, docs and the web app. */
 export function createHttpApp(services: AppServices, routes: AnyRoute[] = allRoutes()): Express {
@@ -26,30 +24,7 @@ export function createHttpApp(services: AppServices, routes: AnyRoute[] = allRou
   app.set('trust proxy', config.TRUST_PROXY);
   app.set('query parser', 'extended');
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id =
-          typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-      // One short line per request; headers stay out of the logs (cookies, keys, signatures).
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url.split('?')[0],
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    }),
-  );
+  app.use(requestLogger(logger));
   app.use(
     helmet({
       contentSecurityPolicy: {
