@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import Stripe from 'stripe';
+import { arrayLiteral } from '../../data/array-literal.ts';
 import type { Tx } from '../../data/database.ts';
 import { inTransaction } from '../../data/scoped-transaction.ts';
 import { AppError } from '../../http/errors.ts';
@@ -93,28 +95,27 @@ export function verifyStripeWebhook(
 /**
  * Inserts events into the inbox in one statement, unique on the Stripe event id: a redelivery
  * inserts nothing. Events we do not handle are stored as `ignored`. Returns the ids inserted.
+ * Columns are bound as arrays, so the statement's text is the same for any number of events and
+ * PostgreSQL keeps one plan for it.
  */
 export async function insertInboxEvents(tx: Tx, events: InboxEvent[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();
-  const now = new Date();
-  const rows = await tx
-    .insertInto('stripe_webhook_events')
-    .values(
-      events.map((e) => ({
-        id: e.id,
-        type: e.type,
-        stripe_created: new Date(e.created * 1000),
-        livemode: e.livemode,
-        payload: e.payload,
-        source: e.source,
-        status: e.objectKey ? 'pending' : 'ignored',
-        object_key: e.objectKey,
-        processed_at: e.objectKey ? null : now,
-      })),
-    )
-    .onConflict((oc) => oc.column('id').doNothing())
-    .returning('id')
-    .execute();
+  const column = (pick: (e: InboxEvent) => string | number | null) =>
+    arrayLiteral(events.map(pick));
+  const { rows } = await sql<{ id: string }>`
+    INSERT INTO stripe_webhook_events
+      (id, type, stripe_created, livemode, payload, source, status, object_key, processed_at)
+    SELECT id, type, to_timestamp(created), livemode, payload::jsonb, source,
+           CASE WHEN object_key IS NULL THEN 'ignored' ELSE 'pending' END, object_key,
+           CASE WHEN object_key IS NULL THEN now() END
+    FROM unnest(${column((e) => e.id)}::text::text[], ${column((e) => e.type)}::text::text[],
+                ${column((e) => e.created)}::text::bigint[],
+                ${column((e) => (e.livemode ? 't' : 'f'))}::text::boolean[],
+                ${column((e) => e.payload)}::text::text[], ${column((e) => e.source)}::text::text[],
+                ${column((e) => e.objectKey)}::text::text[])
+      AS e(id, type, created, livemode, payload, source, object_key)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id`.execute(tx);
   return new Set(rows.map((r) => r.id));
 }
 
