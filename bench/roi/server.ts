@@ -5,14 +5,13 @@
  */
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/server/config.ts';
-import { createHttpApp } from '../../src/server/http/app.ts';
+import { createHttpServer } from '../../src/server/http/app.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { createServices } from '../../src/server/services.ts';
 
 const config = loadConfig();
 const services = await createServices(config, createLogger(config.LOG_LEVEL));
-const app = createHttpApp(services);
-const server = app.listen(0, '127.0.0.1', () => {
+const server = createHttpServer(services).listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port });
 });
 server.keepAliveTimeout = 65_000;

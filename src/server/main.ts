@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import os from 'node:os';
 import { ConfigError, loadConfig } from './config.ts';
-import { createHttpApp } from './http/app.ts';
+import { createHttpServer } from './http/app.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
 import { startWorker } from './worker/worker.ts';
@@ -47,9 +47,9 @@ async function main() {
 
   let server: Server | null = null;
   if (role !== 'worker') {
-    const app = createHttpApp(services);
+    const s = createHttpServer(services);
     server = await new Promise<Server>((resolve) => {
-      const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+      s.listen(config.PORT, config.HOST, () => resolve(s));
     });
     server.keepAliveTimeout = 65_000;
   }

@@ -165,6 +165,53 @@ describe('webhook signature', () => {
     expect(res.status).toBe(200);
   });
 
+  it('answers a body over 512 KiB with 413, by Content-Length or as it streams, and stores nothing', async () => {
+    const e = { ...fakeEvent(), padding: 'x'.repeat(600 * 1024) };
+    const payload = JSON.stringify(e);
+    const declared = await post(payload, sign(payload));
+    expect(declared.status).toBe(413);
+    expect(declared.headers.get('content-type')).toMatch(/problem\+json/);
+    expect((await declared.json()).instance).toBe('/api/v1/billing/webhooks/stripe');
+    // No Content-Length: the limit applies to the bytes as they arrive.
+    const bytes = new TextEncoder().encode(payload);
+    const streamed = await fetch(h.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': sign(payload) },
+      body: new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < bytes.length; i += 64 * 1024)
+            controller.enqueue(bytes.slice(i, i + 64 * 1024));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(await inboxRows(h.app, [e.id])).toEqual([]);
+  });
+
+  it('gives each delivery a request id, its own when it sends a sane one', async () => {
+    const e = fakeEvent('customer.created');
+    const payload = JSON.stringify(e);
+    const res = await fetch(h.webhookUrl, {
+      method: 'POST',
+      headers: { 'stripe-signature': sign(payload), 'x-request-id': 'stripe-delivery-1' },
+      body: payload,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe('stripe-delivery-1');
+    expect(await res.json()).toEqual({ received: true, id: e.id, duplicate: false });
+    const bad = await post('{"not": "an event"}', sign('{"not": "an event"}'));
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('is not served for other methods', async () => {
+    const res = await fetch(h.webhookUrl);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+  });
+
   it('is never rate limited', async () => {
     const limited = await startBillingHarness({ env: { RATE_LIMIT_RPM: '2' } });
     try {

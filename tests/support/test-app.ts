@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/server/config.ts';
 import { openDatabase, type Database } from '../../src/server/data/database.ts';
 import { migrate } from '../../src/server/data/migrate.ts';
-import { createHttpApp } from '../../src/server/http/app.ts';
+import { createHttpServer } from '../../src/server/http/app.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { createServices, type AppServices } from '../../src/server/services.ts';
 import { startWorker } from '../../src/server/worker/worker.ts';
@@ -66,10 +66,8 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
   };
   const config = loadConfig(env as NodeJS.ProcessEnv);
   const services = await createServices(config, createLogger(config.LOG_LEVEL), { database });
-  const app = createHttpApp(services);
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const server = createHttpServer(services);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const baseUrl = `http://127.0.0.1:${port}`;
   // APP_URL follows the random port unless a test set it.

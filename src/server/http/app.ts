@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http, { type Server } from 'node:http';
 import path from 'node:path';
 import { parse as parseCookies } from 'cookie';
 import express, { type Express } from 'express';
@@ -11,13 +12,26 @@ import { renderDocsPage } from './docs-page.ts';
 import { errorHandler } from './error-handler.ts';
 import { AppError } from './errors.ts';
 import { handleRoute } from './handle-route.ts';
+import { leanDispatcher } from './lean-routes.ts';
 import { requestLogger } from './request-log.ts';
 import { buildOpenApi } from './openapi.ts';
 
 const WEB_DIST = path.join(projectRoot(), 'dist/web');
 
-/** Builds the HTTP application: API routes, health, OpenAPI, docs and the web app. */
-export function createHttpApp(services: AppServices, routes: AnyRoute[] = allRoutes()): Express {
+/**
+ * The HTTP server: lean routes (lean-routes.ts) straight from node:http, everything else through
+ * the Express application.
+ */
+export function createHttpServer(services: AppServices, routes: AnyRoute[] = allRoutes()): Server {
+  const app = createHttpApp(services, routes);
+  const lean = leanDispatcher(routes, services);
+  return http.createServer((req, res) => {
+    if (!lean(req, res)) app(req, res);
+  });
+}
+
+/** The Express application: API routes, health, OpenAPI, docs and the web app. */
+function createHttpApp(services: AppServices, routes: AnyRoute[]): Express {
   const { config, logger } = services;
   const app = express();
   app.disable('x-powered-by');
@@ -79,7 +93,7 @@ export function createHttpApp(services: AppServices, routes: AnyRoute[] = allRou
   });
 
   for (const route of routes) {
-    app[route.method](route.path, ...handleRoute(route, services));
+    if (route.handler) app[route.method](route.path, ...handleRoute(route, services));
   }
   for (const mount of mounts) mount(app, services);
 

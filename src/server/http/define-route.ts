@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import type { Tx } from '../data/database.ts';
@@ -130,13 +131,18 @@ export interface RouteSpec<
     input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
   ) => Promise<Reply>;
   /**
-   * Instead of `handler`: runs without a request transaction, for a route that manages its own
-   * writes (the Stripe webhook stores deliveries in shared batches). Exactly one of the two.
+   * Instead of `handler` (exactly one of the two): a lean route, answered ahead of the Express
+   * pipeline (lean-routes.ts) with the raw body and nothing else: no session, tenant, role,
+   * rate limit, security headers or transaction. For public machine-to-machine endpoints that
+   * manage their own writes and must stay cheap under load (the Stripe webhook).
    */
-  respond?: (
-    ctx: CacheContext,
-    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
-  ) => Promise<Reply>;
+  respond?: (ctx: RespondContext, input: { body: Buffer }) => Promise<Reply>;
+}
+
+/** What a lean route (`respond`) gets. */
+export interface RespondContext {
+  services: AppServices;
+  req: IncomingMessage;
 }
 
 export type AnyRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
@@ -149,6 +155,9 @@ export function defineRoute<
 >(spec: RouteSpec<P, Q, B>): AnyRoute {
   if (!spec.handler === !spec.respond) {
     throw new Error(`${spec.method} ${spec.path}: give a route exactly one of handler and respond`);
+  }
+  if (spec.respond && (spec.bodyKind !== 'raw' || spec.params || spec.query || spec.body)) {
+    throw new Error(`${spec.method} ${spec.path}: a lean route takes a raw body and nothing else`);
   }
   return spec as unknown as AnyRoute;
 }

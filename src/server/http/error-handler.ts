@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, toProblem } from './errors.ts';
 
@@ -27,8 +28,11 @@ function fromHttpError(err: unknown): AppError | null {
   return null;
 }
 
-/** The only place that writes error responses: RFC 9457 problem+json, never a stack trace. */
-export function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunction): void {
+/**
+ * The only place that writes error responses: RFC 9457 problem+json, never a stack trace. Works
+ * on a plain node:http response, so the lean routes (lean-routes.ts) answer errors the same way.
+ */
+export function writeProblem(err: unknown, req: IncomingMessage, res: ServerResponse): void {
   let error = err instanceof AppError ? err : fromHttpError(err);
   if (!error) {
     req.log?.error({ err }, 'unhandled error');
@@ -45,8 +49,16 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   }
   for (const [name, value] of Object.entries(error.options.headers ?? {}))
     res.setHeader(name, value);
-  res
-    .status(error.status)
-    .type('application/problem+json')
-    .send(JSON.stringify(toProblem(error, req.originalUrl.split('?')[0])));
+  // Express rewrites req.url inside mounted routers; originalUrl is what the client asked for.
+  const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
+  const body = JSON.stringify(toProblem(error, url.split('?')[0]));
+  res.statusCode = error.status;
+  res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/** writeProblem as Express's error middleware. */
+export function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunction): void {
+  writeProblem(err, req, res);
 }

@@ -145,11 +145,8 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
         return;
       }
     }
-    if (route.respond) {
-      sendReply(res, await route.respond(plain, input));
-      return;
-    }
-    const handler = route.handler!;
+    const handler = route.handler;
+    if (!handler) throw new Error(`${key} is a lean route: lean-routes.ts serves it`);
 
     let reply: Reply;
     try {

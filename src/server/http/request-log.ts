@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.ts';
 
@@ -23,39 +24,44 @@ const QUIET = new Set(['/healthz', '/readyz']);
  * The bound logger is made on first use: most requests log nothing else, and building a pino
  * child (serialising its bindings) on every request cost more than the rest of a cached report.
  */
+export function startRequestLog(logger: Logger, req: IncomingMessage, res: ServerResponse): void {
+  const started = performance.now();
+  const incoming = req.headers['x-request-id'];
+  const id = typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+  req.id = id;
+  res.setHeader('X-Request-Id', id);
+  const path = (req.url ?? '/').split('?')[0]!;
+  const bindings = () => ({ id, method: req.method, url: path });
+  let child: Logger | undefined;
+  Object.defineProperty(req, 'log', {
+    configurable: true,
+    get: () => (child ??= logger.child({ req: bindings() })),
+  });
+  if (QUIET.has(path)) return;
+  const done = () => {
+    res.off('finish', done);
+    res.off('close', done);
+    const status = res.statusCode;
+    const level =
+      !res.writableFinished || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    if (!logger.isLevelEnabled(level)) return;
+    (child ?? logger)[level](
+      {
+        ...(child ? {} : { req: bindings() }),
+        res: { statusCode: status },
+        responseTime: Math.round(performance.now() - started),
+      },
+      res.writableFinished ? 'request completed' : 'request aborted',
+    );
+  };
+  res.on('finish', done);
+  res.on('close', done);
+}
+
+/** startRequestLog as the first Express middleware. */
 export function requestLogger(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const started = performance.now();
-    const incoming = req.headers['x-request-id'];
-    const id =
-      typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
-    req.id = id;
-    res.setHeader('X-Request-Id', id);
-    const bindings = () => ({ id, method: req.method, url: req.originalUrl.split('?')[0] });
-    let child: Logger | undefined;
-    Object.defineProperty(req, 'log', {
-      configurable: true,
-      get: () => (child ??= logger.child({ req: bindings() })),
-    });
-    if (QUIET.has(req.path)) return next();
-    const done = () => {
-      res.off('finish', done);
-      res.off('close', done);
-      const status = res.statusCode;
-      const level =
-        !res.writableFinished || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-      if (!logger.isLevelEnabled(level)) return;
-      (child ?? logger)[level](
-        {
-          ...(child ? {} : { req: bindings() }),
-          res: { statusCode: status },
-          responseTime: Math.round(performance.now() - started),
-        },
-        res.writableFinished ? 'request completed' : 'request aborted',
-      );
-    };
-    res.on('finish', done);
-    res.on('close', done);
+    startRequestLog(logger, req, res);
     next();
   };
 }

@@ -185,7 +185,7 @@ export const billingRoutes = [
       const event = verifyStripeWebhook(
         ctx.services.billing.webhookSecret,
         body,
-        ctx.req.get('stripe-signature'),
+        ctx.req.headers['stripe-signature'] as string | undefined,
       );
       // Resolves once the event's row has committed (and its job was handed to the queue).
       const received = await ctx.services.stripeInbox.submit(event);
