@@ -10,10 +10,12 @@
  * (BENCH_DATABASE_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/postgres) and dropped after;
  * Redis keys use a run-unique prefix (BENCH_REDIS_URL, default redis://127.0.0.1:6379).
  *
- * Measures:
- *  1. accepted events/s and acknowledgement p50/p99 at 16 concurrent senders (worker running);
- *  2. applied events/s: from the first send until every inbox row is processed;
- *  3. a 10,000-event burst (64 concurrent senders): non-2xx count, and time until all applied.
+ * Measures (CPU per event of every process, this one included, for each of the first three):
+ *  1. the API alone (worker stopped with SIGSTOP): accepted events/s and acknowledgement p50/p99
+ *     at 16 concurrent senders, and events per inbox commit (how well deliveries batch);
+ *  2. the worker alone: applied events/s on run 1's backlog once it resumes;
+ *  3. both at once: fresh events accepted and applied while the worker runs;
+ *  4. a 10,000-event burst (64 concurrent senders): non-2xx count, and time until all applied.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -152,14 +154,66 @@ async function send(url: string, items: Signed[], concurrency: number) {
   };
 }
 
-/** CPU seconds (user + system) a child process has used so far, from /proc (Linux). */
-function cpuSeconds(child: ChildProcess | null): number {
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN when unknown. */
+function cpuSeconds(pid: number | undefined): number {
   try {
-    const fields = fs.readFileSync(`/proc/${child?.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
   }
+}
+
+/** Pids of the running processes called `name` (PostgreSQL's backends, Redis). */
+function pidsNamed(name: string): number[] {
+  try {
+    return fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === name;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * CPU seconds used so far by each process of the run, the load generator (this process) included.
+ * PostgreSQL and Redis are counted whole (every backend), since nothing else uses them meanwhile.
+ */
+function cpuSnapshot(children: Record<string, ChildProcess | null>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, child] of Object.entries(children)) out.set(key, cpuSeconds(child?.pid));
+  for (const [key, name] of [
+    ['postgres', 'postgres'],
+    ['redis', 'redis-server'],
+  ] as const) {
+    for (const pid of pidsNamed(name)) out.set(`${key}:${pid}`, cpuSeconds(pid));
+  }
+  const own = process.cpuUsage();
+  out.set('senders', (own.user + own.system) / 1e6);
+  return out;
+}
+
+/** Milliseconds of CPU per event of each process (group) between two snapshots. */
+function cpuPerEvent(before: Map<string, number>, after: Map<string, number>, events: number) {
+  const used = new Map<string, number>();
+  for (const [key, seconds] of after) {
+    const group = key.split(':')[0]!;
+    const delta = seconds - (before.get(key) ?? 0);
+    if (Number.isFinite(delta)) used.set(group, (used.get(group) ?? 0) + delta);
+  }
+  const perEvent = Object.fromEntries(
+    [...used].map(([group, seconds]) => [group, Number(((seconds * 1000) / events).toFixed(3))]),
+  );
+  const total = [...used.values()].reduce((a, b) => a + b, 0);
+  return { ...perEvent, total: Number(((total * 1000) / events).toFixed(3)) };
 }
 
 async function waitApplied(db: pg.Client, ids: string[], since: number, timeoutMs: number) {
@@ -283,38 +337,73 @@ async function main() {
         return { id: e.id, body, signature: sandbox.signatureHeader(body.toString('utf8')) };
       });
 
+    const url = `${base}/api/v1/billing/webhooks/stripe`;
+    const processes = { api, worker, stripeServer };
+    const commits = async () =>
+      Number(
+        (
+          await db.query<{ n: string }>(
+            'SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()',
+          )
+        ).rows[0]!.n,
+      );
+    const appliedFigures = (r: Awaited<ReturnType<typeof waitApplied>>) => ({
+      events: r.applied,
+      seconds: Number(r.seconds.toFixed(2)),
+      perSecond: Math.round(r.applied / r.seconds),
+    });
+    const acceptedFigures = (r: Awaited<ReturnType<typeof send>>) => ({
+      perSecond: Math.round(r.rate),
+      p50ms: Number(r.p50.toFixed(1)),
+      p99ms: Number(r.p99.toFixed(1)),
+      non2xx: r.non2xx,
+    });
+
+    // Run 1, the API alone: the checkout events of every subscription, then
+    // `customer.subscription.updated` prompts, up to EVENTS, while the worker is stopped (SIGSTOP).
     const run1 = checkoutEvents.slice(0, EVENTS);
     run1.push(...(await prompts(EVENTS - run1.length)));
     const run1Signed = sign(run1);
-    console.log(
-      `run 1: ${run1Signed.length} events over ${SUBSCRIPTIONS} subscriptions, ${SENDERS} senders`,
-    );
-    const cpu0 = {
-      api: cpuSeconds(api),
-      worker: cpuSeconds(worker),
-      stripe: cpuSeconds(stripeServer),
-    };
-    const accepted = await send(`${base}/api/v1/billing/webhooks/stripe`, run1Signed, SENDERS);
-    const applied = await waitApplied(
+    console.log(`run 1: ${run1Signed.length} events, ${SENDERS} senders, worker stopped`);
+    worker.kill('SIGSTOP');
+    let cpu = cpuSnapshot(processes);
+    const commits0 = await commits();
+    const apiAlone = await send(url, run1Signed, SENDERS);
+    const apiCpu = cpuPerEvent(cpu, (cpu = cpuSnapshot(processes)), run1Signed.length);
+    // PostgreSQL publishes its counters within a second.
+    await new Promise((r) => setTimeout(r, 1500));
+    const inboxCommits = (await commits()) - commits0;
+
+    // Run 2, the worker alone: it resumes (SIGCONT) and applies run 1's backlog.
+    console.log('run 2: the worker applies the backlog');
+    cpu = cpuSnapshot(processes);
+    const drainStart = performance.now();
+    worker.kill('SIGCONT');
+    const workerAlone = await waitApplied(
       db,
       run1Signed.map((s) => s.id),
-      accepted.startedAt,
+      drainStart,
       300_000,
     );
+    const workerCpu = cpuPerEvent(cpu, cpuSnapshot(processes), run1Signed.length);
 
-    // CPU each process spent on run 1, per event: what the rates would be on cores of their own.
-    const cpuPerEvent = (child: ChildProcess | null, before: number) =>
-      Number((((cpuSeconds(child) - before) * 1000) / run1Signed.length).toFixed(3));
-    const cpuMsPerEvent = {
-      api: cpuPerEvent(api, cpu0.api),
-      worker: cpuPerEvent(worker, cpu0.worker),
-      stripeServer: cpuPerEvent(stripeServer, cpu0.stripe),
-    };
+    // Run 3, both at once: EVENTS fresh prompts sent while the worker applies them.
+    const run3Signed = sign(await prompts(EVENTS));
+    console.log(`run 3: ${run3Signed.length} events, ${SENDERS} senders, worker running`);
+    cpu = cpuSnapshot(processes);
+    const together = await send(url, run3Signed, SENDERS);
+    const togetherApplied = await waitApplied(
+      db,
+      run3Signed.map((s) => s.id),
+      together.startedAt,
+      300_000,
+    );
+    const togetherCpu = cpuPerEvent(cpu, cpuSnapshot(processes), run3Signed.length);
 
-    // Run 2: a burst of BURST fresh events.
+    // Run 4: a burst of BURST fresh events.
     const burstSigned = sign(await prompts(BURST));
-    console.log(`run 2: burst of ${burstSigned.length} events, ${BURST_SENDERS} senders`);
-    const burst = await send(`${base}/api/v1/billing/webhooks/stripe`, burstSigned, BURST_SENDERS);
+    console.log(`run 4: burst of ${burstSigned.length} events, ${BURST_SENDERS} senders`);
+    const burst = await send(url, burstSigned, BURST_SENDERS);
     const burstApplied = await waitApplied(
       db,
       burstSigned.map((s) => s.id),
@@ -327,21 +416,19 @@ async function main() {
     );
     const result = {
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-      accepted: {
+      apiAlone: {
         events: run1Signed.length,
-        perSecond: Math.round(accepted.rate),
-        p50ms: Number(accepted.p50.toFixed(1)),
-        p99ms: Number(accepted.p99.toFixed(1)),
-        non2xx: accepted.non2xx,
+        ...acceptedFigures(apiAlone),
+        eventsPerInboxCommit: Number((run1Signed.length / inboxCommits).toFixed(1)),
+        cpuMsPerEvent: apiCpu,
       },
-      applied: {
-        events: applied.applied,
-        seconds: Number(applied.seconds.toFixed(2)),
-        perSecond: Math.round(applied.applied / applied.seconds),
-        subscriptionsMirrored: Number(mirrored.rows[0]!.n),
+      workerAlone: { ...appliedFigures(workerAlone), cpuMsPerEvent: workerCpu },
+      together: {
+        events: run3Signed.length,
+        accepted: acceptedFigures(together),
+        applied: appliedFigures(togetherApplied),
+        cpuMsPerEvent: togetherCpu,
       },
-      cpuMsPerEvent,
-      loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
       burst: {
         events: burstSigned.length,
         sendSeconds: Number(burst.seconds.toFixed(2)),
@@ -352,6 +439,8 @@ async function main() {
         allAppliedSeconds: Number(burstApplied.seconds.toFixed(2)),
         applied: burstApplied.applied,
       },
+      subscriptionsMirrored: Number(mirrored.rows[0]!.n),
+      loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
     };
     console.log(JSON.stringify(result, null, 2));
   } finally {
