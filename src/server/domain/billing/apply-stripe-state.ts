@@ -34,15 +34,19 @@ export async function processStripeEvents(
   eventIds: string[],
 ): Promise<ItemResult<ProcessOutcome>[]> {
   // One short transaction: the pending rows, taken for PICK_LEASE_S (the sweeper leaves them to
-  // this worker meanwhile), and the tenants their Stripe customers belong to.
+  // this worker meanwhile), and the tenants their Stripe customers belong to. Statements that lock
+  // several inbox rows lock them in id order (here, in applyStripeObject and markEventsDead):
+  // two of them taking shared rows in different orders deadlocked under load.
   const { rows, tenantOf } = await inTransaction(services.database, {}, async (tx) => {
-    const rows = await tx
-      .updateTable('stripe_webhook_events')
-      .set({ retry_at: sql<Date>`now() + make_interval(secs => ${PICK_LEASE_S})` })
-      .where('id', 'in', eventIds)
-      .where('status', '=', 'pending')
-      .returning(['id', 'type', 'status', 'payload'])
-      .execute();
+    const rows = (
+      await sql<{ id: string; type: string; status: string; payload: unknown }>`
+        UPDATE stripe_webhook_events
+        SET retry_at = now() + make_interval(secs => ${PICK_LEASE_S})
+        WHERE id IN (SELECT id FROM stripe_webhook_events
+                     WHERE id = ANY(${eventIds}::text[]) AND status = 'pending'
+                     ORDER BY id FOR UPDATE)
+        RETURNING id, type, status, payload`.execute(tx)
+    ).rows;
     const refs = new Map(rows.map((r) => [r.id, stripeEventRefs(r.payload as { type: string })]));
     const customers = [
       ...new Set([...refs.values()].map((r) => r.customerId).filter((c) => c !== null)),
@@ -191,7 +195,7 @@ export async function applyStripeObject(
               attempts = attempts + 1, last_error = NULL
           WHERE id IN (SELECT id FROM stripe_webhook_events
                        WHERE object_key = ${objectKey} AND status = 'pending'
-                       ORDER BY received_at LIMIT 5000 FOR UPDATE)
+                       ORDER BY id LIMIT 5000 FOR UPDATE)
           RETURNING id, type, payload`.execute(tx)
       ).rows;
       // Another worker applied our events since we read them (rows that arrived after that are
@@ -557,6 +561,7 @@ export async function markEventsDead(
       .select(['id', 'payload'])
       .where('id', 'in', eventIds)
       .where('status', '=', 'pending')
+      .orderBy('id')
       .forUpdate()
       .execute();
     for (const row of rows) {

@@ -100,8 +100,11 @@ export function verifyStripeWebhook(
  */
 export async function insertInboxEvents(tx: Tx, events: InboxEvent[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();
+  // In id order: two batches holding the same new ids in different orders would each wait for
+  // the other's uncommitted row.
+  const sorted = [...events].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const column = (pick: (e: InboxEvent) => string | number | null) =>
-    arrayLiteral(events.map(pick));
+    arrayLiteral(sorted.map(pick));
   const { rows } = await sql<{ id: string }>`
     INSERT INTO stripe_webhook_events
       (id, type, stripe_created, livemode, payload, source, status, object_key, processed_at)
