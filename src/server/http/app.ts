@@ -10,6 +10,7 @@ import { allRoutes, mounts } from '../routes/index.ts';
 import type { AnyRoute } from './define-route.ts';
 import { renderDocsPage } from './docs-page.ts';
 import { errorHandler } from './error-handler.ts';
+import { expressPrototypes } from './express-prototypes.ts';
 import { AppError } from './errors.ts';
 import { handleRoute } from './handle-route.ts';
 import { leanDispatcher } from './lean-routes.ts';
@@ -25,7 +26,7 @@ const WEB_DIST = path.join(projectRoot(), 'dist/web');
 export function createHttpServer(services: AppServices, routes: AnyRoute[] = allRoutes()): Server {
   const app = createHttpApp(services, routes);
   const lean = leanDispatcher(routes, services);
-  return http.createServer((req, res) => {
+  return http.createServer(expressPrototypes(app), (req, res) => {
     if (!lean(req, res)) app(req, res);
   });
 }
