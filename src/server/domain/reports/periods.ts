@@ -16,12 +16,22 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((toMs(to) - toMs(from)) / DAY_MS);
 }
 
-const dayFormats = new Map<string, Intl.DateTimeFormat | null>();
+const dayFormats = new Map<
+  string,
+  { format: Intl.DateTimeFormat | null; minute: number; day: string }
+>();
+const MINUTE_MS = 60_000;
 
-/** Today's date in an IANA time zone (UTC for an unknown zone). Formatters are built once per zone. */
+/**
+ * Today's date in an IANA time zone (UTC for an unknown zone). Formatters are built once per zone,
+ * and the date is kept for the rest of the minute: every zone's offset is a whole number of
+ * minutes, so a day never starts mid-minute, and ICU formatting cost more than a cached report.
+ */
 export function todayIn(timeZone: string, now = new Date()): string {
-  let format = dayFormats.get(timeZone);
-  if (format === undefined) {
+  const minute = Math.floor(now.getTime() / MINUTE_MS);
+  let entry = dayFormats.get(timeZone);
+  if (entry === undefined) {
+    let format: Intl.DateTimeFormat | null;
     try {
       format = new Intl.DateTimeFormat('en-CA', {
         timeZone,
@@ -32,9 +42,14 @@ export function todayIn(timeZone: string, now = new Date()): string {
     } catch {
       format = null;
     }
-    dayFormats.set(timeZone, format);
+    entry = { format, minute: NaN, day: '' };
+    dayFormats.set(timeZone, entry);
   }
-  return format ? format.format(now) : now.toISOString().slice(0, 10);
+  if (entry.minute !== minute) {
+    entry.day = entry.format ? entry.format.format(now) : now.toISOString().slice(0, 10);
+    entry.minute = minute;
+  }
+  return entry.day;
 }
 
 /** First day of the date's month. */
