@@ -206,6 +206,18 @@ describe('webhook signature', () => {
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('is matched as Express matches paths: any case, a trailing slash allowed', async () => {
+    const e = fakeEvent('customer.created');
+    const payload = JSON.stringify(e);
+    const res = await fetch(`${h.webhookUrl.replace('webhooks/stripe', 'Webhooks/Stripe')}/`, {
+      method: 'POST',
+      headers: { 'stripe-signature': sign(payload) },
+      body: payload,
+    });
+    expect(res.status).toBe(200);
+    expect((await res.json()).id).toBe(e.id);
+  });
+
   it('is not served for other methods', async () => {
     const res = await fetch(h.webhookUrl);
     expect(res.status).toBe(404);

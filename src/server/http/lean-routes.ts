@@ -25,23 +25,27 @@ export function leanDispatcher(routes: AnyRoute[], services: AppServices): LeanD
     if (accessFor(routeKey(route)) !== 'public') {
       throw new Error(`${routeKey(route)}: a lean route must be public in the access table`);
     }
-    lean.set(routeKey(route), route);
+    lean.set(`${route.method.toUpperCase()} ${route.path.toLowerCase()}`, route);
   }
   return (req, res) => {
     if (lean.size === 0) return false;
-    const query = req.url?.indexOf('?') ?? -1;
-    const path = query === -1 ? req.url : req.url!.slice(0, query);
-    const route = lean.get(`${req.method} ${path}`);
+    const route = lean.get(`${req.method} ${routePath(req.url ?? '/')}`);
     if (!route) return false;
     startRequestLog(services.logger, req, res);
     readBody(req, route.bodyLimit ?? DEFAULT_BODY_LIMIT)
       .then((body) => route.respond!({ services, req }, { body }))
-      .then(
-        (reply) => writeReply(res, reply),
-        (error: unknown) => writeProblem(error, req, res),
-      );
+      .then((reply) => writeReply(res, reply))
+      .catch((error: unknown) => writeProblem(error, req, res));
     return true;
   };
+}
+
+/** The path as Express matches it by default: without the query, case and a trailing slash. */
+function routePath(url: string): string {
+  const query = url.indexOf('?');
+  let path = (query === -1 ? url : url.slice(0, query)).toLowerCase();
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  return path;
 }
 
 /** The whole body, or a 413 once it passes `limit` bytes (by Content-Length or as it arrives). */
