@@ -1,8 +1,9 @@
+import type { ReactElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter } from 'react-router';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/problem.ts';
-import { Field, FormError } from './ui.tsx';
+import { ConfirmButton, Field, FormError } from './ui.tsx';
 
 const render = (node: React.ReactNode) => renderToStaticMarkup(<MemoryRouter>{node}</MemoryRouter>);
 
@@ -68,5 +69,49 @@ describe('form components', () => {
     expect(html).toContain('Plan limit reached');
     expect(html).toContain('The free plan allows 2 sites');
     expect(html).toContain('upgrade');
+  });
+});
+
+describe('ConfirmButton', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  // Tests run without a DOM: the element the component returns carries the click handler.
+  const click = (element: ReactElement) => (element.props as { onClick: () => void }).onClick();
+
+  it('acts only when the question is answered yes', () => {
+    const confirm = vi.fn(() => false);
+    vi.stubGlobal('window', { confirm });
+    const onConfirm = vi.fn();
+    const button = ConfirmButton({ question: 'Delete Bloom?', onConfirm, children: 'Delete' });
+
+    click(button);
+    expect(confirm).toHaveBeenCalledWith('Delete Bloom?');
+    expect(onConfirm).not.toHaveBeenCalled();
+
+    confirm.mockReturnValue(true);
+    click(button);
+    expect(onConfirm).toHaveBeenCalledTimes(1);
+  });
+
+  it('renders as the button it replaces', () => {
+    const html = render(
+      <ConfirmButton
+        className="btn-small"
+        variant="danger"
+        aria-label="Delete Bloom"
+        busy
+        question="Delete Bloom?"
+        onConfirm={() => {}}
+      >
+        Delete
+      </ConfirmButton>,
+    );
+    expect(html).toContain('class="btn btn-danger btn-small"');
+    expect(html).toContain('aria-label="Delete Bloom"');
+    expect(html).toContain('type="button"');
+    expect(html).toContain('disabled=""');
+    expect(html).toContain('>Delete</button>');
   });
 });

@@ -11,6 +11,10 @@ import { ApiError, describeError, errorsFor, type FieldError } from '../api/prob
 import { useWorkspacePath } from '../session/workspace.tsx';
 
 type ButtonVariant = 'primary' | 'secondary' | 'danger' | 'ghost';
+type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & {
+  variant?: ButtonVariant;
+  busy?: boolean;
+};
 
 export function Button({
   variant = 'secondary',
@@ -20,7 +24,7 @@ export function Button({
   disabled,
   type = 'button',
   ...rest
-}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: ButtonVariant; busy?: boolean }) {
+}: ButtonProps) {
   return (
     <button
       type={type}
@@ -32,6 +36,25 @@ export function Button({
       {busy && <span className="spinner spinner-inline" aria-hidden="true" />}
       {children}
     </button>
+  );
+}
+
+/**
+ * A button that asks before it acts (delete, revoke, end). The question is the browser's own
+ * confirm: modal, read out by screen readers and answered from the keyboard, with no markup here.
+ */
+export function ConfirmButton({
+  question,
+  onConfirm,
+  ...rest
+}: Omit<ButtonProps, 'onClick'> & { question: string; onConfirm: () => void }) {
+  return (
+    <Button
+      {...rest}
+      onClick={() => {
+        if (window.confirm(question)) onConfirm();
+      }}
+    />
   );
 }
 

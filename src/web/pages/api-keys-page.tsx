@@ -7,6 +7,7 @@ import {
   Badge,
   Button,
   Card,
+  ConfirmButton,
   CopyButton,
   EmptyState,
   Field,
@@ -155,20 +156,14 @@ export function ApiKeysPage() {
                         {k.revokedAt ? (
                           <Badge tone="bad">revoked</Badge>
                         ) : (
-                          <Button
+                          <ConfirmButton
                             className="btn-small"
                             variant="danger"
-                            onClick={() => {
-                              if (
-                                window.confirm(
-                                  `Revoke “${k.name}”? Scripts using it stop working at once.`,
-                                )
-                              )
-                                void revoke.run(k.id);
-                            }}
+                            question={`Revoke “${k.name}”? Scripts using it stop working at once.`}
+                            onConfirm={() => void revoke.run(k.id)}
                           >
                             Revoke
-                          </Button>
+                          </ConfirmButton>
                         )}
                       </td>
                     </tr>

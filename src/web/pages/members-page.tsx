@@ -18,6 +18,7 @@ import {
   Badge,
   Button,
   Card,
+  ConfirmButton,
   CopyButton,
   Dialog,
   EmptyState,
@@ -220,17 +221,16 @@ function MemberRow({
         >
           Edit
         </Button>
-        <Button
+        <ConfirmButton
           className="btn-small"
           variant="danger"
           busy={remove.busy}
           disabled={isMe}
-          onClick={() => {
-            if (window.confirm(`Remove ${member.name} from this workspace?`)) void remove.run();
-          }}
+          question={`Remove ${member.name} from this workspace?`}
+          onConfirm={() => void remove.run()}
         >
           Remove
-        </Button>
+        </ConfirmButton>
         {remove.error ? <div className="field-error">{describeError(remove.error)}</div> : null}
         <Dialog open={editing} title={`Edit ${member.name}`} onClose={() => setEditing(false)}>
           <form

@@ -18,6 +18,7 @@ import {
   Badge,
   Button,
   Card,
+  ConfirmButton,
   Dialog,
   EmptyState,
   Field,
@@ -500,30 +501,23 @@ export function ServicesPage() {
                                 Edit
                               </Button>
                               {s.billing !== 'one_time' && !s.endDate && (
-                                <Button
+                                <ConfirmButton
                                   className="btn-small"
-                                  onClick={() => {
-                                    if (window.confirm(`End ${s.name} today?`)) void end.run(s);
-                                  }}
+                                  question={`End ${s.name} today?`}
+                                  onConfirm={() => void end.run(s)}
                                 >
                                   End
-                                </Button>
+                                </ConfirmButton>
                               )}
-                              <Button
+                              <ConfirmButton
                                 className="btn-small"
                                 variant="danger"
                                 aria-label={`Delete ${s.name}`}
-                                onClick={() => {
-                                  if (
-                                    window.confirm(
-                                      `Delete ${s.name}? Its cost leaves every report.`,
-                                    )
-                                  )
-                                    void remove.run(s);
-                                }}
+                                question={`Delete ${s.name}? Its cost leaves every report.`}
+                                onConfirm={() => void remove.run(s)}
                               >
                                 Delete
-                              </Button>
+                              </ConfirmButton>
                             </>
                           )}
                         </td>

@@ -16,6 +16,7 @@ import {
   Alert,
   Button,
   Card,
+  ConfirmButton,
   Dialog,
   EmptyState,
   FormError,
@@ -212,18 +213,14 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
           staff && (
             <>
               <Button onClick={() => setEditing(true)}>Edit</Button>
-              <Button
+              <ConfirmButton
                 variant="danger"
                 busy={remove.busy}
-                onClick={() => {
-                  if (
-                    window.confirm(`Delete ${site.name}? Its metrics and services are deleted too.`)
-                  )
-                    void remove.run();
-                }}
+                question={`Delete ${site.name}? Its metrics and services are deleted too.`}
+                onConfirm={() => void remove.run()}
               >
                 Delete
-              </Button>
+              </ConfirmButton>
             </>
           )
         }

@@ -12,6 +12,7 @@ import {
 import {
   Button,
   Card,
+  ConfirmButton,
   Dialog,
   EmptyState,
   Field,
@@ -226,21 +227,15 @@ export function SitesPage() {
                             >
                               Edit
                             </Button>
-                            <Button
+                            <ConfirmButton
                               className="btn-small"
                               variant="danger"
                               aria-label={`Delete ${s.name}`}
-                              onClick={() => {
-                                if (
-                                  window.confirm(
-                                    `Delete ${s.name}? Its metrics and services are deleted too.`,
-                                  )
-                                )
-                                  void remove.run(s);
-                              }}
+                              question={`Delete ${s.name}? Its metrics and services are deleted too.`}
+                              onConfirm={() => void remove.run(s)}
                             >
                               Delete
-                            </Button>
+                            </ConfirmButton>
                           </td>
                         )}
                       </tr>
