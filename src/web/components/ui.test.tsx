@@ -3,7 +3,8 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/problem.ts';
-import { ConfirmButton, Field, FormError } from './ui.tsx';
+import { DataTable, type Column } from './data-table.tsx';
+import { ConfirmButton, EmptyState, Field, FormError } from './ui.tsx';
 
 const render = (node: React.ReactNode) => renderToStaticMarkup(<MemoryRouter>{node}</MemoryRouter>);
 
@@ -113,5 +114,126 @@ describe('ConfirmButton', () => {
     expect(html).toContain('type="button"');
     expect(html).toContain('disabled=""');
     expect(html).toContain('>Delete</button>');
+  });
+});
+
+describe('DataTable', () => {
+  interface Site {
+    id: string;
+    name: string;
+    revenue: number;
+  }
+  const sites: Site[] = [
+    { id: 's1', name: 'Bloom', revenue: 120 },
+    { id: 's2', name: 'Harbor', revenue: -5 },
+  ];
+  const columns: Column<Site>[] = [
+    { header: 'Site', cell: (s) => s.name },
+    {
+      header: 'Revenue',
+      kind: 'number',
+      cell: (s) => s.revenue,
+      cellClassName: (s) => (s.revenue < 0 ? 'text-bad' : undefined),
+    },
+    {
+      header: 'Actions',
+      kind: 'actions',
+      cell: (s) => <button type="button">Edit {s.name}</button>,
+    },
+  ];
+
+  it('writes the markup the pages wrote by hand', () => {
+    const html = render(
+      <DataTable testId="sites-table" rows={sites} rowKey={(s) => s.id} columns={columns} />,
+    );
+    const byHand = render(
+      <table className="table table-responsive" data-testid="sites-table">
+        <thead>
+          <tr>
+            <th scope="col">Site</th>
+            <th scope="col" className="num">
+              Revenue
+            </th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {sites.map((s) => (
+            <tr key={s.id}>
+              <td data-label="Site">{s.name}</td>
+              <td data-label="Revenue" className={s.revenue < 0 ? 'num text-bad' : 'num'}>
+                {s.revenue}
+              </td>
+              <td className="row-actions">
+                <button type="button">Edit {s.name}</button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>,
+    );
+    expect(html).toBe(byHand);
+  });
+
+  it('labels cells for phones only in a responsive table', () => {
+    const html = render(
+      <DataTable variant="compact" rows={sites} rowKey={(s) => s.id} columns={columns} />,
+    );
+    expect(html).toContain('<table class="table table-compact">');
+    expect(html).not.toContain('data-label');
+    expect(html).not.toContain('data-testid');
+  });
+
+  it('shows the empty state instead of a table with no rows, and an empty table without one', () => {
+    const empty = <EmptyState title="No sites yet" />;
+    const none = render(
+      <DataTable rows={[]} rowKey={(s: Site) => s.id} columns={columns} empty={empty} />,
+    );
+    expect(none).toContain('No sites yet');
+    expect(none).not.toContain('<table');
+    expect(
+      render(<DataTable rows={sites} rowKey={(s) => s.id} columns={columns} empty={empty} />),
+    ).not.toContain('No sites yet');
+    const bare = render(<DataTable rows={[]} rowKey={(s: Site) => s.id} columns={columns} />);
+    expect(bare).toContain('<tbody></tbody>');
+  });
+
+  it('leaves out columns given as false, and adds row classes, detail rows and a footer', () => {
+    const html = render(
+      <DataTable
+        rows={sites}
+        rowKey={(s) => s.id}
+        rowClassName={(s) => (s.revenue < 0 ? 'row-muted' : undefined)}
+        rowDetails={(s) => s.id === 's1' && <p>Details of {s.name}</p>}
+        footer={
+          <tr>
+            <th scope="row">Total</th>
+          </tr>
+        }
+        columns={[columns[0]!, false, columns[1]!]}
+      />,
+    );
+    expect(html).not.toContain('Actions');
+    expect(html.match(/<th scope="col"/g)).toHaveLength(2);
+    expect(html).toContain('<tr class="row-muted"><td data-label="Site">Harbor</td>');
+    expect(html).toContain('<tr class="row-details"><td colSpan="2"><p>Details of Bloom</p>');
+    expect(html.match(/row-details/g)).toHaveLength(1);
+    expect(html).toContain('<tfoot><tr><th scope="row">Total</th></tr></tfoot>');
+  });
+
+  it('offers "Load more" only while there is a next page', () => {
+    const table = (nextCursor: string | null) =>
+      render(
+        <DataTable
+          rows={sites}
+          rowKey={(s) => s.id}
+          columns={columns}
+          more={{ nextCursor, loading: false, onMore: () => {} }}
+        />,
+      );
+    expect(table('c2')).toContain('Load more');
+    expect(table(null)).not.toContain('Load more');
   });
 });

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { Role } from '../../shared/schemas/common.ts';
 import { CreateApiKeyBody } from '../../shared/schemas/tenants.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../api/endpoints.ts';
+import { DataTable } from '../components/data-table.tsx';
 import {
   Alert,
   Badge,
@@ -123,55 +124,38 @@ export function ApiKeysPage() {
       <Card title="Keys" className="mt">
         <FormError error={revoke.error} />
         <Loadable resource={keys} label="API keys">
-          {(page) =>
-            page.data.length === 0 ? (
-              <EmptyState title="No API keys yet" />
-            ) : (
-              <table className="table table-responsive">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Key</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.map((k) => (
-                    <tr key={k.id} className={k.revokedAt ? 'row-muted' : undefined}>
-                      <td data-label="Name">{k.name}</td>
-                      <td data-label="Key">
-                        <code>{k.prefix}…</code>
-                      </td>
-                      <td data-label="Role">
-                        <Badge>{k.role}</Badge>
-                      </td>
-                      <td data-label="Created">{formatDateTime(k.createdAt)}</td>
-                      <td data-label="Last used">{formatDateTime(k.lastUsedAt)}</td>
-                      <td className="row-actions">
-                        {k.revokedAt ? (
-                          <Badge tone="bad">revoked</Badge>
-                        ) : (
-                          <ConfirmButton
-                            className="btn-small"
-                            variant="danger"
-                            question={`Revoke “${k.name}”? Scripts using it stop working at once.`}
-                            onConfirm={() => void revoke.run(k.id)}
-                          >
-                            Revoke
-                          </ConfirmButton>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )
-          }
+          {(page) => (
+            <DataTable
+              rows={page.data}
+              rowKey={(k) => k.id}
+              rowClassName={(k) => (k.revokedAt ? 'row-muted' : undefined)}
+              empty={<EmptyState title="No API keys yet" />}
+              columns={[
+                { header: 'Name', cell: (k) => k.name },
+                { header: 'Key', cell: (k) => <code>{k.prefix}…</code> },
+                { header: 'Role', cell: (k) => <Badge>{k.role}</Badge> },
+                { header: 'Created', cell: (k) => formatDateTime(k.createdAt) },
+                { header: 'Last used', cell: (k) => formatDateTime(k.lastUsedAt) },
+                {
+                  header: 'Actions',
+                  kind: 'actions',
+                  cell: (k) =>
+                    k.revokedAt ? (
+                      <Badge tone="bad">revoked</Badge>
+                    ) : (
+                      <ConfirmButton
+                        className="btn-small"
+                        variant="danger"
+                        question={`Revoke “${k.name}”? Scripts using it stop working at once.`}
+                        onConfirm={() => void revoke.run(k.id)}
+                      >
+                        Revoke
+                      </ConfirmButton>
+                    ),
+                },
+              ]}
+            />
+          )}
         </Loadable>
       </Card>
     </>

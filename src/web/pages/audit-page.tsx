@@ -1,4 +1,4 @@
-import { Fragment, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import {
   exportAuditLog,
   listMembers,
@@ -8,6 +8,7 @@ import {
 } from '../api/endpoints.ts';
 import type { AuditEventT } from '../api/endpoints.ts';
 import { describeError } from '../api/problem.ts';
+import { DataTable } from '../components/data-table.tsx';
 import {
   Alert,
   Badge,
@@ -54,6 +55,39 @@ function toQuery(f: AuditFilters): AuditFilters {
     q[k] = v.trim();
   }
   return q;
+}
+
+/** Everything an event records, under its row when expanded. */
+function EventDetails({ event: e }: { event: AuditEventT }) {
+  const changes = describeChanges(e.changes);
+  return (
+    <dl className="details">
+      <dt>Changes</dt>
+      <dd>
+        {changes.length ? (
+          <ul className="plain-list mono small">
+            {changes.map((line, i) => (
+              <li key={i}>{line}</li>
+            ))}
+          </ul>
+        ) : (
+          '—'
+        )}
+      </dd>
+      <dt>Target</dt>
+      <dd className="mono small">
+        {e.target.type ? `${e.target.type} ${e.target.id ?? ''}` : '—'}
+      </dd>
+      <dt>Actor id</dt>
+      <dd className="mono small">{e.actor.id ?? '—'}</dd>
+      <dt>IP</dt>
+      <dd>{e.ip ?? '—'}</dd>
+      <dt>User agent</dt>
+      <dd className="small">{e.userAgent ?? '—'}</dd>
+      <dt>Request id</dt>
+      <dd className="mono small">{e.requestId ?? '—'}</dd>
+    </dl>
+  );
 }
 
 function VerifyStatus() {
@@ -182,84 +216,47 @@ export function AuditPage() {
               <EmptyState title="No events match these filters" />
             ) : (
               <>
-                <table className="table table-responsive" data-testid="audit-table">
-                  <thead>
-                    <tr>
-                      <th scope="col">#</th>
-                      <th scope="col">When</th>
-                      <th scope="col">Actor</th>
-                      <th scope="col">Action</th>
-                      <th scope="col">Target</th>
-                      <th scope="col">
-                        <span className="sr-only">Details</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.data.map((e: AuditEventT) => (
-                      <Fragment key={e.id}>
-                        <tr>
-                          <td data-label="#">{e.seq}</td>
-                          <td data-label="When">{formatDateTime(e.occurredAt)}</td>
-                          <td data-label="Actor">
-                            {e.actor.label ?? e.actor.id ?? '—'}{' '}
-                            <span className="muted small">({e.actor.type})</span>
-                          </td>
-                          <td data-label="Action">
-                            <code>{e.action}</code>
-                          </td>
-                          <td data-label="Target">
-                            {e.target.type
-                              ? `${e.target.type}${e.target.id ? ` ${e.target.id.slice(0, 8)}…` : ''}`
-                              : '—'}
-                          </td>
-                          <td className="row-actions">
-                            <Button
-                              className="btn-small"
-                              variant="ghost"
-                              aria-expanded={expanded === e.id}
-                              onClick={() => setExpanded(expanded === e.id ? null : e.id)}
-                            >
-                              {expanded === e.id ? 'Hide' : 'Details'}
-                            </Button>
-                          </td>
-                        </tr>
-                        {expanded === e.id && (
-                          <tr className="row-details">
-                            <td colSpan={6}>
-                              <dl className="details">
-                                <dt>Changes</dt>
-                                <dd>
-                                  {describeChanges(e.changes).length ? (
-                                    <ul className="plain-list mono small">
-                                      {describeChanges(e.changes).map((line, i) => (
-                                        <li key={i}>{line}</li>
-                                      ))}
-                                    </ul>
-                                  ) : (
-                                    '—'
-                                  )}
-                                </dd>
-                                <dt>Target</dt>
-                                <dd className="mono small">
-                                  {e.target.type ? `${e.target.type} ${e.target.id ?? ''}` : '—'}
-                                </dd>
-                                <dt>Actor id</dt>
-                                <dd className="mono small">{e.actor.id ?? '—'}</dd>
-                                <dt>IP</dt>
-                                <dd>{e.ip ?? '—'}</dd>
-                                <dt>User agent</dt>
-                                <dd className="small">{e.userAgent ?? '—'}</dd>
-                                <dt>Request id</dt>
-                                <dd className="mono small">{e.requestId ?? '—'}</dd>
-                              </dl>
-                            </td>
-                          </tr>
-                        )}
-                      </Fragment>
-                    ))}
-                  </tbody>
-                </table>
+                <DataTable
+                  testId="audit-table"
+                  rows={page.data}
+                  rowKey={(e) => e.id}
+                  rowDetails={(e) => expanded === e.id && <EventDetails event={e} />}
+                  columns={[
+                    { header: '#', cell: (e) => e.seq },
+                    { header: 'When', cell: (e) => formatDateTime(e.occurredAt) },
+                    {
+                      header: 'Actor',
+                      cell: (e) => (
+                        <>
+                          {e.actor.label ?? e.actor.id ?? '—'}{' '}
+                          <span className="muted small">({e.actor.type})</span>
+                        </>
+                      ),
+                    },
+                    { header: 'Action', cell: (e) => <code>{e.action}</code> },
+                    {
+                      header: 'Target',
+                      cell: (e) =>
+                        e.target.type
+                          ? `${e.target.type}${e.target.id ? ` ${e.target.id.slice(0, 8)}…` : ''}`
+                          : '—',
+                    },
+                    {
+                      header: 'Details',
+                      kind: 'actions',
+                      cell: (e) => (
+                        <Button
+                          className="btn-small"
+                          variant="ghost"
+                          aria-expanded={expanded === e.id}
+                          onClick={() => setExpanded(expanded === e.id ? null : e.id)}
+                        >
+                          {expanded === e.id ? 'Hide' : 'Details'}
+                        </Button>
+                      ),
+                    },
+                  ]}
+                />
                 <nav className="pager" aria-label="Audit log pages">
                   <Button
                     onClick={() => setCursors((c) => c.slice(0, -1))}

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { downloadRoiReport, getRoiReport, listSites, type RoiReportT } from '../api/endpoints.ts';
 import { RevenueCostChart, RoiBySiteChart } from '../components/charts.tsx';
+import { DataTable } from '../components/data-table.tsx';
 import { Button, Card, EmptyState, FormError, Loadable, PageHeader } from '../components/ui.tsx';
 import { useSubmit } from '../lib/use-submit.ts';
 import {
@@ -257,53 +258,29 @@ export function DashboardPage() {
                   </Card>
                 </div>
                 <Card title="By site" className="mt">
-                  {bySite.series.length === 0 ? (
-                    <EmptyState title="No data for this period" />
-                  ) : (
-                    <table className="table table-responsive" data-testid="site-table">
-                      <thead>
-                        <tr>
-                          <th scope="col">Site</th>
-                          <th scope="col" className="num">
-                            Revenue
-                          </th>
-                          <th scope="col" className="num">
-                            Cost
-                          </th>
-                          <th scope="col" className="num">
-                            Profit
-                          </th>
-                          <th scope="col" className="num">
-                            ROI
-                          </th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {bySite.series.map((s) => (
-                          <tr key={s.key}>
-                            <td data-label="Site">
-                              <Link to={path(`sites/${s.key}`)}>{siteName(s.key, s.label)}</Link>
-                            </td>
-                            <td data-label="Revenue" className="num">
-                              {money(s.revenue)}
-                            </td>
-                            <td data-label="Cost" className="num">
-                              {money(s.cost)}
-                            </td>
-                            <td
-                              data-label="Profit"
-                              className={`num ${s.profit < 0 ? 'text-bad' : ''}`}
-                            >
-                              {money(s.profit)}
-                            </td>
-                            <td data-label="ROI" className="num">
-                              {formatPercent(s.roi)}
-                            </td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  )}
+                  <DataTable
+                    testId="site-table"
+                    rows={bySite.series}
+                    rowKey={(s) => s.key}
+                    empty={<EmptyState title="No data for this period" />}
+                    columns={[
+                      {
+                        header: 'Site',
+                        cell: (s) => (
+                          <Link to={path(`sites/${s.key}`)}>{siteName(s.key, s.label)}</Link>
+                        ),
+                      },
+                      { header: 'Revenue', kind: 'number', cell: (s) => money(s.revenue) },
+                      { header: 'Cost', kind: 'number', cell: (s) => money(s.cost) },
+                      {
+                        header: 'Profit',
+                        kind: 'number',
+                        cell: (s) => money(s.profit),
+                        cellClassName: (s) => (s.profit < 0 ? 'text-bad' : undefined),
+                      },
+                      { header: 'ROI', kind: 'number', cell: (s) => formatPercent(s.roi) },
+                    ]}
+                  />
                 </Card>
               </div>
             );

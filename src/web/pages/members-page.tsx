@@ -13,6 +13,7 @@ import {
   type SiteT,
 } from '../api/endpoints.ts';
 import { describeError } from '../api/problem.ts';
+import { DataTable } from '../components/data-table.tsx';
 import {
   Alert,
   Badge,
@@ -171,7 +172,8 @@ function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => voi
   );
 }
 
-function MemberRow({
+/** Edit and remove, for one member's row; its state is reset when the member changes (the row key). */
+function MemberActions({
   member,
   sites,
   onChanged,
@@ -195,81 +197,63 @@ function MemberRow({
     onChanged();
   });
   const isMe = member.userId === me.user.id;
-  const siteNames = member.siteIds.map(
-    (id) => sites.find((s) => s.id === id)?.name ?? 'a deleted site',
-  );
   return (
-    <tr>
-      <td data-label="Name">
-        <strong>{member.name}</strong> {isMe && <Badge>you</Badge>}
-        <div className="muted">{member.email}</div>
-      </td>
-      <td data-label="Role">
-        <Badge tone={member.role === 'owner' ? 'info' : 'neutral'}>{member.role}</Badge>
-        {member.role === 'client' && (
-          <div className="muted small">
-            Sites: {siteNames.length ? siteNames.join(', ') : 'none'}
-          </div>
-        )}
-      </td>
-      <td data-label="Joined">{formatDate(member.joinedAt)}</td>
-      <td className="row-actions">
-        <Button
-          className="btn-small"
-          onClick={() => setEditing(true)}
-          disabled={member.role === 'owner' && myRole !== 'owner'}
+    <>
+      <Button
+        className="btn-small"
+        onClick={() => setEditing(true)}
+        disabled={member.role === 'owner' && myRole !== 'owner'}
+      >
+        Edit
+      </Button>
+      <ConfirmButton
+        className="btn-small"
+        variant="danger"
+        busy={remove.busy}
+        disabled={isMe}
+        question={`Remove ${member.name} from this workspace?`}
+        onConfirm={() => void remove.run()}
+      >
+        Remove
+      </ConfirmButton>
+      {remove.error ? <div className="field-error">{describeError(remove.error)}</div> : null}
+      <Dialog open={editing} title={`Edit ${member.name}`} onClose={() => setEditing(false)}>
+        <form
+          className="form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void save.run();
+          }}
         >
-          Edit
-        </Button>
-        <ConfirmButton
-          className="btn-small"
-          variant="danger"
-          busy={remove.busy}
-          disabled={isMe}
-          question={`Remove ${member.name} from this workspace?`}
-          onConfirm={() => void remove.run()}
-        >
-          Remove
-        </ConfirmButton>
-        {remove.error ? <div className="field-error">{describeError(remove.error)}</div> : null}
-        <Dialog open={editing} title={`Edit ${member.name}`} onClose={() => setEditing(false)}>
-          <form
-            className="form"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void save.run();
-            }}
-          >
-            <FormError error={save.error} fields={['role', 'siteIds']} />
-            <Field label="Role" name="role" errors={save.fieldErrors}>
-              {(p) => (
-                <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
-                  {ROLES.filter((r) => myRole === 'owner' || r.value !== 'owner').map((r) => (
-                    <option key={r.value} value={r.value}>
-                      {r.label}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
-            {role === 'client' && (
-              <SitePicker
-                sites={sites}
-                value={siteIds}
-                onChange={setSiteIds}
-                legend="Sites this client may see"
-              />
+          <FormError error={save.error} fields={['role', 'siteIds']} />
+          <Field label="Role" name="role" errors={save.fieldErrors}>
+            {(p) => (
+              <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
+                {ROLES.filter((r) => myRole === 'owner' || r.value !== 'owner').map((r) => (
+                  <option key={r.value} value={r.value}>
+                    {r.label}
+                  </option>
+                ))}
+              </select>
             )}
-            <div className="form-actions">
-              <Button onClick={() => setEditing(false)}>Cancel</Button>
-              <Button type="submit" variant="primary" busy={save.busy}>
-                Save
-              </Button>
-            </div>
-          </form>
-        </Dialog>
-      </td>
-    </tr>
+          </Field>
+          {role === 'client' && (
+            <SitePicker
+              sites={sites}
+              value={siteIds}
+              onChange={setSiteIds}
+              legend="Sites this client may see"
+            />
+          )}
+          <div className="form-actions">
+            <Button onClick={() => setEditing(false)}>Cancel</Button>
+            <Button type="submit" variant="primary" busy={save.busy}>
+              Save
+            </Button>
+          </div>
+        </form>
+      </Dialog>
+    </>
   );
 }
 
@@ -285,6 +269,9 @@ export function MembersPage() {
     invitations.reload();
   });
   const siteList = sites.data?.data ?? [];
+  const me = useMe();
+  const siteNames = (m: MemberT) =>
+    m.siteIds.map((id) => siteList.find((s) => s.id === id)?.name ?? 'a deleted site');
   return (
     <>
       <PageHeader title="Members">
@@ -294,74 +281,73 @@ export function MembersPage() {
       <Card title="Members" className="mt">
         <Loadable resource={members} label="members">
           {(page) => (
-            <table className="table table-responsive">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Joined</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.data.map((m) => (
-                  <MemberRow
-                    key={m.userId + m.role + m.siteIds.join()}
-                    member={m}
-                    sites={siteList}
-                    onChanged={members.reload}
-                  />
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              rows={page.data}
+              rowKey={(m) => m.userId + m.role + m.siteIds.join()}
+              columns={[
+                {
+                  header: 'Name',
+                  cell: (m) => (
+                    <>
+                      <strong>{m.name}</strong> {m.userId === me.user.id && <Badge>you</Badge>}
+                      <div className="muted">{m.email}</div>
+                    </>
+                  ),
+                },
+                {
+                  header: 'Role',
+                  cell: (m) => (
+                    <>
+                      <Badge tone={m.role === 'owner' ? 'info' : 'neutral'}>{m.role}</Badge>
+                      {m.role === 'client' && (
+                        <div className="muted small">
+                          Sites: {siteNames(m).join(', ') || 'none'}
+                        </div>
+                      )}
+                    </>
+                  ),
+                },
+                { header: 'Joined', cell: (m) => formatDate(m.joinedAt) },
+                {
+                  header: 'Actions',
+                  kind: 'actions',
+                  cell: (m) => (
+                    <MemberActions member={m} sites={siteList} onChanged={members.reload} />
+                  ),
+                },
+              ]}
+            />
           )}
         </Loadable>
       </Card>
       <Card title="Pending invitations" className="mt">
         <FormError error={withdraw.error} />
         <Loadable resource={invitations} label="invitations">
-          {(page) =>
-            page.data.filter((i) => !i.acceptedAt).length === 0 ? (
-              <EmptyState title="No pending invitations" />
-            ) : (
-              <table className="table table-responsive">
-                <thead>
-                  <tr>
-                    <th scope="col">Email</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data
-                    .filter((i) => !i.acceptedAt)
-                    .map((i) => (
-                      <tr key={i.id}>
-                        <td data-label="Email">{i.email}</td>
-                        <td data-label="Role">
-                          <Badge>{i.role}</Badge>
-                        </td>
-                        <td data-label="Expires">{formatDate(i.expiresAt)}</td>
-                        <td className="row-actions">
-                          <Button
-                            className="btn-small"
-                            variant="danger"
-                            onClick={() => void withdraw.run(i.id)}
-                          >
-                            Withdraw
-                          </Button>
-                        </td>
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
-            )
-          }
+          {(page) => (
+            <DataTable
+              rows={page.data.filter((i) => !i.acceptedAt)}
+              rowKey={(i) => i.id}
+              empty={<EmptyState title="No pending invitations" />}
+              columns={[
+                { header: 'Email', cell: (i) => i.email },
+                { header: 'Role', cell: (i) => <Badge>{i.role}</Badge> },
+                { header: 'Expires', cell: (i) => formatDate(i.expiresAt) },
+                {
+                  header: 'Actions',
+                  kind: 'actions',
+                  cell: (i) => (
+                    <Button
+                      className="btn-small"
+                      variant="danger"
+                      onClick={() => void withdraw.run(i.id)}
+                    >
+                      Withdraw
+                    </Button>
+                  ),
+                },
+              ]}
+            />
+          )}
         </Loadable>
       </Card>
     </>

@@ -14,6 +14,7 @@ import {
   type SiteT,
 } from '../api/endpoints.ts';
 import type { FieldError } from '../api/problem.ts';
+import { DataTable } from '../components/data-table.tsx';
 import {
   Badge,
   Button,
@@ -298,61 +299,42 @@ function TimeEntries({ service, canEdit }: { service: ServiceT; canEdit: boolean
       <FormError error={add.error} fields={['date', 'hours', 'note']} />
       <FormError error={remove.error} />
       <Loadable resource={entries} label="time entries">
-        {(page) =>
-          page.data.length === 0 ? (
-            <EmptyState title="No hours logged yet" />
-          ) : (
-            <table className="table table-compact">
-              <thead>
-                <tr>
-                  <th scope="col">Date</th>
-                  <th scope="col" className="num">
-                    Hours
-                  </th>
-                  <th scope="col" className="num">
-                    Cost
-                  </th>
-                  <th scope="col">Note</th>
-                  {canEdit && (
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  )}
-                </tr>
-              </thead>
-              <tbody>
-                {page.data.map((t) => (
-                  <tr key={t.id}>
-                    <td>{formatDate(t.date)}</td>
-                    <td className="num">{formatNumber(t.hours, 2)}</td>
-                    <td className="num">{formatMoney(t.cost, t.currency)}</td>
-                    <td>{t.note ?? ''}</td>
-                    {canEdit && (
-                      <td className="row-actions">
-                        <Button
-                          className="btn-small"
-                          variant="ghost"
-                          onClick={() => void remove.run(t.id)}
-                          aria-label={`Delete the entry of ${t.date}`}
-                        >
-                          Delete
-                        </Button>
-                      </td>
-                    )}
-                  </tr>
-                ))}
-              </tbody>
-              <tfoot>
-                <tr>
-                  <th scope="row">Total</th>
-                  <td className="num">{formatNumber(total, 2)}</td>
-                  <td className="num">{formatMoney(cost, service.currency)}</td>
-                  <td colSpan={canEdit ? 2 : 1} />
-                </tr>
-              </tfoot>
-            </table>
-          )
-        }
+        {(page) => (
+          <DataTable
+            variant="compact"
+            rows={page.data}
+            rowKey={(t) => t.id}
+            empty={<EmptyState title="No hours logged yet" />}
+            columns={[
+              { header: 'Date', cell: (t) => formatDate(t.date) },
+              { header: 'Hours', kind: 'number', cell: (t) => formatNumber(t.hours, 2) },
+              { header: 'Cost', kind: 'number', cell: (t) => formatMoney(t.cost, t.currency) },
+              { header: 'Note', cell: (t) => t.note ?? '' },
+              canEdit && {
+                header: 'Actions',
+                kind: 'actions',
+                cell: (t) => (
+                  <Button
+                    className="btn-small"
+                    variant="ghost"
+                    onClick={() => void remove.run(t.id)}
+                    aria-label={`Delete the entry of ${t.date}`}
+                  >
+                    Delete
+                  </Button>
+                ),
+              },
+            ]}
+            footer={
+              <tr>
+                <th scope="row">Total</th>
+                <td className="num">{formatNumber(total, 2)}</td>
+                <td className="num">{formatMoney(cost, service.currency)}</td>
+                <td colSpan={canEdit ? 2 : 1} />
+              </tr>
+            }
+          />
+        )}
       </Loadable>
     </div>
   );
@@ -426,108 +408,112 @@ export function ServicesPage() {
       <FormError error={end.error ?? remove.error} />
       <Card>
         <Loadable resource={services} label="services">
-          {(page) =>
-            page.data.length === 0 ? (
-              <EmptyState title="No services yet">
-                {staff && siteList.length === 0 ? (
-                  <p>Add a site first.</p>
-                ) : staff ? (
-                  <p>Record what you deliver to see the cost side of ROI.</p>
-                ) : null}
-              </EmptyState>
-            ) : (
-              <table className="table table-responsive" data-testid="services-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Service</th>
-                    <th scope="col">Site</th>
-                    <th scope="col">Billing</th>
-                    <th scope="col" className="num">
-                      Amount
-                    </th>
-                    <th scope="col">Dates</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.map((s) => {
-                    const ended = s.endDate !== null && s.endDate < now;
-                    return (
-                      <tr key={s.id}>
-                        <td data-label="Service">
-                          <strong>{s.name}</strong>
-                          <div className="muted small">{s.category}</div>
-                        </td>
-                        <td data-label="Site">{siteName(s.siteId)}</td>
-                        <td data-label="Billing">{BILLING_LABELS[s.billing]}</td>
-                        <td data-label="Amount" className="num">
-                          {formatMoney(s.amount, s.currency)}
-                          {amountSuffix(s.billing)}
-                        </td>
-                        <td data-label="Dates">
-                          {formatDate(s.startDate)}
-                          {s.billing !== 'one_time' && (
-                            <> → {s.endDate ? formatDate(s.endDate) : 'ongoing'}</>
-                          )}
-                        </td>
-                        <td data-label="Status">
-                          {s.billing === 'one_time' ? (
-                            <Badge>one-off</Badge>
-                          ) : ended ? (
-                            <Badge>ended</Badge>
-                          ) : (
-                            <Badge tone="good">active</Badge>
-                          )}
-                        </td>
-                        <td className="row-actions">
-                          {s.billing === 'hourly' && (
-                            <Button
+          {(page) => (
+            <DataTable
+              testId="services-table"
+              rows={page.data}
+              rowKey={(s) => s.id}
+              empty={
+                <EmptyState title="No services yet">
+                  {staff && siteList.length === 0 ? (
+                    <p>Add a site first.</p>
+                  ) : staff ? (
+                    <p>Record what you deliver to see the cost side of ROI.</p>
+                  ) : null}
+                </EmptyState>
+              }
+              columns={[
+                {
+                  header: 'Service',
+                  cell: (s) => (
+                    <>
+                      <strong>{s.name}</strong>
+                      <div className="muted small">{s.category}</div>
+                    </>
+                  ),
+                },
+                { header: 'Site', cell: (s) => siteName(s.siteId) },
+                { header: 'Billing', cell: (s) => BILLING_LABELS[s.billing] },
+                {
+                  header: 'Amount',
+                  kind: 'number',
+                  cell: (s) => (
+                    <>
+                      {formatMoney(s.amount, s.currency)}
+                      {amountSuffix(s.billing)}
+                    </>
+                  ),
+                },
+                {
+                  header: 'Dates',
+                  cell: (s) => (
+                    <>
+                      {formatDate(s.startDate)}
+                      {s.billing !== 'one_time' && (
+                        <> → {s.endDate ? formatDate(s.endDate) : 'ongoing'}</>
+                      )}
+                    </>
+                  ),
+                },
+                {
+                  header: 'Status',
+                  cell: (s) =>
+                    s.billing === 'one_time' ? (
+                      <Badge>one-off</Badge>
+                    ) : s.endDate !== null && s.endDate < now ? (
+                      <Badge>ended</Badge>
+                    ) : (
+                      <Badge tone="good">active</Badge>
+                    ),
+                },
+                {
+                  header: 'Actions',
+                  kind: 'actions',
+                  cell: (s) => (
+                    <>
+                      {s.billing === 'hourly' && (
+                        <Button
+                          className="btn-small"
+                          onClick={() => setDialog({ mode: 'time', service: s })}
+                        >
+                          Time entries
+                        </Button>
+                      )}
+                      {staff && (
+                        <>
+                          <Button
+                            className="btn-small"
+                            onClick={() => setDialog({ mode: 'edit', service: s })}
+                            aria-label={`Edit ${s.name}`}
+                          >
+                            Edit
+                          </Button>
+                          {s.billing !== 'one_time' && !s.endDate && (
+                            <ConfirmButton
                               className="btn-small"
-                              onClick={() => setDialog({ mode: 'time', service: s })}
+                              question={`End ${s.name} today?`}
+                              onConfirm={() => void end.run(s)}
                             >
-                              Time entries
-                            </Button>
+                              End
+                            </ConfirmButton>
                           )}
-                          {staff && (
-                            <>
-                              <Button
-                                className="btn-small"
-                                onClick={() => setDialog({ mode: 'edit', service: s })}
-                                aria-label={`Edit ${s.name}`}
-                              >
-                                Edit
-                              </Button>
-                              {s.billing !== 'one_time' && !s.endDate && (
-                                <ConfirmButton
-                                  className="btn-small"
-                                  question={`End ${s.name} today?`}
-                                  onConfirm={() => void end.run(s)}
-                                >
-                                  End
-                                </ConfirmButton>
-                              )}
-                              <ConfirmButton
-                                className="btn-small"
-                                variant="danger"
-                                aria-label={`Delete ${s.name}`}
-                                question={`Delete ${s.name}? Its cost leaves every report.`}
-                                onConfirm={() => void remove.run(s)}
-                              >
-                                Delete
-                              </ConfirmButton>
-                            </>
-                          )}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            )
-          }
+                          <ConfirmButton
+                            className="btn-small"
+                            variant="danger"
+                            aria-label={`Delete ${s.name}`}
+                            question={`Delete ${s.name}? Its cost leaves every report.`}
+                            onConfirm={() => void remove.run(s)}
+                          >
+                            Delete
+                          </ConfirmButton>
+                        </>
+                      )}
+                    </>
+                  ),
+                },
+              ]}
+            />
+          )}
         </Loadable>
       </Card>
       <Dialog

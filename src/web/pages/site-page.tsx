@@ -12,6 +12,7 @@ import {
 } from '../api/endpoints.ts';
 import { ApiError, describeError } from '../api/problem.ts';
 import { SiteMetricsChart } from '../components/charts.tsx';
+import { DataTable } from '../components/data-table.tsx';
 import {
   Alert,
   Button,
@@ -149,24 +150,17 @@ function MetricsImport({ siteId, onImported }: { siteId: string; onImported: () 
             </p>
             {rowErrors.length > 0 && (
               <div className="table-scroll">
-                <table className="table table-compact" data-testid="import-errors">
-                  <thead>
-                    <tr>
-                      <th scope="col">Line</th>
-                      <th scope="col">Field</th>
-                      <th scope="col">Problem</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {rowErrors.slice(0, 200).map((e, i) => (
-                      <tr key={i}>
-                        <td>{e.line ?? '—'}</td>
-                        <td>{e.field ? <code>{e.field}</code> : '—'}</td>
-                        <td>{e.message}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <DataTable
+                  variant="compact"
+                  testId="import-errors"
+                  rows={rowErrors.slice(0, 200)}
+                  rowKey={(_e, i) => i}
+                  columns={[
+                    { header: 'Line', cell: (e) => e.line ?? '—' },
+                    { header: 'Field', cell: (e) => (e.field ? <code>{e.field}</code> : '—') },
+                    { header: 'Problem', cell: (e) => e.message },
+                  ]}
+                />
                 {rowErrors.length > 200 && (
                   <p className="muted">…and {rowErrors.length - 200} more.</p>
                 )}

@@ -9,6 +9,7 @@ import {
   updateSite,
   type SiteT,
 } from '../api/endpoints.ts';
+import { DataTable } from '../components/data-table.tsx';
 import {
   Button,
   Card,
@@ -17,7 +18,6 @@ import {
   EmptyState,
   Field,
   FormError,
-  LoadMore,
   Loadable,
   PageHeader,
 } from '../components/ui.tsx';
@@ -182,70 +182,53 @@ export function SitesPage() {
       <FormError error={remove.error} />
       <Card>
         <Loadable resource={first} label="sites">
-          {() =>
-            sites.length === 0 ? (
-              <EmptyState title="No sites yet">
-                {staff ? (
-                  <p>Add a site, then import its metrics and record the services you deliver.</p>
-                ) : (
-                  <p>No site has been shared with you yet.</p>
-                )}
-              </EmptyState>
-            ) : (
-              <>
-                <table className="table table-responsive" data-testid="sites-table">
-                  <thead>
-                    <tr>
-                      <th scope="col">Site</th>
-                      <th scope="col">Domain</th>
-                      <th scope="col">Client</th>
-                      <th scope="col">Added</th>
-                      {staff && (
-                        <th scope="col">
-                          <span className="sr-only">Actions</span>
-                        </th>
-                      )}
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {sites.map((s) => (
-                      <tr key={s.id}>
-                        <td data-label="Site">
-                          <Link to={path(`sites/${s.id}`)}>{s.name}</Link>
-                        </td>
-                        <td data-label="Domain">{s.domain}</td>
-                        <td data-label="Client">
-                          {s.clientName ?? <span className="muted">—</span>}
-                        </td>
-                        <td data-label="Added">{formatDate(s.createdAt)}</td>
-                        {staff && (
-                          <td className="row-actions">
-                            <Button
-                              className="btn-small"
-                              onClick={() => setDialog({ mode: 'edit', site: s })}
-                              aria-label={`Edit ${s.name}`}
-                            >
-                              Edit
-                            </Button>
-                            <ConfirmButton
-                              className="btn-small"
-                              variant="danger"
-                              aria-label={`Delete ${s.name}`}
-                              question={`Delete ${s.name}? Its metrics and services are deleted too.`}
-                              onConfirm={() => void remove.run(s)}
-                            >
-                              Delete
-                            </ConfirmButton>
-                          </td>
-                        )}
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-                <LoadMore nextCursor={cursor} loading={loadingMore} onMore={() => void more()} />
-              </>
-            )
-          }
+          {() => (
+            <DataTable
+              testId="sites-table"
+              rows={sites}
+              rowKey={(s) => s.id}
+              more={{ nextCursor: cursor, loading: loadingMore, onMore: () => void more() }}
+              empty={
+                <EmptyState title="No sites yet">
+                  {staff ? (
+                    <p>Add a site, then import its metrics and record the services you deliver.</p>
+                  ) : (
+                    <p>No site has been shared with you yet.</p>
+                  )}
+                </EmptyState>
+              }
+              columns={[
+                { header: 'Site', cell: (s) => <Link to={path(`sites/${s.id}`)}>{s.name}</Link> },
+                { header: 'Domain', cell: (s) => s.domain },
+                { header: 'Client', cell: (s) => s.clientName ?? <span className="muted">—</span> },
+                { header: 'Added', cell: (s) => formatDate(s.createdAt) },
+                staff && {
+                  header: 'Actions',
+                  kind: 'actions',
+                  cell: (s) => (
+                    <>
+                      <Button
+                        className="btn-small"
+                        onClick={() => setDialog({ mode: 'edit', site: s })}
+                        aria-label={`Edit ${s.name}`}
+                      >
+                        Edit
+                      </Button>
+                      <ConfirmButton
+                        className="btn-small"
+                        variant="danger"
+                        aria-label={`Delete ${s.name}`}
+                        question={`Delete ${s.name}? Its metrics and services are deleted too.`}
+                        onConfirm={() => void remove.run(s)}
+                      >
+                        Delete
+                      </ConfirmButton>
+                    </>
+                  ),
+                },
+              ]}
+            />
+          )}
         </Loadable>
       </Card>
       <Dialog

@@ -7,7 +7,8 @@ import {
   openPortal,
   startCheckout,
 } from '../../api/endpoints.ts';
-import type { InvoiceT, PlanT, SubscriptionT } from '../../api/endpoints.ts';
+import type { PlanT, SubscriptionT } from '../../api/endpoints.ts';
+import { DataTable } from '../../components/data-table.tsx';
 import {
   Alert,
   Badge,
@@ -233,61 +234,47 @@ export function BillingPage() {
 
       <Card title="Invoices" className="mt">
         <Loadable resource={invoices} label="invoices">
-          {(page) =>
-            page.data.length === 0 ? (
-              <EmptyState title="No invoices yet" />
-            ) : (
-              <table className="table table-responsive" data-testid="invoices-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Invoice</th>
-                    <th scope="col">Date</th>
-                    <th scope="col">Status</th>
-                    <th scope="col" className="num">
-                      Amount
-                    </th>
-                    <th scope="col">
-                      <span className="sr-only">Link</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.map((i: InvoiceT) => {
-                    const amount = i.status === 'paid' ? i.amountPaid : i.amountDue;
-                    return (
-                      <tr key={i.id}>
-                        <td data-label="Invoice">{i.number ?? i.id}</td>
-                        <td data-label="Date">{formatDate(i.createdAt)}</td>
-                        <td data-label="Status">
-                          <Badge
-                            tone={
-                              i.status === 'paid'
-                                ? 'good'
-                                : i.status === 'open'
-                                  ? 'warn'
-                                  : 'neutral'
-                            }
-                          >
-                            {i.status ?? '—'}
-                          </Badge>
-                        </td>
-                        <td data-label="Amount" className="num">
-                          {formatMoney(amount, i.currency.toUpperCase())}
-                        </td>
-                        <td className="row-actions">
-                          {i.hostedInvoiceUrl && (
-                            <a href={i.hostedInvoiceUrl} target="_blank" rel="noreferrer noopener">
-                              View
-                            </a>
-                          )}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            )
-          }
+          {(page) => (
+            <DataTable
+              testId="invoices-table"
+              rows={page.data}
+              rowKey={(i) => i.id}
+              empty={<EmptyState title="No invoices yet" />}
+              columns={[
+                { header: 'Invoice', cell: (i) => i.number ?? i.id },
+                { header: 'Date', cell: (i) => formatDate(i.createdAt) },
+                {
+                  header: 'Status',
+                  cell: (i) => (
+                    <Badge
+                      tone={i.status === 'paid' ? 'good' : i.status === 'open' ? 'warn' : 'neutral'}
+                    >
+                      {i.status ?? '—'}
+                    </Badge>
+                  ),
+                },
+                {
+                  header: 'Amount',
+                  kind: 'number',
+                  cell: (i) =>
+                    formatMoney(
+                      i.status === 'paid' ? i.amountPaid : i.amountDue,
+                      i.currency.toUpperCase(),
+                    ),
+                },
+                {
+                  header: 'Link',
+                  kind: 'actions',
+                  cell: (i) =>
+                    i.hostedInvoiceUrl && (
+                      <a href={i.hostedInvoiceUrl} target="_blank" rel="noreferrer noopener">
+                        View
+                      </a>
+                    ),
+                },
+              ]}
+            />
+          )}
         </Loadable>
       </Card>
     </>
