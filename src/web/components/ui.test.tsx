@@ -4,7 +4,7 @@ import { MemoryRouter } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/problem.ts';
 import { DataTable, type Column } from './data-table.tsx';
-import { ConfirmButton, EmptyState, Field, FormError } from './ui.tsx';
+import { ConfirmButton, EmptyState, Field, FormActions, FormError } from './ui.tsx';
 
 const render = (node: React.ReactNode) => renderToStaticMarkup(<MemoryRouter>{node}</MemoryRouter>);
 
@@ -235,5 +235,24 @@ describe('DataTable', () => {
       );
     expect(table('c2')).toContain('Load more');
     expect(table(null)).not.toContain('Load more');
+  });
+});
+
+describe('FormActions', () => {
+  it('puts Cancel before the submit button in a dialog', () => {
+    const html = render(<FormActions submitLabel="Save site" busy={false} onCancel={() => {}} />);
+    expect(html).toBe(
+      '<div class="form-actions">' +
+        '<button type="button" class="btn btn-secondary">Cancel</button>' +
+        '<button type="submit" class="btn btn-primary">Save site</button>' +
+        '</div>',
+    );
+  });
+
+  it('shows only the submit button, busy while it runs, when there is nothing to cancel', () => {
+    const html = render(<FormActions submitLabel="Create key" busy />);
+    expect(html).not.toContain('Cancel');
+    expect(html).toContain('type="submit" class="btn btn-primary" disabled="" aria-busy="true"');
+    expect(html).toContain('Create key</button>');
   });
 });

@@ -102,6 +102,26 @@ export function Field({ label, name, errors = [], hint, children }: FieldProps) 
   );
 }
 
+/** The end of a form: Cancel when it can be cancelled (a dialog), then the submit, busy while it runs. */
+export function FormActions({
+  submitLabel,
+  busy,
+  onCancel,
+}: {
+  submitLabel: string;
+  busy: boolean;
+  onCancel?: () => void;
+}) {
+  return (
+    <div className="form-actions">
+      {onCancel && <Button onClick={onCancel}>Cancel</Button>}
+      <Button type="submit" variant="primary" busy={busy}>
+        {submitLabel}
+      </Button>
+    </div>
+  );
+}
+
 export function Alert({
   kind = 'error',
   title,

@@ -6,12 +6,12 @@ import { DataTable } from '../components/data-table.tsx';
 import {
   Alert,
   Badge,
-  Button,
   Card,
   ConfirmButton,
   CopyButton,
   EmptyState,
   Field,
+  FormActions,
   FormError,
   Loadable,
   PageHeader,
@@ -90,11 +90,7 @@ export function ApiKeysPage() {
               )}
             </Field>
           </div>
-          <div className="form-actions">
-            <Button type="submit" variant="primary" busy={create.busy}>
-              Create key
-            </Button>
-          </div>
+          <FormActions submitLabel="Create key" busy={create.busy} />
         </form>
         {created && (
           <Alert kind="success" title={`Key “${created.name}” created`}>

@@ -24,6 +24,7 @@ import {
   Dialog,
   EmptyState,
   Field,
+  FormActions,
   FormError,
   Loadable,
   PageHeader,
@@ -141,11 +142,7 @@ function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => voi
             legend="Sites this client may see"
           />
         )}
-        <div className="form-actions">
-          <Button type="submit" variant="primary" busy={submit.busy}>
-            Create invitation
-          </Button>
-        </div>
+        <FormActions submitLabel="Create invitation" busy={submit.busy} />
       </form>
       {link && (
         <Alert kind="success" title={`Invitation created for ${link.email}`}>
@@ -245,12 +242,7 @@ function MemberActions({
               legend="Sites this client may see"
             />
           )}
-          <div className="form-actions">
-            <Button onClick={() => setEditing(false)}>Cancel</Button>
-            <Button type="submit" variant="primary" busy={save.busy}>
-              Save
-            </Button>
-          </div>
+          <FormActions submitLabel="Save" busy={save.busy} onCancel={() => setEditing(false)} />
         </form>
       </Dialog>
     </>

@@ -23,6 +23,7 @@ import {
   Dialog,
   EmptyState,
   Field,
+  FormActions,
   FormError,
   Loadable,
   PageHeader,
@@ -215,12 +216,11 @@ function ServiceForm({
           </Field>
         )}
       </div>
-      <div className="form-actions">
-        <Button onClick={onCancel}>Cancel</Button>
-        <Button type="submit" variant="primary" busy={submit.busy}>
-          {service ? 'Save service' : 'Add service'}
-        </Button>
-      </div>
+      <FormActions
+        submitLabel={service ? 'Save service' : 'Add service'}
+        busy={submit.busy}
+        onCancel={onCancel}
+      />
     </form>
   );
 }

@@ -1,7 +1,15 @@
 import { useState, type FormEvent } from 'react';
 import { UpdateTenantBody } from '../../shared/schemas/tenants.ts';
 import { updateTenantSettings, type TenantSettingsT } from '../api/endpoints.ts';
-import { Alert, Button, Card, Field, FormError, Loadable, PageHeader } from '../components/ui.tsx';
+import {
+  Alert,
+  Card,
+  Field,
+  FormActions,
+  FormError,
+  Loadable,
+  PageHeader,
+} from '../components/ui.tsx';
 import { precheck, useSubmit } from '../lib/use-submit.ts';
 import { useSession } from '../session/session.tsx';
 import { isManager, useWorkspace } from '../session/workspace.tsx';
@@ -177,13 +185,7 @@ function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdi
             </Field>
           </div>
         </Card>
-        {canEdit && (
-          <div className="form-actions">
-            <Button type="submit" variant="primary" busy={submit.busy}>
-              Save settings
-            </Button>
-          </div>
-        )}
+        {canEdit && <FormActions submitLabel="Save settings" busy={submit.busy} />}
       </fieldset>
     </form>
   );

@@ -17,6 +17,7 @@ import {
   Dialog,
   EmptyState,
   Field,
+  FormActions,
   FormError,
   Loadable,
   PageHeader,
@@ -98,12 +99,11 @@ export function SiteForm({
           <input {...p} value={form.clientName} onChange={set('clientName')} maxLength={200} />
         )}
       </Field>
-      <div className="form-actions">
-        <Button onClick={onCancel}>Cancel</Button>
-        <Button type="submit" variant="primary" busy={submit.busy}>
-          {site ? 'Save site' : 'Add site'}
-        </Button>
-      </div>
+      <FormActions
+        submitLabel={site ? 'Save site' : 'Add site'}
+        busy={submit.busy}
+        onCancel={onCancel}
+      />
     </form>
   );
 }
