@@ -4,7 +4,7 @@ import { MemoryRouter } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/problem.ts';
 import { DataTable, type Column } from './data-table.tsx';
-import { ConfirmButton, EmptyState, Field, FormActions, FormError } from './ui.tsx';
+import { ConfirmButton, Dialog, EmptyState, Field, FormActions, FormError } from './ui.tsx';
 
 const render = (node: React.ReactNode) => renderToStaticMarkup(<MemoryRouter>{node}</MemoryRouter>);
 
@@ -235,6 +235,30 @@ describe('DataTable', () => {
       );
     expect(table('c2')).toContain('Load more');
     expect(table(null)).not.toContain('Load more');
+  });
+});
+
+describe('Dialog', () => {
+  it('names the modal by its title and offers a labelled close button', () => {
+    const html = render(
+      <Dialog open title="Edit Bloom" onClose={() => {}}>
+        <p>The form</p>
+      </Dialog>,
+    );
+    const titleId = /<dialog class="dialog" aria-labelledby="([^"]+)">/.exec(html)?.[1];
+    expect(titleId).toBeTruthy();
+    expect(html).toContain(`<h2 id="${titleId}">Edit Bloom</h2>`);
+    expect(html).toContain('<button type="button" class="icon-btn" aria-label="Close">×</button>');
+    expect(html).toContain('<div class="dialog-body"><p>The form</p></div>');
+  });
+
+  it('mounts nothing inside while closed, so a form opens with fresh state', () => {
+    const html = render(
+      <Dialog open={false} title="Edit Bloom" onClose={() => {}}>
+        <p>The form</p>
+      </Dialog>,
+    );
+    expect(html).toMatch(/^<dialog class="dialog" aria-labelledby="[^"]+"><\/dialog>$/);
   });
 });
 

@@ -18,7 +18,6 @@ import {
   Button,
   Card,
   ConfirmButton,
-  Dialog,
   EmptyState,
   FormError,
   Loadable,
@@ -30,7 +29,7 @@ import { formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
 import { useResource } from '../lib/use-resource.ts';
 import { useSubmit } from '../lib/use-submit.ts';
 import { isStaff, useCurrency, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
-import { SiteForm } from './sites-page.tsx';
+import { SiteDialog } from './sites-page.tsx';
 
 type ImportState =
   | { state: 'idle' }
@@ -318,18 +317,15 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
           }
         </Loadable>
       </Card>
-      <Dialog open={editing} title={`Edit ${site.name}`} onClose={() => setEditing(false)}>
-        {editing && (
-          <SiteForm
-            site={site}
-            onCancel={() => setEditing(false)}
-            onSaved={() => {
-              setEditing(false);
-              reloadSite();
-            }}
-          />
-        )}
-      </Dialog>
+      <SiteDialog
+        open={editing}
+        site={site}
+        onClose={() => setEditing(false)}
+        onSaved={() => {
+          setEditing(false);
+          reloadSite();
+        }}
+      />
     </>
   );
 }

@@ -28,7 +28,7 @@ import { precheck, useSubmit } from '../lib/use-submit.ts';
 import { isManager, isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 
 /** Add or edit a site; the server's errors appear beside name, domain and client. */
-export function SiteForm({
+function SiteForm({
   site,
   onSaved,
   onCancel,
@@ -105,6 +105,25 @@ export function SiteForm({
         onCancel={onCancel}
       />
     </form>
+  );
+}
+
+/** Add a site, or edit one, in a modal dialog: from the list and from the site's own page. */
+export function SiteDialog({
+  open,
+  site,
+  onClose,
+  onSaved,
+}: {
+  open: boolean;
+  site?: SiteT;
+  onClose: () => void;
+  onSaved: (site: SiteT) => void;
+}) {
+  return (
+    <Dialog open={open} title={site ? `Edit ${site.name}` : 'Add a site'} onClose={onClose}>
+      <SiteForm site={site} onCancel={onClose} onSaved={onSaved} />
+    </Dialog>
   );
 }
 
@@ -231,23 +250,16 @@ export function SitesPage() {
           )}
         </Loadable>
       </Card>
-      <Dialog
+      <SiteDialog
         open={dialog !== null}
-        title={dialog?.mode === 'edit' ? `Edit ${dialog.site.name}` : 'Add a site'}
+        site={dialog?.mode === 'edit' ? dialog.site : undefined}
         onClose={() => setDialog(null)}
-      >
-        {dialog && (
-          <SiteForm
-            site={dialog.mode === 'edit' ? dialog.site : undefined}
-            onCancel={() => setDialog(null)}
-            onSaved={(site) => {
-              setDialog(null);
-              if (dialog.mode === 'add') void navigate(path(`sites/${site.id}`));
-              else first.reload();
-            }}
-          />
-        )}
-      </Dialog>
+        onSaved={(site) => {
+          setDialog(null);
+          if (dialog?.mode === 'add') void navigate(path(`sites/${site.id}`));
+          else first.reload();
+        }}
+      />
     </>
   );
 }
