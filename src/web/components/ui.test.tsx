@@ -4,7 +4,15 @@ import { MemoryRouter } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/problem.ts';
 import { DataTable, type Column } from './data-table.tsx';
-import { ConfirmButton, Dialog, EmptyState, Field, FormActions, FormError } from './ui.tsx';
+import {
+  ConfirmButton,
+  Dialog,
+  EmptyState,
+  Field,
+  FormActions,
+  FormError,
+  SecretField,
+} from './ui.tsx';
 
 const render = (node: React.ReactNode) => renderToStaticMarkup(<MemoryRouter>{node}</MemoryRouter>);
 
@@ -278,5 +286,20 @@ describe('FormActions', () => {
     expect(html).not.toContain('Cancel');
     expect(html).toContain('type="submit" class="btn btn-primary" disabled="" aria-busy="true"');
     expect(html).toContain('Create key</button>');
+  });
+});
+
+describe('SecretField', () => {
+  it('shows the secret read-only under its label, with a copy button', () => {
+    const html = render(<SecretField value="rsk_abc" label="New API key" testId="new-api-key" />);
+    expect(html).toBe(
+      '<div class="secret-row">' +
+        '<input readOnly="" aria-label="New API key" class="mono" data-testid="new-api-key" value="rsk_abc"/>' +
+        '<button type="button" class="btn btn-secondary">Copy</button>' +
+        '</div>',
+    );
+    expect(render(<SecretField value="https://x.test/i" label="Invitation link" />)).not.toContain(
+      'data-testid',
+    );
   });
 });

@@ -355,6 +355,31 @@ export function LoadMore({
   );
 }
 
+/** A secret shown once (an API key, an invitation link): selected on focus, with a copy button. */
+export function SecretField({
+  value,
+  label,
+  testId,
+}: {
+  value: string;
+  label: string;
+  testId?: string;
+}) {
+  return (
+    <div className="secret-row">
+      <input
+        readOnly
+        value={value}
+        aria-label={label}
+        className="mono"
+        data-testid={testId}
+        onFocus={(e) => e.target.select()}
+      />
+      <CopyButton text={value} />
+    </div>
+  );
+}
+
 export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   return (

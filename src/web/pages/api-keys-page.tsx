@@ -8,13 +8,13 @@ import {
   Badge,
   Card,
   ConfirmButton,
-  CopyButton,
   EmptyState,
   Field,
   FormActions,
   FormError,
   Loadable,
   PageHeader,
+  SecretField,
 } from '../components/ui.tsx';
 import { formatDateTime } from '../lib/dates.ts';
 import { useResource } from '../lib/use-resource.ts';
@@ -99,17 +99,7 @@ export function ApiKeysPage() {
                 <p>
                   <strong>Copy it now: it is shown only this once.</strong> We keep only a hash.
                 </p>
-                <div className="secret-row">
-                  <input
-                    readOnly
-                    value={created.key}
-                    aria-label="New API key"
-                    className="mono"
-                    data-testid="new-api-key"
-                    onFocus={(e) => e.target.select()}
-                  />
-                  <CopyButton text={created.key} />
-                </div>
+                <SecretField value={created.key} label="New API key" testId="new-api-key" />
               </>
             ) : (
               <p>This was a repeated request: the key was shown by the first one.</p>

@@ -20,7 +20,6 @@ import {
   Button,
   Card,
   ConfirmButton,
-  CopyButton,
   Dialog,
   EmptyState,
   Field,
@@ -28,6 +27,7 @@ import {
   FormError,
   Loadable,
   PageHeader,
+  SecretField,
 } from '../components/ui.tsx';
 import { formatDate } from '../lib/dates.ts';
 import { useResource } from '../lib/use-resource.ts';
@@ -149,16 +149,7 @@ function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => voi
           {link.url ? (
             <>
               <p>No email is sent: pass this link on. It works once and expires in 7 days.</p>
-              <div className="secret-row">
-                <input
-                  readOnly
-                  value={link.url}
-                  aria-label="Invitation link"
-                  className="mono"
-                  onFocus={(e) => e.target.select()}
-                />
-                <CopyButton text={link.url} />
-              </div>
+              <SecretField value={link.url} label="Invitation link" />
             </>
           ) : (
             <p>The link was shown when the invitation was first created.</p>
