@@ -42,6 +42,20 @@ const ROLES: { value: Role; label: string; help: string }[] = [
   { value: 'client', label: 'Client', help: 'Read-only, and only the sites granted.' },
 ];
 
+/** The roles one may give: only an owner makes owners. */
+function RoleOptions() {
+  const { role: myRole } = useWorkspace();
+  return (
+    <>
+      {ROLES.filter((r) => myRole === 'owner' || r.value !== 'owner').map((r) => (
+        <option key={r.value} value={r.value}>
+          {r.label}
+        </option>
+      ))}
+    </>
+  );
+}
+
 function SitePicker({
   sites,
   value,
@@ -75,7 +89,6 @@ function SitePicker({
 }
 
 function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => void }) {
-  const { role: myRole } = useWorkspace();
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('member');
   const [siteIds, setSiteIds] = useState<string[]>([]);
@@ -125,11 +138,7 @@ function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => voi
           >
             {(p) => (
               <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
-                {ROLES.filter((r) => myRole === 'owner' || r.value !== 'owner').map((r) => (
-                  <option key={r.value} value={r.value}>
-                    {r.label}
-                  </option>
-                ))}
+                <RoleOptions />
               </select>
             )}
           </Field>
@@ -217,11 +226,7 @@ function MemberActions({
           <Field label="Role" name="role" errors={save.fieldErrors}>
             {(p) => (
               <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
-                {ROLES.filter((r) => myRole === 'owner' || r.value !== 'owner').map((r) => (
-                  <option key={r.value} value={r.value}>
-                    {r.label}
-                  </option>
-                ))}
+                <RoleOptions />
               </select>
             )}
           </Field>
