@@ -56,22 +56,21 @@ function RoleOptions() {
   );
 }
 
+/** The sites a client may see. */
 function SitePicker({
   sites,
   value,
   onChange,
-  legend,
 }: {
   sites: SiteT[];
   value: string[];
   onChange: (ids: string[]) => void;
-  legend: string;
 }) {
   if (sites.length === 0)
     return <p className="muted">No sites yet: add sites first to grant them.</p>;
   return (
     <fieldset className="checkbox-group">
-      <legend>{legend}</legend>
+      <legend>Sites this client may see</legend>
       {sites.map((s) => (
         <label key={s.id} className="checkbox">
           <input
@@ -143,14 +142,7 @@ function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => voi
             )}
           </Field>
         </div>
-        {role === 'client' && (
-          <SitePicker
-            sites={sites}
-            value={siteIds}
-            onChange={setSiteIds}
-            legend="Sites this client may see"
-          />
-        )}
+        {role === 'client' && <SitePicker sites={sites} value={siteIds} onChange={setSiteIds} />}
         <FormActions submitLabel="Create invitation" busy={submit.busy} />
       </form>
       {link && (
@@ -230,14 +222,7 @@ function MemberActions({
               </select>
             )}
           </Field>
-          {role === 'client' && (
-            <SitePicker
-              sites={sites}
-              value={siteIds}
-              onChange={setSiteIds}
-              legend="Sites this client may see"
-            />
-          )}
+          {role === 'client' && <SitePicker sites={sites} value={siteIds} onChange={setSiteIds} />}
           <FormActions submitLabel="Save" busy={save.busy} onCancel={() => setEditing(false)} />
         </form>
       </Dialog>
