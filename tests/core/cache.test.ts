@@ -56,17 +56,29 @@ describe.each(implementations)('%s cache', (_name, make) => {
   });
 });
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Lists a lease in Redis as another process would hold it, with the epoch it has applied. */
+async function listLease(redis: Redis, id: string, ms: number, applied: number) {
+  const [seconds, micros] = await redis.time();
+  const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  await redis.zadd('cacheleases', now + ms, id);
+  await redis.hset('cacheacks', id, String(applied));
+}
+
 /**
- * Two processes' caches on one Redis: each keeps what it read in process (level 1), and an
- * invalidation anywhere is seen by the next read everywhere, announcement delivered or not.
+ * Two processes' caches on one Redis: each keeps what it read or stored in process (level 1),
+ * and an invalidation anywhere is seen by the next read everywhere. Some tests play a process or a
+ * writer by hand, on the Redis keys the protocol uses (see cache-lease.ts).
  */
 describe.runIf(redisUrl)('redis cache shared by two processes', () => {
+  const LEASE_MS = 300;
   const prefix = `cachetest-shared-${Date.now()}-${Math.random()}:`;
   /** A process's cache and a raw connection to poke Redis behind its back. */
   const processCache = async () => {
     const redis = new Redis(redisUrl!, { keyPrefix: prefix });
     clients.push(redis);
-    const cache = createRedisCache(redis);
+    const cache = createRedisCache(redis, { leaseMs: LEASE_MS });
     caches.push(cache);
     // Wait until its subscription is in sync (a local copy is kept only then).
     for (let i = 0; i < 100; i++) {
@@ -95,35 +107,92 @@ describe.runIf(redisUrl)('redis cache shared by two processes', () => {
     expect(await b.cache.get('tenant:x', 'info', { since: performance.now() })).toBeUndefined();
   });
 
-  it('does not serve its copy when an invalidation is counted but its announcement is missing', async () => {
+  it('serves a value it stored from its own copy', async () => {
+    const a = await processCache();
+    const generation = await a.cache.generation('report:s');
+    await a.cache.set('report:s', 'k', { n: 1 }, 60, { ifGeneration: generation });
+    await a.redis.del('cache:report:s');
+    expect(await a.cache.get('report:s', 'k', { since: performance.now() })).toEqual({ n: 1 });
+  });
+
+  it('answers from its copy without Redis while its lease holds, and stops when it runs out', async () => {
     const a = await processCache();
     await a.cache.set('report:y', 'k', 'cached', 60);
     expect(await a.cache.get('report:y', 'k')).toBe('cached');
+    expect(await a.cache.get('report:y', 'k')).toBe('cached'); // a copy, and a lease
     await a.redis.del('cache:report:y');
-    expect(await a.cache.get('report:y', 'k')).toBe('cached'); // its own copy
-    // Another process's invalidation whose message has not arrived (nor ever will): the epoch
-    // read shows it, so the copy is not used.
+    // An invalidation by a writer that does not wait for acknowledgements, whose announcement
+    // never arrives: the lease still vouches for the copy (no epoch read) ...
     await a.redis.incr('cacheepoch');
+    expect(await a.cache.get('report:y', 'k', { since: performance.now() })).toBe('cached');
+    // ... until it runs out: it is not renewed while the process is behind the epoch, and the
+    // epoch read then shows the missing announcement.
+    await sleep(LEASE_MS);
     expect(await a.cache.get('report:y', 'k', { since: performance.now() })).toBeUndefined();
   });
 
-  it('drops its copies when Redis is emptied and the epoch starts over', async () => {
+  it('an invalidation returns once every other leaseholder has acknowledged it', async () => {
+    const a = await processCache();
+    const epoch = Number(await a.redis.get('cacheepoch'));
+    await listLease(a.redis, 'other-process', 5_000, epoch);
+    let done = false;
+    const invalidated = a.cache.invalidate('report:z').then(() => (done = true));
+    await sleep(100);
+    expect(done).toBe(false);
+    await a.redis.hset('cacheacks', 'other-process', String(epoch + 1));
+    const t0 = performance.now();
+    await invalidated;
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    await a.redis.zrem('cacheleases', 'other-process'); // it would hold up the other tests
+  });
+
+  it('a leaseholder that never acknowledges delays an invalidation by the rest of its lease', async () => {
+    const a = await processCache();
+    await sleep(LEASE_MS); // past the wait that follows the epoch's first sync
+    const epoch = Number(await a.redis.get('cacheepoch'));
+    await listLease(a.redis, 'stalled-process', 250, epoch);
+    const t0 = performance.now();
+    await a.cache.invalidate('report:v');
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(200);
+    expect(waited).toBeLessThan(2_000);
+    // Its lease is gone: the next invalidation does not wait.
+    const t1 = performance.now();
+    await a.cache.invalidate('report:v');
+    expect(performance.now() - t1).toBeLessThan(150);
+  });
+
+  it('after Redis is emptied, writers wait out leases it no longer lists', async () => {
     const a = await processCache();
     const b = await processCache();
-    for (let i = 0; i < 3; i++) await a.cache.invalidate('other');
     await a.cache.set('tenant:w', 'info', 'before', 60);
     await b.cache.get('tenant:w', 'info');
+    expect(await b.cache.get('tenant:w', 'info')).toBe('before');
     await b.redis.del('cache:tenant:w');
-    expect(await b.cache.get('tenant:w', 'info', { since: performance.now() })).toBe('before');
-    // FLUSHALL, as far as these keys go: the epoch and the generations start again from 0; then
-    // an invalidation whose announcement has not arrived (it counts 1, below what b applied).
+    // FLUSHALL, as far as these keys go: the epoch, its incarnation, the leases, the generations.
     await b.redis.del(
       'cacheepoch',
       'cacheepoch:incarnation',
+      'cacheleases',
+      'cacheacks',
       'cachegen:tenant:w',
-      'cachegen:other',
     );
-    await a.redis.incr('cacheepoch');
+    const t0 = performance.now();
+    await a.cache.invalidate('other');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(LEASE_MS * 0.9);
     expect(await b.cache.get('tenant:w', 'info', { since: performance.now() })).toBeUndefined();
+  });
+
+  it('stops using its copies once its epoch incarnation is gone from Redis', async () => {
+    const b = await processCache();
+    await b.cache.set('tenant:u', 'info', 'before', 60);
+    await b.cache.get('tenant:u', 'info');
+    await b.redis.del('cache:tenant:u');
+    expect(await b.cache.get('tenant:u', 'info')).toBe('before');
+    // Emptied and synced again by another process; no invalidation reaches b.
+    await b.redis.del('cacheepoch', 'cacheepoch:incarnation');
+    await b.redis.set('cacheepoch:incarnation', 'another@0');
+    await sleep(LEASE_MS);
+    expect(await b.cache.get('tenant:u', 'info', { since: performance.now() })).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { cacheLeaseKeys, createCacheLease, SYNC_EPOCH } from './cache-lease.ts';
 
 /**
  * A small cache with namespaces that can be dropped at once (a tenant's reports, say).
@@ -89,12 +90,15 @@ export function createMemoryCache(maxEntries = 50_000): Cache {
   };
 }
 
-/** HSET + EXPIRE only while the namespace's generation is still ARGV[1]. */
+/**
+ * HSET + EXPIRE only while the namespace's generation is still ARGV[1]; returns the epoch it was
+ * stored at (false if it was not stored).
+ */
 const SET_IF_GENERATION = `
-if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
+if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return false end
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 if redis.call('TTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
-return 1`;
+return redis.call('GET', KEYS[3]) or '0'`;
 
 /**
  * Drops the namespace, bumps its generation and the global epoch, and announces `epoch namespace`
@@ -123,29 +127,36 @@ interface LocalEntry {
 export interface RedisCacheOptions {
   /** Most JSON characters kept in this process (whole namespaces are evicted, oldest first). */
   localBytes?: number;
+  /** How long a lease lets this process serve its copies without asking Redis (see cache-lease). */
+  leaseMs?: number;
 }
+
+/** Long enough that a busy process renews a few times a second; a write waits at most this long. */
+const DEFAULT_LEASE_MS = 500;
 
 /**
  * Redis cache: one hash per namespace, so a read is one HGET and an invalidation is one DEL that
  * every process sees at once. Each value carries its own expiry; the hash expires when its
  * newest entry would.
  *
- * In front of it, each process keeps the values it read (level 1), kept exactly as fresh as Redis:
- * - every invalidation also increments a global epoch and publishes `epoch namespace`, atomically;
+ * In front of it, each process keeps the values it read or stored (level 1), kept exactly as
+ * fresh as Redis: a change whose invalidation finished before a read began is never missed.
+ * - Every invalidation also increments a global epoch and publishes `epoch namespace`, atomically;
  *   a subscriber drops the namespace here and records the highest epoch applied (in order; a gap,
- *   a reconnect or a lost subscription empties the level 1 instead);
- * - a local value is served only after a read of the epoch issued after `since` (the request's
- *   start; concurrent requests share that read) shows that every invalidation it counts has been
- *   applied here: a change whose invalidation finished before the request began is never missed,
- *   whatever the delay of its announcement. Otherwise the value comes from Redis;
- * - a value read from Redis comes with the epoch of that read and is kept only if no announcement
- *   past that epoch has been applied yet (any later one for its namespace will drop it).
+ *   a reconnect or a lost subscription empties the level 1 instead).
+ * - While the process holds a lease (cache-lease.ts), a local value is served as it is: writers
+ *   wait for leaseholders to apply their invalidations before they answer.
+ * - Without a valid lease, a local value is served only after a read of the epoch issued after
+ *   `since` (the request's start; concurrent requests share that read) shows that every
+ *   invalidation it counts has been applied here. Otherwise the value comes from Redis.
+ * - A value read from (or stored in) Redis comes with the epoch of that step and is kept only if
+ *   no announcement past that epoch has been applied yet (any later one for its namespace will
+ *   drop it).
  */
 export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}): Cache {
   const hashKey = (ns: string) => `cache:${ns}`;
   const genKey = (ns: string) => `cachegen:${ns}`;
-  const epochKey = 'cacheepoch';
-  const incarnationKey = 'cacheepoch:incarnation';
+  const { epoch: epochKey, incarnation: incarnationKey } = cacheLeaseKeys;
   // Channels are not keys: the key prefix is not applied to them, so it is added here.
   const channel = `${redis.options.keyPrefix ?? ''}cache-invalidations`;
   const maxLocal = options.localBytes ?? 64 * 2 ** 20;
@@ -159,7 +170,19 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
   let buffered: [number, string][] | null = null;
   /** The incarnation of the epoch this process is in sync with. */
   let incarnation: string | null = null;
+  /** Bumped whenever sync is lost. */
+  let syncGeneration = 0;
   const catchUp: { epoch: number; resolve: (ok: boolean) => void }[] = [];
+  const lease = createCacheLease(
+    redis,
+    {
+      applied: () => applied,
+      incarnation: () => incarnation,
+      syncGeneration: () => syncGeneration,
+      resync: () => resync(),
+    },
+    options.leaseMs ?? DEFAULT_LEASE_MS,
+  );
 
   const clearLocal = () => {
     local.clear();
@@ -186,8 +209,11 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     else clearLocal();
     applied = epoch;
     settleCatchUp(false);
+    lease.acknowledge();
   };
   const outOfSync = () => {
+    syncGeneration += 1;
+    lease.release();
     applied = null;
     buffered = null;
     clearLocal();
@@ -213,18 +239,23 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     const pending: [number, string][] = (buffered = []);
     subscriber
       .subscribe(channel)
-      .then(() => redis.set(incarnationKey, randomUUID(), 'NX'))
-      .then(() => redis.mget(epochKey, incarnationKey))
+      .then(
+        () =>
+          redis.eval(SYNC_EPOCH, 2, epochKey, incarnationKey, randomUUID()) as Promise<
+            [string, string]
+          >,
+      )
       .then(([rawEpoch, rawIncarnation]) => {
         if (buffered !== pending) return; // disconnected meanwhile
         buffered = null;
         clearLocal();
         const synced = Number(rawEpoch ?? 0);
-        incarnation = rawIncarnation ?? null;
+        incarnation = rawIncarnation;
         applied = synced;
         // Those the epoch read already counted are covered by emptying the copies.
         for (const [epoch, ns] of pending) if (epoch > synced) apply(epoch, ns);
         settleCatchUp(false);
+        lease.acknowledge();
       })
       .catch(() => {
         if (buffered === pending) outOfSync();
@@ -298,6 +329,11 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
           local.get(ns)!.delete(key);
           localSize -= hit.size!;
         } else {
+          if (lease.valid(performance.now())) {
+            lease.renew();
+            return hit.value as T;
+          }
+          lease.renew();
           const epoch = await epochSince(options?.since ?? performance.now());
           // Still there (no announcement dropped it meanwhile) and nothing counted is missing.
           if ((await caughtUp(epoch)) && local.get(ns)?.get(key) === hit) return hit.value as T;
@@ -310,23 +346,33 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
       if (raw === null) return undefined;
       const entry = JSON.parse(raw) as LocalEntry;
       if (entry.expiresAt < Date.now()) return undefined;
-      if (applied !== null && applied <= Number(epochRaw ?? 0))
+      if (applied !== null && applied <= Number(epochRaw ?? 0)) {
         keepLocal(ns, key, entry, raw.length);
+        lease.renew();
+      }
       return entry.value as T;
     },
     async set(ns, key, value, ttlSeconds, options) {
       const entry: LocalEntry = { value, expiresAt: Date.now() + ttlSeconds * 1000 };
       if (options?.ifGeneration !== undefined) {
-        await redis.eval(
+        const json = JSON.stringify(entry);
+        const storedAt = (await redis.eval(
           SET_IF_GENERATION,
-          2,
+          3,
           hashKey(ns),
           genKey(ns),
+          epochKey,
           String(options.ifGeneration),
           key,
-          JSON.stringify(entry),
+          json,
           String(ttlSeconds),
-        );
+        )) as string | null;
+        // Kept here too (as a reader would get it from Redis): the process that computed a value
+        // is the likeliest to read it next.
+        if (storedAt !== null && applied !== null && applied <= Number(storedAt)) {
+          keepLocal(ns, key, JSON.parse(json) as LocalEntry, json.length);
+          lease.renew();
+        }
         return;
       }
       await redis
@@ -338,7 +384,18 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     },
     async invalidate(ns) {
       dropNamespace(ns);
-      await redis.eval(INVALIDATE, 3, hashKey(ns), genKey(ns), epochKey, channel, ns);
+      const epoch = (await redis.eval(
+        INVALIDATE,
+        3,
+        hashKey(ns),
+        genKey(ns),
+        epochKey,
+        channel,
+        ns,
+      )) as number;
+      // Copies kept while the script ran may hold what it just dropped; later ones cannot.
+      dropNamespace(ns);
+      await lease.awaitAcknowledgements(epoch);
     },
     async generation(ns) {
       return Number((await redis.get(genKey(ns))) ?? 0);

@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * A process's lease on its level-1 cache copies, and the writers' side of the same agreement.
+ *
+ * A process holding a valid lease serves its copies without asking Redis anything: every
+ * invalidation that has finished is already applied here. That holds because
+ * - a lease is granted (by Redis, atomically) only to a process that has applied every
+ *   announcement up to the current epoch, and it runs out `leaseMs` later by Redis's clock; the
+ *   process itself stops trusting it sooner, measured from before it asked;
+ * - a process acknowledges each epoch it applies while it is listed;
+ * - a writer, after its invalidation, waits until every other listed process has acknowledged that
+ *   epoch or its lease has run out. A process that stalls or dies only delays writes, by at most
+ *   the rest of its lease.
+ *
+ * Redis being emptied loses the list of leases: the epoch's incarnation records when it was made,
+ * and for `leaseMs` after that writers wait out any lease granted before.
+ */
+export interface CacheLease {
+  /** This process's id among the lease holders. */
+  readonly id: string;
+  /** True while copies may be served without a Redis round trip. */
+  valid(now: number): boolean;
+  /** Asks for (or extends) the lease in the background, if it is not fresh. */
+  renew(): void;
+  /** Tells waiting writers which epoch is applied here (coalesced, only while listed). */
+  acknowledge(): void;
+  /** Gives the lease up at once (copies dropped, sync lost): writers stop waiting for us. */
+  release(): void;
+  /** Resolves once every other lease holder has applied `epoch`, or its lease has run out. */
+  awaitAcknowledgements(epoch: number): Promise<void>;
+}
+
+export interface CacheLeaseState {
+  /** The applied epoch, or null while not in sync. */
+  applied(): number | null;
+  /** The epoch incarnation this process is in sync with. */
+  incarnation(): string | null;
+  /** Changes whenever the process loses sync: a lease asked for before then is not used. */
+  syncGeneration(): number;
+  /** Redis no longer holds our incarnation: synchronize again. */
+  resync(): void;
+}
+
+export const cacheLeaseKeys = {
+  leases: 'cacheleases',
+  acks: 'cacheacks',
+  epoch: 'cacheepoch',
+  incarnation: 'cacheepoch:incarnation',
+};
+
+/** Redis's clock in ms, and expired leases removed (with their acknowledgements). */
+const NOW_AND_SWEEP = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
+  redis.call('HDEL', KEYS[2], id)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)`;
+
+/**
+ * KEYS: leases, acks, epoch, incarnation. ARGV: id, applied epoch, lease ms, incarnation.
+ * -1: the incarnation changed; 0: this process is behind the epoch (no lease); 1: granted.
+ */
+const RENEW = `
+if redis.call('GET', KEYS[4]) ~= ARGV[4] then return -1 end
+if tonumber(ARGV[2]) < tonumber(redis.call('GET', KEYS[3]) or '0') then return 0 end
+${NOW_AND_SWEEP}
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1`;
+
+/** KEYS: leases, acks. ARGV: id, applied epoch. Recorded only while the lease is listed. */
+const ACKNOWLEDGE = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
+return 0`;
+
+/**
+ * KEYS: leases, acks, incarnation. ARGV: epoch, own id, lease ms.
+ * Returns {1 if some other holder has not acknowledged the epoch yet, ms to wait at most}.
+ */
+const AWAIT = `
+${NOW_AND_SWEEP}
+local incarnation = redis.call('GET', KEYS[3])
+local wait = tonumber(ARGV[3])
+if incarnation then
+  wait = tonumber(string.match(incarnation, '@(%d+)$') or '0') + wait - now
+end
+local pending = 0
+local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
+for i = 1, #live, 2 do
+  if live[i] ~= ARGV[2] and tonumber(redis.call('HGET', KEYS[2], live[i]) or '-1') < tonumber(ARGV[1]) then
+    pending = 1
+    wait = math.max(wait, tonumber(live[i + 1]) - now)
+  end
+end
+return {pending, math.max(math.ceil(wait), 0)}`;
+
+/**
+ * KEYS: epoch, incarnation. ARGV: a new incarnation id. Makes the incarnation (stamped with
+ * Redis's clock) if there is none, and returns the epoch with it.
+ */
+export const SYNC_EPOCH = `
+local incarnation = redis.call('GET', KEYS[2])
+if not incarnation then
+  local t = redis.call('TIME')
+  incarnation = ARGV[1] .. '@' .. (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+  redis.call('SET', KEYS[2], incarnation)
+end
+return {redis.call('GET', KEYS[1]) or '0', incarnation}`;
+
+/** Margin for the two clocks' rates: a process trusts 90 % of its lease. */
+const TRUSTED_SHARE = 0.9;
+/** A lease with less than this share left is renewed when used. */
+const RENEW_BELOW = 0.65;
+
+export function createCacheLease(
+  redis: Redis,
+  state: CacheLeaseState,
+  leaseMs: number,
+): CacheLease {
+  const id = randomUUID();
+  const { leases, acks, epoch: epochKey, incarnation: incarnationKey } = cacheLeaseKeys;
+  /** performance.now() until which copies may be served. */
+  let until = -Infinity;
+  /** performance.now() until which Redis may still list us (acknowledgements are wanted). */
+  let listedUntil = -Infinity;
+  let renewing = false;
+  let acknowledging = false;
+
+  const acknowledge = () => {
+    if (acknowledging || performance.now() >= listedUntil) return;
+    acknowledging = true;
+    setImmediate(() => {
+      acknowledging = false;
+      const applied = state.applied();
+      if (applied === null) return;
+      redis.eval(ACKNOWLEDGE, 2, leases, acks, id, String(applied)).catch(() => undefined);
+    });
+  };
+
+  const release = () => {
+    until = -Infinity;
+    if (performance.now() >= listedUntil) return;
+    listedUntil = -Infinity;
+    redis
+      .multi()
+      .zrem(leases, id)
+      .hdel(acks, id)
+      .exec()
+      .catch(() => undefined);
+  };
+
+  return {
+    id,
+    valid: (now) => now < until,
+    acknowledge,
+    renew() {
+      const applied = state.applied();
+      const incarnation = state.incarnation();
+      if (renewing || applied === null || incarnation === null) return;
+      const sentAt = performance.now();
+      if (until - sentAt > leaseMs * TRUSTED_SHARE * RENEW_BELOW) return;
+      const generation = state.syncGeneration();
+      renewing = true;
+      (
+        redis.eval(
+          RENEW,
+          4,
+          leases,
+          acks,
+          epochKey,
+          incarnationKey,
+          id,
+          String(applied),
+          String(leaseMs),
+          incarnation,
+        ) as Promise<number>
+      ).then(
+        (granted) => {
+          renewing = false;
+          if (granted === 1) {
+            listedUntil = performance.now() + leaseMs;
+            // Sync was lost while we asked: what the lease vouched for is gone.
+            if (state.syncGeneration() !== generation) return release();
+            until = sentAt + leaseMs * TRUSTED_SHARE;
+            // Announcements applied while we asked were not acknowledged (we were not listed yet).
+            if (state.applied() !== applied) acknowledge();
+          } else if (granted === -1) {
+            state.resync();
+          }
+          // 0: behind; the announcements on their way let a later renewal through.
+        },
+        () => {
+          renewing = false;
+        },
+      );
+    },
+    release,
+    async awaitAcknowledgements(epoch) {
+      let pause = 1;
+      for (;;) {
+        const [pending, waitMs] = (await redis.eval(
+          AWAIT,
+          3,
+          leases,
+          acks,
+          incarnationKey,
+          String(epoch),
+          id,
+          String(leaseMs),
+        )) as [number, number];
+        if (waitMs <= 0) return;
+        if (pending === 0) {
+          // Only leases granted before Redis was emptied can be out there: wait them out.
+          await sleep(waitMs);
+          return;
+        }
+        await sleep(Math.min(pause, waitMs));
+        pause = Math.min(pause * 2, 16);
+      }
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
