@@ -204,8 +204,11 @@ export async function invalidateTenantCache(
   cache: Cache,
   tenant: { id: string; subdomain: string },
 ) {
-  await cache.invalidate(tenantCacheNamespace(tenant.id));
-  await cache.invalidate(tenantCacheNamespace(tenant.subdomain));
+  // Together: each waits for the other processes' acknowledgements (see cache-lease.ts).
+  await Promise.all([
+    cache.invalidate(tenantCacheNamespace(tenant.id)),
+    cache.invalidate(tenantCacheNamespace(tenant.subdomain)),
+  ]);
 }
 
 /** The caller's role in a tenant, or null when not a member. */
