@@ -351,6 +351,58 @@ describe('metric imports', () => {
     expect(await auditActions(app, tenant.id)).not.toContain('metrics.imported');
   });
 
+  it('writes a long CSV in batches: a bad row near its end writes nothing, and rollups stay whole', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const c = tenant.owner.client;
+    const start = Date.UTC(1940, 0, 1);
+    const day = (i: number) => new Date(start + i * 86_400_000).toISOString().slice(0, 10);
+    // 25,000 rows: three batches of the writer (10,000 rows each).
+    const lines = (bad?: number) => [
+      'date,sessions,revenue',
+      ...Array.from({ length: 25_000 }, (_, i) =>
+        i === bad ? `${day(i)},-1,1` : `${day(i)},${i % 97},${i % 1000}.25`,
+      ),
+    ];
+    const rejected = await c.post(
+      `/api/v1/sites/${site.id}/metrics`,
+      undefined,
+      csv(lines(23_998).join('\n')),
+    );
+    expect(rejected.status).toBe(400);
+    expect(rejected.body.errors.map((e: { path: string }) => e.path)).toEqual(['line 24000']);
+    expect(await storedDays(tenant.id, site.id)).toEqual([]);
+    expect(await monthly(tenant.id, site.id)).toEqual([]);
+
+    // 12,000 days stored first: the first two batches update and add, the third only adds.
+    const first = await c.post(`/api/v1/sites/${site.id}/metrics`, {
+      rows: Array.from({ length: 12_000 }, (_, i) => ({ date: day(i), sessions: 1, clicks: 2 })),
+    });
+    expect(first.status).toBe(200);
+    const whole = await c.post(
+      `/api/v1/sites/${site.id}/metrics`,
+      undefined,
+      csv(lines().join('\n')),
+    );
+    expect(whole.status, whole.text.slice(0, 300)).toBe(200);
+    expect(whole.body).toEqual({ received: 25_000, inserted: 13_000, updated: 12_000 });
+    const days = await storedDays(tenant.id, site.id);
+    expect(days).toHaveLength(25_000);
+    expect(days[11_999]).toMatchObject({ sessions: 11_999 % 97, revenue: 99_925, clicks: 2 });
+    expect(days[12_000]).toMatchObject({ sessions: 12_000 % 97, revenue: 25, clicks: null });
+    const recount = new Map<string, { sessions: number; revenue: number }>();
+    for (const d of days) {
+      const month = `${d.day.slice(0, 7)}-01`;
+      const m = recount.get(month) ?? { sessions: 0, revenue: 0 };
+      m.sessions += Number(d.sessions);
+      m.revenue += Number(d.revenue);
+      recount.set(month, m);
+    }
+    expect(
+      (await monthly(tenant.id, site.id)).map((m) => [m.month, m.sessions, m.revenue]),
+    ).toEqual([...recount].map(([month, m]) => [month, m.sessions, m.revenue]));
+  }, 60_000);
+
   it('answers 413 beyond 100,000 rows or 10 MiB', async () => {
     const tenant = await buildTenant(app);
     const site = await createSite(tenant);

@@ -25,10 +25,12 @@ export function importFormatOf(contentType: string | undefined): 'csv' | 'json' 
 
 /**
  * Imports a site's daily metrics: parses every row, rejects the whole import (400 listing each bad
- * row) if any is invalid, then upserts all rows by (site, day) in one statement (a field a row
- * leaves out keeps its stored value) and recomputes the monthly rollups of the touched months.
- * The site's row lock serializes imports of one site, so rollups never miss a concurrent import
- * and no other writer can add a day of this site between our look-up and our insert.
+ * row) if any is invalid, and upserts the rows by (site, day) (a field a row leaves out keeps its
+ * stored value), keeping the monthly rollups of the touched months current. A CSV is written in
+ * batches while the rest is still being parsed, so that the database and the parser work at
+ * once; a bad row found later rolls the whole transaction back. The site's row lock serializes
+ * imports of one site, so rollups never miss a concurrent import and no other writer can add a day
+ * of this site between our look-up and our insert.
  */
 export async function importMetrics(
   tx: Tx,
@@ -41,9 +43,19 @@ export async function importMetrics(
 ): Promise<ImportMetricsResult & { from: string | null; to: string | null }> {
   const format = importFormatOf(contentType);
   await getVisibleSite(tx, tenantId, viewer, siteId, true);
-  const parsed =
-    format === 'csv' ? parseCsvImport(body, minorDigitsOf(currency)) : parseJsonImport(body);
+  const writer = createMetricsWriter(tx, tenantId, siteId);
+  let parsed;
+  try {
+    parsed =
+      format === 'csv'
+        ? await parseCsvImport(body, minorDigitsOf(currency), { onBatch: writer.write })
+        : parseJsonImport(body);
+  } catch (error) {
+    await writer.abandon();
+    throw error;
+  }
   if (parsed.errors.length > 0) {
+    await writer.abandon();
     throw new AppError(
       'validation',
       `${parsed.errors.length} problem(s) in the import; nothing was imported`,
@@ -52,18 +64,56 @@ export async function importMetrics(
       },
     );
   }
-  const { columns } = parsed;
-  const received = columns.dates.length;
-  if (received === 0) return { received: 0, inserted: 0, updated: 0, from: null, to: null };
-  const { from, to } = dateRange(columns.dates);
-  const rows = unnestRows(columns);
-  if (!(await hasStoredDay(tx, tenantId, siteId, from, to))) {
-    await insertNewDays(tx, tenantId, siteId, rows);
-    return { received, inserted: received, updated: 0, from, to };
-  }
-  const inserted = await upsertDailyMetrics(tx, tenantId, siteId, rows);
-  await refreshMonthlyRollups(tx, tenantId, siteId, touchedMonths(columns.dates));
-  return { received, inserted, updated: received - inserted, from, to };
+  writer.write(parsed.columns);
+  return writer.finish();
+}
+
+/**
+ * Writes batches of parsed rows one after the other in the import's transaction, each started as
+ * soon as it is handed over; `finish` waits for them and recounts the months that need it.
+ */
+function createMetricsWriter(tx: Tx, tenantId: string, siteId: string) {
+  let writing: Promise<void> = Promise.resolve();
+  let received = 0;
+  let inserted = 0;
+  let from: string | null = null;
+  let to: string | null = null;
+  const recount = new Set<string>();
+
+  const writeBatch = async (batch: MetricColumns, range: { from: string; to: string }) => {
+    const rows = unnestRows(batch);
+    if (!(await hasStoredDay(tx, tenantId, siteId, range.from, range.to))) {
+      await insertNewDays(tx, tenantId, siteId, rows);
+      inserted += batch.dates.length;
+      return;
+    }
+    inserted += await upsertDailyMetrics(tx, tenantId, siteId, rows);
+    for (const month of touchedMonths(batch.dates)) recount.add(month);
+  };
+
+  return {
+    write(batch: MetricColumns): void {
+      if (batch.dates.length === 0) return;
+      const range = dateRange(batch.dates);
+      received += batch.dates.length;
+      if (from === null || range.from < from) from = range.from;
+      if (to === null || range.to > to) to = range.to;
+      writing = writing.then(() => writeBatch(batch, range));
+      // Its failure is thrown by finish (or dropped by abandon), not reported as unhandled.
+      writing.catch(() => undefined);
+    },
+    /** Waits for the writes (the transaction is rolled back by the caller's error). */
+    async abandon(): Promise<void> {
+      await writing.catch(() => undefined);
+    },
+    async finish(): Promise<ImportMetricsResult & { from: string | null; to: string | null }> {
+      await writing;
+      // A day a batch updated may sit in a month an earlier batch added to: recounted from the
+      // stored days, after every batch.
+      await refreshMonthlyRollups(tx, tenantId, siteId, [...recount].sort());
+      return { received, inserted, updated: received - inserted, from, to };
+    },
+  };
 }
 
 /** The earliest and the latest of `YYYY-MM-DD` dates (at least one). */

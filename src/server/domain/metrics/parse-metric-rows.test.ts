@@ -117,8 +117,8 @@ describe('parseJsonImport', () => {
 });
 
 describe('parseCsvImport', () => {
-  it('numbers rows by the line they start on, across empty lines and quoted line breaks', () => {
-    const parsed = csv(
+  it('numbers rows by the line they start on, across empty lines and quoted line breaks', async () => {
+    const parsed = await csv(
       'date,sessions\n2026-01-01,1\n\n2026-01-02,"2\nx"\n2026-01-03,x\n\r\n2026-01-01,4\n',
     );
     expect(parsed.errors).toEqual([
@@ -128,12 +128,12 @@ describe('parseCsvImport', () => {
     ]);
   });
 
-  it('reads CRLF, a byte order mark and quoted fields', () => {
-    const parsed = csv('\uFEFFDate,"Revenue",Position\r\n"2026-01-01","1,234.5",1\r\n');
+  it('reads CRLF, a byte order mark and quoted fields', async () => {
+    const parsed = await csv('\uFEFFDate,"Revenue",Position\r\n"2026-01-01","1,234.5",1\r\n');
     expect(parsed.errors).toEqual([
       { path: 'line 2', message: 'revenue: "1,234.5" must be a decimal amount such as 1234.56' },
     ]);
-    const ok = csv('\uFEFFDate,"Revenue",Position\r\n"2026-01-01","1234.5",1\r\n');
+    const ok = await csv('\uFEFFDate,"Revenue",Position\r\n"2026-01-01","1234.5",1\r\n');
     expect(ok.errors).toEqual([]);
     expect(rowOf(ok.columns, 0)).toMatchObject({
       date: '2026-01-01',
@@ -142,8 +142,8 @@ describe('parseCsvImport', () => {
     });
   });
 
-  it('reports a malformed quote on its line instead of guessing', () => {
-    const parsed = csv('date,sessions\n2026-01-01,1\n2026-01-02,"3"x\n');
+  it('reports a malformed quote on its line instead of guessing', async () => {
+    const parsed = await csv('date,sessions\n2026-01-01,1\n2026-01-02,"3"x\n');
     expect(parsed.errors).toEqual([
       {
         path: 'line 3',
@@ -153,12 +153,60 @@ describe('parseCsvImport', () => {
     expect(parsed.columns.dates).toEqual(['2026-01-01']);
   });
 
-  it('refuses a bad header and more than 100,000 rows', () => {
-    expect(() => csv('day_of,visits\n2026-01-01,1\n')).toThrow(AppError);
+  it('refuses a bad header and more than 100,000 rows', async () => {
+    await expect(csv('day_of,visits\n2026-01-01,1\n')).rejects.toThrow(AppError);
     const lines = ['date'];
     const start = Date.UTC(1900, 0, 1);
     for (let i = 0; i <= 100_000; i++)
       lines.push(new Date(start + i * 86_400_000).toISOString().slice(0, 10));
-    expect(() => csv(lines.join('\n'))).toThrow(/at most 100,000 rows/);
+    await expect(csv(lines.join('\n'))).rejects.toThrow(/at most 100,000 rows/);
+  });
+
+  it('hands rows over in batches, yielding after each, with the same rows and errors as one parse', async () => {
+    const line = fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(fc.nat(3_000), fc.nat(99)).map(([d, n]) => [d, `${n}`]) },
+      { weight: 1, arbitrary: fc.nat(3_000).map((d) => [d, '"1\n2"']) }, // bad, over two lines
+      { weight: 1, arbitrary: fc.constant(null) }, // an empty line
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(line, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 7 }),
+        async (lines, batchRows) => {
+          const day = (d: number) =>
+            new Date(Date.UTC(2000, 0, 1) + d * 86_400_000).toISOString().slice(0, 10);
+          const text = [
+            'date,clicks',
+            ...lines.map((l) => (l ? `${day(l[0] as number)},${l[1]}` : '')),
+          ].join('\n');
+          const whole = await csv(text);
+          const events: string[] = [];
+          const batches: MetricColumns[] = [];
+          const batched = await parseCsvImport(Buffer.from(text), 2, {
+            batchRows,
+            onBatch(batch) {
+              events.push(`batch ${batch.dates.length}`);
+              batches.push(batch);
+              setImmediate(() => events.push('yield'));
+            },
+          });
+          expect(batched.errors).toEqual(whole.errors);
+          if (whole.errors.length > 0) {
+            // Nothing past the first bad row is handed over; the caller rolls back what was.
+            const handed = batches.flatMap((b) => b.dates);
+            expect(handed).toEqual(whole.columns.dates.slice(0, handed.length));
+            return;
+          }
+          expect(batched.columns.dates).toEqual([]);
+          for (const field of ['dates', 'clicks', 'sessions'] as const)
+            expect(batches.flatMap((b): unknown[] => b[field])).toEqual(whole.columns[field]);
+          // Each full batch is followed by a turn of the event loop before the next one.
+          const full = events.slice(0, -1).filter((e) => e.startsWith('batch'));
+          for (let i = 0; i < full.length; i++) expect(events[2 * i + 1]).toBe('yield');
+          expect(batches.slice(0, -1).every((b) => b.dates.length === batchRows)).toBe(true);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
