@@ -79,9 +79,11 @@ export const reportRoutes = [
       const built = serializeReport(
         await buildRoiReport(ctx.tx, tenant.id, sites, range, query.groupBy, tenant.currency),
       );
-      await cache.set(namespace, key, built, REPORT_CACHE_TTL_SECONDS, {
-        ifGeneration: generation,
-      });
+      // Not awaited: the transaction commits and the reply leaves meanwhile. A later request of
+      // this process still finds it, its read queued behind this write on the same connection.
+      cache
+        .set(namespace, key, built, REPORT_CACHE_TTL_SECONDS, { ifGeneration: generation })
+        .catch((error: unknown) => ctx.req.log?.warn({ err: error }, 'report not cached'));
       return replyWithReport(ctx, built, query.format);
     },
   }),
