@@ -270,6 +270,12 @@ describe('ROI report', () => {
     expect(again.text).toBe('');
     const other = { 'if-none-match': '"other"', 'cache-control': 'max-age=0' };
     expect((await c.get(url, { headers: other })).status).toBe(200);
+    // HEAD: the same headers, no body.
+    const head = await c.request('HEAD', url);
+    expect(head.status).toBe(200);
+    expect(head.headers.get('etag')).toBe(etag);
+    expect(Number(head.headers.get('content-length'))).toBe(Buffer.byteLength(cached.text));
+    expect(head.text).toBe('');
   });
 
   it.runIf(Boolean(process.env.REDIS_URL))(
