@@ -5,6 +5,7 @@ import { addDays, presetPeriod, previousPeriod } from '../../src/web/lib/dates.t
 import { formatMoney, formatPercent, relativeChange } from '../../src/web/lib/money.ts';
 import { startApp, type RunningApp } from './support/app.ts';
 import {
+  confirmIn,
   launchBrowser,
   openPage,
   unlabelledControls,
@@ -432,6 +433,7 @@ describe('the web app, end to end', () => {
     const row = page.getByRole('row', { name: /Looker sync/ });
     expect(await row.textContent()).not.toContain(key);
     await row.getByRole('button', { name: 'Revoke' }).click();
+    await confirmIn(page, 'Revoke');
     await row.getByText('revoked').waitFor();
     expect((await withKey()).status).toBe(401);
 
@@ -523,6 +525,7 @@ describe('the web app, end to end', () => {
     await nav(page, 'Services');
     const retainer = page.getByRole('row', { name: /SEO retainer/ });
     await retainer.getByRole('button', { name: 'End' }).click();
+    await confirmIn(page, 'End');
     await retainer
       .getByText('ended')
       .or(retainer.getByText(/→ .*\d{4}/))
@@ -532,7 +535,18 @@ describe('the web app, end to end', () => {
     expect(services.data.find((x: any) => x.name === 'SEO retainer').endDate).toBe(today);
 
     await nav(page, 'Sites');
+    // Asked first: Cancel (then Escape) keeps the site.
     await page.getByRole('button', { name: 'Delete Third Site' }).click();
+    const ask = page.getByRole('dialog', { name: 'Please confirm' });
+    await ask.getByText('Delete Third Site? Its metrics and services are deleted too.').waitFor();
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    await ask.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Delete Third Site' }).click();
+    await page.keyboard.press('Escape');
+    await ask.waitFor({ state: 'hidden' });
+    expect(await page.getByTestId('sites-table').textContent()).toContain('Third Site');
+    await page.getByRole('button', { name: 'Delete Third Site' }).click();
+    await confirmIn(page, 'Delete');
     await expect
       .poll(() => page.getByTestId('sites-table').textContent())
       .not.toContain('Third Site');

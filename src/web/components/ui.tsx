@@ -40,21 +40,35 @@ export function Button({
 }
 
 /**
- * A button that asks before it acts (delete, revoke, end). The question is the browser's own
- * confirm: modal, read out by screen readers and answered from the keyboard, with no markup here.
+ * A button that asks before it acts (delete, revoke, end): a click opens a small modal dialog with
+ * the question, Cancel, and a button that acts, named like this one (Escape or Cancel answers no).
  */
 export function ConfirmButton({
   question,
   onConfirm,
   ...rest
 }: Omit<ButtonProps, 'onClick'> & { question: string; onConfirm: () => void }) {
+  const [asking, setAsking] = useState(false);
+  const action = typeof rest.children === 'string' ? rest.children : 'Confirm';
   return (
-    <Button
-      {...rest}
-      onClick={() => {
-        if (window.confirm(question)) onConfirm();
-      }}
-    />
+    <>
+      <Button {...rest} onClick={() => setAsking(true)} />
+      <Dialog open={asking} title="Please confirm" onClose={() => setAsking(false)}>
+        <p>{question}</p>
+        <div className="form-actions">
+          <Button onClick={() => setAsking(false)}>Cancel</Button>
+          <Button
+            variant={rest.variant ?? 'primary'}
+            onClick={() => {
+              setAsking(false);
+              onConfirm();
+            }}
+          >
+            {action}
+          </Button>
+        </div>
+      </Dialog>
+    </>
   );
 }
 

@@ -58,9 +58,19 @@ export async function openPage(
     if (res.status() >= 500)
       problems.push(`HTTP ${res.status()} from ${res.request().method()} ${res.url()}`);
   });
-  // Confirmations (delete, revoke, end) are accepted, as a user would.
-  page.on('dialog', (dialog) => void dialog.accept());
+  // The app asks in its own dialogs (ConfirmButton): a native one would be a regression.
+  page.on('dialog', (dialog) => {
+    problems.push(`native ${dialog.type()} dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
   return { page, context, problems };
+}
+
+/** Answers the app's open confirmation dialog with its acting button (named like the action). */
+export async function confirmIn(page: Page, action: string): Promise<void> {
+  const dialog = page.getByRole('dialog', { name: 'Please confirm' });
+  await dialog.getByRole('button', { name: action, exact: true }).click();
+  await dialog.waitFor({ state: 'hidden' });
 }
 
 /** Form controls on the page that have no accessible name (no label, aria-label or aria-labelledby). */
