@@ -7,15 +7,18 @@ import type { Redis } from 'ioredis';
  * A process holding a valid lease serves its copies without asking Redis anything: every
  * invalidation that has finished is already applied here. That holds because
  * - a lease is granted (by Redis, atomically) only to a process that has applied every
- *   announcement up to the current epoch, and it runs out `leaseMs` later by Redis's clock; the
- *   process itself stops trusting it sooner, measured from before it asked;
- * - a process acknowledges each epoch it applies while it is listed;
+ *   announcement up to the current epoch; the process trusts it for 90 % of `leaseMs`, measured
+ *   on its own steady clock from before it asked;
+ * - a process acknowledges each epoch it applies for as long as it may be listed;
  * - a writer, after its invalidation, waits until every other listed process has acknowledged that
- *   epoch or its lease has run out. A process that stalls or dies only delays writes, by at most
- *   the rest of its lease.
+ *   epoch, or until `leaseMs` has passed on the writer's own steady clock since the invalidation's
+ *   reply: any lease not acknowledged was asked for before the invalidation ran, so it has run out
+ *   by then. Redis's clock (`TIME`, a wall clock that may step) only decides when a silent entry is
+ *   swept from the list, `SWEEP_AFTER_LEASES` leases after it lapsed. A process that stalls or dies
+ *   delays each write by at most one lease, until it is swept.
  *
  * Redis being emptied loses the list of leases: the epoch's incarnation records when it was made,
- * and for `leaseMs` after that writers wait out any lease granted before.
+ * and for `leaseMs` after that (by Redis's clock) writers wait out any lease granted before.
  */
 export interface CacheLease {
   /** This process's id among the lease holders. */
@@ -28,8 +31,11 @@ export interface CacheLease {
   acknowledge(): void;
   /** Gives the lease up at once (copies dropped, sync lost): writers stop waiting for us. */
   release(): void;
-  /** Resolves once every other lease holder has applied `epoch`, or its lease has run out. */
-  awaitAcknowledgements(epoch: number): Promise<void>;
+  /**
+   * Resolves once every other lease holder has applied `epoch`, or its lease has run out:
+   * `repliedAt` is when the invalidation's reply arrived (performance.now()).
+   */
+  awaitAcknowledgements(epoch: number, repliedAt: number): Promise<void>;
 }
 
 export interface CacheLeaseState {
@@ -50,25 +56,35 @@ export const cacheLeaseKeys = {
   incarnation: 'cacheepoch:incarnation',
 };
 
-/** Redis's clock in ms, and expired leases removed (with their acknowledgements). */
+/** How many leases after it lapsed (by Redis's clock) a silent entry is swept from the list. */
+const SWEEP_AFTER_LEASES = 10;
+
+/**
+ * Redis's clock in ms, and entries that lapsed more than ARGV[1] ms ago removed (with their
+ * acknowledgements).
+ */
 const NOW_AND_SWEEP = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
+local swept = now - tonumber(ARGV[1])
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', swept)) do
   redis.call('HDEL', KEYS[2], id)
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)`;
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', swept)`;
 
 /**
- * KEYS: leases, acks, epoch, incarnation. ARGV: id, applied epoch, lease ms, incarnation.
- * -1: the incarnation changed; 0: this process is behind the epoch (no lease); 1: granted.
+ * KEYS: leases, acks, epoch, incarnation. ARGV: sweep ms, id, applied epoch, lease ms, incarnation.
+ * -1: the incarnation changed, or the epoch went back (it was deleted): synchronize again;
+ * 0: this process is behind the epoch (no lease); 1: granted.
  */
 const RENEW = `
-if redis.call('GET', KEYS[4]) ~= ARGV[4] then return -1 end
-if tonumber(ARGV[2]) < tonumber(redis.call('GET', KEYS[3]) or '0') then return 0 end
+if redis.call('GET', KEYS[4]) ~= ARGV[5] then return -1 end
+local epoch = tonumber(redis.call('GET', KEYS[3]) or '0')
+if tonumber(ARGV[3]) > epoch then return -1 end
+if tonumber(ARGV[3]) < epoch then return 0 end
 ${NOW_AND_SWEEP}
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 return 1`;
 
 /** KEYS: leases, acks. ARGV: id, applied epoch. Recorded only while the lease is listed. */
@@ -77,25 +93,25 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('HSET', KEYS[2], ARGV[
 return 0`;
 
 /**
- * KEYS: leases, acks, incarnation. ARGV: epoch, own id, lease ms.
- * Returns {1 if some other holder has not acknowledged the epoch yet, ms to wait at most}.
+ * KEYS: leases, acks, incarnation. ARGV: sweep ms, epoch, own id, lease ms.
+ * Returns {1 if some other listed process has not acknowledged the epoch yet, else 0; ms still to
+ * wait out leases Redis no longer lists, because it was emptied lately}.
  */
 const AWAIT = `
 ${NOW_AND_SWEEP}
 local incarnation = redis.call('GET', KEYS[3])
-local wait = tonumber(ARGV[3])
+local unlisted = tonumber(ARGV[4])
 if incarnation then
-  wait = tonumber(string.match(incarnation, '@(%d+)$') or '0') + wait - now
+  unlisted = tonumber(string.match(incarnation, '@(%d+)$') or '0') + unlisted - now
 end
 local pending = 0
-local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
-for i = 1, #live, 2 do
-  if live[i] ~= ARGV[2] and tonumber(redis.call('HGET', KEYS[2], live[i]) or '-1') < tonumber(ARGV[1]) then
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if id ~= ARGV[3] and tonumber(redis.call('HGET', KEYS[2], id) or '-1') < tonumber(ARGV[2]) then
     pending = 1
-    wait = math.max(wait, tonumber(live[i + 1]) - now)
+    break
   end
 end
-return {pending, math.max(math.ceil(wait), 0)}`;
+return {pending, math.max(math.ceil(unlisted), 0)}`;
 
 /**
  * KEYS: epoch, incarnation. ARGV: a new incarnation id. Makes the incarnation (stamped with
@@ -122,9 +138,10 @@ export function createCacheLease(
 ): CacheLease {
   const id = randomUUID();
   const { leases, acks, epoch: epochKey, incarnation: incarnationKey } = cacheLeaseKeys;
+  const sweepMs = String(leaseMs * SWEEP_AFTER_LEASES);
   /** performance.now() until which copies may be served. */
   let until = -Infinity;
-  /** performance.now() until which Redis may still list us (acknowledgements are wanted). */
+  /** performance.now() until which we may still be listed (acknowledgements are wanted). */
   let listedUntil = -Infinity;
   let renewing = false;
   let acknowledging = false;
@@ -172,6 +189,7 @@ export function createCacheLease(
           acks,
           epochKey,
           incarnationKey,
+          sweepMs,
           id,
           String(applied),
           String(leaseMs),
@@ -181,7 +199,7 @@ export function createCacheLease(
         (granted) => {
           renewing = false;
           if (granted === 1) {
-            listedUntil = performance.now() + leaseMs;
+            listedUntil = performance.now() + leaseMs * (1 + SWEEP_AFTER_LEASES);
             // Sync was lost while we asked: what the lease vouched for is gone.
             if (state.syncGeneration() !== generation) return release();
             until = sentAt + leaseMs * TRUSTED_SHARE;
@@ -198,26 +216,30 @@ export function createCacheLease(
       );
     },
     release,
-    async awaitAcknowledgements(epoch) {
+    async awaitAcknowledgements(epoch, repliedAt) {
+      // A lease not acknowledged was asked for before the invalidation ran: its holder stops
+      // trusting it before our clock reaches this.
+      const deadline = repliedAt + leaseMs;
       let pause = 1;
       for (;;) {
-        const [pending, waitMs] = (await redis.eval(
+        const [pending, unlistedMs] = (await redis.eval(
           AWAIT,
           3,
           leases,
           acks,
           incarnationKey,
+          sweepMs,
           String(epoch),
           id,
           String(leaseMs),
         )) as [number, number];
-        if (waitMs <= 0) return;
-        if (pending === 0) {
-          // Only leases granted before Redis was emptied can be out there: wait them out.
-          await sleep(waitMs);
+        const left = deadline - performance.now();
+        if (pending === 0 || left <= 0) {
+          // Leases Redis lost with its data (emptied lately) are waited out too.
+          if (unlistedMs > 0) await sleep(unlistedMs);
           return;
         }
-        await sleep(Math.min(pause, waitMs));
+        await sleep(Math.min(pause, left));
         pause = Math.min(pause * 2, 16);
       }
     },

@@ -275,7 +275,8 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     const sentAt = performance.now();
     redis.mget(epochKey, incarnationKey).then(
       ([raw, readIncarnation]) => {
-        // Redis was emptied (or the sync is under way): copies stay unused until a new sync.
+        // Redis was emptied (or the sync is under way): copies stay unused until a new sync. (An
+        // epoch below `applied` is no sign: an announcement may overtake this reply.)
         if (applied !== null && readIncarnation !== incarnation) resync();
         const epoch = Number(raw ?? 0);
         if (sentAt > lastRead.sentAt) lastRead = { sentAt, epoch };
@@ -393,9 +394,10 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
         channel,
         ns,
       )) as number;
+      const repliedAt = performance.now();
       // Copies kept while the script ran may hold what it just dropped; later ones cannot.
       dropNamespace(ns);
-      await lease.awaitAcknowledgements(epoch);
+      await lease.awaitAcknowledgements(epoch, repliedAt);
     },
     async generation(ns) {
       return Number((await redis.get(genKey(ns))) ?? 0);
