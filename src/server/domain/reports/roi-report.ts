@@ -134,10 +134,12 @@ function bucketOf(groupBy: GroupBy, date: RawBuilder<unknown>) {
   }
 }
 
-const DAILY_SUMS = sql`coalesce(sum(revenue), 0) AS "revenue", coalesce(sum(sessions), 0) AS "sessions",
-  coalesce(sum(conversions), 0) AS "conversions", coalesce(sum(clicks), 0) AS "clicks",
-  coalesce(sum(impressions), 0) AS "impressions", coalesce(sum(position * impressions), 0) AS "positionWeighted",
-  coalesce(sum(impressions) FILTER (WHERE position IS NOT NULL), 0) AS "positionImpressions"`;
+/** The daily rows' sums, or their negatives (`-`: days to take off a month's rollup). */
+const dailySums = (sign: '' | '-') => sql`${sql.raw(sign)}coalesce(sum(revenue), 0) AS "revenue",
+  ${sql.raw(sign)}coalesce(sum(sessions), 0) AS "sessions", ${sql.raw(sign)}coalesce(sum(conversions), 0) AS "conversions",
+  ${sql.raw(sign)}coalesce(sum(clicks), 0) AS "clicks", ${sql.raw(sign)}coalesce(sum(impressions), 0) AS "impressions",
+  ${sql.raw(sign)}coalesce(sum(position * impressions), 0) AS "positionWeighted",
+  ${sql.raw(sign)}coalesce(sum(impressions) FILTER (WHERE position IS NOT NULL), 0) AS "positionImpressions"`;
 
 const MONTHLY_SUMS = sql`sum(revenue) AS "revenue", sum(sessions) AS "sessions", sum(conversions) AS "conversions",
   sum(clicks) AS "clicks", sum(impressions) AS "impressions", sum(position_weighted) AS "positionWeighted",
@@ -145,16 +147,18 @@ const MONTHLY_SUMS = sql`sum(revenue) AS "revenue", sum(sessions) AS "sessions",
 
 /**
  * Metric sums per bucket. Month and site groupings read the monthly rollups for the whole months
- * inside the range and daily rows only for the partial months at its edges, so a one-year
- * tenant-wide report reads about sites × 14 months of rows instead of sites × 365 days.
+ * inside the range, and for a partial month at an edge whichever is fewer days: the days inside
+ * the range, or its rollup less the days outside (rows with negated sums, added up like the rest).
+ * A one-year tenant-wide report so reads about sites × 13 months of rollups and at most half a
+ * month of days per site at each edge, instead of sites × 365 days.
  */
 function metricSums(tenantId: string, siteIds: SiteSet, range: ReportRange, groupBy: GroupBy) {
   // One index range scan per site (a lateral subquery that OFFSET 0 keeps from being flattened
   // into a join), whatever the planner's statistics say: otherwise, with statistics not yet
   // gathered after an import, the edges were planned as a scan of every day of the tenant.
   const dailyBucket = bucketOf(groupBy, sql`day`);
-  const daily = (from: string, to: string) => sql`
-    SELECT ${dailyBucket.key} AS k, ${DAILY_SUMS}
+  const daily = (from: string, to: string, sign: '' | '-' = '') => sql`
+    SELECT ${dailyBucket.key} AS k, ${dailySums(sign)}
     FROM unnest(${siteIds}) AS wanted(id)
     CROSS JOIN LATERAL (
       SELECT site_id, day, sessions, conversions, revenue, clicks, impressions, position FROM metrics_daily
@@ -169,15 +173,35 @@ function metricSums(tenantId: string, siteIds: SiteSet, range: ReportRange, grou
   const fullEnd = afterTo === monthStart(afterTo) ? afterTo : monthStart(range.to); // exclusive
   if (fullStart >= fullEnd) return daily(range.from, range.to);
 
+  // The months read from rollups, [rollupFrom, rollupTo), and the days added or taken off.
+  let rollupFrom = fullStart;
+  let rollupTo = fullEnd;
+  const edges: RawBuilder<unknown>[] = [];
+  if (range.from < fullStart) {
+    const first = monthStart(range.from);
+    const outside = daysBetween(first, range.from); // the days before `from` in its month
+    if (outside < daysBetween(range.from, fullStart)) {
+      rollupFrom = first;
+      if (outside > 0) edges.push(daily(first, addDays(range.from, -1), '-'));
+    } else edges.push(daily(range.from, addDays(fullStart, -1)));
+  }
+  if (fullEnd <= range.to) {
+    const next = nextMonthStart(range.to);
+    const outside = daysBetween(afterTo, next); // the days after `to` in its month
+    if (outside < daysBetween(fullEnd, afterTo)) {
+      rollupTo = next;
+      edges.push(daily(afterTo, addDays(next, -1), '-'));
+    } else edges.push(daily(fullEnd, range.to));
+  }
+
   const monthlyBucket = bucketOf(groupBy, sql`month`);
   const parts = [
     sql`SELECT ${monthlyBucket.key} AS k, ${MONTHLY_SUMS} FROM metrics_monthly
         WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds})
-          AND month >= ${fullStart}::date AND month < ${fullEnd}::date
+          AND month >= ${rollupFrom}::date AND month < ${rollupTo}::date
         GROUP BY ${monthlyBucket.group}`,
+    ...edges,
   ];
-  if (range.from < fullStart) parts.push(daily(range.from, addDays(fullStart, -1)));
-  if (fullEnd <= range.to) parts.push(daily(fullEnd, range.to));
   return sql.join(parts, sql` UNION ALL `);
 }
 
