@@ -11,7 +11,7 @@ import type { AnyRoute } from './define-route.ts';
 import { renderDocsPage } from './docs-page.ts';
 import { errorHandler } from './error-handler.ts';
 import { expressPrototypes } from './express-prototypes.ts';
-import { AppError } from './errors.ts';
+import { AppError } from '../errors.ts';
 import { handleRoute } from './handle-route.ts';
 import { leanDispatcher } from './lean-routes.ts';
 import { requestLogger } from './request-log.ts';

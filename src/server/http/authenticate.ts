@@ -4,14 +4,14 @@ import type { Request } from 'express';
 import type { Database } from '../data/database.ts';
 import { inTransaction } from '../data/scoped-transaction.ts';
 import { findSession } from '../domain/accounts/sessions.ts';
+import { API_KEY_PREFIX } from '../domain/api-keys/api-keys.ts';
 import type { Cache } from '../infra/cache.ts';
 import { sha256Hex } from '../lib/ids.ts';
 import type { ApiKeyPrincipal, Principal, SessionPrincipal } from './define-route.ts';
-import { AppError } from './errors.ts';
+import { AppError } from '../errors.ts';
 
 export const SESSION_COOKIE = 'sid';
 export const CSRF_COOKIE = 'csrf_token';
-export const API_KEY_PREFIX = 'rsk_';
 
 /** How long a looked-up principal is trusted without the database; revocation invalidates it. */
 const AUTH_CACHE_SECONDS = 60;

@@ -5,37 +5,16 @@ import type { Tx } from '../data/database.ts';
 import type { Role } from '../data/schema.ts';
 import type { Actor, AuditEventInput, RequestMeta } from '../domain/audit/record-audit-event.ts';
 import type { AppServices } from '../services.ts';
+import type { Principal, TenantInfo } from '../domain/principal.ts';
+
+export type {
+  ApiKeyPrincipal,
+  Principal,
+  SessionPrincipal,
+  TenantInfo,
+} from '../domain/principal.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-
-export interface SessionPrincipal {
-  kind: 'session';
-  userId: string;
-  email: string;
-  name: string;
-  sessionHash: string;
-}
-
-export interface ApiKeyPrincipal {
-  kind: 'api_key';
-  keyId: string;
-  name: string;
-  tenantId: string;
-  role: Role;
-}
-
-export type Principal = SessionPrincipal | ApiKeyPrincipal;
-
-export interface TenantInfo {
-  id: string;
-  name: string;
-  subdomain: string;
-  plan: string;
-  currency: string;
-  timezone: string;
-  branding: Record<string, unknown>;
-  createdAt: string;
-}
 
 /** What a handler knows about the request: built once by the pipeline, passed explicitly. */
 export interface RequestContext {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import { AppError, toProblem } from './errors.ts';
+import { AppError, toProblem } from '../errors.ts';
 
 /** Errors from body-parser and friends carry `type`/`status`; map the ones a client can cause. */
 function fromHttpError(err: unknown): AppError | null {

@@ -23,7 +23,7 @@ import {
   type RequestContext,
   type TenantInfo,
 } from './define-route.ts';
-import { AppError, type FieldError } from './errors.ts';
+import { AppError, type FieldError } from '../errors.ts';
 import { requestMeta } from './request-meta.ts';
 import { resolveTenant } from './resolve-tenant.ts';
 

@@ -3,7 +3,7 @@ import type { AppServices } from '../services.ts';
 import { accessFor } from './access-policy.ts';
 import { routeKey, type AnyRoute, type Reply } from './define-route.ts';
 import { writeProblem } from './error-handler.ts';
-import { AppError } from './errors.ts';
+import { AppError } from '../errors.ts';
 import { startRequestLog } from './request-log.ts';
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Problem } from '../../shared/schemas/common.ts';
 import { accessFor } from './access-policy.ts';
 import { routeKey, type AnyRoute } from './define-route.ts';
-import { ERROR_CODES } from './errors.ts';
+import { ERROR_CODES } from '../errors.ts';
 
 type JsonSchema = Record<string, unknown>;
 

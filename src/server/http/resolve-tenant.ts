@@ -4,7 +4,7 @@ import type { Role } from '../data/schema.ts';
 import { findCachedTenant, findMembershipRole, findTenant } from '../domain/tenants/tenants.ts';
 import type { AppServices } from '../services.ts';
 import type { Principal, TenantInfo } from './define-route.ts';
-import { AppError } from './errors.ts';
+import { AppError } from '../errors.ts';
 
 const MEMBERSHIP_CACHE_SECONDS = 60;
 

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors.ts';
 
 /** Opaque keyset cursor: the sort key of the last row of a page. */
 export function encodeCursor(values: (string | number)[]): string {

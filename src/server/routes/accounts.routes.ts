@@ -26,7 +26,7 @@ import {
 import { authCacheNamespace, SESSION_COOKIE } from '../http/authenticate.ts';
 import { clearSessionCookies, setSessionCookies } from '../http/cookies.ts';
 import { defineRoute } from '../http/define-route.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors.ts';
 
 /** Sign-in throttling: attempts per account and per address in a 15-minute window. */
 const LOGIN_WINDOW_SECONDS = 15 * 60;

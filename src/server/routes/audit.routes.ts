@@ -11,7 +11,7 @@ import { recordAuditEvent } from '../domain/audit/record-audit-event.ts';
 import { verifyAuditChain } from '../domain/audit/verify-audit-chain.ts';
 import { inTransaction } from '../data/scoped-transaction.ts';
 import { defineRoute, requireTenant } from '../http/define-route.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors.ts';
 
 const DAY_MS = 86_400_000;
 /** Longest silence of a running verification before it sends a keep-alive byte. */

@@ -19,7 +19,7 @@ import {
 import { listMembers, removeMember, updateMember } from '../domain/members/members.ts';
 import { listMemberships } from '../domain/tenants/tenants.ts';
 import { defineRoute, requireTenant } from '../http/define-route.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors.ts';
 import { membershipCacheNamespace } from '../http/resolve-tenant.ts';
 
 const UserIdParams = z.object({ userId: Uuid });

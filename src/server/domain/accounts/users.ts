@@ -1,5 +1,5 @@
 import type { Tx } from '../../data/database.ts';
-import { AppError } from '../../http/errors.ts';
+import { AppError } from '../../errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 

@@ -1,9 +1,11 @@
 import type { Tx } from '../../data/database.ts';
 import type { Role } from '../../data/schema.ts';
-import { AppError } from '../../http/errors.ts';
-import { API_KEY_PREFIX } from '../../http/authenticate.ts';
+import { AppError } from '../../errors.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { newId, randomToken, sha256Hex } from '../../lib/ids.ts';
+
+/** Every API key starts with this, so a leaked one is easy to recognise. */
+export const API_KEY_PREFIX = 'rsk_';
 
 const RANK: Record<Role, number> = { owner: 4, admin: 3, member: 2, client: 1 };
 

@@ -1,5 +1,5 @@
 import type { Tx } from '../../data/database.ts';
-import { AppError } from '../../http/errors.ts';
+import { AppError } from '../../errors.ts';
 
 export type PlanId = 'free' | 'starter' | 'pro' | 'agency';
 

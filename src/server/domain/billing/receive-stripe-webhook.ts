@@ -3,7 +3,7 @@ import Stripe from 'stripe';
 import { arrayLiteral } from '../../data/array-literal.ts';
 import type { Tx } from '../../data/database.ts';
 import { inTransaction } from '../../data/scoped-transaction.ts';
-import { AppError } from '../../http/errors.ts';
+import { AppError } from '../../errors.ts';
 import { microBatcher, type MicroBatcher } from '../../lib/micro-batch.ts';
 import type { AppServices } from '../../services.ts';
 import { enqueueStripeEvents } from './billing-queue.ts';

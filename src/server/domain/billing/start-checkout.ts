@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { Tx } from '../../data/database.ts';
-import { AppError } from '../../http/errors.ts';
+import { AppError } from '../../errors.ts';
 import type { BillingSettings } from './stripe-client.ts';
 import type { PaidPlanId } from './plans.ts';
 

@@ -1,5 +1,5 @@
 import type { Tx } from '../../data/database.ts';
-import { AppError } from '../../http/errors.ts';
+import { AppError } from '../../errors.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
 
 export type WebhookEventStatus = 'pending' | 'processed' | 'ignored' | 'dead';

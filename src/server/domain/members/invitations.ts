@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../../data/database.ts';
 import { setScope } from '../../data/scoped-transaction.ts';
 import type { Role } from '../../data/schema.ts';
-import { AppError } from '../../http/errors.ts';
+import { AppError } from '../../errors.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { newId, randomToken, sha256Hex } from '../../lib/ids.ts';
 import { canGrantRole } from '../api-keys/api-keys.ts';

@@ -1,6 +1,6 @@
 import type { Tx } from '../../data/database.ts';
 import type { Role } from '../../data/schema.ts';
-import { AppError } from '../../http/errors.ts';
+import { AppError } from '../../errors.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { canGrantRole } from '../api-keys/api-keys.ts';
 

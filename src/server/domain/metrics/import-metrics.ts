@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { arrayLiteral } from '../../data/array-literal.ts';
 import type { Tx } from '../../data/database.ts';
-import { AppError } from '../../http/errors.ts';
+import { AppError } from '../../errors.ts';
 import type { ImportMetricsResult } from '../../../shared/schemas/roi.ts';
 import { getVisibleSite } from '../sites/sites.ts';
 import type { Viewer } from '../sites/viewer.ts';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AppError } from '../../http/errors.ts';
+import { AppError } from '../../errors.ts';
 import { MetricRow } from '../../../shared/schemas/roi.ts';
 import {
   METRIC_FIELDS,

@@ -1,5 +1,5 @@
 import Papa from 'papaparse';
-import { AppError, type FieldError } from '../../http/errors.ts';
+import { AppError, type FieldError } from '../../errors.ts';
 import { MAX_IMPORT_ROWS } from '../../../shared/schemas/roi.ts';
 
 /** The metric columns an import may name. */

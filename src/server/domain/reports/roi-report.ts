@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../../data/database.ts';
-import { invalid } from '../../http/errors.ts';
+import { invalid } from '../../errors.ts';
 import type { GroupBy, RoiFigures, RoiReport, RoiSeriesItem } from '../../../shared/schemas/roi.ts';
 import { siteNotFound } from '../sites/sites.ts';
 import {

@@ -1,6 +1,6 @@
 import type { Tx } from '../../data/database.ts';
 import type { ServicesTable } from '../../data/schema.ts';
-import { invalid, notFound } from '../../http/errors.ts';
+import { invalid, notFound } from '../../errors.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { newId } from '../../lib/ids.ts';
 import type { CreateServiceBody, Service, UpdateServiceBody } from '../../../shared/schemas/roi.ts';

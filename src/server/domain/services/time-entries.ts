@@ -1,5 +1,5 @@
 import type { Tx } from '../../data/database.ts';
-import { AppError, notFound } from '../../http/errors.ts';
+import { AppError, notFound } from '../../errors.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { newId } from '../../lib/ids.ts';
 import type { TimeEntry } from '../../../shared/schemas/roi.ts';

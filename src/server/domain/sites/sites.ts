@@ -1,6 +1,6 @@
 import type { Tx } from '../../data/database.ts';
 import type { SitesTable } from '../../data/schema.ts';
-import { notFound } from '../../http/errors.ts';
+import { notFound } from '../../errors.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Site } from '../../../shared/schemas/roi.ts';

@@ -1,6 +1,6 @@
 import type { Tx } from '../../data/database.ts';
 import type { Role } from '../../data/schema.ts';
-import type { RequestContext } from '../../http/define-route.ts';
+import type { Principal } from '../principal.ts';
 
 /** Who reads: staff see every site of the tenant, a `client` only the sites granted to them. */
 export interface Viewer {
@@ -10,7 +10,7 @@ export interface Viewer {
 }
 
 /** The viewer of a tenant-scoped request. */
-export function viewerOf(ctx: Pick<RequestContext, 'role' | 'principal'>): Viewer {
+export function viewerOf(ctx: { role: Role | null; principal: Principal | null }): Viewer {
   return {
     role: ctx.role ?? 'client',
     userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,

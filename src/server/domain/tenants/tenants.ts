@@ -2,8 +2,8 @@ import { sql } from 'kysely';
 import type { Tx } from '../../data/database.ts';
 import { setScope } from '../../data/scoped-transaction.ts';
 import type { Role } from '../../data/schema.ts';
-import type { TenantInfo } from '../../http/define-route.ts';
-import { AppError } from '../../http/errors.ts';
+import type { TenantInfo } from '../principal.ts';
+import { AppError } from '../../errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Cache } from '../../infra/cache.ts';
 
