@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import http, { type Server } from 'node:http';
 import path from 'node:path';
+import compression from 'compression';
 import { parse as parseCookies } from 'cookie';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
@@ -40,6 +41,8 @@ function createHttpApp(services: AppServices, routes: AnyRoute[]): Express {
   app.set('query parser', 'extended');
 
   app.use(requestLogger(logger));
+  // br or gzip as the client accepts; streamed exports are flushed as they are written.
+  app.use(compression());
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -103,6 +106,17 @@ function createHttpApp(services: AppServices, routes: AnyRoute[]): Express {
   });
 
   if (fs.existsSync(path.join(WEB_DIST, 'index.html'))) {
+    // Vite names every built asset by its content hash: such a file never changes, so browsers
+    // may keep it a year. Source maps are not built for the web app, so none is served.
+    app.use(
+      '/assets',
+      express.static(path.join(WEB_DIST, 'assets'), {
+        index: false,
+        immutable: true,
+        maxAge: '365d',
+        fallthrough: false,
+      }),
+    );
     app.use(express.static(WEB_DIST, { index: false, maxAge: '1h' }));
     // '/*splat' needs at least one segment in Express 5: '/' is listed apart.
     app.get(['/', '/*splat'], (_req, res) => {

@@ -187,6 +187,7 @@ export const auditRoutes = [
             res.setHeader('Cache-Control', 'no-store');
           }
           res.write(' ');
+          res.flush(); // through the compression stream at once: it keeps the connection alive
           lastWrite = Date.now();
         },
       });
