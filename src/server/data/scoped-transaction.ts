@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql } from 'kysely';
 import { APP_ROLE, type Database, type Tx } from './database.ts';
 
@@ -13,6 +14,21 @@ export interface TransactionScope {
   workerScope?: 'billing-resync' | 'audit-relay';
 }
 
+/** Set while a transaction runs: work that must never happen inside one can check it. */
+const openTransaction = new AsyncLocalStorage<true>();
+
+/**
+ * Throws when called inside a database transaction. Network calls (Stripe, Google, mail),
+ * password hashing and waiting on a client must happen before or after a transaction, never in
+ * one: on the embedded database one session serves every tenant, so a transaction that waits on
+ * anything but the database stalls them all (docs/CONVENTIONS.md).
+ */
+export function assertOutsideTransaction(what: string): void {
+  if (openTransaction.getStore()) {
+    throw new Error(`${what} inside a database transaction: do it before or after the transaction`);
+  }
+}
+
 /**
  * Runs `fn` in one transaction as the unprivileged app role with the scope set transaction-locally
  * (`set_config(..., true)`), so nothing leaks to the next user of the pooled connection.
@@ -22,10 +38,12 @@ export async function inTransaction<T>(
   scope: TransactionScope,
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
-  return database.db.transaction().execute(async (tx) => {
-    await setScope(tx, scope);
-    return fn(tx);
-  });
+  return database.db.transaction().execute((tx) =>
+    openTransaction.run(true, async () => {
+      await setScope(tx, scope);
+      return fn(tx);
+    }),
+  );
 }
 
 /** Switches the running transaction to another scope (after a tenant is created or resolved). */
