@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import { sql } from 'kysely';
 import type { z } from 'zod';
 import type { Tx } from '../data/database.ts';
+import {
+  claimIdempotencyKey,
+  readIdempotentReply,
+  storeIdempotentReply,
+} from '../data/idempotency-keys.ts';
 import { inTransaction } from '../data/scoped-transaction.ts';
 import type { Role } from '../data/schema.ts';
 import { canonicalJson } from '../domain/audit/audit-hash.ts';
@@ -29,7 +33,6 @@ import { resolveTenant } from './resolve-tenant.ts';
 
 const UNSAFE = new Set(['post', 'put', 'patch', 'delete']);
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
-const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
 /** zod issues as the problem document's `errors` list. */
 export function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
@@ -289,38 +292,15 @@ async function withIdempotency(
     .update(canonicalJson(bufferFree(input)))
     .digest('hex');
 
-  await sql`DELETE FROM idempotency_keys WHERE scope = ${scope} AND key = ${idempotencyKey}
-            AND created_at < ${new Date(Date.now() - IDEMPOTENCY_TTL_MS)}`.execute(tx);
-  const claimed = await tx
-    .insertInto('idempotency_keys')
-    .values({
-      scope,
-      key: idempotencyKey,
-      request_hash: requestHash,
-      status: 0,
-      created_at: new Date(),
-    })
-    .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
-    .returning('key')
-    .executeTakeFirst();
-  if (!claimed) {
-    const stored = await tx
-      .selectFrom('idempotency_keys')
-      .select(['request_hash', 'status', 'body'])
-      .where('scope', '=', scope)
-      .where('key', '=', idempotencyKey)
-      .executeTakeFirstOrThrow();
-    if (stored.request_hash !== requestHash) {
+  if (!(await claimIdempotencyKey(tx, scope, idempotencyKey, requestHash))) {
+    const stored = await readIdempotentReply(tx, scope, idempotencyKey);
+    if (stored.requestHash !== requestHash) {
       throw new AppError(
         'idempotency_conflict',
         'This Idempotency-Key was used with another request body',
       );
     }
-    return {
-      status: stored.status,
-      body: stored.body ?? undefined,
-      headers: { 'Idempotent-Replayed': 'true' },
-    };
+    return { status: stored.status, body: stored.body, headers: { 'Idempotent-Replayed': 'true' } };
   }
   const reply = await run();
   if ('streamed' in reply) return reply;
@@ -328,12 +308,7 @@ async function withIdempotency(
   if (stored && typeof stored === 'object' && route.secretFields?.length) {
     stored = { ...stored, ...Object.fromEntries(route.secretFields.map((f) => [f, null])) };
   }
-  await tx
-    .updateTable('idempotency_keys')
-    .set({ status: reply.status, body: stored === undefined ? null : JSON.stringify(stored) })
-    .where('scope', '=', scope)
-    .where('key', '=', idempotencyKey)
-    .execute();
+  await storeIdempotentReply(tx, scope, idempotencyKey, reply.status, stored);
   return reply;
 }
 

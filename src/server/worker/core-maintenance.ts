@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { deleteExpiredIdempotencyKeys } from '../data/idempotency-keys.ts';
 import { inTransaction } from '../data/scoped-transaction.ts';
 import { every, type WorkerModule } from './worker.ts';
 
@@ -8,9 +9,7 @@ export const coreMaintenance: WorkerModule = {
   async start(services) {
     return every(services, 'core-maintenance', 15 * 60_000, async () => {
       await inTransaction(services.database, {}, async (tx) => {
-        await sql`DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'`.execute(
-          tx,
-        );
+        await deleteExpiredIdempotencyKeys(tx);
         await sql`DELETE FROM sessions WHERE expires_at < now() - interval '7 days'`.execute(tx);
       });
     });
