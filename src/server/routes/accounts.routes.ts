@@ -23,7 +23,7 @@ import {
   presentTenant,
   subdomainUnavailableReason,
 } from '../domain/tenants/tenants.ts';
-import { authCacheNamespace, SESSION_COOKIE } from '../http/authenticate.ts';
+import { SESSION_COOKIE } from '../http/authenticate.ts';
 import { clearSessionCookies, setSessionCookies } from '../http/cookies.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { AppError } from '../errors.ts';
@@ -95,8 +95,7 @@ export const accountRoutes = [
       // Rotate: the session the browser had before signing in ends here.
       const previous = ctx.req.cookies?.[SESSION_COOKIE];
       if (previous) {
-        const hash = await revokeSession(ctx.tx, previous);
-        ctx.afterCommit(() => ctx.services.cache.invalidate(authCacheNamespace(hash)));
+        await revokeSession(ctx.tx, previous);
       }
       const session = await createSession(
         ctx.tx,
@@ -119,8 +118,7 @@ export const accountRoutes = [
     async handler(ctx) {
       const token = ctx.req.cookies?.[SESSION_COOKIE];
       if (token) {
-        const hash = await revokeSession(ctx.tx, token);
-        ctx.afterCommit(() => ctx.services.cache.invalidate(authCacheNamespace(hash)));
+        await revokeSession(ctx.tx, token);
       }
       clearSessionCookies(ctx.res, ctx.services.config);
       return { status: 204 };
