@@ -81,14 +81,14 @@ export const accountRoutes = [
     responses: { 200: { description: 'Signed in', schema: UserReply } },
     // Credentials are checked before the transaction opens: argon2 must not hold the database.
     async prepare({ services, meta }, { body }) {
-      const { rateLimiter, database, queue } = services;
+      const { rateLimiter, database } = services;
       const accountKey = `login:acct:${normalizeEmail(body.email)}`;
       const [perAccount, perIp] = await Promise.all([
         rateLimiter.hit(accountKey, LOGIN_ATTEMPTS_PER_ACCOUNT, LOGIN_WINDOW_SECONDS),
         rateLimiter.hit(`login:ip:${meta.ip}`, LOGIN_ATTEMPTS_PER_IP, LOGIN_WINDOW_SECONDS),
       ]);
       if (!perAccount.allowed || !perIp.allowed) {
-        await recordFailedSignIn(database, queue, body.email, 'throttled', meta);
+        await recordFailedSignIn(services, body.email, 'throttled', meta);
         throw new AppError('rate_limited', 'Too many sign-in attempts; retry later', {
           headers: {
             'Retry-After': String(
@@ -102,7 +102,7 @@ export const accountRoutes = [
       }
       const user = await verifyCredentials(database, body.email, body.password);
       if (!user) {
-        await recordFailedSignIn(database, queue, body.email, 'invalid_credentials', meta);
+        await recordFailedSignIn(services, body.email, 'invalid_credentials', meta);
         throw new AppError('invalid_credentials', 'The email or password is wrong');
       }
       await rateLimiter.reset(accountKey);

@@ -1,6 +1,7 @@
 import type { Database } from '../../data/database.ts';
 import { inTransaction, setScope } from '../../data/scoped-transaction.ts';
 import type { JobQueue } from '../../infra/queue/job-queue.ts';
+import type { Logger } from '../../logger.ts';
 import { recordAuditEvent, type RequestMeta } from '../audit/record-audit-event.ts';
 import { recordSecurityEvent } from './security-events.ts';
 import { normalizeEmail } from './users.ts';
@@ -24,16 +25,20 @@ export interface FailedSignInJob {
  * writes, which grow with the account's workspaces, run in the worker, off the response path.
  */
 export async function recordFailedSignIn(
-  database: Database,
-  queue: JobQueue,
+  services: { database: Database; queue: JobQueue; logger: Logger },
   email: string,
   reason: FailedSignInReason,
   meta: RequestMeta,
 ): Promise<void> {
   const kind = `auth.login_${reason === 'throttled' ? 'throttled' : 'failed'}`;
-  const id = await inTransaction(database, {}, (tx) => recordSecurityEvent(tx, kind, email, meta));
+  const id = await inTransaction(services.database, {}, (tx) =>
+    recordSecurityEvent(tx, kind, email, meta),
+  );
   const job: FailedSignInJob = { email: email.slice(0, 254), reason, meta };
-  await queue.enqueue(SECURITY_AUDIT_QUEUE, 'failed-sign-in', job, { jobId: `signin:${id}` });
+  // The global event is stored: a queue that is down costs the workspace copies, not the answer.
+  await services.queue
+    .enqueue(SECURITY_AUDIT_QUEUE, 'failed-sign-in', job, { jobId: `signin-${id}` })
+    .catch((err: unknown) => services.logger.error({ err }, 'failed sign-in not queued for audit'));
 }
 
 /**
