@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS } from '../../src/server/http/access-policy.ts';
-import { PASSWORD, buildTenant, signUp, uniq } from '../support/factories.ts';
+import { PASSWORD, buildTenant, eventually, signUp, uniq } from '../support/factories.ts';
 import { ROUTE_SAMPLES } from '../support/route-samples.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { headSeq, setPlan } from './audit-support.ts';
@@ -159,7 +159,11 @@ describe('mutating routes outside a workspace', () => {
       },
     );
     expect(res.status).toBe(401);
-    const written = await eventsAfter(tenant.id, before);
+    // The workspace copies are written by the worker, off the response path.
+    const written = await eventually(async () => {
+      const events = await eventsAfter(tenant.id, before);
+      return events.length > 0 && events;
+    });
     expect(written.map((e) => e.action)).toEqual(['security.login_failed']);
     expect(written[0]).toMatchObject({
       actor_id: tenant.owner.user.id,

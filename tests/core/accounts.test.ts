@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, signUp, uniq } from '../support/factories.ts';
+import { buildTenant, eventually, PASSWORD, signUp, uniq } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 let app: TestApp;
@@ -45,15 +45,48 @@ describe('sign-up, sign-in, sign-out', () => {
     expect(Number(p.p)).toBe(1);
   });
 
-  it('rejects a duplicate email (any case) with 409 and bad input with 400', async () => {
+  it('answers a sign-up with a taken email (any case) as if created, and creates nothing usable', async () => {
     const { user } = await signUp(app);
-    const dup = await app.client().post('/api/v1/auth/signup', {
-      email: user.email.toUpperCase(),
+    const fresh = await app.client().post('/api/v1/auth/signup', {
+      email: `new-${uniq()}@example.test`,
       password: PASSWORD,
       name: 'X',
     });
-    expect(dup.status).toBe(409);
-    expect(dup.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const takenClient = app.client();
+    const taken = await takenClient.post('/api/v1/auth/signup', {
+      email: user.email.toUpperCase(),
+      password: 'another password!',
+      name: 'X',
+    });
+    // Same status, body shape and cookies (names and attributes; the values are random).
+    expect(taken.status).toBe(fresh.status);
+    expect(Object.keys(taken.body.user).sort()).toEqual(Object.keys(fresh.body.user).sort());
+    expect(taken.body.user).toMatchObject({ email: user.email.toUpperCase(), name: 'X' });
+    expect(taken.body.user.id).not.toBe(user.id);
+    const shape = (r: typeof taken) =>
+      r.headers
+        .getSetCookie()
+        .map((c) => c.replace(/=[^;]*/, '=…').replace(/Expires=[^;]*/i, 'Expires=…'));
+    expect(shape(taken)).toEqual(shape(fresh));
+    // Nothing usable: the decoy session is nobody, and the account keeps its own password.
+    expect((await takenClient.get('/api/v1/me')).status).toBe(401);
+    const withNew = await app
+      .client()
+      .post('/api/v1/auth/login', { email: user.email, password: 'another password!' });
+    expect(withNew.status).toBe(401);
+    const withOld = await app
+      .client()
+      .post('/api/v1/auth/login', { email: user.email, password: PASSWORD });
+    expect(withOld.status).toBe(200);
+    const events = await app.database.db
+      .selectFrom('security_events')
+      .select('kind')
+      .where('email', '=', user.email.toUpperCase())
+      .execute();
+    expect(events.map((e) => e.kind)).toContain('auth.signup_existing_email');
+  });
+
+  it('rejects bad sign-up input with 400', async () => {
     const bad = await app
       .client()
       .post('/api/v1/auth/signup', { email: 'nope', password: 'short' });
@@ -130,6 +163,68 @@ describe('sign-up, sign-in, sign-out', () => {
     expect(ok.status).toBe(201);
     // A safe method needs no token.
     expect((await client.get('/api/v1/me', { noCsrf: true })).status).toBe(200);
+  });
+
+  it('refuses a csrf token of another session with 403, even in both cookie and header', async () => {
+    const victim = await signUp(app);
+    const attacker = await signUp(app);
+    const planted = attacker.client.cookies.get('csrf_token')!;
+    victim.client.cookies.set('csrf_token', planted);
+    const res = await victim.client.post(
+      '/api/v1/tenants',
+      { name: 'X', subdomain: `c-${uniq()}` },
+      { headers: { 'x-csrf-token': planted } },
+    );
+    expect(res.status).toBe(403);
+    expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    // The answer gives the session its own token back: the next try passes.
+    expect(victim.client.cookies.get('csrf_token')).not.toBe(planted);
+    const retry = await victim.client.post('/api/v1/tenants', {
+      name: 'X',
+      subdomain: `c-${uniq()}`,
+    });
+    expect(retry.status).toBe(201);
+  });
+
+  it('records a failed sign-in in the workspaces off the response path', async () => {
+    const t = await buildTenant(app);
+    const other = await t.owner.client.post(
+      '/api/v1/tenants',
+      { name: 'Second', subdomain: `s-${uniq()}` },
+      { tenant: '' },
+    );
+    expect(other.status).toBe(201);
+    const failedIn = async (tenantId: string) =>
+      (
+        await app.database.db
+          .selectFrom('audit_events')
+          .select('action')
+          .where('tenant_id', '=', tenantId)
+          .where('action', '=', 'security.login_failed')
+          .execute()
+      ).length;
+    // With the worker stopped, the answer still comes, with the global event written and none
+    // of the per-workspace ones: they are not on the response path.
+    await app.stopWorkerRole();
+    try {
+      const res = await app
+        .client()
+        .post('/api/v1/auth/login', { email: t.owner.user.email, password: 'wrong password!' });
+      expect(res.status).toBe(401);
+      const global = await app.database.db
+        .selectFrom('security_events')
+        .select('kind')
+        .where('email', '=', t.owner.user.email)
+        .execute();
+      expect(global.map((e) => e.kind)).toEqual(['auth.login_failed']);
+      expect(await failedIn(t.id)).toBe(0);
+      expect(await failedIn(other.body.id)).toBe(0);
+    } finally {
+      await app.startWorkerRole();
+    }
+    await eventually(
+      async () => (await failedIn(t.id)) === 1 && (await failedIn(other.body.id)) === 1,
+    );
   });
 
   it('throttles sign-in per account with 429 and Retry-After, and records failures', async () => {

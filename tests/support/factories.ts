@@ -106,6 +106,4 @@ export async function setPlan(
   plan: 'free' | 'starter' | 'pro' | 'agency',
 ) {
   await app.database.db.updateTable('tenants').set({ plan }).where('id', '=', tenant.id).execute();
-  await app.services.cache.invalidate(`tenant:${tenant.id}`);
-  await app.services.cache.invalidate(`tenant:${tenant.subdomain}`);
 }

@@ -12,6 +12,12 @@ export interface TransactionScope {
    * write, the rows that list needs.
    */
   workerScope?: 'billing-resync' | 'audit-relay';
+  /**
+   * The SHA-256 of the request's session token or API key, while the request reads who is asking
+   * before its tenant is known (migrations/0005, 0024): the policies admit the rows it names.
+   */
+  sessionHash?: string;
+  keyHash?: string;
 }
 
 /** Set while a transaction runs: work that must never happen inside one can check it. */
@@ -51,5 +57,7 @@ export async function setScope(tx: Tx, scope: TransactionScope): Promise<void> {
   await sql`SELECT set_config('role', ${APP_ROLE}, true),
                    set_config('app.tenant_id', ${scope.tenantId ?? ''}, true),
                    set_config('app.user_id', ${scope.userId ?? ''}, true),
-                   set_config('app.worker_scope', ${scope.workerScope ?? ''}, true)`.execute(tx);
+                   set_config('app.worker_scope', ${scope.workerScope ?? ''}, true),
+                   set_config('app.session_hash', ${scope.sessionHash ?? ''}, true),
+                   set_config('app.key_hash', ${scope.keyHash ?? ''}, true)`.execute(tx);
 }

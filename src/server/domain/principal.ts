@@ -17,7 +17,10 @@ export interface ApiKeyPrincipal {
   keyId: string;
   name: string;
   tenantId: string;
+  /** The lesser of the key's own role and its creator's current role. */
   role: Role;
+  /** The user accountable for the key (its creator, or the creator of the key that made it). */
+  createdBy: string;
 }
 
 export type Principal = SessionPrincipal | ApiKeyPrincipal;

@@ -1,123 +1,118 @@
-import { timingSafeEqual } from 'node:crypto';
-import { sql } from 'kysely';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
-import type { Database } from '../data/database.ts';
-import { inTransaction } from '../data/scoped-transaction.ts';
-import { findSession } from '../domain/accounts/sessions.ts';
+import type { Tx } from '../data/database.ts';
+import type { Role } from '../data/schema.ts';
+import { findApiKeyIdentity, findSessionIdentity } from '../domain/accounts/request-identity.ts';
 import { API_KEY_PREFIX } from '../domain/api-keys/api-keys.ts';
-import type { Cache } from '../infra/cache.ts';
 import { sha256Hex } from '../lib/ids.ts';
-import type { ApiKeyPrincipal, Principal, SessionPrincipal } from './define-route.ts';
+import type { Principal, TenantInfo } from './define-route.ts';
 import { AppError } from '../errors.ts';
 
 export const SESSION_COOKIE = 'sid';
 export const CSRF_COOKIE = 'csrf_token';
 
-/** How long a looked-up principal is trusted without the database; revocation invalidates it. */
-const AUTH_CACHE_SECONDS = 60;
-
-/** Cache namespace of one session or key: invalidated when it is revoked. */
-export const authCacheNamespace = (secretHash: string) => `auth:${secretHash}`;
-
-type CachedPrincipal =
-  | { kind: 'none' }
-  | (Omit<SessionPrincipal, 'sessionHash'> & { expiresAt: number })
-  | (ApiKeyPrincipal & { revoked: boolean });
+/** The secret a request presents: an API key (Bearer) or else the session cookie. */
+export type Credentials =
+  { kind: 'api_key'; hash: string } | { kind: 'session'; token: string; hash: string };
 
 /**
- * Who is asking: an API key from `Authorization: Bearer rsk_…`, else the session cookie. Looked up
- * through the cache (60 s, dropped on sign-out and revocation), else in a short transaction.
- * A bearer token that is not a live key is a 401; a stale cookie just means nobody.
- * `since` is when the request began (see Cache.get).
+ * Reads the request's credentials without touching the database: `Authorization: Bearer rsk_…`,
+ * else the session cookie. A malformed Authorization header is a 401.
  */
-export async function authenticate(
-  req: Request,
-  database: Database,
-  cache: Cache,
-  since?: number,
-): Promise<Principal | null> {
+export function readCredentials(req: Request): Credentials | null {
   const authorization = req.get('authorization');
   if (authorization) {
     const key = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
     if (!key?.startsWith(API_KEY_PREFIX)) {
       throw new AppError('unauthenticated', 'The Authorization header must be "Bearer rsk_…"');
     }
-    const hash = sha256Hex(key);
-    const ns = authCacheNamespace(hash);
-    let found = await cache.get<CachedPrincipal>(ns, 'p', { since });
-    if (!found) {
-      // Read before the key: a revocation committed meanwhile keeps the old answer out of the cache.
-      const generation = await cache.generation(ns);
-      found = await inTransaction(database, {}, async (tx) => {
-        // Row-level security admits the one key whose hash the transaction names.
-        await sql`SELECT set_config('app.key_hash', ${hash}, true)`.execute(tx);
-        const row = await tx
-          .selectFrom('api_keys')
-          .select(['id', 'tenant_id', 'name', 'role', 'revoked_at'])
-          .where('key_hash', '=', hash)
-          .executeTakeFirst();
-        return row
-          ? {
-              kind: 'api_key' as const,
-              keyId: row.id,
-              name: row.name,
-              tenantId: row.tenant_id,
-              role: row.role,
-              revoked: row.revoked_at !== null,
-            }
-          : { kind: 'none' as const };
-      });
-      await cache.set(ns, 'p', found, AUTH_CACHE_SECONDS, { ifGeneration: generation });
-    }
-    if (found.kind !== 'api_key' || found.revoked)
-      throw new AppError('unauthenticated', 'The API key is not valid');
+    return { kind: 'api_key', hash: sha256Hex(key) };
+  }
+  const token: string | undefined = req.cookies?.[SESSION_COOKIE];
+  return token ? { kind: 'session', token, hash: sha256Hex(token) } : null;
+}
+
+/** Who is asking, read fresh: the principal, and its tenant and role when the request named one. */
+export interface Identity {
+  principal: Principal;
+  tenant: TenantInfo | null;
+  role: Role | null;
+  /** When the session ends (to re-issue its csrf cookie); null for a key. */
+  sessionExpiresAt: Date | null;
+}
+
+/**
+ * Reads who is asking in the request's transaction, which names the credentials' hash
+ * (`sessionHash`/`keyHash` of its scope): one indexed query, no cache. A key that is unknown,
+ * revoked or whose creator left the tenant is a 401; a stale session cookie just means nobody.
+ * `tenantHint` (sessions only; a key carries its tenant) is the tenant the request names.
+ */
+export async function identify(
+  tx: Tx,
+  credentials: Credentials,
+  tenantHint: string | null,
+): Promise<Identity | null> {
+  if (credentials.kind === 'api_key') {
+    const key = await findApiKeyIdentity(tx, credentials.hash);
+    if (!key) throw new AppError('unauthenticated', 'The API key is not valid');
     return {
-      kind: 'api_key',
-      keyId: found.keyId,
-      name: found.name,
-      tenantId: found.tenantId,
-      role: found.role,
+      principal: {
+        kind: 'api_key',
+        keyId: key.keyId,
+        name: key.name,
+        tenantId: key.tenant.id,
+        role: key.role,
+        createdBy: key.createdBy,
+      },
+      tenant: key.tenant,
+      role: key.role,
+      sessionExpiresAt: null,
     };
   }
-
-  const token: string | undefined = req.cookies?.[SESSION_COOKIE];
-  if (!token) return null;
-  const hash = sha256Hex(token);
-  const ns = authCacheNamespace(hash);
-  let found = await cache.get<CachedPrincipal>(ns, 'p', { since });
-  if (!found) {
-    const generation = await cache.generation(ns);
-    const session = await inTransaction(database, {}, (tx) => findSession(tx, token));
-    found = session
-      ? {
-          kind: 'session',
-          userId: session.userId,
-          email: session.email,
-          name: session.name,
-          expiresAt: session.expiresAt.getTime(),
-        }
-      : { kind: 'none' };
-    await cache.set(ns, 'p', found, AUTH_CACHE_SECONDS, { ifGeneration: generation });
-  }
-  if (found.kind !== 'session' || found.expiresAt <= Date.now()) return null;
+  const session = await findSessionIdentity(tx, credentials.hash, tenantHint);
+  if (!session) return null;
   return {
-    kind: 'session',
-    userId: found.userId,
-    email: found.email,
-    name: found.name,
-    sessionHash: hash,
+    principal: {
+      kind: 'session',
+      userId: session.userId,
+      email: session.email,
+      name: session.name,
+      sessionHash: credentials.hash,
+    },
+    tenant: session.role ? session.tenant : null,
+    role: session.role,
+    sessionExpiresAt: session.expiresAt,
   };
 }
 
-/** Double-submit check: the X-CSRF-Token header must equal the csrf_token cookie. */
-export function checkCsrf(req: Request): void {
-  const cookie = req.cookies?.[CSRF_COOKIE];
+/**
+ * The csrf token of a session: an HMAC keyed by the session token, so it belongs to that session
+ * only (a token from another session, planted in the cookie, does not pass) and needs no storage.
+ * It reveals nothing about the session token, which stays in its HttpOnly cookie.
+ */
+export function csrfTokenFor(sessionToken: string): string {
+  return createHmac('sha256', sessionToken).update('csrf_token').digest('base64url');
+}
+
+const sameSecret = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/**
+ * Double submit bound to the session: the X-CSRF-Token header must equal the csrf_token cookie,
+ * and both must be the token of the session the request is signed in with.
+ */
+export function checkCsrf(req: Request, sessionToken: string): void {
+  const cookie: string | undefined = req.cookies?.[CSRF_COOKIE];
   const header = req.get('x-csrf-token');
   if (!cookie || !header)
     throw new AppError('csrf', 'Send the csrf_token cookie value in X-CSRF-Token');
-  const a = Buffer.from(cookie);
-  const b = Buffer.from(header);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) {
+  if (!sameSecret(cookie, header)) {
     throw new AppError('csrf', 'X-CSRF-Token does not match the csrf_token cookie');
+  }
+  if (!sameSecret(header, csrfTokenFor(sessionToken))) {
+    throw new AppError('csrf', 'The csrf_token does not belong to this session; sign in again');
   }
 }

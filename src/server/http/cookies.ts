@@ -1,9 +1,8 @@
 import type { Response } from 'express';
 import type { Config } from '../config.ts';
-import { randomToken } from '../lib/ids.ts';
-import { CSRF_COOKIE, SESSION_COOKIE } from './authenticate.ts';
+import { CSRF_COOKIE, SESSION_COOKIE, csrfTokenFor } from './authenticate.ts';
 
-/** Sets the session cookie (HttpOnly) and a fresh readable csrf_token cookie for double submit. */
+/** Sets the session cookie (HttpOnly) and its readable csrf_token cookie for double submit. */
 export function setSessionCookies(res: Response, config: Config, token: string, expiresAt: Date) {
   const secure = config.appUrl.startsWith('https:');
   res.cookie(SESSION_COOKIE, token, {
@@ -13,10 +12,20 @@ export function setSessionCookies(res: Response, config: Config, token: string, 
     path: '/',
     expires: expiresAt,
   });
-  res.cookie(CSRF_COOKIE, randomToken(24), {
+  setCsrfCookie(res, config, token, expiresAt);
+}
+
+/** Sets the csrf_token cookie of a session (bound to it: see csrfTokenFor). */
+export function setCsrfCookie(
+  res: Response,
+  config: Config,
+  sessionToken: string,
+  expiresAt: Date,
+) {
+  res.cookie(CSRF_COOKIE, csrfTokenFor(sessionToken), {
     httpOnly: false,
     sameSite: 'lax',
-    secure,
+    secure: config.appUrl.startsWith('https:'),
     path: '/',
     expires: expiresAt,
   });

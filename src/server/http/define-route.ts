@@ -45,6 +45,12 @@ export interface RequestContext {
 /** What a `fromCache` answer or a `respond` route knows: the request context without a transaction. */
 export type CacheContext = Omit<RequestContext, 'tx' | 'audit' | 'afterCommit' | 'onFailure'>;
 
+/** What a route's `prepare` step knows: no transaction, no caller yet. */
+export interface PrepareContext {
+  services: AppServices;
+  meta: RequestMeta;
+}
+
 /** The current tenant; throws on a route that has none (a bug in the access table). */
 export function requireTenant(ctx: Pick<RequestContext, 'tenant'>): TenantInfo {
   if (!ctx.tenant) throw new Error('tenant-scoped handler called without a tenant');
@@ -69,6 +75,7 @@ export interface RouteSpec<
   P extends z.ZodType = z.ZodType,
   Q extends z.ZodType = z.ZodType,
   B extends z.ZodType = z.ZodType,
+  R = undefined,
 > {
   method: Method;
   /** Express path, `:name` parameters. */
@@ -104,10 +111,20 @@ export interface RouteSpec<
     ctx: CacheContext,
     input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
   ) => Promise<Reply | null>;
+  /**
+   * Runs before the request's transaction opens and before the caller is identified, so only for
+   * work any caller may cause (public routes): CPU-heavy steps such as password hashing, which
+   * must not hold a transaction (on the embedded database one session serves every tenant). What
+   * it returns is the handler's `input.prepared`.
+   */
+  prepare?: (
+    ctx: PrepareContext,
+    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
+  ) => Promise<R>;
   /** Runs in the request transaction, which has set the tenant for row-level security. */
   handler?: (
     ctx: RequestContext,
-    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
+    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; prepared: R },
   ) => Promise<Reply>;
   /**
    * Instead of `handler` (exactly one of the two): a lean route, answered ahead of the Express
@@ -124,14 +141,15 @@ export interface RespondContext {
   req: IncomingMessage;
 }
 
-export type AnyRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
+export type AnyRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType, unknown>;
 
 /** Declares a route; the access policy table decides who may call it. */
 export function defineRoute<
   P extends z.ZodType = z.ZodType,
   Q extends z.ZodType = z.ZodType,
   B extends z.ZodType = z.ZodType,
->(spec: RouteSpec<P, Q, B>): AnyRoute {
+  R = undefined,
+>(spec: RouteSpec<P, Q, B, R>): AnyRoute {
   if (!spec.handler === !spec.respond) {
     throw new Error(`${spec.method} ${spec.path}: give a route exactly one of handler and respond`);
   }

@@ -7,7 +7,7 @@ import {
   readIdempotentReply,
   storeIdempotentReply,
 } from '../data/idempotency-keys.ts';
-import { inTransaction } from '../data/scoped-transaction.ts';
+import { inTransaction, setScope } from '../data/scoped-transaction.ts';
 import type { Role } from '../data/schema.ts';
 import { canonicalJson } from '../domain/audit/audit-hash.ts';
 import {
@@ -18,7 +18,8 @@ import {
 } from '../domain/audit/record-audit-event.ts';
 import type { AppServices } from '../services.ts';
 import { accessFor } from './access-policy.ts';
-import { authenticate, checkCsrf } from './authenticate.ts';
+import { checkCsrf, CSRF_COOKIE, csrfTokenFor, identify, readCredentials } from './authenticate.ts';
+import { setCsrfCookie } from './cookies.ts';
 import {
   routeKey,
   type AnyRoute,
@@ -29,7 +30,7 @@ import {
 } from './define-route.ts';
 import { AppError, type FieldError } from '../errors.ts';
 import { requestMeta } from './request-meta.ts';
-import { resolveTenant } from './resolve-tenant.ts';
+import { resolveTenant, tenantHint } from './resolve-tenant.ts';
 
 const UNSAFE = new Set(['post', 'put', 'patch', 'delete']);
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -61,8 +62,9 @@ function bodyParser(route: AnyRoute): RequestHandler | null {
 
 /**
  * Builds the Express handlers of one route. Every request reads top to bottom:
- * input → principal → CSRF → tenant → role → idempotency → handler, in one transaction that has
- * set the tenant for row-level security; after-commit work runs once it has committed.
+ * input → (prepare) → one transaction: principal, tenant and role read fresh → CSRF → role →
+ * idempotency → handler, once the transaction has set the tenant for row-level security;
+ * after-commit work runs once it has committed.
  */
 export function handleRoute(route: AnyRoute, services: AppServices): RequestHandler[] {
   const key = routeKey(route);
@@ -117,57 +119,69 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     const pending: (() => Promise<void> | void)[] = [];
     const onFailure: (() => Promise<void>)[] = [];
 
-    // Who, which tenant, which role: from caches when possible, before the request transaction,
-    // so that transaction only sets its scope once and runs the handler.
-    const principal = await authenticate(req, services.database, services.cache, receivedAt);
-    if (access !== 'public' && !principal) throw new AppError('unauthenticated', 'Sign in first');
-    if (principal?.kind === 'session' && UNSAFE.has(route.method)) checkCsrf(req);
-    if (access === 'signed_in' && principal?.kind === 'api_key') {
-      throw new AppError('forbidden', 'This route needs a signed-in user, not an API key');
-    }
-    const userId = principal?.kind === 'session' ? principal.userId : null;
-    let tenant: TenantInfo | null = null;
-    let role: Role | null = null;
-    if (Array.isArray(access)) {
-      ({ tenant, role } = await resolveTenant(req, principal!, services, receivedAt));
-      await enforceTenantRateLimit(services, tenant.id, route);
-      if (!access.includes(role)) {
-        await recordDenied(services, tenant.id, actorOf(principal), role, meta, key).catch(
-          (err: unknown) => req.log?.error({ err }, 'could not record a denied request'),
-        );
-        throw new AppError('forbidden', `The ${role} role cannot ${route.summary.toLowerCase()}`);
-      }
-    }
-    const actor = actorOf(principal);
-
-    const plain = { services, principal, tenant, role, actor, meta, req, res, receivedAt };
-    if (route.fromCache) {
-      const cached = await route.fromCache(plain, input);
-      if (cached) {
-        sendReply(res, cached);
-        return;
-      }
-    }
+    // Credentials are read without the database; whose they are, the tenant and the role are read
+    // fresh in the request's own transaction (one indexed query, no cache), so a role change, a
+    // removal or a revocation holds on the next request on every process.
+    const credentials = readCredentials(req);
+    if (access !== 'public' && !credentials) throw new AppError('unauthenticated', 'Sign in first');
+    const hint = Array.isArray(access) ? tenantHint(req, services.config.BASE_DOMAIN) : null;
+    // CPU-heavy work (password hashing) runs before the transaction opens: on the embedded
+    // database one session serves every tenant, and a transaction waiting on it stalls them all.
+    const prepared = route.prepare ? await route.prepare({ services, meta }, input) : undefined;
     const handler = route.handler;
     if (!handler) throw new Error(`${key} is a lean route: lean-routes.ts serves it`);
 
+    // Set when the role check refuses: recorded once the request's transaction has rolled back.
+    const denial: { tenantId?: string; role?: Role; actor?: Actor } = {};
     let reply: Reply;
     try {
       reply = await inTransaction(
         services.database,
-        { tenantId: tenant?.id, userId },
+        credentials?.kind === 'api_key'
+          ? { keyHash: credentials.hash }
+          : { sessionHash: credentials?.hash },
         async (tx) => {
+          const identity = credentials ? await identify(tx, credentials, hint) : null;
+          const principal = identity?.principal ?? null;
+          if (access !== 'public' && !principal) {
+            throw new AppError('unauthenticated', 'Sign in first');
+          }
+          if (credentials?.kind === 'session' && identity?.sessionExpiresAt) {
+            // A session signed in before csrf tokens were bound to sessions gets its own token
+            // (an unsafe request with the old one is still refused; the retry passes).
+            if (req.cookies?.[CSRF_COOKIE] !== csrfTokenFor(credentials.token)) {
+              setCsrfCookie(res, services.config, credentials.token, identity.sessionExpiresAt);
+            }
+            if (UNSAFE.has(route.method)) checkCsrf(req, credentials.token);
+          }
+          if (access === 'signed_in' && principal?.kind === 'api_key') {
+            throw new AppError('forbidden', 'This route needs a signed-in user, not an API key');
+          }
+          const userId = principal?.kind === 'session' ? principal.userId : null;
+          const actor = actorOf(principal);
+          let tenant: TenantInfo | null = null;
+          let role: Role | null = null;
+          if (Array.isArray(access)) {
+            ({ tenant, role } = resolveTenant(identity!, hint));
+            await enforceTenantRateLimit(services, tenant.id, route);
+            if (!access.includes(role)) {
+              Object.assign(denial, { tenantId: tenant.id, role, actor });
+              throw new AppError(
+                'forbidden',
+                `The ${role} role cannot ${route.summary.toLowerCase()}`,
+              );
+            }
+          }
+          if (principal) await setScope(tx, { tenantId: tenant?.id, userId });
+
+          const plain = { services, principal, tenant, role, actor, meta, req, res, receivedAt };
+          if (route.fromCache) {
+            const cached = await route.fromCache(plain, input);
+            if (cached) return cached;
+          }
           const ctx: RequestContext = {
-            services,
-            receivedAt,
+            ...plain,
             tx,
-            principal,
-            tenant,
-            role,
-            actor,
-            meta,
-            req,
-            res,
             async audit(event: AuditEventInput) {
               if (!tenant) throw new Error('audit() needs a tenant-scoped route');
               await recordAuditEvent(tx, tenant.id, actor, meta, event);
@@ -179,6 +193,7 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
               onFailure.push(fn);
             },
           };
+          const handlerInput = { ...input, prepared };
 
           const idempotencyKey = req.get('idempotency-key');
           if (
@@ -188,13 +203,18 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
             route.bodyKind !== 'stream'
           ) {
             return withIdempotency(tx, principal, tenant, route, idempotencyKey, input, () =>
-              handler(ctx, input),
+              handler(ctx, handlerInput),
             );
           }
-          return handler(ctx, input);
+          return handler(ctx, handlerInput);
         },
       );
     } catch (error) {
+      if (denial.tenantId && denial.role && denial.actor) {
+        await recordDenied(services, denial.tenantId, denial.actor, denial.role, meta, key).catch(
+          (err: unknown) => req.log?.error({ err }, 'could not record a denied request'),
+        );
+      }
       for (const fn of onFailure) {
         await fn().catch((err: unknown) => req.log?.error({ err }, 'failure hook failed'));
       }

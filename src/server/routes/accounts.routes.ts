@@ -8,13 +8,15 @@ import {
 } from '../../shared/schemas/accounts.ts';
 import { CreateTenantBody, SubdomainAvailability, Tenant } from '../../shared/schemas/tenants.ts';
 import { recordFailedSignIn } from '../domain/accounts/failed-sign-in.ts';
+import { hashPassword } from '../domain/accounts/passwords.ts';
+import { recordSecurityEvent } from '../domain/accounts/security-events.ts';
 import { createSession, revokeSession } from '../domain/accounts/sessions.ts';
 import {
-  authenticateUser,
   createUser,
   getUser,
   normalizeEmail,
   presentUser,
+  verifyCredentials,
 } from '../domain/accounts/users.ts';
 import { recordAuditEvent } from '../domain/audit/record-audit-event.ts';
 import {
@@ -23,10 +25,11 @@ import {
   presentTenant,
   subdomainUnavailableReason,
 } from '../domain/tenants/tenants.ts';
-import { authCacheNamespace, SESSION_COOKIE } from '../http/authenticate.ts';
+import { SESSION_COOKIE } from '../http/authenticate.ts';
 import { clearSessionCookies, setSessionCookies } from '../http/cookies.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { AppError } from '../errors.ts';
+import { newId, randomToken } from '../lib/ids.ts';
 
 /** Sign-in throttling: attempts per account and per address in a 15-minute window. */
 const LOGIN_WINDOW_SECONDS = 15 * 60;
@@ -39,18 +42,30 @@ export const accountRoutes = [
     path: '/api/v1/auth/signup',
     tag: 'Accounts',
     summary: 'Create an account',
-    description: 'Creates the account and signs it in (session and csrf_token cookies).',
+    description:
+      'Creates the account and signs it in (session and csrf_token cookies). An email that already has an account gets the same answer, so signing up does not tell which emails exist; nothing is created then, and the attempt is recorded as a security event.',
     body: SignupBody,
     responses: { 201: { description: 'Signed up', schema: UserReply } },
-    async handler(ctx, { body }) {
-      const user = await createUser(ctx.tx, body);
-      const session = await createSession(
-        ctx.tx,
-        user.id,
-        ctx.services.config.SESSION_TTL_HOURS,
-        ctx.meta,
-      );
-      setSessionCookies(ctx.res, ctx.services.config, session.token, session.expiresAt);
+    // Hashed before the transaction opens: argon2 must not hold the database.
+    prepare: (_ctx, { body }) => hashPassword(body.password),
+    async handler(ctx, { body, prepared: passwordHash }) {
+      const { config } = ctx.services;
+      const user = await createUser(ctx.tx, { ...body, passwordHash });
+      if (!user) {
+        // Taken: answer as if created (same status, body shape and cookies), create nothing usable.
+        await recordSecurityEvent(ctx.tx, 'auth.signup_existing_email', body.email, ctx.meta);
+        const decoy = {
+          id: newId(),
+          email: body.email.trim(),
+          name: body.name,
+          createdAt: new Date(),
+        };
+        const expiresAt = new Date(Date.now() + config.SESSION_TTL_HOURS * 3_600_000);
+        setSessionCookies(ctx.res, config, randomToken(32), expiresAt);
+        return { status: 201, body: { user: presentUser(decoy) } };
+      }
+      const session = await createSession(ctx.tx, user.id, config.SESSION_TTL_HOURS, ctx.meta);
+      setSessionCookies(ctx.res, config, session.token, session.expiresAt);
       return { status: 201, body: { user: presentUser(user) } };
     },
   }),
@@ -61,18 +76,19 @@ export const accountRoutes = [
     tag: 'Accounts',
     summary: 'Sign in',
     description:
-      'A wrong password and an unknown email get the same 401. Attempts are throttled per account and per address (429 with Retry-After).',
+      'A wrong password and an unknown email get the same 401, in the same time. Attempts are throttled per account and per address (429 with Retry-After).',
     body: LoginBody,
     responses: { 200: { description: 'Signed in', schema: UserReply } },
-    async handler(ctx, { body }) {
-      const { rateLimiter, database } = ctx.services;
+    // Credentials are checked before the transaction opens: argon2 must not hold the database.
+    async prepare({ services, meta }, { body }) {
+      const { rateLimiter, database } = services;
       const accountKey = `login:acct:${normalizeEmail(body.email)}`;
       const [perAccount, perIp] = await Promise.all([
         rateLimiter.hit(accountKey, LOGIN_ATTEMPTS_PER_ACCOUNT, LOGIN_WINDOW_SECONDS),
-        rateLimiter.hit(`login:ip:${ctx.meta.ip}`, LOGIN_ATTEMPTS_PER_IP, LOGIN_WINDOW_SECONDS),
+        rateLimiter.hit(`login:ip:${meta.ip}`, LOGIN_ATTEMPTS_PER_IP, LOGIN_WINDOW_SECONDS),
       ]);
       if (!perAccount.allowed || !perIp.allowed) {
-        ctx.onFailure(() => recordFailedSignIn(database, body.email, 'throttled', ctx.meta));
+        await recordFailedSignIn(services, body.email, 'throttled', meta);
         throw new AppError('rate_limited', 'Too many sign-in attempts; retry later', {
           headers: {
             'Retry-After': String(
@@ -84,20 +100,18 @@ export const accountRoutes = [
           },
         });
       }
-      const user = await authenticateUser(ctx.tx, body.email, body.password);
+      const user = await verifyCredentials(database, body.email, body.password);
       if (!user) {
-        ctx.onFailure(() =>
-          recordFailedSignIn(database, body.email, 'invalid_credentials', ctx.meta),
-        );
+        await recordFailedSignIn(services, body.email, 'invalid_credentials', meta);
         throw new AppError('invalid_credentials', 'The email or password is wrong');
       }
       await rateLimiter.reset(accountKey);
+      return user;
+    },
+    async handler(ctx, { prepared: user }) {
       // Rotate: the session the browser had before signing in ends here.
       const previous = ctx.req.cookies?.[SESSION_COOKIE];
-      if (previous) {
-        const hash = await revokeSession(ctx.tx, previous);
-        ctx.afterCommit(() => ctx.services.cache.invalidate(authCacheNamespace(hash)));
-      }
+      if (previous) await revokeSession(ctx.tx, previous);
       const session = await createSession(
         ctx.tx,
         user.id,
@@ -118,10 +132,7 @@ export const accountRoutes = [
     responses: { 204: { description: 'Signed out' } },
     async handler(ctx) {
       const token = ctx.req.cookies?.[SESSION_COOKIE];
-      if (token) {
-        const hash = await revokeSession(ctx.tx, token);
-        ctx.afterCommit(() => ctx.services.cache.invalidate(authCacheNamespace(hash)));
-      }
+      if (token) await revokeSession(ctx.tx, token);
       clearSessionCookies(ctx.res, ctx.services.config);
       return { status: 204 };
     },

@@ -1,7 +1,6 @@
 import { IdParams, ListQuery, Page } from '../../shared/schemas/common.ts';
 import { ApiKey, CreateApiKeyBody, CreatedApiKey } from '../../shared/schemas/tenants.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../domain/api-keys/api-keys.ts';
-import { authCacheNamespace } from '../http/authenticate.ts';
 import { defineRoute, requireTenant } from '../http/define-route.ts';
 
 export const apiKeyRoutes = [
@@ -20,7 +19,11 @@ export const apiKeyRoutes = [
       const { row, key } = await createApiKey(ctx.tx, tenant.id, {
         name: body.name,
         role: body.role,
-        createdBy: ctx.actor.id,
+        // The user accountable for the key: a key made by a key answers to the same person.
+        createdBy:
+          ctx.principal?.kind === 'api_key'
+            ? ctx.principal.createdBy
+            : (ctx.principal?.userId ?? null),
         creatorRole: ctx.role!,
       });
       await ctx.audit({
@@ -54,7 +57,6 @@ export const apiKeyRoutes = [
     async handler(ctx, { params }) {
       const row = await revokeApiKey(ctx.tx, requireTenant(ctx).id, params.id);
       await ctx.audit({ action: 'api_key.revoked', target: { type: 'api_key', id: row.id } });
-      ctx.afterCommit(() => ctx.services.cache.invalidate(authCacheNamespace(row.key_hash)));
       return { status: 204 };
     },
   }),

@@ -20,7 +20,6 @@ import { listMembers, removeMember, updateMember } from '../domain/members/membe
 import { listMemberships } from '../domain/tenants/tenants.ts';
 import { defineRoute, requireTenant } from '../http/define-route.ts';
 import { AppError } from '../errors.ts';
-import { membershipCacheNamespace } from '../http/resolve-tenant.ts';
 
 const UserIdParams = z.object({ userId: Uuid });
 
@@ -84,7 +83,6 @@ export const memberRoutes = [
         target: { type: 'user', id: params.userId },
         changes: { role: { from: member.role, to: null }, email: { from: member.email, to: null } },
       });
-      ctx.afterCommit(() => ctx.services.cache.invalidate(membershipCacheNamespace(tenant.id)));
       return { status: 204 };
     },
   }),
@@ -170,7 +168,6 @@ export const memberRoutes = [
         target: { type: 'user', id: user.id },
         changes: { role: { from: null, to: invitation.role }, invitationId: invitation.id },
       });
-      ctx.afterCommit(() => ctx.services.cache.invalidate(membershipCacheNamespace(tenantId)));
       return {
         status: 200,
         body: { tenantId, memberships: await listMemberships(ctx.tx, user.id) },

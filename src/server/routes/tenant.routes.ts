@@ -1,10 +1,6 @@
 import { TenantSettings, UpdateTenantBody } from '../../shared/schemas/tenants.ts';
 import { diffChanges } from '../domain/audit/record-audit-event.ts';
-import {
-  invalidateTenantCache,
-  presentTenantSettings,
-  updateTenantSettings,
-} from '../domain/tenants/tenants.ts';
+import { presentTenantSettings, updateTenantSettings } from '../domain/tenants/tenants.ts';
 import { defineRoute, requireTenant } from '../http/define-route.ts';
 
 export const tenantRoutes = [
@@ -38,7 +34,6 @@ export const tenantRoutes = [
           changes,
         });
       }
-      ctx.afterCommit(() => invalidateTenantCache(ctx.services.cache, after));
       return { status: 200, body: presentTenantSettings(after) };
     },
   }),

@@ -4,6 +4,7 @@ import { auditRetention } from './audit-retention.ts';
 import { billingEventsConsumer, billingSweeper } from './billing-events.ts';
 import { billingReconcile, billingResync } from './billing-reconcile.ts';
 import { coreMaintenance } from './core-maintenance.ts';
+import { securityAudit } from './security-audit.ts';
 
 /** A unit of background work: registers queue consumers and timers; returns its stop function. */
 export interface WorkerModule {
@@ -20,6 +21,7 @@ export const workerModules: WorkerModule[] = [
   billingSweeper,
   billingReconcile,
   billingResync,
+  securityAudit,
 ];
 
 /** Starts the worker role in this process. */

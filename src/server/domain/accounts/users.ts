@@ -1,7 +1,7 @@
-import type { Tx } from '../../data/database.ts';
-import { AppError } from '../../errors.ts';
+import type { Database, Tx } from '../../data/database.ts';
+import { inTransaction } from '../../data/scoped-transaction.ts';
 import { newId } from '../../lib/ids.ts';
-import { hashPassword, verifyPassword } from './passwords.ts';
+import { verifyPassword } from './passwords.ts';
 
 export interface UserRecord {
   id: string;
@@ -13,12 +13,14 @@ export interface UserRecord {
 /** Emails compare case-insensitively. */
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-/** Creates an account; an email already registered is a 409. */
+/**
+ * Creates an account from a password hashed beforehand (hash outside the transaction: see
+ * `hashPassword`). Null when the email is already registered: the caller decides what to say.
+ */
 export async function createUser(
   tx: Tx,
-  input: { email: string; password: string; name: string },
-): Promise<UserRecord> {
-  const passwordHash = await hashPassword(input.password);
+  input: { email: string; passwordHash: string; name: string },
+): Promise<UserRecord | null> {
   const now = new Date();
   const row = await tx
     .insertInto('users')
@@ -27,28 +29,33 @@ export async function createUser(
       email: input.email.trim(),
       email_normalized: normalizeEmail(input.email),
       name: input.name,
-      password_hash: passwordHash,
+      password_hash: input.passwordHash,
       created_at: now,
       updated_at: now,
     })
     .onConflict((oc) => oc.column('email_normalized').doNothing())
     .returning(['id', 'email', 'name', 'created_at'])
     .executeTakeFirst();
-  if (!row) throw new AppError('conflict', 'An account with this email already exists');
-  return { id: row.id, email: row.email, name: row.name, createdAt: row.created_at };
+  return row ? { id: row.id, email: row.email, name: row.name, createdAt: row.created_at } : null;
 }
 
-/** The user whose email and password match, or null; unknown emails cost the same time. */
-export async function authenticateUser(
-  tx: Tx,
+/**
+ * The user whose email and password match, or null. The row is read in a short transaction and
+ * the password verified after it has closed (argon2 must not hold the database); an unknown email
+ * is verified against a dummy hash, so it costs the same time as a wrong password.
+ */
+export async function verifyCredentials(
+  database: Database,
   email: string,
   password: string,
 ): Promise<UserRecord | null> {
-  const row = await tx
-    .selectFrom('users')
-    .select(['id', 'email', 'name', 'created_at', 'password_hash'])
-    .where('email_normalized', '=', normalizeEmail(email))
-    .executeTakeFirst();
+  const row = await inTransaction(database, {}, (tx) =>
+    tx
+      .selectFrom('users')
+      .select(['id', 'email', 'name', 'created_at', 'password_hash'])
+      .where('email_normalized', '=', normalizeEmail(email))
+      .executeTakeFirst(),
+  );
   const ok = await verifyPassword(row?.password_hash ?? null, password);
   return ok && row
     ? { id: row.id, email: row.email, name: row.name, createdAt: row.created_at }

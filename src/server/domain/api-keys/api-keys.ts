@@ -9,6 +9,9 @@ export const API_KEY_PREFIX = 'rsk_';
 
 const RANK: Record<Role, number> = { owner: 4, admin: 3, member: 2, client: 1 };
 
+/** A role's rank: owner 4 … client 1. */
+export const rankOf = (role: Role) => RANK[role];
+
 /** Whether `actor` may hand out `granted` (a key or an invitation never outranks its creator). */
 export const canGrantRole = (actor: Role, granted: Role) => RANK[granted] <= RANK[actor];
 

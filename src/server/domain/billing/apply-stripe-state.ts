@@ -4,7 +4,6 @@ import type { Tx } from '../../data/database.ts';
 import { inTransaction, setScope } from '../../data/scoped-transaction.ts';
 import type { AppServices } from '../../services.ts';
 import { recordAuditEvent, type Actor, type RequestMeta } from '../audit/record-audit-event.ts';
-import { invalidateTenantCache } from '../tenants/tenants.ts';
 import type { ItemResult } from '../../lib/micro-batch.ts';
 import { grantedPlan, planForPrice } from './plans.ts';
 import { stripeEventRefs } from './stripe-event-refs.ts';
@@ -149,12 +148,10 @@ export async function applyStripeObject(
   trigger: ApplyTrigger,
 ): Promise<ProcessOutcome> {
   const stripe = services.billing.stripe();
-  let tenantToInvalidate: { id: string; subdomain: string } | null = null;
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     const outcome = await applyOnce();
     if (outcome !== 'busy') {
-      if (tenantToInvalidate) await invalidateTenantCache(services.cache, tenantToInvalidate);
       return outcome;
     }
     if (Date.now() - started > BUSY_WAIT_MS)
@@ -256,10 +253,7 @@ export async function applyStripeObject(
       for (const invoice of invoices) await applyInvoice(tx, tenantId, invoice, trigger.actor);
       // The tenant's plan derives from its subscriptions only (the grace period's end is the
       // periodic job's): nothing to recompute when the subscription read changed nothing.
-      const changed =
-        subscriptionChanged &&
-        (await recomputeTenantBilling(tx, services, tenantId, trigger.actor));
-      if (changed) tenantToInvalidate = { id: tenant.id, subdomain: tenant.subdomain };
+      if (subscriptionChanged) await recomputeTenantBilling(tx, services, tenantId, trigger.actor);
 
       return 'processed' as const;
     });

@@ -1,7 +1,6 @@
 import type Stripe from 'stripe';
 import { inTransaction } from '../../data/scoped-transaction.ts';
 import type { AppServices } from '../../services.ts';
-import { invalidateTenantCache } from '../tenants/tenants.ts';
 import { recomputeTenantBilling } from './apply-stripe-state.ts';
 import { enqueueResync, enqueueStripeEvents } from './billing-queue.ts';
 import { insertInboxEvents } from './receive-stripe-webhook.ts';
@@ -106,14 +105,13 @@ export async function applyEndedGracePeriods(services: AppServices): Promise<num
       .execute(),
   );
   for (const tenant of due) {
-    const changed = await inTransaction(services.database, { tenantId: tenant.id }, (tx) =>
+    await inTransaction(services.database, { tenantId: tenant.id }, (tx) =>
       recomputeTenantBilling(tx, services, tenant.id, {
         type: 'system',
         id: null,
         label: 'billing grace period ended',
       }),
     );
-    if (changed) await invalidateTenantCache(services.cache, tenant);
   }
   return due.length;
 }

@@ -5,7 +5,6 @@ import type { Role } from '../../data/schema.ts';
 import type { TenantInfo } from '../principal.ts';
 import { AppError } from '../../errors.ts';
 import { newId } from '../../lib/ids.ts';
-import type { Cache } from '../../infra/cache.ts';
 
 /** Subdomains that name parts of the product, not a tenant. */
 export const RESERVED_SUBDOMAINS = new Set([
@@ -71,7 +70,8 @@ export async function subdomainUnavailableReason(
   return taken ? 'taken' : null;
 }
 
-type TenantRow = {
+/** A tenants row as the identity look-up and the settings read it. */
+export type TenantRow = {
   id: string;
   name: string;
   subdomain: string;
@@ -90,7 +90,8 @@ export interface TenantBillingInfo {
   billingGraceEndsAt: string | null;
 }
 
-const toInfo = (row: TenantRow): TenantInfo & TenantBillingInfo => ({
+/** Shapes a tenants row as the request's tenant. */
+export const tenantInfoFromRow = (row: TenantRow): TenantInfo & TenantBillingInfo => ({
   id: row.id,
   name: row.name,
   subdomain: row.subdomain,
@@ -103,7 +104,8 @@ const toInfo = (row: TenantRow): TenantInfo & TenantBillingInfo => ({
   billingGraceEndsAt: row.billing_grace_ends_at ? row.billing_grace_ends_at.toISOString() : null,
 });
 
-const TENANT_COLUMNS = [
+/** The columns of a TenantRow. */
+export const TENANT_COLUMNS = [
   'id',
   'name',
   'subdomain',
@@ -154,61 +156,7 @@ export async function createTenant(
     .insertInto('memberships')
     .values({ tenant_id: row.id, user_id: userId, role: 'owner', created_at: now })
     .execute();
-  return toInfo(row);
-}
-
-const CACHE_TTL_SECONDS = 300;
-export const tenantCacheNamespace = (key: string) => `tenant:${key}`;
-
-/** A tenant by id or subdomain from the cache only (`since`: see Cache.get); undefined on a miss. */
-export function findCachedTenant(
-  cache: Cache,
-  idOrSubdomain: string,
-  since?: number,
-): Promise<TenantInfo | undefined> {
-  return cache.get<TenantInfo>(tenantCacheNamespace(idOrSubdomain.toLowerCase()), 'info', {
-    since,
-  });
-}
-
-/**
- * Finds a tenant by id or subdomain, through the cache. The tenants table is global (it is how a
- * request finds its tenant); membership is checked separately. What is read is cached under the
- * name it was asked by, unless that name was invalidated meanwhile (a change of plan, say).
- */
-export async function findTenant(
-  tx: Tx,
-  cache: Cache,
-  idOrSubdomain: string,
-): Promise<TenantInfo | null> {
-  const key = idOrSubdomain.toLowerCase();
-  const cached = await findCachedTenant(cache, key);
-  if (cached) return cached;
-  const generation = await cache.generation(tenantCacheNamespace(key));
-  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(key);
-  const row = await tx
-    .selectFrom('tenants')
-    .select(TENANT_COLUMNS)
-    .where(isUuid ? 'id' : 'subdomain', '=', key)
-    .executeTakeFirst();
-  if (!row) return null;
-  const info = toInfo(row);
-  await cache.set(tenantCacheNamespace(key), 'info', info, CACHE_TTL_SECONDS, {
-    ifGeneration: generation,
-  });
-  return info;
-}
-
-/** Drops a tenant's cached settings in every process (after any change to the tenants row). */
-export async function invalidateTenantCache(
-  cache: Cache,
-  tenant: { id: string; subdomain: string },
-) {
-  // Together: each waits for the other processes' acknowledgements (see cache-lease.ts).
-  await Promise.all([
-    cache.invalidate(tenantCacheNamespace(tenant.id)),
-    cache.invalidate(tenantCacheNamespace(tenant.subdomain)),
-  ]);
+  return tenantInfoFromRow(row);
 }
 
 /** The caller's role in a tenant, or null when not a member. */
@@ -274,7 +222,7 @@ export async function updateTenantSettings(
     .where('id', '=', tenantId)
     .returning(TENANT_COLUMNS)
     .executeTakeFirstOrThrow();
-  return { before: toInfo(beforeRow), after: toInfo(row) };
+  return { before: tenantInfoFromRow(beforeRow), after: tenantInfoFromRow(row) };
 }
 
 /** The settings document of GET /tenant. */
