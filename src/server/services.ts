@@ -29,6 +29,9 @@ export const REDIS_FAIL_FAST = {
   commandTimeout: 2_000,
 } as const;
 
+/** ioredis states of a connection that lost Redis (it is between reconnection attempts). */
+const REDIS_DOWN = new Set(['reconnecting', 'close', 'end']);
+
 /** Everything a request or a job needs, built once per process and passed explicitly. */
 export interface AppServices {
   config: Config;
@@ -86,7 +89,10 @@ export async function createServices(
         logger.warn({ err }, 'redis unavailable: rate limits counted in this process');
       },
     );
-    queue = createBullmqQueue(config.REDIS_URL, config.REDIS_PREFIX);
+    const main = redis;
+    queue = createBullmqQueue(config.REDIS_URL, config.REDIS_PREFIX, {
+      available: () => !REDIS_DOWN.has(main.status),
+    });
   } else {
     cache = createMemoryCache();
     rateLimiter = createMemoryRateLimiter();
