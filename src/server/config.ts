@@ -25,9 +25,34 @@ const optionalString = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 
+/**
+ * A number from the environment: an empty (or blank) value is unset, so the default applies,
+ * never 0 (`RATE_LIMIT_RPM=` must not turn limiting off).
+ */
+const envNumber = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema);
+
+/**
+ * TRUST_PROXY: how many reverse-proxy hops stand in front of the app. `true` is 1, `false` 0; the
+ * client IP is the address that many hops from the right of X-Forwarded-For (0: the header is
+ * ignored). Trusting "all" would take the left-most address, which the client writes itself.
+ */
+const trustProxy = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const t = v.trim().toLowerCase();
+    return t === '' ? undefined : t === 'true' ? '1' : t === 'false' ? '0' : t;
+  },
+  z
+    .string()
+    .regex(/^\d{1,2}$/, 'must be the number of proxy hops (0-99), true (1) or false (0)')
+    .default('0')
+    .transform(Number),
+);
+
 const ConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: envNumber(z.coerce.number().int().min(0).max(65535).default(3000)),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   DATA_DIR: z.string().default('./.data'),
@@ -45,20 +70,22 @@ const ConfigSchema = z.object({
   STRIPE_PRICE_PRO: optionalString,
   STRIPE_PRICE_AGENCY: optionalString,
   /** Days a past_due subscription keeps its paid plan before the free plan's limits apply. */
-  BILLING_GRACE_DAYS: z.coerce.number().min(0).max(90).default(14),
+  BILLING_GRACE_DAYS: envNumber(z.coerce.number().min(0).max(90).default(14)),
   /** Tries of a Stripe event job before it is dead-lettered (listed and replayable). */
-  BILLING_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  BILLING_JOB_ATTEMPTS: envNumber(z.coerce.number().int().min(1).max(50).default(8)),
   /** First retry delay of a failed Stripe event job in ms; doubles on each retry. */
-  BILLING_RETRY_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(1000),
+  BILLING_RETRY_BACKOFF_MS: envNumber(z.coerce.number().int().min(1).max(3_600_000).default(1000)),
   /** An inbox row still unprocessed after this many ms is enqueued again by the sweeper. */
-  BILLING_SWEEP_AFTER_MS: z.coerce.number().int().min(100).max(86_400_000).default(15_000),
+  BILLING_SWEEP_AFTER_MS: envNumber(
+    z.coerce.number().int().min(100).max(86_400_000).default(15_000),
+  ),
   /** Stripe objects (subscriptions, invoices) applied at once by one worker process. */
-  BILLING_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  BILLING_WORKER_CONCURRENCY: envNumber(z.coerce.number().int().min(1).max(64).default(8)),
   /**
    * CPU priority (nice, 0–19) of a process started in the `worker` role: where workers share
    * cores with API processes, a burst of background work yields to requests.
    */
-  WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  WORKER_NICE: envNumber(z.coerce.number().int().min(0).max(19).default(10)),
   BASE_DOMAIN: z
     .string()
     .trim()
@@ -66,18 +93,17 @@ const ConfigSchema = z.object({
     .regex(/^[a-z0-9.-]+$/, 'must be a host name such as example.com')
     .default('localhost'),
   APP_URL: optionalUrl(['http:', 'https:']),
-  RATE_LIMIT_RPM: z.coerce.number().int().min(0).default(600),
+  RATE_LIMIT_RPM: envNumber(z.coerce.number().int().min(0).default(600)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SESSION_TTL_HOURS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 90)
-    .default(24 * 14),
-  TRUST_PROXY: z
-    .enum(['true', 'false', '1', '0'])
-    .default('false')
-    .transform((v) => v === 'true' || v === '1'),
+  SESSION_TTL_HOURS: envNumber(
+    z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 90)
+      .default(24 * 14),
+  ),
+  TRUST_PROXY: trustProxy,
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {

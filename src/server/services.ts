@@ -10,11 +10,27 @@ import { createBullmqQueue } from './infra/queue/bullmq-queue.ts';
 import type { JobQueue } from './infra/queue/job-queue.ts';
 import { createMemoryQueue } from './infra/queue/memory-queue.ts';
 import {
+  createFallbackRateLimiter,
   createMemoryRateLimiter,
   createRedisRateLimiter,
   type RateLimiter,
 } from './infra/rate-limiter.ts';
 import type { Logger } from './logger.ts';
+
+/**
+ * Redis is a cache and a queue, never the system of record: while it is down a command fails at
+ * once (no offline queue, one retry, bounded connect and command time) so a request falls back to
+ * PostgreSQL instead of waiting for Redis to return.
+ */
+export const REDIS_FAIL_FAST = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  connectTimeout: 2_000,
+  commandTimeout: 2_000,
+} as const;
+
+/** ioredis states of a connection that lost Redis (it is between reconnection attempts). */
+const REDIS_DOWN = new Set(['reconnecting', 'close', 'end']);
 
 /** Everything a request or a job needs, built once per process and passed explicitly. */
 export interface AppServices {
@@ -60,11 +76,23 @@ export async function createServices(
   let queue: JobQueue;
   if (config.REDIS_URL) {
     const keyPrefix = `${config.REDIS_PREFIX}:`;
-    redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, keyPrefix });
+    redis = new Redis(config.REDIS_URL, { ...REDIS_FAIL_FAST, keyPrefix });
     redis.on('error', (err) => logger.warn({ err }, 'redis error'));
     cache = createRedisCache(redis);
-    rateLimiter = createRedisRateLimiter(redis);
-    queue = createBullmqQueue(config.REDIS_URL, config.REDIS_PREFIX);
+    let warnedAt = -Infinity;
+    rateLimiter = createFallbackRateLimiter(
+      createRedisRateLimiter(redis),
+      createMemoryRateLimiter(),
+      (err) => {
+        if (Date.now() - warnedAt < 10_000) return;
+        warnedAt = Date.now();
+        logger.warn({ err }, 'redis unavailable: rate limits counted in this process');
+      },
+    );
+    const main = redis;
+    queue = createBullmqQueue(config.REDIS_URL, config.REDIS_PREFIX, {
+      available: () => !REDIS_DOWN.has(main.status),
+    });
   } else {
     cache = createMemoryCache();
     rateLimiter = createMemoryRateLimiter();

@@ -78,7 +78,7 @@ describe('the process', () => {
       try {
         await waitReady(`http://127.0.0.1:${port}/readyz`);
         const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json();
-        expect(ready.checks).toEqual({ database: 'ok', queue: 'ok' });
+        expect(ready.checks).toEqual({ database: 'ok', redis: 'ok', queue: 'ok' });
         await new Promise((r) => setTimeout(r, 1500));
         expect(worker.output()).toMatch(/worker started/);
         expect(worker.child.exitCode).toBeNull();

@@ -83,7 +83,13 @@ function createHttpApp(services: AppServices, routes: AnyRoute[]): Express {
       }
     };
     await probe('database', () => services.database.ping());
-    if (services.redis) await probe('queue', () => services.queue.ping());
+    const redis = services.redis;
+    if (redis) {
+      await probe('redis', async () => {
+        await redis.ping();
+      });
+      await probe('queue', () => services.queue.ping());
+    }
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
   });
 

@@ -163,7 +163,7 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
           let role: Role | null = null;
           if (Array.isArray(access)) {
             ({ tenant, role } = resolveTenant(identity!, hint));
-            await enforceTenantRateLimit(services, tenant.id, route);
+            await enforceTenantRateLimit(services, tenant.id, principal!, route);
             if (!access.includes(role)) {
               Object.assign(denial, { tenantId: tenant.id, role, actor });
               throw new AppError(
@@ -258,10 +258,38 @@ async function enforceIpRateLimit(services: AppServices, req: Request, route: An
   }
 }
 
-async function enforceTenantRateLimit(services: AppServices, tenantId: string, route: AnyRoute) {
+/**
+ * A workspace's budget is TENANT_RPM_MULTIPLE times RATE_LIMIT_RPM a minute; each principal in it
+ * (a user, an API key) gets RATE_LIMIT_RPM of that, so no one script or user can spend the whole
+ * workspace's budget. The principal's own budget is checked first: a principal over it does not
+ * draw on the workspace's.
+ */
+const TENANT_RPM_MULTIPLE = 4;
+
+async function enforceTenantRateLimit(
+  services: AppServices,
+  tenantId: string,
+  principal: Principal,
+  route: AnyRoute,
+) {
   const rpm = services.config.RATE_LIMIT_RPM;
   if (rpm === 0 || route.skipRateLimit) return;
-  const result = await services.rateLimiter.hit(`tenant:${tenantId}`, rpm, 60);
+  const who = principal.kind === 'session' ? `user:${principal.userId}` : `key:${principal.keyId}`;
+  const own = await services.rateLimiter.hit(`principal:${tenantId}:${who}`, rpm, 60);
+  if (!own.allowed) {
+    throw new AppError(
+      'rate_limited',
+      'You sent too many requests to this workspace; retry later',
+      {
+        headers: { 'Retry-After': String(own.retryAfter) },
+      },
+    );
+  }
+  const result = await services.rateLimiter.hit(
+    `tenant:${tenantId}`,
+    rpm * TENANT_RPM_MULTIPLE,
+    60,
+  );
   if (!result.allowed) {
     throw new AppError('rate_limited', 'This workspace sent too many requests; retry later', {
       headers: { 'Retry-After': String(result.retryAfter) },

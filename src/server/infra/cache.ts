@@ -152,6 +152,12 @@ const DEFAULT_LEASE_MS = 500;
  * - A value read from (or stored in) Redis comes with the epoch of that step and is kept only if
  *   no announcement past that epoch has been applied yet (any later one for its namespace will
  *   drop it).
+ *
+ * Redis down is a miss, never an error: reads answer undefined (callers read PostgreSQL), stores
+ * are skipped, and the lost subscription empties the local copies (nothing can prove them fresh).
+ * An invalidation Redis did not take is remembered, waited out for one lease (so no other
+ * process still trusts a copy it dropped) and replayed when Redis answers again; until then
+ * this process serves nothing from the cache.
  */
 export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}): Cache {
   const hashKey = (ns: string) => `cache:${ns}`;
@@ -160,6 +166,7 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
   // Channels are not keys: the key prefix is not applied to them, so it is added here.
   const channel = `${redis.options.keyPrefix ?? ''}cache-invalidations`;
   const maxLocal = options.localBytes ?? 64 * 2 ** 20;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
 
   const local = new Map<string, Map<string, LocalEntry>>();
   /** Sum of the local copies' sizes. */
@@ -173,6 +180,9 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
   /** Bumped whenever sync is lost. */
   let syncGeneration = 0;
   const catchUp: { epoch: number; resolve: (ok: boolean) => void }[] = [];
+  /** Namespaces whose invalidation Redis did not take: replayed once it answers again. */
+  const unannounced = new Set<string>();
+  let replaying: Promise<void> | null = null;
   const lease = createCacheLease(
     redis,
     {
@@ -181,7 +191,7 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
       syncGeneration: () => syncGeneration,
       resync: () => resync(),
     },
-    options.leaseMs ?? DEFAULT_LEASE_MS,
+    leaseMs,
   );
 
   const clearLocal = () => {
@@ -313,6 +323,23 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     });
   };
 
+  const announce = async (ns: string) =>
+    (await redis.eval(INVALIDATE, 3, hashKey(ns), genKey(ns), epochKey, channel, ns)) as number;
+  /** Replays the invalidations Redis missed (in the background; one replay at a time). */
+  const replayUnannounced = () => {
+    replaying ??= (async () => {
+      for (const ns of [...unannounced]) {
+        await announce(ns);
+        unannounced.delete(ns);
+      }
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        replaying = null;
+      });
+  };
+  redis.on('ready', replayUnannounced);
+
   const keepLocal = (ns: string, key: string, entry: LocalEntry, size: number) => {
     if (size > maxLocal / 64) return; // a huge report would push out everything else
     while (localSize + size > maxLocal && local.size > 0) dropNamespace(local.keys().next().value!);
@@ -324,90 +351,121 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
 
   return {
     async get<T>(ns: string, key: string, options?: { since?: number }) {
-      const hit = local.get(ns)?.get(key);
-      if (hit && applied !== null) {
-        if (hit.expiresAt < Date.now()) {
-          local.get(ns)!.delete(key);
-          localSize -= hit.size!;
-        } else {
-          if (lease.valid(performance.now())) {
-            lease.renew();
-            return hit.value as T;
-          }
-          lease.renew();
-          const epoch = await epochSince(options?.since ?? performance.now());
-          // Still there (no announcement dropped it meanwhile) and nothing counted is missing.
-          if ((await caughtUp(epoch)) && local.get(ns)?.get(key) === hit) return hit.value as T;
-        }
+      if (unannounced.size > 0) {
+        replayUnannounced();
+        return undefined;
       }
-      const [raw, epochRaw] = (await redis.eval(GET_WITH_EPOCH, 2, hashKey(ns), epochKey, key)) as [
-        string | null,
-        string | null,
-      ];
-      if (raw === null) return undefined;
-      const entry = JSON.parse(raw) as LocalEntry;
-      if (entry.expiresAt < Date.now()) return undefined;
-      if (applied !== null && applied <= Number(epochRaw ?? 0)) {
-        keepLocal(ns, key, entry, raw.length);
-        lease.renew();
+      try {
+        return await read<T>(ns, key, options?.since);
+      } catch {
+        return undefined; // Redis down: a miss
       }
-      return entry.value as T;
     },
     async set(ns, key, value, ttlSeconds, options) {
-      const entry: LocalEntry = { value, expiresAt: Date.now() + ttlSeconds * 1000 };
-      if (options?.ifGeneration !== undefined) {
-        const json = JSON.stringify(entry);
-        const storedAt = (await redis.eval(
-          SET_IF_GENERATION,
-          3,
-          hashKey(ns),
-          genKey(ns),
-          epochKey,
-          String(options.ifGeneration),
-          key,
-          json,
-          String(ttlSeconds),
-        )) as string | null;
-        // Kept here too (as a reader would get it from Redis): the process that computed a value
-        // is the likeliest to read it next.
-        if (storedAt !== null && applied !== null && applied <= Number(storedAt)) {
-          keepLocal(ns, key, JSON.parse(json) as LocalEntry, json.length);
-          lease.renew();
-        }
-        return;
-      }
-      await redis
-        .multi()
-        .hset(hashKey(ns), key, JSON.stringify(entry))
-        .expire(hashKey(ns), ttlSeconds, 'GT')
-        .expire(hashKey(ns), ttlSeconds, 'NX')
-        .exec();
+      if (unannounced.size > 0) return;
+      await store(ns, key, value, ttlSeconds, options?.ifGeneration).catch(() => undefined);
     },
     async invalidate(ns) {
       dropNamespace(ns);
-      const epoch = (await redis.eval(
-        INVALIDATE,
-        3,
-        hashKey(ns),
-        genKey(ns),
-        epochKey,
-        channel,
-        ns,
-      )) as number;
+      let epoch: number;
+      try {
+        epoch = await announce(ns);
+      } catch {
+        // Whether or not the script ran, announce it again once Redis answers; meanwhile wait out
+        // one lease, after which no process serves a copy without Redis vouching for it.
+        unannounced.add(ns);
+        dropNamespace(ns);
+        await sleep(leaseMs);
+        return;
+      }
       const repliedAt = performance.now();
       // Copies kept while the script ran may hold what it just dropped; later ones cannot.
       dropNamespace(ns);
-      await lease.awaitAcknowledgements(epoch, repliedAt);
+      await lease.awaitAcknowledgements(epoch, repliedAt).catch(async () => {
+        const left = repliedAt + leaseMs - performance.now();
+        if (left > 0) await sleep(left);
+      });
     },
     async generation(ns) {
-      return Number((await redis.get(genKey(ns))) ?? 0);
+      // Unknown while Redis is down: -1 matches no generation, so nothing computed now is stored.
+      return Number((await redis.get(genKey(ns)).catch(() => '-1')) ?? 0);
     },
     async close() {
       outOfSync();
       subscriber.disconnect();
     },
   };
+
+  async function read<T>(ns: string, key: string, since: number | undefined) {
+    const hit = local.get(ns)?.get(key);
+    if (hit && applied !== null) {
+      if (hit.expiresAt < Date.now()) {
+        local.get(ns)!.delete(key);
+        localSize -= hit.size!;
+      } else {
+        if (lease.valid(performance.now())) {
+          lease.renew();
+          return hit.value as T;
+        }
+        lease.renew();
+        const epoch = await epochSince(since ?? performance.now());
+        // Still there (no announcement dropped it meanwhile) and nothing counted is missing.
+        if ((await caughtUp(epoch)) && local.get(ns)?.get(key) === hit) return hit.value as T;
+      }
+    }
+    const [raw, epochRaw] = (await redis.eval(GET_WITH_EPOCH, 2, hashKey(ns), epochKey, key)) as [
+      string | null,
+      string | null,
+    ];
+    if (raw === null) return undefined;
+    const entry = JSON.parse(raw) as LocalEntry;
+    if (entry.expiresAt < Date.now()) return undefined;
+    if (applied !== null && applied <= Number(epochRaw ?? 0)) {
+      keepLocal(ns, key, entry, raw.length);
+      lease.renew();
+    }
+    return entry.value as T;
+  }
+
+  async function store(
+    ns: string,
+    key: string,
+    value: unknown,
+    ttlSeconds: number,
+    ifGeneration: number | undefined,
+  ) {
+    const entry: LocalEntry = { value, expiresAt: Date.now() + ttlSeconds * 1000 };
+    if (ifGeneration !== undefined) {
+      const json = JSON.stringify(entry);
+      const storedAt = (await redis.eval(
+        SET_IF_GENERATION,
+        3,
+        hashKey(ns),
+        genKey(ns),
+        epochKey,
+        String(ifGeneration),
+        key,
+        json,
+        String(ttlSeconds),
+      )) as string | null;
+      // Kept here too (as a reader would get it from Redis): the process that computed a value
+      // is the likeliest to read it next.
+      if (storedAt !== null && applied !== null && applied <= Number(storedAt)) {
+        keepLocal(ns, key, JSON.parse(json) as LocalEntry, json.length);
+        lease.renew();
+      }
+      return;
+    }
+    await redis
+      .multi()
+      .hset(hashKey(ns), key, JSON.stringify(entry))
+      .expire(hashKey(ns), ttlSeconds, 'GT')
+      .expire(hashKey(ns), ttlSeconds, 'NX')
+      .exec();
+  }
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Level-1 values are shared by every request that reads them: freeze them against mutation. */
 function deepFreeze<T>(value: T): T {

@@ -60,3 +60,29 @@ export function createRedisRateLimiter(redis: Redis): RateLimiter {
     },
   };
 }
+
+/**
+ * Redis counters, with in-process counters while Redis does not answer: a Redis outage neither
+ * fails requests nor turns limiting off. The in-process windows count only this process's
+ * requests, so during an outage each process allows up to the limit on its own.
+ */
+export function createFallbackRateLimiter(
+  primary: RateLimiter,
+  fallback: RateLimiter = createMemoryRateLimiter(),
+  onFallback: (error: unknown) => void = () => undefined,
+): RateLimiter {
+  return {
+    async hit(key, limit, windowSeconds) {
+      try {
+        return await primary.hit(key, limit, windowSeconds);
+      } catch (error) {
+        onFallback(error);
+        return fallback.hit(key, limit, windowSeconds);
+      }
+    },
+    async reset(key) {
+      await fallback.reset(key);
+      await primary.reset(key).catch(onFallback);
+    },
+  };
+}

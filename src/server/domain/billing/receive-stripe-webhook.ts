@@ -36,8 +36,9 @@ export interface ReceivedEvent {
 }
 
 /**
- * Verifies a webhook delivery against the raw bytes. A missing, wrong or stale signature, or a body
- * that is not an event, is a 400 and nothing is stored.
+ * Verifies a webhook delivery against the raw bytes. A missing or wrong signature, one dated more
+ * than SIGNATURE_TOLERANCE_SECONDS before or after now, or a body that is not an event, is a 400
+ * and nothing is stored.
  */
 export function verifyStripeWebhook(
   webhookSecret: string,
@@ -74,6 +75,18 @@ export function verifyStripeWebhook(
       },
     );
   }
+  // Stripe's check only refuses old signatures: one dated ahead of our clock by more than the
+  // tolerance is refused too (a captured delivery must not stay replayable for longer).
+  const signedAt = signatureTimestamp(signature);
+  if (signedAt === null || signedAt - Date.now() / 1000 > SIGNATURE_TOLERANCE_SECONDS) {
+    throw new AppError(
+      'validation',
+      'The Stripe-Signature header is dated outside 300 seconds of now',
+      {
+        errors: [{ path: 'Stripe-Signature', message: 'timestamp is in the future' }],
+      },
+    );
+  }
   if (
     typeof event?.id !== 'string' ||
     typeof event.type !== 'string' ||
@@ -90,6 +103,16 @@ export function verifyStripeWebhook(
     objectKey: stripeEventRefs(event).objectKey,
     source: 'webhook',
   };
+}
+
+/** The `t=` timestamp (seconds) of a Stripe-Signature header, or null without a valid one. */
+function signatureTimestamp(header: string): number | null {
+  const t = header
+    .split(',')
+    .map((part) => part.trim())
+    .find((part) => part.startsWith('t='))
+    ?.slice(2);
+  return t && /^\d{1,12}$/.test(t) ? Number(t) : null;
 }
 
 /**

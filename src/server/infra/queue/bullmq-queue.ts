@@ -19,15 +19,54 @@ function jobOptions(options: EnqueueOptions = {}): JobsOptions {
   };
 }
 
-/** BullMQ on Redis: many API and worker processes share the queues. */
-export function createBullmqQueue(redisUrl: string, prefix = 'roi'): JobQueue {
-  const connection: ConnectionOptions = { url: redisUrl, maxRetriesPerRequest: null };
+/** The longest an enqueue (or a queue read) waits for Redis before it fails. */
+const QUEUE_COMMAND_TIMEOUT_MS = 3_000;
+
+/** Rejects once `ms` have passed: a dead Redis must not hold a request (or the webhook) forever. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: Redis did not answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface BullmqQueueOptions {
+  /** False while Redis is known to be down (another connection saw it go): enqueues fail at once. */
+  available?: () => boolean;
+}
+
+/**
+ * BullMQ on Redis: many API and worker processes share the queues. Producers fail fast while
+ * Redis is down (no offline queue, and a deadline): what they enqueue is a prompt whose truth is
+ * in PostgreSQL, found again by a sweeper. Workers keep blocking connections that retry forever,
+ * so they resume on their own when Redis returns.
+ */
+export function createBullmqQueue(
+  redisUrl: string,
+  prefix = 'roi',
+  options: BullmqQueueOptions = {},
+): JobQueue {
+  const available = options.available ?? (() => true);
+  /** Fails at once while Redis is known to be down, else within QUEUE_COMMAND_TIMEOUT_MS. */
+  const produce = <T>(command: () => Promise<T>, what: string): Promise<T> =>
+    available()
+      ? withTimeout(command(), QUEUE_COMMAND_TIMEOUT_MS, what)
+      : Promise.reject(new Error(`${what}: Redis is unavailable`));
+  const producer: ConnectionOptions = {
+    url: redisUrl,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+  };
+  const consumer: ConnectionOptions = { url: redisUrl, maxRetriesPerRequest: null };
   const queues = new Map<string, Queue>();
   const workers: Worker[] = [];
   const queueOf = (name: string) => {
     let q = queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection, prefix });
+      q = new Queue(name, { connection: producer, prefix });
+      q.on('error', () => undefined); // reported by the callers whose enqueue fails
       queues.set(name, q);
     }
     return q;
@@ -35,12 +74,16 @@ export function createBullmqQueue(redisUrl: string, prefix = 'roi'): JobQueue {
   return {
     kind: 'bullmq',
     async enqueue(queue, name, data, options = {}) {
-      await queueOf(queue).add(name, data, jobOptions(options));
+      await produce(() => queueOf(queue).add(name, data, jobOptions(options)), 'enqueue');
     },
     async enqueueMany(queue, jobs) {
       if (jobs.length === 0) return;
-      await queueOf(queue).addBulk(
-        jobs.map((job) => ({ name: job.name, data: job.data, opts: jobOptions(job.options) })),
+      await produce(
+        () =>
+          queueOf(queue).addBulk(
+            jobs.map((job) => ({ name: job.name, data: job.data, opts: jobOptions(job.options) })),
+          ),
+        'enqueue',
       );
     },
     async process(queue, handler, options = {}) {
@@ -55,7 +98,7 @@ export function createBullmqQueue(redisUrl: string, prefix = 'roi'): JobQueue {
           });
         },
         {
-          connection,
+          connection: consumer,
           prefix,
           concurrency: options.concurrency ?? 4,
           // A killed worker's job is taken back within ~15 s (not BullMQ's default 30 s + 30 s).
@@ -80,16 +123,14 @@ export function createBullmqQueue(redisUrl: string, prefix = 'roi'): JobQueue {
       };
     },
     async pending(queue) {
-      const counts = await queueOf(queue).getJobCounts(
-        'waiting',
-        'delayed',
-        'active',
-        'prioritized',
+      const counts = await produce(
+        () => queueOf(queue).getJobCounts('waiting', 'delayed', 'active', 'prioritized'),
+        'queue read',
       );
       return Object.values(counts).reduce((a, b) => a + b, 0);
     },
     async ping() {
-      await queueOf('health').getJobCounts('waiting');
+      await produce(() => queueOf('health').getJobCounts('waiting'), 'queue ping');
     },
     async close() {
       await Promise.all(workers.map((w) => w.close()));
