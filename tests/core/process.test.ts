@@ -36,7 +36,7 @@ const freePort = () => 40_000 + Math.floor(Math.random() * 20_000);
 async function waitFor<T>(
   what: string,
   check: () => T | undefined,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
