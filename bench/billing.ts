@@ -3,6 +3,7 @@
  * (the sandbox on its own port).
  *
  *   npm run bench:billing    # builds, then runs; BENCH_EVENTS, BENCH_SUBSCRIPTIONS, BENCH_BURST to change
+ *   BENCH_ROLE=all npm run bench:billing    # the one-process mode (`npm start`), see below
  *
  * Processes: the API (role api), the worker (role worker) and the Stripe-compatible server
  * (bench/billing-stripe-server.ts, state prepared here) run as child processes; the senders run in
@@ -16,6 +17,13 @@
  *  2. the worker alone: applied events/s on run 1's backlog once it resumes;
  *  3. both at once: fresh events accepted and applied while the worker runs;
  *  4. a 10,000-event burst (64 concurrent senders): non-2xx count, and time until all applied.
+ *
+ * With BENCH_ROLE=all the server is one `all` process (API and worker as `npm start` runs them)
+ * instead of an api and a worker, and it measures instead: a workspace's ordinary read
+ * (GET /api/v1/sites with an API key, one at a time on one connection) at rest, then the same
+ * reads while a burst of BENCH_BURST events from 16 senders is sent and applied, and the burst's
+ * acknowledgement p50/p99. Target: read p99 during the burst ≤ 3 × at rest, acknowledgement
+ * p99 ≤ 50 ms.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +35,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { StripeSandbox, type SandboxEvent } from '../src/server/sandbox/sandbox-state.ts';
+import { SerialClient } from './lib/serial-client.ts';
 
 const SECRET = 'sk_test_bench';
 const WHSEC = 'whsec_bench_secret';
@@ -35,6 +44,8 @@ const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 2_000);
 const BURST = Number(process.env.BENCH_BURST ?? 10_000);
 const SENDERS = 16;
 const BURST_SENDERS = 64;
+const ONE_PROCESS = process.env.BENCH_ROLE === 'all';
+const READ_SECONDS = Number(process.env.BENCH_READ_SECONDS ?? 8);
 
 const adminUrl =
   process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -55,7 +66,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-function startRole(role: 'api' | 'worker', env: Record<string, string>): ChildProcess {
+function startRole(role: 'all' | 'api' | 'worker', env: Record<string, string>): ChildProcess {
   // BENCH_PROFILE_DIR: a V8 CPU profile of each role, written when it exits.
   const profile = process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, role)}`]
@@ -266,7 +277,7 @@ async function main() {
       ? { BILLING_WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY }
       : {}),
   };
-  const api = startRole('api', env);
+  const api = startRole(ONE_PROCESS ? 'all' : 'api', env);
   const base = `http://127.0.0.1:${port}`;
   await waitReady(base);
   let worker: ChildProcess | null = null;
@@ -328,7 +339,7 @@ async function main() {
       return (await res.json()) as SandboxEvent[];
     };
     await waitListening(stripeUrl);
-    worker = startRole('worker', env);
+    if (!ONE_PROCESS) worker = startRole('worker', env);
     await new Promise((r) => setTimeout(r, 3000));
 
     const sign = (events: SandboxEvent[]): Signed[] =>
@@ -338,6 +349,21 @@ async function main() {
       });
 
     const url = `${base}/api/v1/billing/webhooks/stripe`;
+    if (ONE_PROCESS) {
+      // The checkout events first, so that the burst finds every subscription mirrored.
+      const setup = sign(checkoutEvents);
+      await send(url, setup, SENDERS);
+      await waitApplied(
+        db,
+        setup.map((s) => s.id),
+        performance.now(),
+        300_000,
+      );
+      const result = await measureOneProcess(base, url, db, sign(await prompts(BURST)));
+      console.log(JSON.stringify(result, null, 2));
+      return;
+    }
+    if (!worker) throw new Error('unreachable: the worker runs in split mode');
     const processes = { api, worker, stripeServer };
     const commits = async () =>
       Number(
@@ -460,6 +486,113 @@ async function main() {
     await cleanup.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await cleanup.end();
   }
+}
+
+/** A workspace with two sites and an admin API key, made through the API. */
+async function setupReader(base: string): Promise<{ apiKey: string }> {
+  const signup = await fetch(`${base}/api/v1/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      email: `reader-${runId}@example.test`,
+      password: 'benchmark password',
+      name: 'Reader',
+    }),
+  });
+  const cookies = signup.headers.getSetCookie().map((c) => c.split(';')[0]!);
+  const cookie = cookies.join('; ');
+  const csrf = cookies.find((c) => c.startsWith('csrf_token='))!.split('=')[1]!;
+  const headers = { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf };
+  const tenant = (await (
+    await fetch(`${base}/api/v1/tenants`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'Reader', subdomain: `reader-${runId}` }),
+    })
+  ).json()) as { id: string };
+  const key = (await (
+    await fetch(`${base}/api/v1/api-keys`, {
+      method: 'POST',
+      headers: { ...headers, 'x-tenant-id': tenant.id },
+      body: JSON.stringify({ name: 'bench', role: 'admin' }),
+    })
+  ).json()) as { key: string };
+  for (const n of [1, 2]) {
+    await fetch(`${base}/api/v1/sites`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key.key}` },
+      body: JSON.stringify({ name: `Site ${n}`, domain: `site${n}-${runId}.example.test` }),
+    });
+  }
+  return { apiKey: key.key };
+}
+
+/** Reads GET /api/v1/sites one at a time until `until()` says stop; latencies in ms, sorted. */
+async function readLoop(base: string, apiKey: string, until: () => boolean) {
+  const client = await SerialClient.connect(base);
+  const latencies: number[] = [];
+  let errors = 0;
+  try {
+    while (!until()) {
+      const t0 = performance.now();
+      const reply = await client.get('/api/v1/sites', { authorization: `Bearer ${apiKey}` });
+      latencies.push(performance.now() - t0);
+      if (reply.status !== 200) errors += 1;
+    }
+  } finally {
+    client.close();
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    reads: latencies.length,
+    errors,
+    p50ms: Number(percentile(latencies, 50).toFixed(2)),
+    p99ms: Number(percentile(latencies, 99).toFixed(2)),
+  };
+}
+
+/**
+ * The one-process mode: a workspace's reads at rest, then during a burst sent by 16 senders and
+ * until the worker has applied all of it, and the burst's acknowledgements.
+ */
+async function measureOneProcess(base: string, url: string, db: pg.Client, burst: Signed[]) {
+  const { apiKey } = await setupReader(base);
+  // Warm-up, then the reads at rest.
+  const warm = Date.now() + 1000;
+  await readLoop(base, apiKey, () => Date.now() > warm);
+  const restEnd = Date.now() + READ_SECONDS * 1000;
+  console.log(`one process: reads at rest for ${READ_SECONDS} s`);
+  const atRest = await readLoop(base, apiKey, () => Date.now() > restEnd);
+  console.log(`one process: burst of ${burst.length} events, ${SENDERS} senders, reads meanwhile`);
+  let applied = false;
+  const during = readLoop(base, apiKey, () => applied);
+  const acks = await send(url, burst, SENDERS);
+  const done = await waitApplied(
+    db,
+    burst.map((s) => s.id),
+    acks.startedAt,
+    300_000,
+  );
+  applied = true;
+  const duringBurst = await during;
+  return {
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`,
+    mode: 'one process (ROLE=all), PostgreSQL + Redis',
+    readsAtRest: atRest,
+    readsDuringBurst: duringBurst,
+    readP99Ratio: Number((duringBurst.p99ms / atRest.p99ms).toFixed(2)),
+    burst: {
+      events: burst.length,
+      senders: SENDERS,
+      ackP50ms: Number(acks.p50.toFixed(1)),
+      ackP99ms: Number(acks.p99.toFixed(1)),
+      acceptedPerSecond: Math.round(acks.rate),
+      non2xx: acks.non2xx,
+      allAppliedSeconds: Number(done.seconds.toFixed(2)),
+      applied: done.applied,
+    },
+    loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+  };
 }
 
 main().catch((error: unknown) => {

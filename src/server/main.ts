@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.ts';
 import { createHttpServer } from './http/app.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
+import { startWorkerProcess, type WorkerProcess } from './worker/worker-process.ts';
 import { startWorker } from './worker/worker.ts';
 
 type ProcessRole = 'all' | 'api' | 'worker';
@@ -35,6 +37,13 @@ async function main() {
     throw error;
   }
   const logger = createLogger(config.LOG_LEVEL);
+  // A worker forked by an `all` process (it has an IPC channel) stops when that process goes,
+  // however abruptly: the channel closes. Until it has started, it just exits.
+  let onParentGone: () => void = () => process.exit(0);
+  if (role === 'worker' && process.send) {
+    process.on('disconnect', () => onParentGone());
+    if (!process.connected) process.exit(0);
+  }
   if (role === 'worker' && config.WORKER_NICE > 0) {
     try {
       os.setPriority(config.WORKER_NICE);
@@ -43,7 +52,19 @@ async function main() {
     }
   }
   const services = await createServices(config, logger);
-  const worker = role === 'api' ? null : await startWorker(services);
+  // ROLE=all on PostgreSQL + Redis runs the worker role in a child process, so a burst of
+  // background work does not slow requests on this event loop. The embedded database belongs to
+  // this process and the in-process queue lives here, so without either the worker stays here.
+  const ownProcess = role === 'all' && Boolean(config.DATABASE_URL && config.REDIS_URL);
+  let workerProcess: WorkerProcess | null = null;
+  if (ownProcess) {
+    workerProcess = startWorkerProcess({
+      entry: fileURLToPath(import.meta.url),
+      execArgv: process.execArgv,
+      logger,
+    });
+  }
+  const worker = role === 'api' || ownProcess ? null : await startWorker(services);
 
   let server: Server | null = null;
   if (role !== 'worker') {
@@ -73,12 +94,15 @@ async function main() {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
+    // The child worker stops meanwhile: requests still being answered only enqueue (to Redis).
+    const workerProcessStopped = workerProcess?.stop();
     if (server) {
       await new Promise<void>((resolve) => {
         server!.close(() => resolve());
         server!.closeIdleConnections();
       });
     }
+    await workerProcessStopped;
     await worker?.stop();
     await services.close();
     logger.info('stopped');
@@ -86,6 +110,7 @@ async function main() {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  onParentGone = () => void shutdown('parent exited');
 }
 
 main().catch((error: unknown) => {

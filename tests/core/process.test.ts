@@ -32,6 +32,37 @@ async function waitReady(url: string, timeoutMs = 60_000) {
 
 const freePort = () => 40_000 + Math.floor(Math.random() * 20_000);
 
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+async function waitFor<T>(
+  what: string,
+  check: () => T | undefined,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Pids of the worker children an `all` process has logged starting, in order. */
+function workerPids(output: string): number[] {
+  return [...output.matchAll(/"workerPid":(\d+)[^\n]*"msg":"worker process started"/g)].map((m) =>
+    Number(m[1]),
+  );
+}
+
+/** Whether `pid` is a live process (a zombie, dead but not yet reaped, counts as gone). */
+function isAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 describe('the process', () => {
   it('stops at start with a message naming a bad variable', async () => {
     const p = startProcess([], { PORT: 'eighty', RATE_LIMIT_RPM: 'lots' });
@@ -93,5 +124,79 @@ describe('the process', () => {
       }
     },
     90_000,
+  );
+
+  it.runIf(process.env.DATABASE_URL && process.env.REDIS_URL)(
+    'runs the worker of ROLE=all in a niced child process that is restarted and dies with it',
+    async () => {
+      const port = freePort();
+      const p = startProcess([], {
+        DATABASE_URL: process.env.DATABASE_URL!,
+        REDIS_URL: process.env.REDIS_URL!,
+        REDIS_PREFIX: `proc-all-${port}`,
+        PORT: String(port),
+      });
+      const pids: number[] = [];
+      try {
+        await waitReady(`http://127.0.0.1:${port}/readyz`);
+        const first = await waitFor('the worker child', () => workerPids(p.output())[0]);
+        pids.push(first);
+        expect(first).not.toBe(p.child.pid);
+        // The child is the worker role, niced; the parent serves HTTP at normal priority.
+        await waitFor('the child to start its worker', () =>
+          p.output().includes(`"pid":${first},`) && /worker started/.test(p.output())
+            ? true
+            : undefined,
+        );
+        expect(os.getPriority(first)).toBe(10);
+        expect(os.getPriority(p.child.pid)).toBe(os.getPriority());
+
+        // A dead worker child is started again.
+        process.kill(first, 'SIGKILL');
+        const second = await waitFor('a restarted worker child', () => workerPids(p.output())[1]);
+        pids.push(second);
+        expect(second).not.toBe(first);
+        expect(isAlive(second)).toBe(true);
+
+        // The parent killed without a chance to clean up: the child does not outlive it.
+        p.child.kill('SIGKILL');
+        await p.exited;
+        await waitFor('the worker child to exit', () => (isAlive(second) ? undefined : true));
+      } finally {
+        p.child.kill('SIGKILL');
+        for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      }
+    },
+    150_000,
+  );
+
+  it.runIf(process.env.DATABASE_URL && process.env.REDIS_URL)(
+    'stops ROLE=all and its worker child cleanly on SIGTERM',
+    async () => {
+      const port = freePort();
+      const p = startProcess([], {
+        DATABASE_URL: process.env.DATABASE_URL!,
+        REDIS_URL: process.env.REDIS_URL!,
+        REDIS_PREFIX: `proc-all-${port}`,
+        PORT: String(port),
+      });
+      let child: number | undefined;
+      try {
+        await waitReady(`http://127.0.0.1:${port}/readyz`);
+        child = await waitFor('the worker child', () => workerPids(p.output())[0]);
+        await waitFor('the child to start its worker', () =>
+          /worker started/.test(p.output()) ? true : undefined,
+        );
+        p.child.kill('SIGTERM');
+        expect(await p.exited).toBe(0);
+        expect(isAlive(child)).toBe(false);
+        // The parent did not restart the child it was stopping.
+        expect(workerPids(p.output())).toHaveLength(1);
+      } finally {
+        p.child.kill('SIGKILL');
+        if (child && isAlive(child)) process.kill(child, 'SIGKILL');
+      }
+    },
+    150_000,
   );
 });
