@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/server/data/database.ts';
 import { migrate } from '../../src/server/data/migrate.ts';
 import { loadConfig, ConfigError } from '../../src/server/config.ts';
-import { buildTenant, PASSWORD, signUp } from '../support/factories.ts';
+import { buildTenant, createApiKey, PASSWORD, signUp } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 let app: TestApp;
@@ -97,19 +97,19 @@ describe('rate limits', () => {
     }
   });
 
-  it('limits a tenant across addresses', async () => {
+  it('limits a tenant across addresses and principals', async () => {
+    const t = await buildTenant(app);
+    const keys = [await createApiKey(t, 'member'), await createApiKey(t, 'member')];
     const limited = await startTestApp({ env: { RATE_LIMIT_RPM: '8', TRUST_PROXY: 'true' } });
     try {
-      const t = await buildTenant(limited);
+      const c = limited.client();
       const statuses: number[] = [];
       for (let i = 0; i < 10; i++) {
-        statuses.push(
-          (
-            await t.owner.client.get('/api/v1/tenant', {
-              headers: { 'x-forwarded-for': `10.0.0.${i}` },
-            })
-          ).status,
-        );
+        const res = await c.get('/api/v1/tenant', {
+          apiKey: keys[i % 2]!,
+          headers: { 'x-forwarded-for': `10.0.0.${i}` },
+        });
+        statuses.push(res.status);
       }
       expect(statuses.filter((s) => s === 200)).toHaveLength(8);
       expect(statuses.slice(8)).toEqual([429, 429]);

@@ -7,7 +7,7 @@ import {
   readIdempotentReply,
   storeIdempotentReply,
 } from '../data/idempotency-keys.ts';
-import { inTransaction, setScope } from '../data/scoped-transaction.ts';
+import { inTransaction } from '../data/scoped-transaction.ts';
 import type { Role } from '../data/schema.ts';
 import { canonicalJson } from '../domain/audit/audit-hash.ts';
 import {
@@ -18,7 +18,14 @@ import {
 } from '../domain/audit/record-audit-event.ts';
 import type { AppServices } from '../services.ts';
 import { accessFor } from './access-policy.ts';
-import { checkCsrf, CSRF_COOKIE, csrfTokenFor, identify, readCredentials } from './authenticate.ts';
+import {
+  checkCsrf,
+  CSRF_COOKIE,
+  csrfTokenFor,
+  identify,
+  readCredentials,
+  type Credentials,
+} from './authenticate.ts';
 import { setCsrfCookie } from './cookies.ts';
 import {
   routeKey,
@@ -60,11 +67,23 @@ function bodyParser(route: AnyRoute): RequestHandler | null {
   return null;
 }
 
+/** Who is asking, in which tenant, with which role: read fresh for every request. */
+interface Caller {
+  principal: Principal | null;
+  tenant: TenantInfo | null;
+  role: Role | null;
+  actor: Actor;
+}
+
+type Access = NonNullable<ReturnType<typeof accessFor>>;
+type ParsedInput = { params: unknown; query: unknown; body: unknown };
+
 /**
- * Builds the Express handlers of one route. Every request reads top to bottom:
- * input → (prepare) → one transaction: principal, tenant and role read fresh → CSRF → role →
- * idempotency → handler, once the transaction has set the tenant for row-level security;
- * after-commit work runs once it has committed.
+ * Builds the Express handlers of one route. Every request goes through the same named steps, top
+ * to bottom: route open → address limit → input → prepare → caller (one short transaction) →
+ * principal and workspace limits → role → cached answer → handler (one transaction scoped to the
+ * tenant for row-level security, with idempotency) → after-commit work → reply. Only the two
+ * transactions touch the database, and neither waits on anything else (docs/CONVENTIONS.md).
  */
 export function handleRoute(route: AnyRoute, services: AppServices): RequestHandler[] {
   const key = routeKey(route);
@@ -87,150 +106,178 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
   }
   handlers.push(async (req: Request, res: Response) => {
     const receivedAt = performance.now();
-    const access = accessFor(key);
-    if (access === undefined) throw new AppError('forbidden', 'This route is not open to anyone');
-    await enforceIpRateLimit(services, req, route);
-
-    const errors: FieldError[] = [];
-    const params = parsePart(route.params, req.params, 'params');
-    const query = parsePart(route.query, req.query, 'query');
-    const bodyValue =
-      (route.bodyKind ?? 'json') === 'json' && route.body ? (req.body ?? {}) : undefined;
-    const body = parsePart(route.body, bodyValue, 'body');
-    for (const part of [params, query, body]) if (!part.ok) errors.push(...part.errors);
-    if (errors.length > 0) {
-      // A malformed id in the path names nothing: the same 404 as an id that does not exist.
-      if (
-        !params.ok &&
-        Object.keys(req.params).length > 0 &&
-        errors.every((e) => e.path.startsWith('params'))
-      ) {
-        throw new AppError('not_found', 'Not found');
-      }
-      throw new AppError('validation', 'The request did not validate', { errors });
-    }
-    const input = {
-      params: params.value,
-      query: query.value,
-      body: route.bodyKind === 'raw' ? req.body : body.value,
-    };
-
+    const access = routeAccess(key);
+    await limitAddress(services, req, route);
+    const input = parseInput(route, req);
     const meta = requestMeta(req);
-    const pending: (() => Promise<void> | void)[] = [];
-    const onFailure: (() => Promise<void>)[] = [];
-
-    // Credentials are read without the database; whose they are, the tenant and the role are read
-    // fresh in the request's own transaction (one indexed query, no cache), so a role change, a
-    // removal or a revocation holds on the next request on every process.
     const credentials = readCredentials(req);
     if (access !== 'public' && !credentials) throw new AppError('unauthenticated', 'Sign in first');
-    const hint = Array.isArray(access) ? tenantHint(req, services.config.BASE_DOMAIN) : null;
-    // CPU-heavy work (password hashing) runs before the transaction opens: on the embedded
-    // database one session serves every tenant, and a transaction waiting on it stalls them all.
+    // CPU-heavy work (password hashing) runs before any transaction opens.
     const prepared = route.prepare ? await route.prepare({ services, meta }, input) : undefined;
-    const handler = route.handler;
-    if (!handler) throw new Error(`${key} is a lean route: lean-routes.ts serves it`);
+    const caller = await identifyCaller(services, req, res, route, access, credentials);
+    await limitCaller(services, caller, route);
+    await authorizeRole(services, key, route, access, caller, meta);
 
-    // Set when the role check refuses: recorded once the request's transaction has rolled back.
-    const denial: { tenantId?: string; role?: Role; actor?: Actor } = {};
-    let reply: Reply;
-    try {
-      reply = await inTransaction(
-        services.database,
-        credentials?.kind === 'api_key'
-          ? { keyHash: credentials.hash }
-          : { sessionHash: credentials?.hash },
-        async (tx) => {
-          const identity = credentials ? await identify(tx, credentials, hint) : null;
-          const principal = identity?.principal ?? null;
-          if (access !== 'public' && !principal) {
-            throw new AppError('unauthenticated', 'Sign in first');
-          }
-          if (credentials?.kind === 'session' && identity?.sessionExpiresAt) {
-            // A session signed in before csrf tokens were bound to sessions gets its own token
-            // (an unsafe request with the old one is still refused; the retry passes).
-            if (req.cookies?.[CSRF_COOKIE] !== csrfTokenFor(credentials.token)) {
-              setCsrfCookie(res, services.config, credentials.token, identity.sessionExpiresAt);
-            }
-            if (UNSAFE.has(route.method)) checkCsrf(req, credentials.token);
-          }
-          if (access === 'signed_in' && principal?.kind === 'api_key') {
-            throw new AppError('forbidden', 'This route needs a signed-in user, not an API key');
-          }
-          const userId = principal?.kind === 'session' ? principal.userId : null;
-          const actor = actorOf(principal);
-          let tenant: TenantInfo | null = null;
-          let role: Role | null = null;
-          if (Array.isArray(access)) {
-            ({ tenant, role } = resolveTenant(identity!, hint));
-            await enforceTenantRateLimit(services, tenant.id, principal!, route);
-            if (!access.includes(role)) {
-              Object.assign(denial, { tenantId: tenant.id, role, actor });
-              throw new AppError(
-                'forbidden',
-                `The ${role} role cannot ${route.summary.toLowerCase()}`,
-              );
-            }
-          }
-          if (principal) await setScope(tx, { tenantId: tenant?.id, userId });
-
-          const plain = { services, principal, tenant, role, actor, meta, req, res, receivedAt };
-          if (route.fromCache) {
-            const cached = await route.fromCache(plain, input);
-            if (cached) return cached;
-          }
-          const ctx: RequestContext = {
-            ...plain,
-            tx,
-            async audit(event: AuditEventInput) {
-              if (!tenant) throw new Error('audit() needs a tenant-scoped route');
-              await recordAuditEvent(tx, tenant.id, actor, meta, event);
-            },
-            afterCommit(fn) {
-              pending.push(fn);
-            },
-            onFailure(fn) {
-              onFailure.push(fn);
-            },
-          };
-          const handlerInput = { ...input, prepared };
-
-          const idempotencyKey = req.get('idempotency-key');
-          if (
-            route.method === 'post' &&
-            idempotencyKey &&
-            principal &&
-            route.bodyKind !== 'stream'
-          ) {
-            return withIdempotency(tx, principal, tenant, route, idempotencyKey, input, () =>
-              handler(ctx, handlerInput),
-            );
-          }
-          return handler(ctx, handlerInput);
-        },
-      );
-    } catch (error) {
-      if (denial.tenantId && denial.role && denial.actor) {
-        await recordDenied(services, denial.tenantId, denial.actor, denial.role, meta, key).catch(
-          (err: unknown) => req.log?.error({ err }, 'could not record a denied request'),
-        );
-      }
-      for (const fn of onFailure) {
-        await fn().catch((err: unknown) => req.log?.error({ err }, 'failure hook failed'));
-      }
-      throw error;
+    const plain = { services, ...caller, meta, req, res, receivedAt };
+    const cached = route.fromCache ? await route.fromCache(plain, input) : null;
+    if (cached) {
+      sendReply(res, cached);
+      return;
     }
-
-    for (const fn of pending) {
-      try {
-        await fn();
-      } catch (error) {
-        req.log?.error({ err: error }, 'after-commit task failed');
-      }
-    }
-    sendReply(res, reply);
+    sendReply(res, await runHandler(services, route, plain, { ...input, prepared }));
   });
   return handlers;
+}
+
+/** The route's entry in the access table; a route missing there is open to no one. */
+function routeAccess(key: string): Access {
+  const access = accessFor(key);
+  if (access === undefined) throw new AppError('forbidden', 'This route is not open to anyone');
+  return access;
+}
+
+/** Parses path, query and body with the route's schemas: 400 naming every bad field. */
+function parseInput(route: AnyRoute, req: Request): ParsedInput {
+  const errors: FieldError[] = [];
+  const params = parsePart(route.params, req.params, 'params');
+  const query = parsePart(route.query, req.query, 'query');
+  const bodyValue =
+    (route.bodyKind ?? 'json') === 'json' && route.body ? (req.body ?? {}) : undefined;
+  const body = parsePart(route.body, bodyValue, 'body');
+  for (const part of [params, query, body]) if (!part.ok) errors.push(...part.errors);
+  if (errors.length > 0) {
+    // A malformed id in the path names nothing: the same 404 as an id that does not exist.
+    if (
+      !params.ok &&
+      Object.keys(req.params).length > 0 &&
+      errors.every((e) => e.path.startsWith('params'))
+    ) {
+      throw new AppError('not_found', 'Not found');
+    }
+    throw new AppError('validation', 'The request did not validate', { errors });
+  }
+  return {
+    params: params.value,
+    query: query.value,
+    body: route.bodyKind === 'raw' ? req.body : body.value,
+  };
+}
+
+/**
+ * Reads who is asking, the tenant the request names and their role there, fresh: one indexed
+ * query in a short transaction that names the credentials' hash (no cache), so a role change, a
+ * removal or a revocation holds on the next request on every process. Then the CSRF check of a
+ * cookie session, and the tenant among the caller's own (a stranger's tenant is a 404).
+ */
+async function identifyCaller(
+  services: AppServices,
+  req: Request,
+  res: Response,
+  route: AnyRoute,
+  access: Access,
+  credentials: Credentials | null,
+): Promise<Caller> {
+  if (!credentials) return { principal: null, tenant: null, role: null, actor: actorOf(null) };
+  const hint = Array.isArray(access) ? tenantHint(req, services.config.BASE_DOMAIN) : null;
+  const identity = await inTransaction(
+    services.database,
+    credentials.kind === 'api_key'
+      ? { keyHash: credentials.hash }
+      : { sessionHash: credentials.hash },
+    (tx) => identify(tx, credentials, hint),
+  );
+  const principal = identity?.principal ?? null;
+  if (access !== 'public' && !principal) throw new AppError('unauthenticated', 'Sign in first');
+  if (credentials.kind === 'session' && identity?.sessionExpiresAt) {
+    // A session signed in before csrf tokens were bound to sessions gets its own token
+    // (an unsafe request with the old one is still refused; the retry passes).
+    if (req.cookies?.[CSRF_COOKIE] !== csrfTokenFor(credentials.token)) {
+      setCsrfCookie(res, services.config, credentials.token, identity.sessionExpiresAt);
+    }
+    if (UNSAFE.has(route.method)) checkCsrf(req, credentials.token);
+  }
+  if (access === 'signed_in' && principal?.kind === 'api_key') {
+    throw new AppError('forbidden', 'This route needs a signed-in user, not an API key');
+  }
+  const { tenant, role } = Array.isArray(access)
+    ? resolveTenant(identity!, hint)
+    : { tenant: null, role: null };
+  return { principal, tenant, role, actor: actorOf(principal) };
+}
+
+/** The route's roles decide; a refusal is a security event in the tenant's audit log. */
+async function authorizeRole(
+  services: AppServices,
+  key: string,
+  route: AnyRoute,
+  access: Access,
+  caller: Caller,
+  meta: RequestMeta,
+): Promise<void> {
+  if (!Array.isArray(access) || !caller.tenant || !caller.role) return;
+  if (access.includes(caller.role)) return;
+  await recordDenied(services, caller.tenant.id, caller.actor, caller.role, meta, key).catch(
+    (err: unknown) => services.logger.error({ err }, 'could not record a denied request'),
+  );
+  throw new AppError('forbidden', `The ${caller.role} role cannot ${route.summary.toLowerCase()}`);
+}
+
+/**
+ * Runs the handler in one transaction scoped to the tenant and the user (row-level security),
+ * with the Idempotency-Key replay when one is sent; after-commit work runs once it has committed,
+ * failure hooks once it has rolled back.
+ */
+async function runHandler(
+  services: AppServices,
+  route: AnyRoute,
+  plain: Omit<RequestContext, 'tx' | 'audit' | 'afterCommit' | 'onFailure'>,
+  input: ParsedInput & { prepared: unknown },
+): Promise<Reply> {
+  const handler = route.handler;
+  if (!handler) throw new Error(`${routeKey(route)} is a lean route: lean-routes.ts serves it`);
+  const { principal, tenant, actor, meta, req } = plain;
+  const userId = principal?.kind === 'session' ? principal.userId : null;
+  const pending: (() => Promise<void> | void)[] = [];
+  const onFailure: (() => Promise<void>)[] = [];
+  let reply: Reply;
+  try {
+    reply = await inTransaction(services.database, { tenantId: tenant?.id, userId }, (tx) => {
+      const ctx: RequestContext = {
+        ...plain,
+        tx,
+        async audit(event: AuditEventInput) {
+          if (!tenant) throw new Error('audit() needs a tenant-scoped route');
+          await recordAuditEvent(tx, tenant.id, actor, meta, event);
+        },
+        afterCommit(fn) {
+          pending.push(fn);
+        },
+        onFailure(fn) {
+          onFailure.push(fn);
+        },
+      };
+      const idempotencyKey = req.get('idempotency-key');
+      if (route.method === 'post' && idempotencyKey && principal && route.bodyKind !== 'stream') {
+        return withIdempotency(tx, principal, tenant, route, idempotencyKey, input, () =>
+          handler(ctx, input),
+        );
+      }
+      return handler(ctx, input);
+    });
+  } catch (error) {
+    for (const fn of onFailure) {
+      await fn().catch((err: unknown) => req.log?.error({ err }, 'failure hook failed'));
+    }
+    throw error;
+  }
+  for (const fn of pending) {
+    try {
+      await fn();
+    } catch (error) {
+      req.log?.error({ err: error }, 'after-commit task failed');
+    }
+  }
+  return reply;
 }
 
 function sendReply(res: Response, reply: Reply) {
@@ -247,7 +294,8 @@ function actorOf(principal: Principal | null): Actor {
     : { type: 'api_key', id: principal.keyId, label: principal.name };
 }
 
-async function enforceIpRateLimit(services: AppServices, req: Request, route: AnyRoute) {
+/** Requests a minute from one client address. */
+async function limitAddress(services: AppServices, req: Request, route: AnyRoute) {
   const rpm = services.config.RATE_LIMIT_RPM;
   if (rpm === 0 || route.skipRateLimit) return;
   const result = await services.rateLimiter.hit(`ip:${req.ip ?? 'unknown'}`, rpm, 60);
@@ -259,23 +307,21 @@ async function enforceIpRateLimit(services: AppServices, req: Request, route: An
 }
 
 /**
- * A workspace's budget is TENANT_RPM_MULTIPLE times RATE_LIMIT_RPM a minute; each principal in it
- * (a user, an API key) gets RATE_LIMIT_RPM of that, so no one script or user can spend the whole
- * workspace's budget. The principal's own budget is checked first: a principal over it does not
- * draw on the workspace's.
+ * A workspace may send RATE_LIMIT_RPM requests a minute (the contract's per-tenant limit), and
+ * each principal in it (a user, an API key) at most half of that, so no one script or user can
+ * spend the whole workspace's budget. The principal's own budget is checked first: a request
+ * refused there does not draw on the workspace's.
  */
-const TENANT_RPM_MULTIPLE = 4;
-
-async function enforceTenantRateLimit(
-  services: AppServices,
-  tenantId: string,
-  principal: Principal,
-  route: AnyRoute,
-) {
+async function limitCaller(services: AppServices, caller: Caller, route: AnyRoute) {
   const rpm = services.config.RATE_LIMIT_RPM;
-  if (rpm === 0 || route.skipRateLimit) return;
+  const { tenant, principal } = caller;
+  if (rpm === 0 || route.skipRateLimit || !tenant || !principal) return;
   const who = principal.kind === 'session' ? `user:${principal.userId}` : `key:${principal.keyId}`;
-  const own = await services.rateLimiter.hit(`principal:${tenantId}:${who}`, rpm, 60);
+  const own = await services.rateLimiter.hit(
+    `principal:${tenant.id}:${who}`,
+    Math.ceil(rpm / 2),
+    60,
+  );
   if (!own.allowed) {
     throw new AppError(
       'rate_limited',
@@ -285,11 +331,7 @@ async function enforceTenantRateLimit(
       },
     );
   }
-  const result = await services.rateLimiter.hit(
-    `tenant:${tenantId}`,
-    rpm * TENANT_RPM_MULTIPLE,
-    60,
-  );
+  const result = await services.rateLimiter.hit(`tenant:${tenant.id}`, rpm, 60);
   if (!result.allowed) {
     throw new AppError('rate_limited', 'This workspace sent too many requests; retry later', {
       headers: { 'Retry-After': String(result.retryAfter) },
