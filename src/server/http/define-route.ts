@@ -104,10 +104,19 @@ export interface RouteSpec<
     ctx: CacheContext,
     input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
   ) => Promise<Reply | null>;
+  /**
+   * Runs after authorization, before the request transaction opens: network calls (Stripe) that
+   * must never hold a transaction. Opens its own short transactions if it reads; what it returns
+   * reaches the handler as `input.prepared`.
+   */
+  prepare?: (
+    ctx: CacheContext,
+    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
+  ) => Promise<unknown>;
   /** Runs in the request transaction, which has set the tenant for row-level security. */
   handler?: (
     ctx: RequestContext,
-    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
+    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; prepared?: unknown },
   ) => Promise<Reply>;
   /**
    * Instead of `handler` (exactly one of the two): a lean route, answered ahead of the Express

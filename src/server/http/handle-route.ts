@@ -147,6 +147,8 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     }
     const handler = route.handler;
     if (!handler) throw new Error(`${key} is a lean route: lean-routes.ts serves it`);
+    // Network calls of the route, made before (never inside) the transaction.
+    const prepared = route.prepare ? await route.prepare(plain, input) : undefined;
 
     let reply: Reply;
     try {
@@ -185,10 +187,10 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
             route.bodyKind !== 'stream'
           ) {
             return withIdempotency(tx, principal, tenant, route, idempotencyKey, input, () =>
-              handler(ctx, input),
+              handler(ctx, { ...input, prepared }),
             );
           }
-          return handler(ctx, input);
+          return handler(ctx, { ...input, prepared });
         },
       );
     } catch (error) {

@@ -12,9 +12,6 @@ import Stripe from 'stripe';
  * Development and tests only: nothing here charges anyone.
  */
 
-/** Fixed, documented development values used when STRIPE_SECRET_KEY is not set. */
-export const SANDBOX_SECRET_KEY = 'sk_test_roi_sandbox_development_only';
-export const SANDBOX_WEBHOOK_SECRET = 'whsec_roi_sandbox_development_only';
 export const SANDBOX_PRICES = {
   starter: { id: 'price_sandbox_starter', amount: 2900 },
   pro: { id: 'price_sandbox_pro', amount: 9900 },
@@ -38,8 +35,10 @@ export interface SandboxEvent extends Obj {
 }
 
 export interface StripeSandboxOptions {
-  secretKey?: string;
-  webhookSecret?: string;
+  /** The API key the SDK must present (generated per data directory: sandbox-secrets.ts). */
+  secretKey: string;
+  /** Signs the events it delivers. */
+  webhookSecret: string;
   /**
    * Where events are POSTed; null keeps them for the caller (tests deliver them by hand). A function
    * is read at each delivery (the app's URL may be known only once it listens).
@@ -105,8 +104,8 @@ export class StripeSandbox {
   private closed = false;
 
   constructor(options: StripeSandboxOptions) {
-    this.secretKey = options.secretKey ?? SANDBOX_SECRET_KEY;
-    this.webhookSecret = options.webhookSecret ?? SANDBOX_WEBHOOK_SECRET;
+    this.secretKey = options.secretKey;
+    this.webhookSecret = options.webhookSecret;
     const hook = options.webhookUrl ?? null;
     this.webhookUrlOf = typeof hook === 'function' ? hook : () => hook;
     const pub = options.publicUrl;
@@ -154,6 +153,25 @@ export class StripeSandbox {
     } catch {
       return empty;
     }
+  }
+
+  /**
+   * Writes the state now and fsyncs it: for objects whose id the app stores (a customer), which
+   * must survive a kill -9 of the process before the id is handed out.
+   */
+  private persistDurably() {
+    if (!this.persistFile) return;
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = null;
+    const tmp = `${this.persistFile}.tmp`;
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeSync(fd, JSON.stringify(this.state));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, this.persistFile);
   }
 
   private changed() {
@@ -229,6 +247,8 @@ export class StripeSandbox {
     };
     this.state.customers[customer.id] = customer;
     this.emit('customer.created', customer);
+    // The app stores this id once we answer: it must outlive a crash of this process.
+    this.persistDurably();
     return clone(customer);
   }
 
@@ -262,6 +282,8 @@ export class StripeSandbox {
     if (!item?.price) throw new SandboxError(400, 'Missing required param: line_items[0][price].');
     this.price(item.price);
     if (!params.success_url) throw new SandboxError(400, 'Missing required param: success_url.');
+    assertWebUrl('success_url', params.success_url);
+    if (params.cancel_url) assertWebUrl('cancel_url', params.cancel_url);
     const id = stripeId('cs_test');
     const session: Obj = {
       id,
@@ -310,6 +332,7 @@ export class StripeSandbox {
   createPortalSession(params: { customer?: string; return_url?: string }): Obj {
     if (!params.customer) throw new SandboxError(400, 'Missing required param: customer.');
     this.customer(params.customer);
+    if (params.return_url) assertWebUrl('return_url', params.return_url);
     const id = stripeId('bps');
     const session: Obj = {
       id,
@@ -837,6 +860,28 @@ export class StripeSandbox {
       this.persistTimer = null;
       if (this.persistFile) fs.writeFileSync(this.persistFile, JSON.stringify(this.state));
     }
+  }
+}
+
+/** Only http: and https: URLs are stored or redirected to (never `javascript:`, `data:`…). */
+export function isWebUrl(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function assertWebUrl(param: string, value: unknown) {
+  if (!isWebUrl(value)) {
+    throw new SandboxError(
+      400,
+      `Invalid URL: ${param} must be an http: or https: URL`,
+      'invalid_request_error',
+      'url_invalid',
+    );
   }
 }
 

@@ -40,10 +40,16 @@ export interface ReceivedEvent {
  * that is not an event, is a 400 and nothing is stored.
  */
 export function verifyStripeWebhook(
-  webhookSecret: string,
+  webhookSecret: string | null,
   rawBody: unknown,
   signature: string | undefined,
 ): InboxEvent {
+  if (!webhookSecret) {
+    throw new AppError(
+      'unavailable',
+      'Billing is not configured: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or SANDBOXES=on',
+    );
+  }
   if (!Buffer.isBuffer(rawBody) || rawBody.length === 0) {
     throw new AppError('validation', 'The body must be the Stripe event, as sent');
   }
