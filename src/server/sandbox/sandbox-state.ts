@@ -306,7 +306,8 @@ export class StripeSandbox {
       _subscription_metadata: params.subscription_data?.metadata ?? {},
     };
     this.state.checkoutSessions[id] = session;
-    this.changed();
+    // Its URL is handed to a browser: it must outlive a crash too.
+    this.persistDurably();
     return this.present(session);
   }
 
@@ -344,7 +345,7 @@ export class StripeSandbox {
       livemode: false,
     };
     this.state.portalSessions[id] = session;
-    this.changed();
+    this.persistDurably();
     return clone(session);
   }
 
