@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/server/config.ts';
+import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
+import { applySubscription } from '../../src/server/domain/billing/apply-subscription.ts';
 import { createStripeClient } from '../../src/server/domain/billing/stripe-client.ts';
 import { projectRoot } from '../../src/server/lib/project-root.ts';
 import { loadSandboxSecrets } from '../../src/server/sandbox/sandbox-secrets.ts';
@@ -10,10 +12,14 @@ import { buildTenant } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import {
   auditActions,
+  customerOf,
+  eventsOfCustomer,
   pay,
   startBillingHarness,
   startCheckout,
   TEST_SECRET_KEY,
+  waitSettled,
+  waitSubscription,
   type BillingHarness,
 } from './billing-harness.ts';
 
@@ -193,5 +199,63 @@ describe('checkout against a Stripe-compatible server', () => {
     } finally {
       h.stripe.sandbox.latencyMs = 0;
     }
+  });
+});
+
+describe('applying Stripe state', () => {
+  let h: BillingHarness;
+  beforeAll(async () => {
+    h = await startBillingHarness({ autoDeliver: false });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('a slow Stripe read by the worker does not hold up another workspace', async () => {
+    const paying = await buildTenant(h.app);
+    const other = await buildTenant(h.app);
+    await pay(h, (await startCheckout(paying, 'pro')).url);
+    const events = eventsOfCustomer(h.stripe, await customerOf(h.app, paying.id));
+    h.stripe.sandbox.latencyMs = 2500;
+    try {
+      for (const e of events) expect(await h.stripe.sandbox.deliver(e, h.webhookUrl)).toBe(200);
+      // The worker is now reading the subscription from the slow server.
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = Date.now();
+      const sites = await other.owner.client.get('/api/v1/sites');
+      expect(sites.status).toBe(200);
+      expect(Date.now() - t0).toBeLessThan(1500);
+      await waitSettled(
+        h.app,
+        events.map((e) => e.id),
+        30_000,
+      );
+    } finally {
+      h.stripe.sandbox.latencyMs = 0;
+    }
+    await waitSubscription(paying, { plan: 'pro', status: 'active' });
+  });
+
+  it('a read older than the one applied never overwrites it', async () => {
+    const tenant = await buildTenant(h.app);
+    await pay(h, (await startCheckout(tenant, 'starter')).url);
+    const events = eventsOfCustomer(h.stripe, await customerOf(h.app, tenant.id));
+    for (const e of events) await h.stripe.sandbox.deliver(e, h.webhookUrl);
+    const active = await waitSubscription(tenant, { plan: 'starter', status: 'active' });
+    const stripe = createStripeClient(TEST_SECRET_KEY, h.stripe.url);
+    const sub = await stripe.subscriptions.retrieve(active.subscriptionId);
+    const stale = { ...sub, status: 'canceled' as const };
+    const changed = await inTransaction(h.app.database, { tenantId: tenant.id }, (tx) =>
+      applySubscription(
+        tx,
+        h.app.services.billing.prices,
+        tenant.id,
+        stale,
+        { type: 'stripe', id: null, label: 'stale read' },
+        new Date(Date.now() - 3_600_000),
+      ),
+    );
+    expect(changed).toBe(false);
+    await waitSubscription(tenant, { plan: 'starter', status: 'active' });
   });
 });

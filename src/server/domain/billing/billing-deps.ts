@@ -3,6 +3,7 @@ import type { Config } from '../../config.ts';
 import type { Database } from '../../data/database.ts';
 import type { Cache } from '../../infra/cache.ts';
 import type { JobQueue } from '../../infra/queue/job-queue.ts';
+import type { Logger } from '../../logger.ts';
 import type { PaidPlanId } from './plans.ts';
 
 /** Billing settings of this process: which Stripe, which secrets, which prices. */
@@ -34,5 +35,6 @@ export interface BillingDeps {
   database: Database;
   cache: Cache;
   queue: JobQueue;
+  logger: Logger;
   billing: BillingSettings;
 }
