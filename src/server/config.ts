@@ -63,6 +63,13 @@ const ConfigSchema = z.object({
     .regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of letters, digits, _ : . -')
     .default('roi'),
   MONGODB_URL: optionalUrl(['mongodb:', 'mongodb+srv:']),
+  /** `on`/`off`: the local Stripe sandbox (development aid); default on unless NODE_ENV=production. */
+  SANDBOXES: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.enum(['on', 'off']).optional()),
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   STRIPE_API_BASE: optionalUrl(['http:', 'https:']),
@@ -109,7 +116,10 @@ const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema> & {
   appUrl: string;
   dataDir: string;
-  stripeMode: 'stripe' | 'sandbox';
+  /** Whether the local sandboxes (Stripe) are served: SANDBOXES, else on unless production. */
+  sandboxes: boolean;
+  /** Real Stripe (keys set), the local sandbox, or no billing at all (sandboxes off, no keys). */
+  stripeMode: 'stripe' | 'sandbox' | 'off';
 };
 
 /** Thrown when an environment variable does not validate; the message names every bad one. */
@@ -128,10 +138,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'Invalid configuration:\n  STRIPE_WEBHOOK_SECRET: STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set together',
     );
   }
+  const sandboxes = c.SANDBOXES ? c.SANDBOXES === 'on' : c.NODE_ENV !== 'production';
+  if (c.NODE_ENV === 'production' && !sandboxes && !c.STRIPE_SECRET_KEY) {
+    throw new ConfigError(
+      'Invalid configuration:\n  STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET: required with NODE_ENV=production ' +
+        '(the Stripe sandbox is off there unless SANDBOXES=on)',
+    );
+  }
   return {
     ...c,
+    sandboxes,
     appUrl: (c.APP_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ''),
     dataDir: path.resolve(c.DATA_DIR),
-    stripeMode: c.STRIPE_SECRET_KEY ? 'stripe' : 'sandbox',
+    stripeMode: c.STRIPE_SECRET_KEY ? 'stripe' : sandboxes ? 'sandbox' : 'off',
   };
 }

@@ -4,7 +4,8 @@ import { openDatabase, type Database } from './data/database.ts';
 import { migrate } from './data/migrate.ts';
 import { createAuditBackend, type AuditBackend } from './domain/audit/audit-backend.ts';
 import { createStripeInbox, type StripeInbox } from './domain/billing/receive-stripe-webhook.ts';
-import { createBillingSettings, type BillingSettings } from './domain/billing/stripe-client.ts';
+import type { BillingSettings } from './domain/billing/billing-deps.ts';
+import { createBillingSettings, type StripeConnection } from './domain/billing/stripe-client.ts';
 import { createMemoryCache, createRedisCache, type Cache } from './infra/cache.ts';
 import { createBullmqQueue } from './infra/queue/bullmq-queue.ts';
 import type { JobQueue } from './infra/queue/job-queue.ts';
@@ -16,6 +17,12 @@ import {
   type RateLimiter,
 } from './infra/rate-limiter.ts';
 import type { Logger } from './logger.ts';
+import { SANDBOX_MOUNT_PATH } from './sandbox/mount-path.ts';
+import {
+  generateSandboxSecrets,
+  loadSandboxSecrets,
+  type SandboxSecrets,
+} from './sandbox/sandbox-secrets.ts';
 
 /**
  * Redis is a cache and a queue, never the system of record: while it is down a command fails at
@@ -46,6 +53,8 @@ export interface AppServices {
   audit: AuditBackend;
   /** Stripe (or the offline sandbox): client, webhook secret, price ids. */
   billing: BillingSettings;
+  /** The generated secrets of the local Stripe sandbox this process serves; null when it serves none. */
+  sandboxSecrets: SandboxSecrets | null;
   /** Stores verified webhook deliveries in batches (see createStripeInbox). */
   stripeInbox: StripeInbox;
   close(): Promise<void>;
@@ -99,6 +108,13 @@ export async function createServices(
     queue = createMemoryQueue();
   }
 
+  const sandboxSecrets =
+    config.stripeMode !== 'sandbox'
+      ? null
+      : config.NODE_ENV === 'test'
+        ? generateSandboxSecrets()
+        : loadSandboxSecrets(config.dataDir);
+  const billing = createBillingSettings(config, stripeConnection(config, sandboxSecrets));
   const audit = createAuditBackend(config);
   const stripeInbox = createStripeInbox({ database, queue, config, logger });
   return {
@@ -110,7 +126,8 @@ export async function createServices(
     queue,
     redis,
     audit,
-    billing: createBillingSettings(config),
+    billing,
+    sandboxSecrets,
     stripeInbox,
     async close() {
       await stripeInbox.drain();
@@ -121,4 +138,22 @@ export async function createServices(
       if (!options.database) await database.close();
     },
   };
+}
+
+/** Stripe keys from the environment, the sandbox's generated ones, or none (billing off). */
+function stripeConnection(
+  config: Config,
+  sandboxSecrets: SandboxSecrets | null,
+): StripeConnection | null {
+  if (config.stripeMode === 'stripe') {
+    return {
+      secretKey: config.STRIPE_SECRET_KEY!,
+      webhookSecret: config.STRIPE_WEBHOOK_SECRET!,
+      apiBase: () => config.STRIPE_API_BASE,
+    };
+  }
+  if (sandboxSecrets) {
+    return { ...sandboxSecrets, apiBase: () => `${config.appUrl}${SANDBOX_MOUNT_PATH}` };
+  }
+  return null;
 }

@@ -33,6 +33,22 @@ export async function claimIdempotencyKey(
   return claimed !== undefined;
 }
 
+/** The reply stored under `key`, if a request claimed it. */
+export async function findIdempotentReply(
+  tx: Tx,
+  scope: string,
+  key: string,
+): Promise<StoredIdempotentReply | undefined> {
+  const row = await tx
+    .selectFrom('idempotency_keys')
+    .select(['request_hash', 'status', 'body'])
+    .where('scope', '=', scope)
+    .where('key', '=', key)
+    .where('created_at', '>=', new Date(Date.now() - IDEMPOTENCY_TTL_MS))
+    .executeTakeFirst();
+  return row && { requestHash: row.request_hash, status: row.status, body: row.body ?? undefined };
+}
+
 /** The reply stored under a claimed key. */
 export async function readIdempotentReply(
   tx: Tx,

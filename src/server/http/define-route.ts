@@ -45,12 +45,6 @@ export interface RequestContext {
 /** What a `fromCache` answer or a `respond` route knows: the request context without a transaction. */
 export type CacheContext = Omit<RequestContext, 'tx' | 'audit' | 'afterCommit' | 'onFailure'>;
 
-/** What a route's `prepare` step knows: no transaction, no caller yet. */
-export interface PrepareContext {
-  services: AppServices;
-  meta: RequestMeta;
-}
-
 /** The current tenant; throws on a route that has none (a bug in the access table). */
 export function requireTenant(ctx: Pick<RequestContext, 'tenant'>): TenantInfo {
   if (!ctx.tenant) throw new Error('tenant-scoped handler called without a tenant');
@@ -112,13 +106,13 @@ export interface RouteSpec<
     input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
   ) => Promise<Reply | null>;
   /**
-   * Runs before the request's transaction opens and before the caller is identified, so only for
-   * work any caller may cause (public routes): CPU-heavy steps such as password hashing, which
-   * must not hold a transaction (on the embedded database one session serves every tenant). What
-   * it returns is the handler's `input.prepared`.
+   * Runs after authorization (and a cached answer, if any), before the request transaction
+   * opens: work that must never hold a transaction — network calls (Stripe) and CPU-heavy steps
+   * such as password hashing (on the embedded database one session serves every tenant). It opens
+   * its own short transactions if it reads. What it returns is the handler's `input.prepared`.
    */
   prepare?: (
-    ctx: PrepareContext,
+    ctx: CacheContext,
     input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
   ) => Promise<R>;
   /** Runs in the request transaction, which has set the tenant for row-level security. */

@@ -4,8 +4,10 @@ import type { z } from 'zod';
 import type { Tx } from '../data/database.ts';
 import {
   claimIdempotencyKey,
+  findIdempotentReply,
   readIdempotentReply,
   storeIdempotentReply,
+  type StoredIdempotentReply,
 } from '../data/idempotency-keys.ts';
 import { inTransaction } from '../data/scoped-transaction.ts';
 import type { Role } from '../data/schema.ts';
@@ -112,8 +114,6 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     const meta = requestMeta(req);
     const credentials = readCredentials(req);
     if (access !== 'public' && !credentials) throw new AppError('unauthenticated', 'Sign in first');
-    // CPU-heavy work (password hashing) runs before any transaction opens.
-    const prepared = route.prepare ? await route.prepare({ services, meta }, input) : undefined;
     const caller = await identifyCaller(services, req, res, route, access, credentials);
     await limitCaller(services, caller, route);
     await authorizeRole(services, key, route, access, caller, meta);
@@ -124,6 +124,16 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
       sendReply(res, cached);
       return;
     }
+    // Network calls and password hashing: before the transaction, never inside it, and not again
+    // for a retry whose reply is stored.
+    if (route.prepare) {
+      const replay = await storedReplay(services, idempotentRequest(req, route, caller, input));
+      if (replay) {
+        sendReply(res, replay);
+        return;
+      }
+    }
+    const prepared = route.prepare ? await route.prepare(plain, input) : undefined;
     sendReply(res, await runHandler(services, route, plain, { ...input, prepared }));
   });
   return handlers;
@@ -256,13 +266,10 @@ async function runHandler(
           onFailure.push(fn);
         },
       };
-      const idempotencyKey = req.get('idempotency-key');
-      if (route.method === 'post' && idempotencyKey && principal && route.bodyKind !== 'stream') {
-        return withIdempotency(tx, principal, tenant, route, idempotencyKey, input, () =>
-          handler(ctx, input),
-        );
-      }
-      return handler(ctx, input);
+      const idempotent = idempotentRequest(req, route, plain, input);
+      return idempotent
+        ? withIdempotency(tx, idempotent, route, () => handler(ctx, input))
+        : handler(ctx, input);
     });
   } catch (error) {
     for (const fn of onFailure) {
@@ -364,33 +371,13 @@ async function recordDenied(
  */
 async function withIdempotency(
   tx: Tx,
-  principal: Principal,
-  tenant: TenantInfo | null,
+  request: IdempotentRequest,
   route: AnyRoute,
-  idempotencyKey: string,
-  input: unknown,
   run: () => Promise<Reply>,
 ): Promise<Reply> {
-  if (idempotencyKey.length > 255) {
-    throw new AppError('validation', 'Idempotency-Key is too long', {
-      errors: [{ path: 'Idempotency-Key', message: 'must be at most 255 characters' }],
-    });
-  }
-  const who = principal.kind === 'session' ? `user:${principal.userId}` : `key:${principal.keyId}`;
-  const scope = `${who}|${tenant?.id ?? ''}|${routeKey(route)}`;
-  const requestHash = createHash('sha256')
-    .update(canonicalJson(bufferFree(input)))
-    .digest('hex');
-
-  if (!(await claimIdempotencyKey(tx, scope, idempotencyKey, requestHash))) {
-    const stored = await readIdempotentReply(tx, scope, idempotencyKey);
-    if (stored.requestHash !== requestHash) {
-      throw new AppError(
-        'idempotency_conflict',
-        'This Idempotency-Key was used with another request body',
-      );
-    }
-    return { status: stored.status, body: stored.body, headers: { 'Idempotent-Replayed': 'true' } };
+  const { scope, key, requestHash } = request;
+  if (!(await claimIdempotencyKey(tx, scope, key, requestHash))) {
+    return replayOf(await readIdempotentReply(tx, scope, key), requestHash);
   }
   const reply = await run();
   if ('streamed' in reply) return reply;
@@ -398,8 +385,65 @@ async function withIdempotency(
   if (stored && typeof stored === 'object' && route.secretFields?.length) {
     stored = { ...stored, ...Object.fromEntries(route.secretFields.map((f) => [f, null])) };
   }
-  await storeIdempotentReply(tx, scope, idempotencyKey, reply.status, stored);
+  await storeIdempotentReply(tx, scope, key, reply.status, stored);
   return reply;
+}
+
+interface IdempotentRequest {
+  scope: string;
+  key: string;
+  requestHash: string;
+}
+
+/** The Idempotency-Key of a POST, scoped to who sends it, where and to which route; else null. */
+function idempotentRequest(
+  req: Request,
+  route: AnyRoute,
+  caller: Pick<Caller, 'principal' | 'tenant'>,
+  input: ParsedInput,
+): IdempotentRequest | null {
+  const key = req.get('idempotency-key');
+  const { principal, tenant } = caller;
+  if (route.method !== 'post' || !key || !principal || route.bodyKind === 'stream') return null;
+  if (key.length > 255) {
+    throw new AppError('validation', 'Idempotency-Key is too long', {
+      errors: [{ path: 'Idempotency-Key', message: 'must be at most 255 characters' }],
+    });
+  }
+  const who = principal.kind === 'session' ? `user:${principal.userId}` : `key:${principal.keyId}`;
+  const { params, query, body } = input;
+  return {
+    scope: `${who}|${tenant?.id ?? ''}|${routeKey(route)}`,
+    key,
+    requestHash: createHash('sha256')
+      .update(canonicalJson(bufferFree({ params, query, body })))
+      .digest('hex'),
+  };
+}
+
+/**
+ * A finished reply already stored under the request's Idempotency-Key, read before `prepare`
+ * runs: a retry must not repeat the route's calls to remote services (a second Stripe session).
+ */
+async function storedReplay(
+  services: AppServices,
+  request: IdempotentRequest | null,
+): Promise<Reply | null> {
+  if (!request) return null;
+  const stored = await inTransaction(services.database, {}, (tx) =>
+    findIdempotentReply(tx, request.scope, request.key),
+  );
+  return stored && stored.status !== 0 ? replayOf(stored, request.requestHash) : null;
+}
+
+function replayOf(stored: StoredIdempotentReply, requestHash: string): Reply {
+  if (stored.requestHash !== requestHash) {
+    throw new AppError(
+      'idempotency_conflict',
+      'This Idempotency-Key was used with another request body',
+    );
+  }
+  return { status: stored.status, body: stored.body, headers: { 'Idempotent-Replayed': 'true' } };
 }
 
 /** A raw body hashes as its base64 text. */

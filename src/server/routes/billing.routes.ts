@@ -15,7 +15,12 @@ import { getBillingSummary, listInvoices } from '../domain/billing/billing-accou
 import { enqueueStripeEvents } from '../domain/billing/billing-queue.ts';
 import { PLANS } from '../domain/billing/plans.ts';
 import { verifyStripeWebhook } from '../domain/billing/receive-stripe-webhook.ts';
-import { startCheckout, startPortal } from '../domain/billing/start-checkout.ts';
+import {
+  recordStripeCustomer,
+  startCheckout,
+  startPortal,
+  type CheckoutStarted,
+} from '../domain/billing/start-checkout.ts';
 import { listWebhookEvents, replayWebhookEvent } from '../domain/billing/webhook-events.ts';
 import { defineRoute, requireTenant } from '../http/define-route.ts';
 
@@ -45,19 +50,20 @@ export const billingRoutes = [
     body: CheckoutBody,
     responses: {
       201: { description: 'Checkout session', schema: CheckoutSession },
-      409: { description: 'A subscription is already running' },
+      409: {
+        description: 'A subscription is starting or running: use the portal to change plans',
+      },
       502: { description: 'Stripe did not answer' },
+      503: { description: 'Billing is not configured' },
     },
-    async handler(ctx, { body }) {
+    // Stripe is called before the request transaction opens (never inside it).
+    async prepare(ctx, { body }) {
+      return startCheckout(ctx.services, requireTenant(ctx), body.plan);
+    },
+    async handler(ctx, { body, prepared }) {
       const tenant = requireTenant(ctx);
-      const { session, customerId, customerCreated } = await startCheckout(
-        ctx.tx,
-        ctx.services.billing,
-        ctx.services.config.appUrl,
-        tenant,
-        body.plan,
-      );
-      if (customerCreated) {
+      const { session, customerId } = prepared as CheckoutStarted;
+      if (await recordStripeCustomer(ctx.tx, tenant.id, customerId)) {
         await ctx.audit({
           action: 'billing.customer_created',
           target: { type: 'stripe_customer', id: customerId },
@@ -82,15 +88,14 @@ export const billingRoutes = [
     responses: {
       200: { description: 'Portal session', schema: PortalSession },
       409: { description: 'No billing account yet' },
+      503: { description: 'Billing is not configured' },
     },
-    async handler(ctx) {
+    async prepare(ctx) {
+      return startPortal(ctx.services, requireTenant(ctx).id);
+    },
+    async handler(ctx, { prepared }) {
       const tenant = requireTenant(ctx);
-      const portal = await startPortal(
-        ctx.tx,
-        ctx.services.billing,
-        ctx.services.config.appUrl,
-        tenant.id,
-      );
+      const portal = prepared as { url: string };
       await ctx.audit({
         action: 'billing.portal_opened',
         target: { type: 'tenant', id: tenant.id },

@@ -2,26 +2,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Express } from 'express';
 import type { AppServices } from '../services.ts';
+import { SANDBOX_MOUNT_PATH } from './mount-path.ts';
 import { createSandboxRouter } from './sandbox-router.ts';
 import { StripeSandbox } from './sandbox-state.ts';
 
-/** Where the app serves its own sandbox (API at `<path>/v1`, pages at `<path>/checkout/:id`…). */
-export const SANDBOX_MOUNT_PATH = '/sandbox/stripe';
+export { SANDBOX_MOUNT_PATH };
 
 /**
- * Without STRIPE_SECRET_KEY, the API process serves the offline Stripe sandbox itself: the Stripe
- * SDK talks to `<APP_URL>/sandbox/stripe`, and paid checkouts post signed events to our own webhook.
- * Its state is kept in `<DATA_DIR>/stripe-sandbox.json` (in memory under NODE_ENV=test).
+ * With sandboxes on and no STRIPE_SECRET_KEY, the API process serves the offline Stripe sandbox
+ * itself: the Stripe SDK talks to `<APP_URL>/sandbox/stripe` with the generated secret key only
+ * this process knows, and browsers reach a checkout or portal page only by its unguessable session
+ * id. Its state is kept in `<DATA_DIR>/stripe-sandbox.json` (in memory under NODE_ENV=test).
+ * Not mounted at all when the sandboxes are off.
  */
 export function mountSandbox(app: Express, services: AppServices): void {
-  const { config } = services;
-  if (config.stripeMode !== 'sandbox') return;
+  const { config, sandboxSecrets } = services;
+  if (config.stripeMode !== 'sandbox' || !sandboxSecrets) return;
   let persistFile: string | undefined;
   if (config.NODE_ENV !== 'test') {
     fs.mkdirSync(config.dataDir, { recursive: true });
     persistFile = path.join(config.dataDir, 'stripe-sandbox.json');
   }
   const sandbox = new StripeSandbox({
+    ...sandboxSecrets,
     publicUrl: () => `${config.appUrl}${SANDBOX_MOUNT_PATH}`,
     webhookUrl: () => `${config.appUrl}/api/v1/billing/webhooks/stripe`,
     persistFile,

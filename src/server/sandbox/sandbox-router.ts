@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { SandboxError, type SandboxEvent, type StripeSandbox } from './sandbox-state.ts';
+import { isWebUrl, SandboxError, type SandboxEvent, type StripeSandbox } from './sandbox-state.ts';
 
 /**
  * The sandbox's HTTP face: the Stripe API endpoints our SDK calls (`/v1/...`, form-encoded, bearer
@@ -158,17 +158,11 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
   });
   router.post('/checkout/:id/pay', form, (req, res) => {
     const { session } = sandbox.completeCheckout(req.params.id!);
-    res.redirect(303, String(session.success_url).replace('{CHECKOUT_SESSION_ID}', session.id));
+    redirectBack(res, session.success_url, session.id);
   });
   router.post('/checkout/:id/cancel', form, (req, res) => {
     const session = sandbox.expireCheckout(req.params.id!);
-    res.redirect(
-      303,
-      String(session.cancel_url ?? session.success_url).replace(
-        '{CHECKOUT_SESSION_ID}',
-        session.id,
-      ),
-    );
+    redirectBack(res, session.cancel_url ?? session.success_url, session.id);
   });
 
   router.get('/portal/:id', (req, res) => {
@@ -224,7 +218,7 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
       page(
         'Sandbox customer portal',
         `<h1>Manage your subscription</h1>${subHtml}<h2>Invoices</h2>${invoiceHtml}
-         <p><a href="${esc(String(session.return_url ?? '/'))}">Return to ROI Spectrum</a></p>`,
+         ${isWebUrl(session.return_url) ? `<p><a href="${esc(session.return_url)}">Return to ROI Spectrum</a></p>` : ''}`,
       ),
     );
   });
@@ -269,6 +263,12 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
       .send(page('Sandbox error', `<h1>${e.status}</h1><p>${esc(e.message)}</p>`));
   });
   return router;
+}
+
+/** Back to the app after checkout: only to an http(s) URL (a state file may hold anything). */
+function redirectBack(res: Response, url: unknown, sessionId: string) {
+  if (!isWebUrl(url)) throw new SandboxError(400, 'This checkout session has no valid return URL');
+  res.redirect(303, url.replace('{CHECKOUT_SESSION_ID}', sessionId));
 }
 
 const esc = (s: string) =>

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { createSandboxRouter } from './sandbox-router.ts';
+import { generateSandboxSecrets } from './sandbox-secrets.ts';
 import { StripeSandbox, type StripeSandboxOptions } from './sandbox-state.ts';
 
 export interface SandboxServer {
@@ -16,10 +17,22 @@ export interface SandboxServer {
  * benchmarks (point the app at it with STRIPE_API_BASE, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET).
  */
 export async function startSandboxServer(
-  options: Omit<StripeSandboxOptions, 'publicUrl'> & { port?: number; host?: string } = {},
+  options: Omit<StripeSandboxOptions, 'publicUrl' | 'secretKey' | 'webhookSecret'> & {
+    /** Default: generated (read them back from `sandbox.secretKey`, `sandbox.webhookSecret`). */
+    secretKey?: string;
+    webhookSecret?: string;
+    port?: number;
+    host?: string;
+  } = {},
 ): Promise<SandboxServer> {
   let url = '';
-  const sandbox = new StripeSandbox({ ...options, publicUrl: () => url });
+  const generated = generateSandboxSecrets();
+  const sandbox = new StripeSandbox({
+    ...options,
+    secretKey: options.secretKey ?? generated.secretKey,
+    webhookSecret: options.webhookSecret ?? generated.webhookSecret,
+    publicUrl: () => url,
+  });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');

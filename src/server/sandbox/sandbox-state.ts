@@ -1,6 +1,27 @@
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import Stripe from 'stripe';
+import {
+  assertWebUrl,
+  clone,
+  now,
+  SANDBOX_PRICES,
+  SandboxError,
+  stripeId,
+  subscriptionOfInvoice,
+  type Obj,
+  type SandboxEvent,
+  type SandboxPrice,
+} from './sandbox-objects.ts';
+import { SandboxStore, type State } from './sandbox-store.ts';
+import { WebhookSender } from './sandbox-webhooks.ts';
+
+export {
+  isWebUrl,
+  SANDBOX_PRICES,
+  SandboxError,
+  subscriptionOfInvoice,
+  type SandboxEvent,
+  type SandboxPrice,
+} from './sandbox-objects.ts';
 
 /**
  * The offline Stripe sandbox: an in-memory imitation of the few Stripe objects billing uses
@@ -12,34 +33,13 @@ import Stripe from 'stripe';
  * Development and tests only: nothing here charges anyone.
  */
 
-/** Fixed, documented development values used when STRIPE_SECRET_KEY is not set. */
-export const SANDBOX_SECRET_KEY = 'sk_test_roi_sandbox_development_only';
-export const SANDBOX_WEBHOOK_SECRET = 'whsec_roi_sandbox_development_only';
-export const SANDBOX_PRICES = {
-  starter: { id: 'price_sandbox_starter', amount: 2900 },
-  pro: { id: 'price_sandbox_pro', amount: 9900 },
-  agency: { id: 'price_sandbox_agency', amount: 29900 },
-} as const;
-
 const PERIOD_SECONDS = 30 * 86_400;
 
-type Obj = Record<string, unknown> & { id: string };
-
-export interface SandboxPrice {
-  id: string;
-  nickname: string;
-  unit_amount: number;
-  currency: string;
-}
-
-export interface SandboxEvent extends Obj {
-  type: string;
-  created: number;
-}
-
 export interface StripeSandboxOptions {
-  secretKey?: string;
-  webhookSecret?: string;
+  /** The API key the SDK must present (generated per data directory: sandbox-secrets.ts). */
+  secretKey: string;
+  /** Signs the events it delivers. */
+  webhookSecret: string;
   /**
    * Where events are POSTed; null keeps them for the caller (tests deliver them by hand). A function
    * is read at each delivery (the app's URL may be known only once it listens).
@@ -54,34 +54,6 @@ export interface StripeSandboxOptions {
   deliveryConcurrency?: number;
 }
 
-interface State {
-  customers: Record<string, Obj>;
-  checkoutSessions: Record<string, Obj>;
-  portalSessions: Record<string, Obj>;
-  subscriptions: Record<string, Obj>;
-  invoices: Record<string, Obj>;
-  /** Oldest first. */
-  events: SandboxEvent[];
-  idempotency: Record<string, unknown>;
-  invoiceCounter: number;
-}
-
-const now = () => Math.floor(Date.now() / 1000);
-const stripeId = (prefix: string) =>
-  `${prefix}_${randomBytes(18).toString('base64url').replace(/[-_]/g, '').slice(0, 24)}`;
-const clone = <T>(v: T): T => structuredClone(v);
-
-export class SandboxError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly type = 'invalid_request_error',
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
-
 /** In-memory Stripe look-alike; see the module comment. */
 export class StripeSandbox {
   readonly secretKey: string;
@@ -93,26 +65,22 @@ export class StripeSandbox {
   readonly failingObjects = new Set<string>();
   /** Delay of every API answer in ms (tests that need processing to take a while). */
   latencyMs = 0;
-  /** Deliveries that got a 2xx, and the others. */
-  readonly deliveryStats = { ok: 0, failed: 0 };
-  private state: State;
-  private readonly persistFile?: string;
-  private persistTimer: NodeJS.Timeout | null = null;
-  private readonly outbox: { event: SandboxEvent; attempt: number }[] = [];
-  private delivering = 0;
-  private readonly deliveryConcurrency: number;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private closed = false;
+  private readonly store: SandboxStore;
+  private readonly webhooks: WebhookSender;
 
   constructor(options: StripeSandboxOptions) {
-    this.secretKey = options.secretKey ?? SANDBOX_SECRET_KEY;
-    this.webhookSecret = options.webhookSecret ?? SANDBOX_WEBHOOK_SECRET;
+    this.secretKey = options.secretKey;
+    this.webhookSecret = options.webhookSecret;
     const hook = options.webhookUrl ?? null;
     this.webhookUrlOf = typeof hook === 'function' ? hook : () => hook;
     const pub = options.publicUrl;
     this.publicUrlOf =
       typeof pub === 'function' ? () => pub().replace(/\/+$/, '') : () => pub.replace(/\/+$/, '');
-    this.deliveryConcurrency = options.deliveryConcurrency ?? 4;
+    this.webhooks = new WebhookSender(
+      this.webhookSecret,
+      this.webhookUrlOf,
+      options.deliveryConcurrency ?? 4,
+    );
     this.prices = options.prices ?? [
       {
         id: SANDBOX_PRICES.starter.id,
@@ -133,38 +101,16 @@ export class StripeSandbox {
         currency: 'usd',
       },
     ];
-    this.persistFile = options.persistFile;
-    this.state = this.load();
+    this.store = new SandboxStore(options.persistFile);
   }
 
-  private load(): State {
-    const empty: State = {
-      customers: {},
-      checkoutSessions: {},
-      portalSessions: {},
-      subscriptions: {},
-      invoices: {},
-      events: [],
-      idempotency: {},
-      invoiceCounter: 0,
-    };
-    if (!this.persistFile) return empty;
-    try {
-      return { ...empty, ...(JSON.parse(fs.readFileSync(this.persistFile, 'utf8')) as State) };
-    } catch {
-      return empty;
-    }
+  private get state(): State {
+    return this.store.state;
   }
 
-  private changed() {
-    if (!this.persistFile || this.persistTimer) return;
-    this.persistTimer = setTimeout(() => {
-      this.persistTimer = null;
-      const tmp = `${this.persistFile}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(this.state));
-      fs.renameSync(tmp, this.persistFile!);
-    }, 200);
-    this.persistTimer.unref();
+  /** Deliveries that got a 2xx, and the others. */
+  get deliveryStats() {
+    return this.webhooks.stats;
   }
 
   get webhookUrl(): string | null {
@@ -229,6 +175,8 @@ export class StripeSandbox {
     };
     this.state.customers[customer.id] = customer;
     this.emit('customer.created', customer);
+    // The app stores this id once we answer: it must outlive a crash of this process.
+    this.store.persistDurably();
     return clone(customer);
   }
 
@@ -262,6 +210,8 @@ export class StripeSandbox {
     if (!item?.price) throw new SandboxError(400, 'Missing required param: line_items[0][price].');
     this.price(item.price);
     if (!params.success_url) throw new SandboxError(400, 'Missing required param: success_url.');
+    assertWebUrl('success_url', params.success_url);
+    if (params.cancel_url) assertWebUrl('cancel_url', params.cancel_url);
     const id = stripeId('cs_test');
     const session: Obj = {
       id,
@@ -284,7 +234,8 @@ export class StripeSandbox {
       _subscription_metadata: params.subscription_data?.metadata ?? {},
     };
     this.state.checkoutSessions[id] = session;
-    this.changed();
+    // Its URL is handed to a browser: it must outlive a crash too.
+    this.store.persistDurably();
     return this.present(session);
   }
 
@@ -310,6 +261,7 @@ export class StripeSandbox {
   createPortalSession(params: { customer?: string; return_url?: string }): Obj {
     if (!params.customer) throw new SandboxError(400, 'Missing required param: customer.');
     this.customer(params.customer);
+    if (params.return_url) assertWebUrl('return_url', params.return_url);
     const id = stripeId('bps');
     const session: Obj = {
       id,
@@ -321,7 +273,7 @@ export class StripeSandbox {
       livemode: false,
     };
     this.state.portalSessions[id] = session;
-    this.changed();
+    this.store.persistDurably();
     return clone(session);
   }
 
@@ -748,71 +700,24 @@ export class StripeSandbox {
       type,
     };
     this.state.events.push(event);
-    this.changed();
-    if (this.webhookUrl) {
-      this.outbox.push({ event, attempt: 1 });
-      setImmediate(() => this.pump());
-    }
+    this.store.changed();
+    if (this.webhookUrl) this.webhooks.send(event);
     return clone(event);
   }
 
   /** The `Stripe-Signature` header of `payload` at `timestamp` (seconds), as Stripe computes it. */
   signatureHeader(payload: string, timestamp = now(), secret = this.webhookSecret): string {
-    return Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp });
+    return this.webhooks.signatureHeader(payload, timestamp, secret);
   }
 
   /** POSTs one event to `url`, signed; resolves to the HTTP status. */
-  async deliver(event: SandboxEvent, url = this.webhookUrl): Promise<number> {
-    if (!url) throw new Error('no webhook URL');
-    const payload = JSON.stringify(event, null, 2);
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json; charset=utf-8',
-        'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-        'stripe-signature': this.signatureHeader(payload),
-      },
-      body: payload,
-    });
-    await res.arrayBuffer();
-    return res.status;
-  }
-
-  private pump() {
-    while (!this.closed && this.delivering < this.deliveryConcurrency && this.outbox.length > 0) {
-      const item = this.outbox.shift()!;
-      this.delivering += 1;
-      void this.deliver(item.event)
-        .then((status) => status >= 200 && status < 300)
-        .catch(() => false)
-        .then((ok) => {
-          this.delivering -= 1;
-          if (ok) this.deliveryStats.ok += 1;
-          else {
-            this.deliveryStats.failed += 1;
-            // Stripe retries for days with backoff; the sandbox retries a few times, quickly.
-            if (item.attempt < 6 && !this.closed) {
-              const t = setTimeout(
-                () => {
-                  this.timers.delete(t);
-                  this.outbox.push({ event: item.event, attempt: item.attempt + 1 });
-                  this.pump();
-                },
-                250 * 2 ** item.attempt,
-              );
-              t.unref();
-              this.timers.add(t);
-            }
-          }
-          this.pump();
-        });
-    }
+  deliver(event: SandboxEvent, url = this.webhookUrl): Promise<number> {
+    return this.webhooks.deliver(event, url);
   }
 
   /** Resolves once every queued delivery has been attempted. */
-  async drain(): Promise<void> {
-    while (this.outbox.length > 0 || this.delivering > 0)
-      await new Promise((r) => setTimeout(r, 10));
+  drain(): Promise<void> {
+    return this.webhooks.drain();
   }
 
   /** The customer's subscriptions that are not over (for the portal page). */
@@ -824,28 +729,11 @@ export class StripeSandbox {
 
   /** Writes the state file now (a benchmark hands a prepared state to a sandbox process). */
   persistNow() {
-    if (this.persistTimer) clearTimeout(this.persistTimer);
-    this.persistTimer = null;
-    if (this.persistFile) fs.writeFileSync(this.persistFile, JSON.stringify(this.state));
+    this.store.persistNow();
   }
 
   close() {
-    this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    if (this.persistTimer) {
-      clearTimeout(this.persistTimer);
-      this.persistTimer = null;
-      if (this.persistFile) fs.writeFileSync(this.persistFile, JSON.stringify(this.state));
-    }
+    this.webhooks.close();
+    this.store.close();
   }
-}
-
-/** The subscription an invoice belongs to (current API: under parent.subscription_details). */
-export function subscriptionOfInvoice(invoice: Record<string, unknown>): string | null {
-  const parent = invoice.parent as
-    { subscription_details?: { subscription?: unknown } | null } | null | undefined;
-  const sub = parent?.subscription_details?.subscription;
-  if (typeof sub === 'string') return sub;
-  if (sub && typeof sub === 'object' && 'id' in sub) return String((sub as { id: unknown }).id);
-  return null;
 }

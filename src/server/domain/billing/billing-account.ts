@@ -1,6 +1,6 @@
 import type { Tx } from '../../data/database.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
-import { planById } from './plans.ts';
+import { tenantPlanInEffect } from './plans.ts';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -28,11 +28,8 @@ export async function getBillingSummary(tx: Tx, tenantId: string) {
     .orderBy('stripe_created', 'desc')
     .execute();
   const current = subs.find((s) => s.status === tenant.billing_status) ?? subs[0];
-  const graceOver =
-    tenant.billing_status === 'past_due' &&
-    (!tenant.billing_grace_ends_at || tenant.billing_grace_ends_at <= new Date());
   return {
-    plan: planById(graceOver ? 'free' : tenant.plan).id,
+    plan: tenantPlanInEffect(tenant).id,
     status: tenant.billing_status,
     currentPeriodEnd: iso(current?.current_period_end),
     cancelAtPeriodEnd: current?.cancel_at_period_end ?? false,

@@ -1,5 +1,5 @@
 import type { JobRequest } from '../../infra/queue/job-queue.ts';
-import type { AppServices } from '../../services.ts';
+import type { BillingDeps } from './billing-deps.ts';
 
 /** The queue Stripe work goes through. Jobs are prompts; the inbox table holds the truth. */
 export const BILLING_QUEUE = 'stripe-events';
@@ -20,7 +20,7 @@ export const EVENTS_PER_JOB = 500;
  * sweep that finds them still pending), and another tag adds a job of its own (a replay).
  */
 export async function enqueueStripeEvents(
-  services: Pick<AppServices, 'queue' | 'config'>,
+  services: Pick<BillingDeps, 'queue' | 'config'>,
   eventIds: string[],
   tag = 'events',
 ): Promise<void> {
@@ -42,7 +42,7 @@ export async function enqueueStripeEvents(
 
 /** Enqueues a re-sync of one subscription (deduped per subscription and `slot`). */
 export async function enqueueResync(
-  services: AppServices,
+  services: BillingDeps,
   tenantId: string,
   subscriptionId: string,
   slot: string,

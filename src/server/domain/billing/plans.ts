@@ -68,20 +68,50 @@ export function planForPrice(
 const ACCESS_STATUSES = new Set(['active', 'trialing', 'past_due']);
 
 /**
- * The plan whose limits apply: the subscribed plan while the subscription is active or trialing,
- * or past_due within its grace period; the free plan otherwise (unpaid, canceled,
+ * The grace-period rule, the one place it is written: a past_due subscription keeps its plan
+ * until its grace end (BILLING_GRACE_DAYS after the first failed renewal seen), then the free
+ * plan's limits apply. True once that end has passed (or is unknown).
+ */
+export function graceOver(
+  status: string,
+  graceEndsAt: Date | null,
+  at: Date = new Date(),
+): boolean {
+  return status === 'past_due' && (!graceEndsAt || graceEndsAt <= at);
+}
+
+/** When the grace period of a subscription past_due since `pastDueSince` ends. */
+export function graceEnd(pastDueSince: Date, graceDays: number): Date {
+  return new Date(pastDueSince.getTime() + graceDays * 86_400_000);
+}
+
+/**
+ * The plan whose limits apply for a subscription: the subscribed plan while it is active or
+ * trialing, or past_due within its grace period; the free plan otherwise (unpaid, canceled,
  * incomplete, incomplete_expired, paused). Nothing is deleted when limits shrink: the tenant just
  * cannot add more until it is back within them.
  */
-export function grantedPlan(
+export function planInEffect(
   subscribedPlan: string,
   status: string,
   graceEndsAt: Date | null,
   at: Date = new Date(),
 ): PlanId {
-  if (!ACCESS_STATUSES.has(status)) return 'free';
-  if (status === 'past_due' && (!graceEndsAt || graceEndsAt <= at)) return 'free';
+  if (!ACCESS_STATUSES.has(status) || graceOver(status, graceEndsAt, at)) return 'free';
   return planById(subscribedPlan).id;
+}
+
+/**
+ * The plan whose limits apply to a tenant now: the plan billing granted (`tenants.plan`), unless
+ * its grace period ended since (applied here at once, before the worker moves it to free).
+ */
+export function tenantPlanInEffect(
+  tenant: { plan: string; billing_status: string; billing_grace_ends_at: Date | null },
+  at: Date = new Date(),
+): Plan {
+  return planById(
+    graceOver(tenant.billing_status, tenant.billing_grace_ends_at, at) ? 'free' : tenant.plan,
+  );
 }
 
 /** A plan by id; an unknown id (a plan since retired) falls back to free. */
@@ -134,12 +164,7 @@ export async function assertWithinPlanLimit(
     .where('id', '=', tenantId)
     .forUpdate()
     .executeTakeFirstOrThrow();
-  // `plan` is what billing granted; a grace period that ended since is applied here at once,
-  // before the worker's periodic pass moves the tenant to free.
-  const graceOver =
-    tenant.billing_status === 'past_due' &&
-    (!tenant.billing_grace_ends_at || tenant.billing_grace_ends_at <= new Date());
-  const plan = planById(graceOver ? 'free' : tenant.plan);
+  const plan = tenantPlanInEffect(tenant);
   const max = plan.limits[limit];
   if (max === null) return;
   const used = await usage(tx, tenantId, limit);

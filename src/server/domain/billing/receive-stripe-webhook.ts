@@ -5,7 +5,7 @@ import type { Tx } from '../../data/database.ts';
 import { inTransaction } from '../../data/scoped-transaction.ts';
 import { AppError } from '../../errors.ts';
 import { microBatcher, type MicroBatcher } from '../../lib/micro-batch.ts';
-import type { AppServices } from '../../services.ts';
+import type { BillingDeps } from './billing-deps.ts';
 import { enqueueStripeEvents } from './billing-queue.ts';
 import { stripeEventRefs } from './stripe-event-refs.ts';
 
@@ -41,10 +41,16 @@ export interface ReceivedEvent {
  * and nothing is stored.
  */
 export function verifyStripeWebhook(
-  webhookSecret: string,
+  webhookSecret: string | null,
   rawBody: unknown,
   signature: string | undefined,
 ): InboxEvent {
+  if (!webhookSecret) {
+    throw new AppError(
+      'unavailable',
+      'Billing is not configured: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or SANDBOXES=on',
+    );
+  }
   if (!Buffer.isBuffer(rawBody) || rawBody.length === 0) {
     throw new AppError('validation', 'The body must be the Stripe event, as sent');
   }
@@ -158,7 +164,7 @@ export type StripeInbox = MicroBatcher<InboxEvent, ReceivedEvent>;
  * is logged and left to the sweeper, which finds every pending row again.
  */
 export function createStripeInbox(
-  services: Pick<AppServices, 'database' | 'queue' | 'config' | 'logger'>,
+  services: Pick<BillingDeps, 'database' | 'queue' | 'config' | 'logger'>,
 ): StripeInbox {
   return microBatcher<InboxEvent, ReceivedEvent>(
     async (events) => {

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { inTransaction } from '../../data/scoped-transaction.ts';
-import type { AppServices } from '../../services.ts';
-import { recomputeTenantBilling } from './apply-stripe-state.ts';
+import type { BillingDeps } from './billing-deps.ts';
+import { recomputeTenantBilling } from './recompute-tenant-billing.ts';
 import { enqueueResync, enqueueStripeEvents } from './billing-queue.ts';
 import { insertInboxEvents } from './receive-stripe-webhook.ts';
 import { isHandledEventType, stripeEventRefs } from './stripe-event-refs.ts';
@@ -18,10 +18,11 @@ export const RECONCILE_LAG_S = 300;
  * delivered. Returns how many were missing.
  */
 export async function reconcileStripeEvents(
-  services: AppServices,
+  services: BillingDeps,
   sinceSeconds: number,
   untilSeconds = Math.floor(Date.now() / 1000) - RECONCILE_LAG_S,
 ): Promise<number> {
+  if (services.billing.mode === 'off') return 0;
   const stripe = services.billing.stripe();
   let missing = 0;
   let seen = 0;
@@ -80,7 +81,7 @@ export async function reconcileStripeEvents(
 export const RESYNC_EVERY_MS = 60 * 60_000;
 
 /** Enqueues a re-read of every live subscription (each tenant compared with Stripe). */
-export async function resyncAllSubscriptions(services: AppServices): Promise<number> {
+export async function resyncAllSubscriptions(services: BillingDeps): Promise<number> {
   const rows = await inTransaction(services.database, { workerScope: 'billing-resync' }, (tx) =>
     tx
       .selectFrom('billing_subscriptions')
@@ -94,7 +95,7 @@ export async function resyncAllSubscriptions(services: AppServices): Promise<num
 }
 
 /** Moves tenants whose past_due grace period has ended to the free plan (audited as `system`). */
-export async function applyEndedGracePeriods(services: AppServices): Promise<number> {
+export async function applyEndedGracePeriods(services: BillingDeps): Promise<number> {
   const due = await inTransaction(services.database, {}, (tx) =>
     tx
       .selectFrom('tenants')
@@ -106,7 +107,7 @@ export async function applyEndedGracePeriods(services: AppServices): Promise<num
   );
   for (const tenant of due) {
     await inTransaction(services.database, { tenantId: tenant.id }, (tx) =>
-      recomputeTenantBilling(tx, services, tenant.id, {
+      recomputeTenantBilling(tx, services.billing, tenant.id, {
         type: 'system',
         id: null,
         label: 'billing grace period ended',

@@ -1,91 +1,92 @@
 import type Stripe from 'stripe';
 import type { Tx } from '../../data/database.ts';
+import { inTransaction } from '../../data/scoped-transaction.ts';
 import { AppError } from '../../errors.ts';
-import type { BillingSettings } from './stripe-client.ts';
+import type { BillingDeps } from './billing-deps.ts';
 import type { PaidPlanId } from './plans.ts';
 
-/** Statuses of a subscription that is still running: a second checkout would bill twice. */
-const RUNNING = ['active', 'trialing', 'past_due', 'unpaid', 'paused'];
+/**
+ * Statuses of a subscription that is starting (a checkout paid, its first invoice not settled:
+ * incomplete) or running: a second checkout would bill the workspace twice.
+ */
+export const STARTING_OR_RUNNING = ['incomplete', 'active', 'trialing', 'past_due'];
+
+const USE_THE_PORTAL =
+  'This workspace already has a subscription (starting or running); use the billing portal to change plans';
 
 /** Turns a Stripe failure into a 502 (our request was fine; Stripe did not answer as expected). */
 async function callStripe<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
+    if (error instanceof AppError) throw error;
     throw new AppError(
       'bad_gateway',
       `Stripe could not ${what}: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
 }
 
+/** What startCheckout got from Stripe; the request transaction records it (recordCheckoutStarted). */
+export interface CheckoutStarted {
+  session: Stripe.Checkout.Session & { url: string };
+  customerId: string;
+}
+
 /**
- * The tenant's Stripe customer, created on first use with an idempotency key derived from the
- * tenant, so concurrent first checkouts (or a retry after a lost reply) make one customer.
- * Locks the tenant row while it decides.
+ * A subscription-mode Checkout Session for `plan`: the tenant's customer (created on first use,
+ * with an idempotency key derived from the tenant so concurrent first checkouts make one),
+ * `client_reference_id` and `subscription_data.metadata.tenant_id` set; success and cancel return
+ * to APP_URL. 409 when a subscription is starting or running, here or at Stripe (a checkout paid
+ * whose events are not applied yet). Every Stripe call happens outside any transaction.
  */
-export async function ensureStripeCustomer(
-  tx: Tx,
-  billing: BillingSettings,
+export async function startCheckout(
+  deps: Pick<BillingDeps, 'database' | 'billing' | 'config'>,
   tenant: { id: string; name: string },
-): Promise<{ customerId: string; created: boolean }> {
-  const row = await tx
-    .selectFrom('tenants')
-    .select('stripe_customer_id')
-    .where('id', '=', tenant.id)
-    .forUpdate()
-    .executeTakeFirstOrThrow();
-  if (row.stripe_customer_id) return { customerId: row.stripe_customer_id, created: false };
-  const customer = await callStripe('create the customer', () =>
-    billing
-      .stripe()
-      .customers.create(
+  plan: PaidPlanId,
+): Promise<CheckoutStarted> {
+  const stripe = deps.billing.stripe();
+  const known = await inTransaction(deps.database, { tenantId: tenant.id }, async (tx) => {
+    const running = await tx
+      .selectFrom('billing_subscriptions')
+      .select('id')
+      .where('tenant_id', '=', tenant.id)
+      .where('status', 'in', STARTING_OR_RUNNING)
+      .executeTakeFirst();
+    const row = await tx
+      .selectFrom('tenants')
+      .select('stripe_customer_id')
+      .where('id', '=', tenant.id)
+      .executeTakeFirstOrThrow();
+    return { running: Boolean(running), customerId: row.stripe_customer_id };
+  });
+  if (known.running) throw new AppError('conflict', USE_THE_PORTAL);
+
+  let customerId = known.customerId;
+  if (customerId) {
+    const atStripe = await callStripe('list the subscriptions', () =>
+      stripe.subscriptions.list({ customer: customerId!, status: 'all', limit: 20 }),
+    );
+    if (atStripe.data.some((s) => STARTING_OR_RUNNING.includes(s.status))) {
+      throw new AppError('conflict', USE_THE_PORTAL);
+    }
+  } else {
+    const customer = await callStripe('create the customer', () =>
+      stripe.customers.create(
         { name: tenant.name, metadata: { tenant_id: tenant.id } },
         { idempotencyKey: `roi-customer-${tenant.id}` },
       ),
-  );
-  await tx
-    .updateTable('tenants')
-    .set({ stripe_customer_id: customer.id })
-    .where('id', '=', tenant.id)
-    .execute();
-  return { customerId: customer.id, created: true };
-}
-
-/**
- * A subscription-mode Checkout Session for `plan`: the tenant's customer, `client_reference_id`
- * and `subscription_data.metadata.tenant_id` set; success and cancel return to APP_URL.
- * A tenant that already has a running subscription changes plan in the portal instead (409).
- */
-export async function startCheckout(
-  tx: Tx,
-  billing: BillingSettings,
-  appUrl: string,
-  tenant: { id: string; name: string },
-  plan: PaidPlanId,
-): Promise<{ session: Stripe.Checkout.Session; customerId: string; customerCreated: boolean }> {
-  const running = await tx
-    .selectFrom('billing_subscriptions')
-    .select('id')
-    .where('tenant_id', '=', tenant.id)
-    .where('status', 'in', RUNNING)
-    .executeTakeFirst();
-  if (running) {
-    throw new AppError(
-      'conflict',
-      'This workspace already has a subscription; change the plan in the billing portal',
     );
+    customerId = customer.id;
   }
-  const { customerId, created } = await ensureStripeCustomer(tx, billing, tenant);
+  const appUrl = deps.config.appUrl;
   const session = await callStripe('start the checkout', () =>
-    billing.stripe().checkout.sessions.create({
+    stripe.checkout.sessions.create({
       mode: 'subscription',
       customer: customerId,
       client_reference_id: tenant.id,
-      line_items: [{ price: billing.prices[plan], quantity: 1 }],
+      line_items: [{ price: deps.billing.prices[plan], quantity: 1 }],
       metadata: { tenant_id: tenant.id, plan },
       subscription_data: { metadata: { tenant_id: tenant.id } },
       success_url: `${appUrl}/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
@@ -94,31 +95,52 @@ export async function startCheckout(
   );
   if (!session.url)
     throw new AppError('bad_gateway', 'Stripe returned a checkout session without a URL');
-  return { session, customerId, customerCreated: created };
+  return { session: { ...session, url: session.url }, customerId };
+}
+
+/**
+ * Stores the tenant's Stripe customer id if it has none yet (in the request transaction, beside
+ * its audit event). Returns whether it was stored now.
+ */
+export async function recordStripeCustomer(
+  tx: Tx,
+  tenantId: string,
+  customerId: string,
+): Promise<boolean> {
+  const stored = await tx
+    .updateTable('tenants')
+    .set({ stripe_customer_id: customerId })
+    .where('id', '=', tenantId)
+    .where('stripe_customer_id', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  return Boolean(stored);
 }
 
 /** A customer-portal session that returns to the billing page; 409 before any checkout. */
 export async function startPortal(
-  tx: Tx,
-  billing: BillingSettings,
-  appUrl: string,
+  deps: Pick<BillingDeps, 'database' | 'billing' | 'config'>,
   tenantId: string,
 ): Promise<{ url: string }> {
-  const row = await tx
-    .selectFrom('tenants')
-    .select('stripe_customer_id')
-    .where('id', '=', tenantId)
-    .executeTakeFirstOrThrow();
-  if (!row.stripe_customer_id) {
+  const stripe = deps.billing.stripe();
+  const row = await inTransaction(deps.database, { tenantId }, (tx) =>
+    tx
+      .selectFrom('tenants')
+      .select('stripe_customer_id')
+      .where('id', '=', tenantId)
+      .executeTakeFirstOrThrow(),
+  );
+  const customer = row.stripe_customer_id;
+  if (!customer) {
     throw new AppError(
       'conflict',
       'This workspace has no billing account yet; start a checkout first',
     );
   }
   const session = await callStripe('open the billing portal', () =>
-    billing.stripe().billingPortal.sessions.create({
-      customer: row.stripe_customer_id!,
-      return_url: `${appUrl}/billing`,
+    stripe.billingPortal.sessions.create({
+      customer,
+      return_url: `${deps.config.appUrl}/billing`,
     }),
   );
   return { url: session.url };

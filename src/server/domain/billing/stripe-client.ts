@@ -1,46 +1,52 @@
 import Stripe from 'stripe';
 import type { Config } from '../../config.ts';
-import { SANDBOX_MOUNT_PATH } from '../../sandbox/mount-sandbox.ts';
-import {
-  SANDBOX_PRICES,
-  SANDBOX_SECRET_KEY,
-  SANDBOX_WEBHOOK_SECRET,
-} from '../../sandbox/sandbox-state.ts';
-import type { PaidPlanId } from './plans.ts';
+import { AppError } from '../../errors.ts';
+import type { BillingSettings } from './billing-deps.ts';
 
-/** Billing settings of this process: which Stripe, which secrets, which prices. */
-export interface BillingSettings {
-  mode: 'stripe' | 'sandbox';
+/** Price ids of the paid plans when STRIPE_PRICE_* are unset: the sandbox's. */
+export const DEFAULT_PRICE_IDS = {
+  starter: 'price_sandbox_starter',
+  pro: 'price_sandbox_pro',
+  agency: 'price_sandbox_agency',
+} as const;
+
+/** Where and how to reach Stripe: real keys, or the generated secrets of the local sandbox. */
+export interface StripeConnection {
+  secretKey: string;
   webhookSecret: string;
-  /** Stripe price id of each paid plan. */
-  prices: Record<PaidPlanId, string>;
-  graceDays: number;
-  /** The Stripe client, built on first use (APP_URL may be known only once the server listens). */
-  stripe(): Stripe;
+  /**
+   * A Stripe-compatible server (STRIPE_API_BASE, or the sandbox's own URL); default api.stripe.com.
+   * Read on first use: the app's own URL may be known only once it listens.
+   */
+  apiBase(): string | undefined;
 }
 
 /**
- * With STRIPE_SECRET_KEY: the real Stripe (or the Stripe-compatible server at STRIPE_API_BASE).
- * Without: the sandbox this process serves at `<APP_URL>/sandbox/stripe` with its fixed,
- * development-only key and webhook secret.
+ * The billing settings of this process. `connection` is null when billing is off (SANDBOXES=off
+ * and no Stripe keys): every Stripe call is then a 503 "billing is not configured".
  */
-export function createBillingSettings(config: Config): BillingSettings {
-  const sandbox = config.stripeMode === 'sandbox';
+export function createBillingSettings(
+  config: Config,
+  connection: StripeConnection | null,
+): BillingSettings {
   let client: Stripe | undefined;
   return {
-    mode: config.stripeMode,
-    webhookSecret: sandbox ? SANDBOX_WEBHOOK_SECRET : config.STRIPE_WEBHOOK_SECRET!,
+    mode: connection ? config.stripeMode : 'off',
+    webhookSecret: connection?.webhookSecret ?? null,
     prices: {
-      starter: config.STRIPE_PRICE_STARTER ?? SANDBOX_PRICES.starter.id,
-      pro: config.STRIPE_PRICE_PRO ?? SANDBOX_PRICES.pro.id,
-      agency: config.STRIPE_PRICE_AGENCY ?? SANDBOX_PRICES.agency.id,
+      starter: config.STRIPE_PRICE_STARTER ?? DEFAULT_PRICE_IDS.starter,
+      pro: config.STRIPE_PRICE_PRO ?? DEFAULT_PRICE_IDS.pro,
+      agency: config.STRIPE_PRICE_AGENCY ?? DEFAULT_PRICE_IDS.agency,
     },
     graceDays: config.BILLING_GRACE_DAYS,
     stripe() {
-      client ??= createStripeClient(
-        sandbox ? SANDBOX_SECRET_KEY : config.STRIPE_SECRET_KEY!,
-        sandbox ? `${config.appUrl}${SANDBOX_MOUNT_PATH}` : config.STRIPE_API_BASE,
-      );
+      if (!connection) {
+        throw new AppError(
+          'unavailable',
+          'Billing is not configured: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or SANDBOXES=on',
+        );
+      }
+      client ??= createStripeClient(connection.secretKey, connection.apiBase());
       return client;
     },
   };
