@@ -173,7 +173,6 @@ export async function applyStripeObject(
   // Another worker applied our events since we read them.
   if (trigger.eventIds.length > 0 && before.pending.length === 0) return 'coalesced';
   if (before.subdomain === null) throw new BillingSyncError(`Workspace ${tenantId} does not exist`);
-  const tenant = { id: tenantId, subdomain: before.subdomain };
   const readAt = new Date(before.read_at);
 
   const invoiceIds = before.pending
