@@ -24,6 +24,7 @@ import {
   type TenantInfo,
 } from './define-route.ts';
 import { AppError, type FieldError } from '../errors.ts';
+import { refuseNulInput } from './refuse-nul-input.ts';
 import { requestMeta } from './request-meta.ts';
 import { resolveTenant } from './resolve-tenant.ts';
 
@@ -86,6 +87,7 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     if (access === undefined) throw new AppError('forbidden', 'This route is not open to anyone');
     await enforceIpRateLimit(services, req, route);
 
+    refuseNulInput(req);
     const errors: FieldError[] = [];
     const params = parsePart(route.params, req.params, 'params');
     const query = parsePart(route.query, req.query, 'query');
