@@ -98,7 +98,7 @@ export const auditRoutes = [
     description:
       'Streams every event matching the filters, oldest first, as NDJSON (one event per line, with prevHash and hash so the chain can be re-checked offline) ' +
       'or CSV (header row; `changes` as JSON text; cells a spreadsheet would run as formulas get a leading apostrophe). ' +
-      'Memory stays constant whatever the size. The export is recorded (audit_log.exported) before the response completes.',
+      'Memory stays constant whatever the size. The file holds the chain up to its head when the export starts (later events are left out whole), read in batches by seq, each in its own short transaction: a slow client holds no database connection. The export is recorded (audit_log.exported) before the response completes.',
     query: AuditExportQuery,
     responses: {
       200: {
@@ -154,6 +154,7 @@ export const auditRoutes = [
             filter,
             out: res,
             isAborted: () => aborted,
+            onWritten: (events) => (written = events),
           });
         } catch (error) {
           await recordExport(written, false).catch(() => undefined);

@@ -98,6 +98,8 @@ export async function exportAuditEvents(
     filter: AuditFilter;
     out: Writable;
     isAborted?: () => boolean;
+    /** Told the number of events sent so far after each write (a failure half way still knows). */
+    onWritten?: (events: number) => void;
     batchSize?: number;
   },
 ): Promise<number> {
@@ -131,10 +133,12 @@ export async function exportAuditEvents(
       if (pending.length >= CHUNK_CHARS) {
         await write(pending);
         pending = '';
+        options.onWritten?.(written);
         if (stopped()) return written;
       }
     }
     if (pending) await write(pending);
+    options.onWritten?.(written);
     if (batch.length < batchSize) break;
     afterSeq = batch[batch.length - 1]!.seq;
   }
