@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
 import { recordAuditEvent } from '../../src/server/domain/audit/record-audit-event.ts';
-import { buildTenant, eventually, uniq } from '../support/factories.ts';
+import { buildTenant, eventually, uniq, type TestTenant } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 /**
@@ -21,6 +21,45 @@ afterAll(async () => {
 /** Well past what the loopback socket buffers hold, so the server must wait for the client. */
 const EVENTS = 200;
 const PADDING = 'x'.repeat(100_000);
+
+/**
+ * A request on a connection of its own, as a user of the workspace: the bulk insert blocks the
+ * embedded database long enough for the server to close pooled keep-alive connections.
+ */
+function call(
+  who: TestTenant,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string }> {
+  const cookies = Object.fromEntries(who.owner.client.cookies);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${app.baseUrl}${path}`,
+      {
+        method,
+        agent: false,
+        headers: {
+          cookie: Object.entries(cookies)
+            .map(([k, v]) => `${k}=${v}`)
+            .join('; '),
+          'x-tenant-id': who.id,
+          'x-csrf-token': cookies.csrf_token ?? '',
+          'content-type': 'application/json',
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
 
 /** Rejects when `promise` has not settled within `ms`. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -75,16 +114,16 @@ describe('export to a client that does not read', () => {
     expect(response.statusCode).toBe(200);
 
     // Another workspace reads and writes; the exporting one writes too (appended during export).
-    const list = await within(other.owner.client.get('/api/v1/sites'), 15_000, 'a read elsewhere');
+    const list = await within(call(other, 'GET', '/api/v1/sites'), 15_000, 'a read elsewhere');
     expect(list.status, list.text).toBe(200);
     const created = await within(
-      other.owner.client.post('/api/v1/sites', { name: 'B', domain: `${uniq()}.example.com` }),
+      call(other, 'POST', '/api/v1/sites', { name: 'B', domain: `${uniq()}.example.com` }),
       15_000,
       'a write elsewhere',
     );
     expect(created.status, created.text).toBe(201);
     const appended = await within(
-      exporter.owner.client.post('/api/v1/sites', { name: 'A', domain: `${uniq()}.example.com` }),
+      call(exporter, 'POST', '/api/v1/sites', { name: 'A', domain: `${uniq()}.example.com` }),
       15_000,
       'a write in the exporting workspace',
     );
