@@ -38,6 +38,7 @@ import {
   type TenantInfo,
 } from './define-route.ts';
 import { AppError, type FieldError } from '../errors.ts';
+import { refuseNulInput } from './refuse-nul-input.ts';
 import { requestMeta } from './request-meta.ts';
 import { resolveTenant, tenantHint } from './resolve-tenant.ts';
 
@@ -110,6 +111,7 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     const receivedAt = performance.now();
     const access = routeAccess(key);
     await limitAddress(services, req, route);
+    refuseNulInput(req);
     const input = parseInput(route, req);
     const meta = requestMeta(req);
     const credentials = readCredentials(req);

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { isAllowedYear } from '../../shared/schemas/common.ts';
 import { AppError } from '../errors.ts';
 
 /** Opaque keyset cursor: the sort key of the last row of a page. */
@@ -23,18 +24,22 @@ function checked(kind: CursorKind, value: unknown): Date | string | number | und
     case 'timestamp': {
       if (typeof value !== 'string') return undefined;
       const at = new Date(value);
-      return Number.isNaN(at.getTime()) ? undefined : at;
+      // The same years as any input date: 0000 or +275760 would reach SQL and fail there.
+      return Number.isNaN(at.getTime()) || !isAllowedYear(at.getUTCFullYear()) ? undefined : at;
     }
     case 'date':
       return typeof value === 'string' &&
         DATE_RE.test(value) &&
-        !Number.isNaN(Date.parse(`${value}T00:00:00Z`))
+        !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) &&
+        isAllowedYear(Number(value.slice(0, 4)))
         ? value
         : undefined;
     case 'uuid':
       return typeof value === 'string' && UUID_RE.test(value) ? value : undefined;
     case 'text':
-      return typeof value === 'string' && value.length <= 255 ? value : undefined;
+      return typeof value === 'string' && value.length <= 255 && !value.includes('\u0000')
+        ? value
+        : undefined;
     case 'integer':
       return Number.isSafeInteger(value) ? (value as number) : undefined;
   }

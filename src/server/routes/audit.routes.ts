@@ -5,7 +5,7 @@ import {
   AuditVerifyReply,
 } from '../../shared/schemas/audit.ts';
 import type { AuditFilter } from '../domain/audit/audit-event.ts';
-import { exportAuditEvents } from '../domain/audit/export-audit-events.ts';
+import { exportAuditEvents, type AuditReader } from '../domain/audit/export-audit-events.ts';
 import { listAuditEvents } from '../domain/audit/list-audit-events.ts';
 import { recordAuditEvent } from '../domain/audit/record-audit-event.ts';
 import { verifyAuditChain } from '../domain/audit/verify-audit-chain.ts';
@@ -98,7 +98,7 @@ export const auditRoutes = [
     description:
       'Streams every event matching the filters, oldest first, as NDJSON (one event per line, with prevHash and hash so the chain can be re-checked offline) ' +
       'or CSV (header row; `changes` as JSON text; cells a spreadsheet would run as formulas get a leading apostrophe). ' +
-      'Memory stays constant whatever the size. The export is recorded (audit_log.exported) before the response completes.',
+      'Memory stays constant whatever the size. The file holds the chain up to its head when the export starts (later events are left out whole), read in batches by seq, each in its own short transaction: a slow client holds no database connection. The export is recorded (audit_log.exported) before the response completes.',
     query: AuditExportQuery,
     responses: {
       200: {
@@ -109,8 +109,9 @@ export const auditRoutes = [
     async handler(ctx, { query }) {
       const tenant = requireTenant(ctx);
       const filter = toAuditFilter(query);
-      const store = ctx.services.audit.storeFor(ctx.tx);
-      const res = ctx.res;
+      const { res, meta, actor } = ctx;
+      const database = ctx.services.database;
+      const audit = ctx.services.audit;
       const stamp = new Date().toISOString().slice(0, 10);
       res.status(200);
       res.setHeader(
@@ -126,34 +127,41 @@ export const auditRoutes = [
       res.on('close', () => {
         if (!res.writableFinished) aborted = true;
       });
-      const detail = { format: query.format, filter: filterDetail(query), store: store.kind };
-      let written = 0;
-      const meta = ctx.meta;
-      const actor = ctx.actor;
-      const database = ctx.services.database;
-      // A failure half way rolls the request back: the partial export is still recorded, apart.
-      ctx.onFailure(() =>
-        inTransaction(database, { tenantId: tenant.id }, async (tx) => {
-          await recordAuditEvent(tx, tenant.id, actor, meta, {
+      const detail = {
+        format: query.format,
+        filter: filterDetail(query),
+        store: audit.storeFor(ctx.tx).kind,
+      };
+      /** One short transaction per read: a client that stops reading holds no connection. */
+      const read: AuditReader = (fn) =>
+        inTransaction(database, { tenantId: tenant.id }, (tx) => fn(audit.storeFor(tx)));
+      const recordExport = (events: number, completed: boolean) =>
+        inTransaction(database, { tenantId: tenant.id }, (tx) =>
+          recordAuditEvent(tx, tenant.id, actor, meta, {
             action: 'audit_log.exported',
             target: { type: 'audit_log', id: tenant.id },
-            changes: { ...detail, events: written, completed: false },
+            changes: { ...detail, events, completed },
+          }),
+        );
+      // The request transaction holds nothing: the export streams after it, batch by batch, and
+      // is recorded in a transaction of its own before the last byte leaves (a download cut short
+      // is recorded as incomplete).
+      ctx.afterCommit(async () => {
+        let written = 0;
+        try {
+          written = await exportAuditEvents(read, tenant.id, {
+            format: query.format,
+            filter,
+            out: res,
+            isAborted: () => aborted,
+            onWritten: (events) => (written = events),
           });
-        }),
-      );
-      written = await exportAuditEvents(store, tenant.id, {
-        format: query.format,
-        filter,
-        out: res,
-        isAborted: () => aborted,
-      });
-      await ctx.audit({
-        action: 'audit_log.exported',
-        target: { type: 'audit_log', id: tenant.id },
-        changes: { ...detail, events: written, completed: !aborted },
-      });
-      // The last byte leaves only once the audit event has committed: a failed commit aborts the download.
-      ctx.afterCommit(() => {
+        } catch (error) {
+          await recordExport(written, false).catch(() => undefined);
+          res.destroy(error instanceof Error ? error : undefined);
+          throw error;
+        }
+        await recordExport(written, !aborted);
         res.end();
       });
       return { streamed: true };

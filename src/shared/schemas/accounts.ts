@@ -1,20 +1,19 @@
 import { z } from 'zod';
-import { IsoDateTime, Role, Uuid } from './common.ts';
+import { IsoDateTime, Role, text, Uuid } from './common.ts';
 
-export const Email = z.string().trim().max(254).pipe(z.email('must be an email address'));
-export const Password = z
-  .string()
+export const Email = text().trim().max(254).pipe(z.email('must be an email address'));
+export const Password = text()
   .min(10, 'must be at least 10 characters')
   .max(256, 'must be at most 256 characters');
 
 export const SignupBody = z.object({
   email: Email,
   password: Password,
-  name: z.string().trim().min(1).max(120),
+  name: text().trim().min(1).max(120),
 });
 export const LoginBody = z.object({
-  email: z.string().trim().max(254),
-  password: z.string().max(256),
+  email: text().trim().max(254),
+  password: text().max(256),
 });
 
 export const User = z

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { CalendarDate, IsoDateTime, ListQuery } from './common.ts';
+import { CalendarDate, dateRange, IsoDateTime, ListQuery, text, Timestamp } from './common.ts';
 
 /** A date `YYYY-MM-DD` (a whole UTC day) or an ISO 8601 date-time. */
-const DateOrDateTime = z.union([CalendarDate, z.iso.datetime({ offset: true })]);
+const DateOrDateTime = z.union([CalendarDate, Timestamp]);
 
 export const AuditActorType = z.enum(['user', 'api_key', 'system', 'stripe']);
 
@@ -32,8 +32,7 @@ export type AuditEvent = z.infer<typeof AuditEvent>;
 
 /** The contract's filters, shared by the list and the export. */
 export const AuditFilterQuery = z.object({
-  action: z
-    .string()
+  action: text()
     .regex(
       /^[a-z0-9_:-]+(\.[a-z0-9_:-]+)*(\.\*)?$/,
       'must be an action like site.created, or a prefix like site.*',
@@ -41,20 +40,22 @@ export const AuditFilterQuery = z.object({
     .max(100)
     .optional()
     .describe('Exact action, or a prefix ending in .* (site.*)'),
-  actorId: z.string().min(1).max(200).optional(),
-  targetType: z.string().min(1).max(100).optional(),
-  targetId: z.string().min(1).max(200).optional(),
+  actorId: text().min(1).max(200).optional(),
+  targetType: text().min(1).max(100).optional(),
+  targetId: text().min(1).max(200).optional(),
   from: DateOrDateTime.optional().describe(
     'Inclusive: a date (from its start, UTC) or a date-time',
   ),
   to: DateOrDateTime.optional().describe('Inclusive: a date (to its end, UTC) or a date-time'),
 });
 
-export const AuditLogQuery = ListQuery.extend(AuditFilterQuery.shape);
+export const AuditLogQuery = ListQuery.extend(AuditFilterQuery.shape).superRefine(
+  dateRange('from', 'to'),
+);
 
 export const AuditExportQuery = AuditFilterQuery.extend({
   format: z.enum(['csv', 'ndjson']).default('ndjson'),
-});
+}).superRefine(dateRange('from', 'to'));
 
 export const AuditLogPage = z
   .object({ data: z.array(AuditEvent), nextCursor: z.string().nullable() })

@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import { CalendarDate, IsoDateTime, ListQuery, Uuid } from './common.ts';
+import { CalendarDate, dateRange, IsoDateTime, ListQuery, text, Uuid } from './common.ts';
 
 /** Sites, services, time entries, metric imports and the ROI report (contract: Sites, ROI report). */
 
 const HOST_RE = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/;
 
 /** A host name; a pasted URL (`https://Example.com/path`) is reduced to its lowercase host. */
-export const Domain = z
-  .string()
+export const Domain = text()
   .trim()
   .max(2000)
   .transform((v) =>
@@ -19,8 +18,8 @@ export const Domain = z
   )
   .refine((v) => HOST_RE.test(v), 'must be a domain such as example.com');
 
-const Name = z.string().trim().min(1).max(200);
-const ClientName = z.string().trim().min(1).max(200).nullable();
+const Name = text().trim().min(1).max(200);
+const ClientName = text().trim().min(1).max(200).nullable();
 
 export const CreateSiteBody = z.object({
   name: Name,
@@ -56,7 +55,7 @@ export const MinorUnits = z.number().int().min(0, 'must not be negative').max(1e
 
 const ServiceFields = z.object({
   name: Name,
-  category: z.string().trim().min(1).max(100),
+  category: text().trim().min(1).max(100),
   billing: BillingType,
   amount: MinorUnits.describe(
     'Minor units: per calendar month (monthly), once (one_time) or per hour (hourly)',
@@ -107,7 +106,7 @@ export const Hours = z
 export const CreateTimeEntryBody = z.object({
   date: CalendarDate,
   hours: Hours,
-  note: z.string().trim().max(1000).nullable().optional(),
+  note: text().trim().max(1000).nullable().optional(),
 });
 
 export const TimeEntry = z
@@ -168,7 +167,7 @@ export const MetricDay = z
 export const ListMetricsQuery = ListQuery.extend({
   from: CalendarDate.optional(),
   to: CalendarDate.optional(),
-});
+}).superRefine(dateRange('from', 'to'));
 
 // ROI report -------------------------------------------------------------------------------------
 
@@ -180,20 +179,24 @@ const Repeated = z.preprocess(
   (v) =>
     v === undefined
       ? undefined
-      : (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).filter(Boolean),
+      : (Array.isArray(v) ? v : [v])
+          .flatMap((x) => (typeof x === 'string' ? x.split(',') : [x]))
+          .filter(Boolean),
   z.array(Uuid).max(500).optional(),
 );
 
-export const RoiReportQuery = z.object({
-  from: CalendarDate.optional().describe('Inclusive; default: 364 days before `to`'),
-  to: CalendarDate.optional().describe("Inclusive; default: today in the workspace's time zone"),
-  siteId: Repeated.describe('Repeatable; default: every site the caller may see'),
-  groupBy: GroupBy.default('month'),
-  format: z
-    .enum(['json', 'csv'])
-    .optional()
-    .describe('csv: the same report as CSV (also with Accept: text/csv)'),
-});
+export const RoiReportQuery = z
+  .object({
+    from: CalendarDate.optional().describe('Inclusive; default: 364 days before `to`'),
+    to: CalendarDate.optional().describe("Inclusive; default: today in the workspace's time zone"),
+    siteId: Repeated.describe('Repeatable; default: every site the caller may see'),
+    groupBy: GroupBy.default('month'),
+    format: z
+      .enum(['json', 'csv'])
+      .optional()
+      .describe('csv: the same report as CSV (also with Accept: text/csv)'),
+  })
+  .superRefine(dateRange('from', 'to'));
 export type RoiReportQuery = z.infer<typeof RoiReportQuery>;
 
 const Figures = {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Currency, IsoDateTime, Role, Uuid } from './common.ts';
+import { Currency, HttpUrl, IsoDateTime, Role, text, Uuid } from './common.ts';
 import { Email, Subdomain } from './accounts.ts';
 import { SubscriptionStatus } from './billing.ts';
 
 export const CreateTenantBody = z.object({
-  name: z.string().trim().min(1).max(120),
+  name: text().trim().min(1).max(120),
   subdomain: Subdomain,
 });
 
@@ -19,13 +19,13 @@ export const Tenant = z
   .meta({ id: 'Tenant' });
 
 export const Branding = z.object({
-  logoUrl: z.url().max(2000).nullable().optional(),
+  logoUrl: HttpUrl.nullable().optional(),
   primaryColor: z
     .string()
     .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1a2b3c')
     .nullable()
     .optional(),
-  reportTitle: z.string().max(200).nullable().optional(),
+  reportTitle: text().max(200).nullable().optional(),
 });
 
 export const TenantSettings = z
@@ -59,12 +59,9 @@ const isTimeZone = (tz: string) => {
 
 export const UpdateTenantBody = z
   .object({
-    name: z.string().trim().min(1).max(120),
+    name: text().trim().min(1).max(120),
     currency: Currency,
-    timezone: z
-      .string()
-      .max(64)
-      .refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris'),
+    timezone: text().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris'),
     branding: Branding,
   })
   .partial();
@@ -114,10 +111,10 @@ export const CreatedInvitation = Invitation.extend({
   acceptUrl: z.string().nullable(),
 });
 
-export const AcceptInvitationBody = z.object({ token: z.string().min(10).max(200) });
+export const AcceptInvitationBody = z.object({ token: text().min(10).max(200) });
 
 export const ApiKeyRole = Role;
-export const CreateApiKeyBody = z.object({ name: z.string().trim().min(1).max(120), role: Role });
+export const CreateApiKeyBody = z.object({ name: text().trim().min(1).max(120), role: Role });
 export const ApiKey = z
   .object({
     id: Uuid,

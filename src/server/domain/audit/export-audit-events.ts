@@ -71,23 +71,42 @@ function ndjsonLine(event: StoredAuditEvent): string {
 }
 
 /**
- * Streams a tenant's events (oldest first, so the file reads as the chain does) to `out` in batches,
- * waiting for the socket to drain: memory stays bounded whatever the log's size. Stops early when
+ * Runs one read against the audit store in a short transaction of its own and returns what it
+ * read: the export never holds a transaction while it waits for the client.
+ */
+export type AuditReader = <T>(read: (store: AuditStore) => Promise<T>) => Promise<T>;
+
+/** The first batch a scan yields, closing the scan (and whatever it holds) right after. */
+async function firstBatch(scan: AsyncIterable<StoredAuditEvent[]>): Promise<StoredAuditEvent[]> {
+  for await (const batch of scan) return batch;
+  return [];
+}
+
+/**
+ * Streams a tenant's events (oldest first, so the file reads as the chain does) to `out`. The
+ * export covers the chain up to its head when it starts (events appended meanwhile are left out
+ * whole, never half), read in batches keyed by seq, each in its own short transaction through
+ * `read`; between batches it writes to the client and waits for the socket to drain outside any
+ * transaction, so a client that stops reading holds no database connection. Stops early when
  * `isAborted()` turns true (the client went away). Returns the number of events written.
  */
 export async function exportAuditEvents(
-  store: AuditStore,
+  read: AuditReader,
   tenantId: string,
   options: {
     format: AuditExportFormat;
     filter: AuditFilter;
     out: Writable;
     isAborted?: () => boolean;
+    /** Told the number of events sent so far after each write (a failure half way still knows). */
+    onWritten?: (events: number) => void;
+    batchSize?: number;
   },
 ): Promise<number> {
   const { out, format } = options;
+  const batchSize = options.batchSize ?? EXPORT_BATCH_SIZE;
   const write = async (chunk: string) => {
-    if (out.write(chunk) || out.destroyed) return;
+    if (out.destroyed || out.write(chunk) || out.destroyed) return;
     // Wait for the socket to drain or go away; the listener that loses the race is removed.
     const settled = new AbortController();
     await Promise.race([
@@ -95,24 +114,33 @@ export async function exportAuditEvents(
       once(out, 'close', { signal: settled.signal }),
     ]).finally(() => settled.abort());
   };
+  const stopped = () => Boolean(options.isAborted?.()) || out.destroyed;
   if (format === 'csv') await write(`${AUDIT_CSV_COLUMNS.join(',')}\r\n`);
   const line = format === 'csv' ? csvLine : ndjsonLine;
+  const throughSeq = (await read((store) => store.readChainHead(tenantId)))?.seq ?? 0;
+  let afterSeq = 0;
   let written = 0;
-  let pending = '';
-  for await (const batch of store.scanEvents(tenantId, {
-    filter: options.filter,
-    batchSize: EXPORT_BATCH_SIZE,
-  })) {
+  while (afterSeq < throughSeq && !stopped()) {
+    const batch = await read((store) =>
+      firstBatch(
+        store.scanEvents(tenantId, { filter: options.filter, afterSeq, throughSeq, batchSize }),
+      ),
+    );
+    let pending = '';
     for (const event of batch) {
-      if (options.isAborted?.() || out.destroyed) return written;
       pending += line(event);
       written += 1;
       if (pending.length >= CHUNK_CHARS) {
         await write(pending);
         pending = '';
+        options.onWritten?.(written);
+        if (stopped()) return written;
       }
     }
+    if (pending) await write(pending);
+    options.onWritten?.(written);
+    if (batch.length < batchSize) break;
+    afterSeq = batch[batch.length - 1]!.seq;
   }
-  if (pending && !out.destroyed) await write(pending);
   return written;
 }
