@@ -1,5 +1,5 @@
 import { relayAuditEvents } from '../domain/audit/relay-audit-events.ts';
-import { every, type WorkerModule } from './worker.ts';
+import { every, type WorkerModule } from './worker-module.ts';
 
 /** How often new audit events are shipped to MongoDB. */
 export const AUDIT_RELAY_INTERVAL_MS = 1000;

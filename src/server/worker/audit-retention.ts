@@ -1,6 +1,6 @@
 import { pruneExpiredAuditEvents } from '../domain/audit/prune-audit-events.ts';
 import type { AppServices } from '../services.ts';
-import { every, type WorkerModule } from './worker.ts';
+import { every, type WorkerModule } from './worker-module.ts';
 
 /** How often plan retention is applied to the audit log. */
 export const AUDIT_RETENTION_INTERVAL_MS = 6 * 3_600_000;

@@ -12,7 +12,7 @@ import {
   type BillingJob,
 } from '../domain/billing/billing-queue.ts';
 import { microBatcher } from '../lib/micro-batch.ts';
-import { every, type WorkerModule } from './worker.ts';
+import { every, type WorkerModule } from './worker-module.ts';
 
 /**
  * Consumes the Stripe event queue: each job names inbox rows to process (or a subscription to

@@ -4,7 +4,7 @@ import {
   resyncAllSubscriptions,
   RESYNC_EVERY_MS,
 } from '../domain/billing/reconcile-billing.ts';
-import { every, type WorkerModule } from './worker.ts';
+import { every, type WorkerModule } from './worker-module.ts';
 
 /** How often the Events API is read, and how far back the first read looks. */
 const RECONCILE_EVERY_MS = 5 * 60_000;

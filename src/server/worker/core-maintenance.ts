@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { deleteExpiredIdempotencyKeys } from '../data/idempotency-keys.ts';
 import { inTransaction } from '../data/scoped-transaction.ts';
-import { every, type WorkerModule } from './worker.ts';
+import { every, type WorkerModule } from './worker-module.ts';
 
 /** Deletes idempotency keys past their 24 h and sessions expired for a week. */
 export const coreMaintenance: WorkerModule = {

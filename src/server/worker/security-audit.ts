@@ -3,7 +3,7 @@ import {
   SECURITY_AUDIT_QUEUE,
   type FailedSignInJob,
 } from '../domain/accounts/failed-sign-in.ts';
-import type { WorkerModule } from './worker.ts';
+import type { WorkerModule } from './worker-module.ts';
 
 /** Copies failed sign-ins into the audit log of the account's workspaces (off the response path). */
 export const securityAudit: WorkerModule = {
