@@ -1,4 +1,5 @@
 import argon2 from 'argon2';
+import { assertOutsideTransaction } from '../../data/scoped-transaction.ts';
 
 /** OWASP's argon2id minimum: 19 MiB, two passes, one lane. */
 const OPTIONS = {
@@ -10,6 +11,7 @@ const OPTIONS = {
 
 /** Hashes a password with argon2id: CPU-heavy, so never inside a database transaction. */
 export function hashPassword(password: string): Promise<string> {
+  assertOutsideTransaction('password hashing');
   return argon2.hash(password, OPTIONS);
 }
 
@@ -25,6 +27,7 @@ export const DUMMY_HASH =
  * work on a dummy, so response time does not tell which emails exist.
  */
 export async function verifyPassword(hash: string | null, password: string): Promise<boolean> {
+  assertOutsideTransaction('password hashing');
   if (hash === null) {
     await argon2.verify(DUMMY_HASH, password).catch(() => false);
     return false;

@@ -1,3 +1,4 @@
+import { assertOutsideTransaction } from '../../data/scoped-transaction.ts';
 import Stripe from 'stripe';
 import type { Config } from '../../config.ts';
 import { AppError } from '../../errors.ts';
@@ -40,6 +41,8 @@ export function createBillingSettings(
     },
     graceDays: config.BILLING_GRACE_DAYS,
     stripe() {
+      // Every Stripe call starts here: none may wait inside a database transaction.
+      assertOutsideTransaction('a Stripe call');
       if (!connection) {
         throw new AppError(
           'unavailable',
