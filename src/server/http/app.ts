@@ -88,7 +88,7 @@ function createHttpApp(services: AppServices, routes: AnyRoute[]): Express {
   });
 
   let openapi: Record<string, unknown> | undefined;
-  const openApiDoc = () => (openapi ??= buildOpenApi(routes, `${config.appUrl}`));
+  const openApiDoc = () => (openapi ??= buildOpenApi(routes));
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApiDoc());
   });
