@@ -202,6 +202,8 @@ describe('OpenAPI examples', () => {
         expect(op.description, where).toMatch(/Access: /);
         const responses = op.responses as Record<string, { content?: Record<string, unknown> }>;
         expect(Object.keys(responses), where).toContain('400');
+        const limited = responses['429'] as { headers?: Record<string, unknown> } | undefined;
+        if (limited) expect(limited.headers?.['Retry-After'], `${where} 429`).toBeDefined();
         for (const [status, response] of Object.entries(responses)) {
           if (Number(status) < 400) continue;
           const media = response.content?.['application/problem+json'] as

@@ -55,7 +55,8 @@ export function problemExample(status: number, detail?: string): Record<string, 
     title: spec.title,
     status,
     detail: detail ?? spec.title,
-    ...(status === 400
+    // The generic 400 shows the field list every validation error carries.
+    ...(status === 400 && detail === undefined
       ? { errors: [{ path: 'name', message: 'Too small: expected string to have >=1 characters' }] }
       : {}),
   };

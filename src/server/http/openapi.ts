@@ -182,6 +182,16 @@ export function buildOpenApi(routes: AnyRoute[]): JsonSchema {
       const title = Object.values(ERROR_CODES).find((c) => c.status === status)?.title ?? 'Error';
       responses[String(status)] ??= {
         description: title,
+        ...(status === 429
+          ? {
+              headers: {
+                'Retry-After': {
+                  description: 'Seconds until the limit resets',
+                  schema: { type: 'integer', minimum: 1 },
+                },
+              },
+            }
+          : {}),
         content: {
           'application/problem+json': { schema: problemRef, example: problemExample(status) },
         },
