@@ -56,3 +56,19 @@ if (
   if (result.status !== 0) process.exit(result.status ?? 1);
   console.log('built web app → dist/web');
 }
+
+// The API reference (/api/docs): our page and Swagger UI's files, copied on every build because
+// vite empties dist/web when it rebuilds. Keep the list in step with src/server/http/api-docs.ts.
+const apiDocs = path.join(root, 'dist/web/api-docs');
+fs.mkdirSync(apiDocs, { recursive: true });
+for (const file of [
+  'swagger-ui-bundle.js',
+  'swagger-ui.css',
+  'favicon-32x32.png',
+  'favicon-16x16.png',
+]) {
+  fs.copyFileSync(path.join(root, 'node_modules/swagger-ui-dist', file), path.join(apiDocs, file));
+}
+for (const file of fs.readdirSync(path.join(root, 'src/web/api-docs'))) {
+  fs.copyFileSync(path.join(root, 'src/web/api-docs', file), path.join(apiDocs, file));
+}

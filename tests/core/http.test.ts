@@ -30,9 +30,33 @@ describe('HTTP basics', () => {
         .properties.email,
     ).toBeDefined();
     expect(doc.body.paths['/api/v1/members/{userId}'].patch).toBeDefined();
+  });
+
+  it('serves the interactive API reference (Swagger UI) from its own origin under a strict CSP', async () => {
+    const c = app.client();
     const docs = await c.get('/api/docs');
+    expect(docs.status).toBe(200);
     expect(docs.headers.get('content-type')).toMatch(/html/);
-    expect(docs.text).toContain('/api/v1/tenants');
+    expect(docs.text).toContain('/api/docs/swagger-ui-bundle.js');
+    expect(docs.text).toContain('/api/docs/api-reference.js');
+    // Every asset is a path of this origin, and no script is inline.
+    expect(docs.text).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect(docs.text).not.toMatch(/<script>/);
+    const csp = docs.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-eval');
+    for (const asset of ['swagger-ui-bundle.js', 'swagger-ui.css', 'api-reference.js']) {
+      const res = await c.get(`/api/docs/${asset}`);
+      expect(res.status, asset).toBe(200);
+    }
+    const init = await c.get('/api/docs/api-reference.js');
+    expect(init.text).toContain("url: '/api/v1/openapi.json'");
+    expect(init.text).toContain('persistAuthorization: false');
+    // Only the files the page needs: not the package's demo page or its Petstore initializer.
+    expect((await c.get('/api/docs/swagger-initializer.js')).status).toBe(404);
+    const legacy = await c.get('/docs');
+    expect(legacy.status).toBe(301);
+    expect(legacy.headers.get('location')).toBe('/api/docs');
   });
 
   it('sets a request id, echoes a sane incoming one, and sends security headers', async () => {

@@ -9,7 +9,7 @@ import { projectRoot } from '../lib/project-root.ts';
 import type { AppServices } from '../services.ts';
 import { allRoutes, mounts } from '../routes/index.ts';
 import type { AnyRoute } from './define-route.ts';
-import { renderDocsPage } from './docs-page.ts';
+import { mountApiDocs } from './api-docs.ts';
 import { errorHandler } from './error-handler.ts';
 import { expressPrototypes } from './express-prototypes.ts';
 import { AppError } from '../errors.ts';
@@ -94,13 +94,11 @@ function createHttpApp(services: AppServices, routes: AnyRoute[]): Express {
   });
 
   let openapi: Record<string, unknown> | undefined;
-  const openApiDoc = () => (openapi ??= buildOpenApi(routes, `${config.appUrl}`));
+  const openApiDoc = () => (openapi ??= buildOpenApi(routes));
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApiDoc());
   });
-  app.get(['/api/docs', '/docs'], (_req, res) => {
-    res.type('html').send(renderDocsPage(openApiDoc()));
-  });
+  mountApiDocs(app);
 
   for (const route of routes) {
     if (route.handler) app[route.method](route.path, ...handleRoute(route, services));

@@ -3,6 +3,7 @@ import { Problem } from '../../shared/schemas/common.ts';
 import { accessFor } from './access-policy.ts';
 import { routeKey, type AnyRoute } from './define-route.ts';
 import { ERROR_CODES } from '../errors.ts';
+import { OPERATION_EXAMPLES, problemExample } from './openapi-examples.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -59,20 +60,39 @@ function parametersOf(
   }));
 }
 
-/** The OpenAPI 3.1 description of every route, generated from the same zod schemas. */
-export function buildOpenApi(routes: AnyRoute[], serverUrl: string): JsonSchema {
+/** Who may call an operation, in words, for its description. */
+function describeAccess(access: ReturnType<typeof accessFor>): string {
+  if (access === 'public') return 'Access: public, no credentials needed.';
+  if (access === 'signed_in') return 'Access: any signed-in user (session cookie); no workspace.';
+  if (!access) return 'Access: nobody (not in the access table).';
+  return `Access: roles ${access.join(', ')} of the workspace (session cookie or API key).`;
+}
+
+/**
+ * The OpenAPI 3.1 description of every route, generated from the same zod schemas, with the
+ * examples of `openapi-examples.ts`. The server URL is relative: the document describes the
+ * origin that serves it, so the interactive reference tries requests there.
+ */
+export function buildOpenApi(routes: AnyRoute[]): JsonSchema {
   const components: Record<string, JsonSchema> = {};
   const paths: Record<string, Record<string, unknown>> = {};
   const problemRef = { $ref: '#/components/schemas/Problem' };
   toSchema(Problem, 'output', components);
 
   for (const route of routes) {
-    const access = accessFor(routeKey(route));
+    const key = routeKey(route);
+    const access = accessFor(key);
+    const example = OPERATION_EXAMPLES[key];
     const path = route.path.replace(/:(\w+)/g, '{$1}');
-    const parameters: unknown[] = [
+    const parameters: Record<string, unknown>[] = [
       ...parametersOf(route.params, 'path', components),
       ...parametersOf(route.query, 'query', components),
     ];
+    for (const parameter of parameters) {
+      const values = parameter.in === 'path' ? example?.params : example?.query;
+      const value = values?.[parameter.name as string];
+      if (value !== undefined) parameter.example = value;
+    }
     const tenantScoped = Array.isArray(access);
     if (tenantScoped) {
       parameters.push({
@@ -99,16 +119,40 @@ export function buildOpenApi(routes: AnyRoute[], serverUrl: string): JsonSchema 
       content['application/json'] = { schema: toSchema(route.body, 'input', components) };
     }
     for (const [type, spec] of Object.entries(route.requestContentTypes ?? {})) {
+      // A media type object has no description of its own: it goes on the schema.
       content[type] = {
-        ...(spec.schema
-          ? { schema: toSchema(spec.schema, 'input', components) }
-          : { schema: { type: 'string' } }),
-        ...(spec.description ? { description: spec.description } : {}),
+        schema: spec.schema
+          ? toSchema(spec.schema, 'input', components)
+          : {
+              // A JSON body without a schema (a Stripe event) is still an object.
+              type: type === 'application/json' ? 'object' : 'string',
+              ...(spec.description ? { description: spec.description } : {}),
+            },
       };
+    }
+    if (example?.body !== undefined) {
+      const media = content[example.bodyType ?? 'application/json'] as
+        Record<string, unknown> | undefined;
+      if (media) media.example = example.body;
     }
 
     const responses: Record<string, unknown> = {};
     for (const [status, spec] of Object.entries(route.responses)) {
+      const responseExample = example?.responses[Number(status)];
+      const withExample = responseExample === undefined ? {} : { example: responseExample };
+      if (Number(status) >= 400) {
+        // An error a route documents itself is problem+json like every other.
+        responses[status] = {
+          description: spec.description,
+          content: {
+            'application/problem+json': {
+              schema: problemRef,
+              example: problemExample(Number(status), spec.description),
+            },
+          },
+        };
+        continue;
+      }
       responses[status] = {
         description: spec.description,
         ...(spec.schema
@@ -116,24 +160,41 @@ export function buildOpenApi(routes: AnyRoute[], serverUrl: string): JsonSchema 
               content: {
                 [spec.contentType ?? 'application/json']: {
                   schema: toSchema(spec.schema, 'output', components),
+                  ...withExample,
                 },
               },
             }
           : spec.contentType
-            ? { content: { [spec.contentType]: { schema: { type: 'string' } } } }
+            ? {
+                content: { [spec.contentType]: { schema: { type: 'string' }, ...withExample } },
+              }
             : {}),
       };
     }
-    const problems: number[] = [400];
-    if (access !== 'public') problems.push(401);
-    if (tenantScoped) problems.push(403, 404);
-    if (!route.skipRateLimit) problems.push(429);
-    if (route.method === 'post') problems.push(409);
-    if (route.body || route.bodyKind === 'raw' || route.bodyKind === 'stream') problems.push(413);
-    for (const status of problems) {
+    const problems = new Set<number>([400, ...(example?.errors ?? [])]);
+    if (access !== 'public') problems.add(401);
+    if (tenantScoped) problems.add(403).add(404);
+    if (route.params) problems.add(404);
+    if (!route.skipRateLimit) problems.add(429);
+    if (route.method === 'post') problems.add(409);
+    if (route.body || route.bodyKind === 'raw' || route.bodyKind === 'stream') problems.add(413);
+    for (const status of [...problems].sort((a, b) => a - b)) {
+      const title = Object.values(ERROR_CODES).find((c) => c.status === status)?.title ?? 'Error';
       responses[String(status)] ??= {
-        description: Object.values(ERROR_CODES).find((c) => c.status === status)?.title ?? 'Error',
-        content: { 'application/problem+json': { schema: problemRef } },
+        description: title,
+        ...(status === 429
+          ? {
+              headers: {
+                'Retry-After': {
+                  description: 'Seconds until the limit resets',
+                  schema: { type: 'integer', minimum: 1 },
+                },
+              },
+            }
+          : {}),
+        content: {
+          'application/problem+json': { schema: problemRef, example: problemExample(status) },
+        },
       };
     }
 
@@ -141,7 +202,7 @@ export function buildOpenApi(routes: AnyRoute[], serverUrl: string): JsonSchema 
     paths[path][route.method] = {
       operationId: `${route.method}${route.path.replace(/[/:{}-](\w)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       summary: route.summary,
-      ...(route.description ? { description: route.description } : {}),
+      description: [route.description, describeAccess(access)].filter(Boolean).join('\n\n'),
       tags: [route.tag],
       ...(access === 'public'
         ? { security: [] }
@@ -165,13 +226,26 @@ export function buildOpenApi(routes: AnyRoute[], serverUrl: string): JsonSchema 
         'page with `limit` and `cursor`; money is in minor units beside `currency`. Cookie sessions ' +
         'send the `csrf_token` cookie value as `X-CSRF-Token` on unsafe requests.',
     },
-    servers: [{ url: serverUrl }],
+    servers: [{ url: '/', description: 'The origin that serves this document' }],
     paths,
     components: {
       schemas: components,
       securitySchemes: {
-        sessionCookie: { type: 'apiKey', in: 'cookie', name: 'sid' },
-        apiKey: { type: 'http', scheme: 'bearer', description: 'An `rsk_…` API key' },
+        sessionCookie: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'sid',
+          description:
+            'The session cookie set by sign-up and sign-in. Unsafe requests also send the ' +
+            '`csrf_token` cookie value as `X-CSRF-Token`.',
+        },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An `rsk_…` API key (`POST /api/v1/api-keys`): `Authorization: Bearer rsk_…`. It ' +
+            'carries its workspace, so no `X-Tenant-ID` is needed.',
+        },
       },
     },
   };

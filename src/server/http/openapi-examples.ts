@@ -1,0 +1,709 @@
+import { ERROR_CODES } from '../errors.ts';
+
+/**
+ * A request and its answers for every operation of the OpenAPI document, keyed like the access
+ * table ('POST /api/v1/sites'). Kept apart from the route files so that documenting an operation
+ * never touches its code. tests/core/openapi-examples.test.ts sends every request example to the
+ * app (with the placeholders of EXAMPLE_IDS and EXAMPLE_VALUES replaced by objects it creates) and
+ * checks the answer, and every response example, against the route's response schema; an
+ * operation without an entry here fails that test.
+ */
+export interface OperationExample {
+  /** Path parameters by name. */
+  params?: Record<string, string>;
+  /** Query parameters by name (an array for a repeatable one). */
+  query?: Record<string, string | number | string[]>;
+  /** The request body; `bodyType` names its media type (default application/json). */
+  body?: unknown;
+  bodyType?: string;
+  /** A response example per documented success status; a status without a body maps to null. */
+  responses: Record<number, unknown>;
+  /** Problem statuses this operation can answer beyond those every operation of its kind does. */
+  errors?: number[];
+}
+
+/** Ids the examples use; the example test replaces each with an object it created. */
+export const EXAMPLE_IDS = {
+  tenant: 'b3e1f7a2-4c5d-4e6f-8a7b-1c2d3e4f5a60',
+  user: '5d2c9e1a-7b3f-4a8e-9c6d-2e1f0a9b8c71',
+  member: '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+  site: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+  service: 'c9f0f895-fb98-4b91-9d5e-1a2b3c4d5e63',
+  timeEntry: '45c48cce-2e2d-4fbd-a3c1-7d8e9f0a1b24',
+  invitation: 'd3d94468-02a4-4c31-b7a6-3e4f5a6b7c85',
+  apiKey: '6512bd43-d9ca-46e0-8b1f-4a5b6c7d8e96',
+  stripeEvent: 'evt_1QExampleDeadEvent0001',
+} as const;
+
+/** Other values that must be unique or real when the example is sent. */
+export const EXAMPLE_VALUES = {
+  email: 'jane@agency.example',
+  subdomain: 'acme-seo',
+  invitationToken: 'inv_3q2Xr9vKcTz8LmN4pW7yBd5hJ6',
+} as const;
+
+const ID = EXAMPLE_IDS;
+
+/** A problem+json example for a status (RFC 9457, as the error middleware writes it). */
+export function problemExample(status: number, detail?: string): Record<string, unknown> {
+  const [code, spec] = Object.entries(ERROR_CODES).find(([, c]) => c.status === status) ?? [
+    'internal',
+    ERROR_CODES.internal,
+  ];
+  return {
+    type: `/problems/${code.replaceAll('_', '-')}`,
+    title: spec.title,
+    status,
+    detail: detail ?? spec.title,
+    // The generic 400 shows the field list every validation error carries.
+    ...(status === 400 && detail === undefined
+      ? { errors: [{ path: 'name', message: 'Too small: expected string to have >=1 characters' }] }
+      : {}),
+  };
+}
+
+export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
+  // Accounts
+  'POST /api/v1/auth/signup': {
+    body: { email: EXAMPLE_VALUES.email, password: 'correct horse battery', name: 'Jane Doe' },
+    responses: {
+      201: {
+        user: {
+          id: '01a24da2-2ace-72ca-afb8-defce36f9fb6',
+          email: 'jane@agency.example',
+          name: 'Jane Doe',
+          createdAt: '2026-03-02T09:15:23.150Z',
+        },
+      },
+    },
+    errors: [409],
+  },
+  'POST /api/v1/auth/login': {
+    body: { email: EXAMPLE_VALUES.email, password: 'correct horse battery' },
+    responses: {
+      200: {
+        user: {
+          id: '01a24da2-2f09-725a-9f04-5938691c2d45',
+          email: 'jane@agency.example',
+          name: 'Jane Doe',
+          createdAt: '2026-03-02T09:15:24.233Z',
+        },
+      },
+    },
+  },
+  'POST /api/v1/auth/logout': { responses: { 204: null } },
+  'GET /api/v1/me': {
+    responses: {
+      200: {
+        user: {
+          id: '5d2c9e1a-7b3f-4a8e-9c6d-2e1f0a9b8c71',
+          email: 'sam@agency.example',
+          name: 'Test User',
+          createdAt: '2026-03-02T09:15:25.769Z',
+        },
+        memberships: [
+          {
+            tenant: {
+              id: 'b3e1f7a2-4c5d-4e6f-8a7b-1c2d3e4f5a60',
+              name: 'Acme SEO',
+              subdomain: 'acme-seo',
+            },
+            role: 'owner',
+          },
+        ],
+      },
+    },
+  },
+  'POST /api/v1/tenants': {
+    body: { name: 'Acme SEO', subdomain: EXAMPLE_VALUES.subdomain },
+    responses: {
+      201: {
+        id: '01a24da2-38e0-7949-91bb-3bf75fd4b2df',
+        name: 'Acme SEO',
+        subdomain: 'acme-seo',
+        plan: 'free',
+        createdAt: '2026-03-02T09:15:26.752Z',
+      },
+    },
+  },
+  'GET /api/v1/subdomains/:subdomain': {
+    params: { subdomain: EXAMPLE_VALUES.subdomain },
+    responses: { 200: { subdomain: 'acme-seo', available: true, reason: null } },
+  },
+  'POST /api/v1/invitations/accept': {
+    body: { token: EXAMPLE_VALUES.invitationToken },
+    responses: {
+      200: {
+        tenantId: 'b3e1f7a2-4c5d-4e6f-8a7b-1c2d3e4f5a60',
+        memberships: [
+          {
+            tenant: {
+              id: 'b3e1f7a2-4c5d-4e6f-8a7b-1c2d3e4f5a60',
+              name: 'Acme SEO',
+              subdomain: 'acme-seo',
+            },
+            role: 'member',
+          },
+        ],
+      },
+    },
+    errors: [402, 404],
+  },
+
+  // Tenant settings
+  'GET /api/v1/tenant': {
+    responses: {
+      200: {
+        id: 'b3e1f7a2-4c5d-4e6f-8a7b-1c2d3e4f5a60',
+        name: 'Acme SEO',
+        subdomain: 'acme-seo',
+        plan: 'free',
+        currency: 'USD',
+        timezone: 'UTC',
+        branding: {},
+        createdAt: '2026-03-02T09:15:27.773Z',
+        billingStatus: 'none',
+        pastDue: false,
+        billingGraceEndsAt: null,
+      },
+    },
+  },
+  'PATCH /api/v1/tenant': {
+    body: {
+      name: 'Acme SEO Agency',
+      timezone: 'Europe/Paris',
+      branding: { primaryColor: '#1f6feb' },
+    },
+    responses: {
+      200: {
+        id: 'b3e1f7a2-4c5d-4e6f-8a7b-1c2d3e4f5a60',
+        name: 'Acme SEO Agency',
+        subdomain: 'acme-seo',
+        plan: 'free',
+        currency: 'USD',
+        timezone: 'Europe/Paris',
+        branding: { primaryColor: '#1f6feb' },
+        createdAt: '2026-03-02T09:15:28.447Z',
+        billingStatus: 'none',
+        pastDue: false,
+        billingGraceEndsAt: null,
+      },
+    },
+    errors: [409],
+  },
+
+  // Members and invitations
+  'GET /api/v1/members': {
+    query: { limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            userId: '5d2c9e1a-7b3f-4a8e-9c6d-2e1f0a9b8c71',
+            email: 'sam@agency.example',
+            name: 'Test User',
+            role: 'owner',
+            siteIds: [],
+            joinedAt: '2026-03-02T09:15:28.932Z',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'PATCH /api/v1/members/:userId': {
+    params: { userId: ID.member },
+    body: { role: 'admin' },
+    responses: {
+      200: {
+        userId: '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+        email: 'sam@agency.example',
+        name: 'Test User',
+        role: 'admin',
+        siteIds: [],
+        joinedAt: '2026-03-02T09:15:30.125Z',
+      },
+    },
+    errors: [409],
+  },
+  'DELETE /api/v1/members/:userId': {
+    params: { userId: ID.member },
+    responses: { 204: null },
+    errors: [409],
+  },
+  'GET /api/v1/invitations': {
+    query: { limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            id: '01a24da2-4e50-7c10-9388-fd58a98d30ed',
+            email: 'sam@agency.example',
+            role: 'member',
+            siteIds: [],
+            createdAt: '2026-03-02T09:15:32.240Z',
+            expiresAt: '2026-03-09T23:13:32.240Z',
+            acceptedAt: null,
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'POST /api/v1/invitations': {
+    body: { email: 'sam@agency.example', role: 'member' },
+    responses: {
+      201: {
+        id: '01a24da2-4e50-7c10-9388-fd58a98d30ed',
+        email: 'sam@agency.example',
+        role: 'member',
+        siteIds: [],
+        createdAt: '2026-03-02T09:15:32.240Z',
+        expiresAt: '2026-03-09T23:13:32.240Z',
+        acceptedAt: null,
+        token: 'inv_RBDgLzCz_K_NC4TN-JuzO_vvoMfeJCdK7b8geZuVJiA',
+        acceptUrl:
+          'http://localhost:3000/invite?token=inv_RBDgLzCz_K_NC4TN-JuzO_vvoMfeJCdK7b8geZuVJiA',
+      },
+    },
+    errors: [402],
+  },
+  'DELETE /api/v1/invitations/:id': { params: { id: ID.invitation }, responses: { 204: null } },
+
+  // API keys
+  'GET /api/v1/api-keys': {
+    query: { limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            id: '01a24da2-5921-7ba5-8394-a9ee2b7282e4',
+            name: 'key-4a2796e542',
+            role: 'admin',
+            prefix: 'rsk_3Jq8sXv2LpT9wKz4NcR7bY5mD1hF6gA0',
+            createdAt: '2026-03-02T09:15:35.009Z',
+            lastUsedAt: null,
+            revokedAt: null,
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'POST /api/v1/api-keys': {
+    body: { name: 'Reporting script', role: 'member' },
+    responses: {
+      201: {
+        id: '01a24da2-57bc-7cab-b6f2-d495bfa92c7a',
+        name: 'Reporting script',
+        role: 'member',
+        key: 'rsk_3Jq8sXv2LpT9wKz4NcR7bY5mD1hF6gA0',
+      },
+    },
+  },
+  'DELETE /api/v1/api-keys/:id': { params: { id: ID.apiKey }, responses: { 204: null } },
+
+  // Sites
+  'GET /api/v1/sites': {
+    query: { limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            id: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+            name: 'Site 14c8260969',
+            domain: '418847ee10.example.com',
+            clientName: null,
+            createdAt: '2026-03-02T09:15:37.851Z',
+            updatedAt: '2026-03-02T09:15:37.851Z',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'POST /api/v1/sites': {
+    body: { name: 'Acme Shop', domain: 'shop.acme.example', clientName: 'Acme Inc.' },
+    responses: {
+      201: {
+        id: '01a24da2-5fd1-7495-9436-61fedfded25e',
+        name: 'Acme Shop',
+        domain: 'shop.acme.example',
+        clientName: 'Acme Inc.',
+        createdAt: '2026-03-02T09:15:36.715Z',
+        updatedAt: '2026-03-02T09:15:36.715Z',
+      },
+    },
+    errors: [402],
+  },
+  'GET /api/v1/sites/:id': {
+    params: { id: ID.site },
+    responses: {
+      200: {
+        id: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+        name: 'Site 14c8260969',
+        domain: '418847ee10.example.com',
+        clientName: null,
+        createdAt: '2026-03-02T09:15:37.851Z',
+        updatedAt: '2026-03-02T09:15:37.851Z',
+      },
+    },
+  },
+  'PATCH /api/v1/sites/:id': {
+    params: { id: ID.site },
+    body: { name: 'Acme Shop (EU)' },
+    responses: {
+      200: {
+        id: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+        name: 'Acme Shop (EU)',
+        domain: '5fef30ee0c.example.com',
+        clientName: null,
+        createdAt: '2026-03-02T09:15:38.510Z',
+        updatedAt: '2026-03-02T09:15:38.636Z',
+      },
+    },
+  },
+  'DELETE /api/v1/sites/:id': { params: { id: ID.site }, responses: { 204: null } },
+
+  // Services and time entries
+  'GET /api/v1/services': {
+    query: { siteId: ID.site, limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            id: 'c9f0f895-fb98-4b91-9d5e-1a2b3c4d5e63',
+            siteId: '01a24da2-701b-708c-bd9f-36f53e723460',
+            name: 'SEO work',
+            category: 'seo',
+            billing: 'hourly',
+            amount: 12000,
+            currency: 'USD',
+            startDate: '2026-01-01',
+            endDate: null,
+            createdAt: '2026-03-02T09:15:40.931Z',
+            updatedAt: '2026-03-02T09:15:40.931Z',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'POST /api/v1/services': {
+    body: {
+      siteId: ID.site,
+      name: 'SEO retainer',
+      category: 'seo',
+      billing: 'monthly',
+      amount: 250000,
+      startDate: '2026-01-01',
+    },
+    responses: {
+      201: {
+        id: '01a24da2-6c8b-7b42-9a4b-d8d3b35d8951',
+        siteId: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+        name: 'SEO retainer',
+        category: 'seo',
+        billing: 'monthly',
+        amount: 250000,
+        currency: 'USD',
+        startDate: '2026-01-01',
+        endDate: null,
+        createdAt: '2026-03-02T09:15:39.979Z',
+        updatedAt: '2026-03-02T09:15:39.979Z',
+      },
+    },
+  },
+  'GET /api/v1/services/:id': {
+    params: { id: ID.service },
+    responses: {
+      200: {
+        id: 'c9f0f895-fb98-4b91-9d5e-1a2b3c4d5e63',
+        siteId: '01a24da2-701b-708c-bd9f-36f53e723460',
+        name: 'SEO work',
+        category: 'seo',
+        billing: 'hourly',
+        amount: 12000,
+        currency: 'USD',
+        startDate: '2026-01-01',
+        endDate: null,
+        createdAt: '2026-03-02T09:15:40.931Z',
+        updatedAt: '2026-03-02T09:15:40.931Z',
+      },
+    },
+  },
+  'PATCH /api/v1/services/:id': {
+    params: { id: ID.service },
+    body: { amount: 300000 },
+    responses: {
+      200: {
+        id: 'c9f0f895-fb98-4b91-9d5e-1a2b3c4d5e63',
+        siteId: '01a24da2-72ca-78e1-8602-4bc79d134ae7',
+        name: 'SEO work',
+        category: 'seo',
+        billing: 'hourly',
+        amount: 300000,
+        currency: 'USD',
+        startDate: '2026-01-01',
+        endDate: null,
+        createdAt: '2026-03-02T09:15:41.627Z',
+        updatedAt: '2026-03-02T09:15:41.853Z',
+      },
+    },
+  },
+  'DELETE /api/v1/services/:id': { params: { id: ID.service }, responses: { 204: null } },
+  'GET /api/v1/services/:id/time-entries': {
+    params: { id: ID.service },
+    query: { limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            id: '01a24da2-79c6-7394-a953-465702ddd932',
+            serviceId: 'c9f0f895-fb98-4b91-9d5e-1a2b3c4d5e63',
+            siteId: '01a24da2-78e7-73c4-9332-58d6687549cd',
+            date: '2026-02-03',
+            hours: 1.5,
+            note: 'Keyword research',
+            cost: 18000,
+            currency: 'USD',
+            createdAt: '2026-03-02T09:15:43.366Z',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'POST /api/v1/services/:id/time-entries': {
+    params: { id: ID.service },
+    body: { date: '2026-02-03', hours: 1.5, note: 'Keyword research' },
+    responses: {
+      201: {
+        id: '01a24da2-79c6-7394-a953-465702ddd932',
+        serviceId: 'c9f0f895-fb98-4b91-9d5e-1a2b3c4d5e63',
+        siteId: '01a24da2-78e7-73c4-9332-58d6687549cd',
+        date: '2026-02-03',
+        hours: 1.5,
+        note: 'Keyword research',
+        cost: 18000,
+        currency: 'USD',
+        createdAt: '2026-03-02T09:15:43.366Z',
+      },
+    },
+  },
+  'DELETE /api/v1/services/:id/time-entries/:entryId': {
+    params: { id: ID.service, entryId: ID.timeEntry },
+    responses: { 204: null },
+  },
+
+  // Metrics and the ROI report
+  'POST /api/v1/sites/:siteId/metrics': {
+    params: { siteId: ID.site },
+    body: {
+      rows: [
+        { date: '2026-01-05', sessions: 120, conversions: 4, revenue: 123456 },
+        { date: '2026-01-06', clicks: 80, impressions: 2400, position: 7.4 },
+      ],
+    },
+    responses: { 200: { received: 2, inserted: 2, updated: 0 } },
+  },
+  'GET /api/v1/sites/:siteId/metrics': {
+    params: { siteId: ID.site },
+    query: { from: '2026-01-01', to: '2026-01-31' },
+    responses: { 200: { data: [], nextCursor: null } },
+  },
+  'GET /api/v1/reports/roi': {
+    query: { from: '2026-01-01', to: '2026-02-28', siteId: [ID.site], groupBy: 'month' },
+    responses: {
+      200: {
+        currency: 'USD',
+        from: '2026-01-01',
+        to: '2026-02-28',
+        groupBy: 'month',
+        totals: {
+          revenue: 0,
+          cost: 0,
+          profit: 0,
+          roi: null,
+          sessions: 0,
+          conversions: 0,
+          clicks: 0,
+          impressions: 0,
+          position: null,
+        },
+        series: [
+          {
+            key: '2026-01',
+            label: 'Jan 2026',
+            revenue: 0,
+            cost: 0,
+            profit: 0,
+            roi: null,
+            sessions: 0,
+            conversions: 0,
+            clicks: 0,
+            impressions: 0,
+            position: null,
+          },
+          {
+            key: '2026-02',
+            label: 'Feb 2026',
+            revenue: 0,
+            cost: 0,
+            profit: 0,
+            roi: null,
+            sessions: 0,
+            conversions: 0,
+            clicks: 0,
+            impressions: 0,
+            position: null,
+          },
+        ],
+      },
+    },
+  },
+
+  // Billing
+  'GET /api/v1/billing/plans': {
+    responses: {
+      200: {
+        data: [
+          {
+            id: 'free',
+            name: 'Free',
+            price: 0,
+            currency: 'USD',
+            limits: { sites: 2, members: 2, auditRetentionDays: 30 },
+          },
+          {
+            id: 'starter',
+            name: 'Starter',
+            price: 2900,
+            currency: 'USD',
+            limits: { sites: 10, members: 5, auditRetentionDays: 365 },
+          },
+          {
+            id: 'pro',
+            name: 'Pro',
+            price: 9900,
+            currency: 'USD',
+            limits: { sites: 50, members: 20, auditRetentionDays: 1095 },
+          },
+          {
+            id: 'agency',
+            name: 'Agency',
+            price: 29900,
+            currency: 'USD',
+            limits: { sites: null, members: null, auditRetentionDays: null },
+          },
+        ],
+      },
+    },
+  },
+  'POST /api/v1/billing/checkout': {
+    body: { plan: 'pro' },
+    responses: {
+      201: {
+        id: 'cs_test_9MHC7apEXDLHNFX0D2deG3V',
+        url: 'http://localhost:3000/sandbox/stripe/checkout/cs_test_9MHC7apEXDLHNFX0D2deG3V',
+      },
+    },
+  },
+  'POST /api/v1/billing/portal': {
+    responses: {
+      200: { url: 'http://localhost:3000/sandbox/stripe/portal/bps_dymHdulRiScHBeoL1BHWIQV' },
+    },
+  },
+  'GET /api/v1/billing/subscription': {
+    responses: {
+      200: {
+        plan: 'free',
+        status: 'none',
+        currentPeriodEnd: null,
+        cancelAtPeriodEnd: false,
+        subscribedPlan: null,
+        subscriptionId: null,
+        pastDue: false,
+        graceEndsAt: null,
+      },
+    },
+  },
+  'GET /api/v1/billing/invoices': {
+    query: { limit: 50 },
+    responses: { 200: { data: [], nextCursor: null } },
+  },
+  'GET /api/v1/billing/webhook-events': {
+    query: { status: 'dead' },
+    responses: { 200: { data: [], nextCursor: null } },
+  },
+  'POST /api/v1/billing/webhook-events/:id/replay': {
+    params: { id: ID.stripeEvent },
+    responses: {
+      202: {
+        id: 'evt_1QExampleDeadEvent0001',
+        type: 'customer.subscription.updated',
+        status: 'pending',
+        attempts: 0,
+        lastError: null,
+        source: 'webhook',
+        createdAt: '2026-03-02T09:15:51.006Z',
+        receivedAt: '2026-03-02T09:15:50.992Z',
+        processedAt: null,
+      },
+    },
+  },
+  'POST /api/v1/billing/webhooks/stripe': {
+    body: {
+      id: 'evt_1QExampleWebhook0001',
+      object: 'event',
+      api_version: '2025-03-31.basil',
+      created: 1767225600,
+      livemode: false,
+      type: 'customer.subscription.updated',
+      data: {
+        object: { id: 'sub_1QExample0001', object: 'subscription', customer: 'cus_QExample0001' },
+      },
+    },
+    responses: { 200: { received: true, id: 'evt_1QExampleWebhook0001', duplicate: false } },
+  },
+
+  // Audit log
+  'GET /api/v1/audit-logs': {
+    query: { action: 'site.*', limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            id: '60dbb15b-c2dd-48c3-921b-fc29adc50d6d',
+            seq: 1,
+            occurredAt: '2026-03-02T09:15:52.328Z',
+            actor: {
+              type: 'user',
+              id: '5d2c9e1a-7b3f-4a8e-9c6d-2e1f0a9b8c71',
+              label: 'sam@agency.example',
+            },
+            action: 'tenant.created',
+            target: { type: 'tenant', id: 'b3e1f7a2-4c5d-4e6f-8a7b-1c2d3e4f5a60' },
+            changes: {
+              name: { to: 'Acme SEO', from: null },
+              subdomain: { to: 'acme-seo', from: null },
+            },
+            ip: '127.0.0.1',
+            userAgent: 'node',
+            requestId: 'ab3ca002-f920-48e6-9d30-e7324ff85379',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'GET /api/v1/audit-logs/export': {
+    query: { format: 'ndjson', from: '2026-01-01' },
+    responses: {
+      200: '{"id":"60dbb15b-c2dd-48c3-921b-fc29adc50d6d","seq":1,"occurredAt":"2026-03-02T09:15:52.328Z","actor":{"type":"user","id":"5d2c9e1a-7b3f-4a8e-9c6d-2e1f0a9b8c71","label":"sam@agency.example"},"action":"tenant.created","target":{"type":"tenant","id":"b3e1f7a2-4c5d-4e6f-8a7b-1c2d3e4f5a60"},"changes":{"name":{"to":"Acme SEO","from":null},"subdomain":{"to":"acme-seo","from":null}},"ip":"127.0.0.1","userAgent":"node","requestId":"ab3ca002-f920-48e6-9d30-e7324ff85379","prevHash":"0000000000000000000000000000000000000000000000000000000000000000","hash":"d3ea477ab3ebcc2ed179dbd9186612c075facbd9759d06de7c5f17d16c8c9707"}\n',
+    },
+  },
+  'GET /api/v1/audit-logs/verify': {
+    responses: { 200: { valid: true, checked: 2, firstInvalidSeq: null } },
+  },
+};
