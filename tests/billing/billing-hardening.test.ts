@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/server/config.ts';
 import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
 import { applySubscription } from '../../src/server/domain/billing/apply-subscription.ts';
 import { createStripeClient } from '../../src/server/domain/billing/stripe-client.ts';
 import { projectRoot } from '../../src/server/lib/project-root.ts';
 import { loadSandboxSecrets } from '../../src/server/sandbox/sandbox-secrets.ts';
-import { buildTenant } from '../support/factories.ts';
+import { buildTenant, eventually } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import {
   auditActions,
@@ -157,6 +157,37 @@ describe('checkout against a Stripe-compatible server', () => {
     expect(second.body.detail).toMatch(/portal/);
   });
 
+  it('a checkout retried with its Idempotency-Key replays the first session, opening no second one', async () => {
+    const tenant = await buildTenant(h.app);
+    const headers = { 'idempotency-key': `checkout-${tenant.id}` };
+    const created = vi.spyOn(h.stripe.sandbox, 'createCheckoutSession');
+    const count = () => created.mock.calls.length;
+    const first = await tenant.owner.client.post(
+      '/api/v1/billing/checkout',
+      { plan: 'pro' },
+      { headers },
+    );
+    expect(first.status, first.text).toBe(201);
+    const sessions = count();
+    const retry = await tenant.owner.client.post(
+      '/api/v1/billing/checkout',
+      { plan: 'pro' },
+      { headers },
+    );
+    expect(retry.status, retry.text).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect(count()).toBe(sessions);
+    const other = await tenant.owner.client.post(
+      '/api/v1/billing/checkout',
+      { plan: 'starter' },
+      { headers },
+    );
+    expect(other.status).toBe(409);
+    expect(count()).toBe(sessions);
+    created.mockRestore();
+  });
+
   it('the sandbox refuses javascript: (and other non-web) return URLs', async () => {
     const stripe = createStripeClient(TEST_SECRET_KEY, h.stripe.url);
     const customer = await stripe.customers.create({ name: 'x' });
@@ -186,9 +217,10 @@ describe('checkout against a Stripe-compatible server', () => {
     h.stripe.sandbox.latencyMs = 2500;
     try {
       const started = Date.now();
+      const received = h.stripe.sandbox.requestsReceived;
       const checkout = slow.owner.client.post('/api/v1/billing/checkout', { plan: 'pro' });
-      // Let the checkout reach Stripe (it is then waiting on the slow server).
-      await new Promise((r) => setTimeout(r, 300));
+      // Once the checkout has reached Stripe, it is waiting on the slow server.
+      await eventually(async () => h.stripe.sandbox.requestsReceived > received);
       const t0 = Date.now();
       const sites = await other.owner.client.get('/api/v1/sites');
       const tookMs = Date.now() - t0;
@@ -218,9 +250,10 @@ describe('applying Stripe state', () => {
     const events = eventsOfCustomer(h.stripe, await customerOf(h.app, paying.id));
     h.stripe.sandbox.latencyMs = 2500;
     try {
+      const received = h.stripe.sandbox.requestsReceived;
       for (const e of events) expect(await h.stripe.sandbox.deliver(e, h.webhookUrl)).toBe(200);
-      // The worker is now reading the subscription from the slow server.
-      await new Promise((r) => setTimeout(r, 300));
+      // Once the worker's read has reached Stripe, it is waiting on the slow server.
+      await eventually(async () => h.stripe.sandbox.requestsReceived > received);
       const t0 = Date.now();
       const sites = await other.owner.client.get('/api/v1/sites');
       expect(sites.status).toBe(200);

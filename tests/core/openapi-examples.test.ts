@@ -9,7 +9,6 @@ import {
   type OperationExample,
 } from '../../src/server/http/openapi-examples.ts';
 import { allRoutes } from '../../src/server/routes/index.ts';
-import { SANDBOX_WEBHOOK_SECRET } from '../../src/server/sandbox/sandbox-state.ts';
 import { Problem } from '../../src/shared/schemas/common.ts';
 import { buildTenant, createApiKey, signUp, uniq } from '../support/factories.ts';
 import { ROUTE_SAMPLES, sampleSite } from '../support/route-samples.ts';
@@ -133,7 +132,7 @@ async function send(route: AnyRoute, example: OperationExample, p: Prepared) {
     const payload = JSON.stringify(body);
     const signature = Stripe.webhooks.generateTestHeaderString({
       payload,
-      secret: SANDBOX_WEBHOOK_SECRET,
+      secret: app.services.billing.webhookSecret!,
     });
     return p.client.request(route.method.toUpperCase(), path, {
       raw: payload,

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { eventually } from '../support/factories.ts';
 import { describe, expect, it } from 'vitest';
 
 /** Runs src/server/main.ts as `npm start` runs the built bundle: a real process with its own env. */
@@ -110,8 +111,7 @@ describe('the process', () => {
         await waitReady(`http://127.0.0.1:${port}/readyz`);
         const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json();
         expect(ready.checks).toEqual({ database: 'ok', redis: 'ok', queue: 'ok' });
-        await new Promise((r) => setTimeout(r, 1500));
-        expect(worker.output()).toMatch(/worker started/);
+        await eventually(async () => /worker started/.test(worker.output()), 60_000);
         expect(worker.child.exitCode).toBeNull();
         // The worker yields the CPU to requests (WORKER_NICE, default 10); the api does not.
         expect(os.getPriority(worker.child.pid)).toBe(10);

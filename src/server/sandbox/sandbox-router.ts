@@ -14,6 +14,7 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
   const api = express.Router();
   api.use(form);
   api.use((_req, _res, next) => {
+    sandbox.requestsReceived++;
     if (sandbox.latencyMs > 0) setTimeout(next, sandbox.latencyMs);
     else next();
   });

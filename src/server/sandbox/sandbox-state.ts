@@ -65,6 +65,8 @@ export class StripeSandbox {
   readonly failingObjects = new Set<string>();
   /** Delay of every API answer in ms (tests that need processing to take a while). */
   latencyMs = 0;
+  /** API requests received so far, counted before the delay (tests wait on it, not on a clock). */
+  requestsReceived = 0;
   private readonly store: SandboxStore;
   private readonly webhooks: WebhookSender;
 
