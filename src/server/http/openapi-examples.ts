@@ -1,4 +1,5 @@
 import { ERROR_CODES } from '../errors.ts';
+import { PLANS } from '../domain/billing/plans.ts';
 
 /**
  * A request and its answers for every operation of the OpenAPI document, keyed like the access
@@ -565,41 +566,10 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
 
   // Billing
   'GET /api/v1/billing/plans': {
-    responses: {
-      200: {
-        data: [
-          {
-            id: 'free',
-            name: 'Free',
-            price: 0,
-            currency: 'USD',
-            limits: { sites: 2, members: 2, auditRetentionDays: 30 },
-          },
-          {
-            id: 'starter',
-            name: 'Starter',
-            price: 2900,
-            currency: 'USD',
-            limits: { sites: 10, members: 5, auditRetentionDays: 365 },
-          },
-          {
-            id: 'pro',
-            name: 'Pro',
-            price: 9900,
-            currency: 'USD',
-            limits: { sites: 50, members: 20, auditRetentionDays: 1095 },
-          },
-          {
-            id: 'agency',
-            name: 'Agency',
-            price: 29900,
-            currency: 'USD',
-            limits: { sites: null, members: null, auditRetentionDays: null },
-          },
-        ],
-      },
-    },
+    // The catalog itself: the example is what the route answers.
+    responses: { 200: { data: PLANS } },
   },
+
   'POST /api/v1/billing/checkout': {
     body: { plan: 'pro' },
     responses: {
