@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/server/data/database.ts';
 import { migrate } from '../../src/server/data/migrate.ts';
+import { hashPassword, verifyPassword } from '../../src/server/domain/accounts/passwords.ts';
 import {
   assertOutsideTransaction,
   inTransaction,
@@ -28,5 +29,16 @@ describe('assertOutsideTransaction', () => {
       }),
     ).rejects.toThrow(/a Stripe call inside a database transaction/);
     expect(() => assertOutsideTransaction('a Stripe call')).not.toThrow();
+  });
+
+  it('keeps password hashing out of transactions, where it would stall every tenant', async () => {
+    await expect(
+      inTransaction(database, {}, () => hashPassword('a long password')),
+    ).rejects.toThrow(/password hashing inside a database transaction/);
+    await expect(
+      inTransaction(database, {}, () => verifyPassword(null, 'a long password')),
+    ).rejects.toThrow(/password hashing inside a database transaction/);
+    const hash = await hashPassword('a long password');
+    expect(await verifyPassword(hash, 'a long password')).toBe(true);
   });
 });

@@ -24,6 +24,7 @@ function fromHttpError(err: unknown): AppError | null {
   }
   const status = e.status ?? e.statusCode;
   if (status === 413) return new AppError('payload_too_large');
+  if (status === 404) return new AppError('not_found', 'Not found'); // a missing static asset
   if (status && status >= 400 && status < 500) return new AppError('malformed', e.message);
   return null;
 }
