@@ -109,6 +109,8 @@ async function startServer(
     env: {
       ...process.env,
       NODE_ENV: 'production',
+      // Billing is not measured here: the Stripe sandbox stands in for real keys.
+      SANDBOXES: 'on',
       LOG_LEVEL: 'warn',
       RATE_LIMIT_RPM: '0',
       DATA_DIR: dataDir,
