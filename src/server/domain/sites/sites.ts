@@ -150,9 +150,10 @@ export async function updateSite(
 }
 
 /**
- * Deletes a site with its services, time entries, metrics and client grants (their foreign keys
- * cascade). The site row is locked first, so an import of the site either committed before (its
- * rows go with the site) or waits and then finds no site.
+ * Deletes a site with its services, time entries, metrics and client grants. The site row is
+ * locked first, so an import of the site either committed before (its daily rows and rollups are
+ * deleted here) or waits and then finds no site; metrics_daily and metrics_monthly have no
+ * foreign key to cascade for us.
  */
 export async function deleteSite(tx: Tx, tenantId: string, siteId: string): Promise<Site> {
   const locked = await tx
@@ -163,6 +164,13 @@ export async function deleteSite(tx: Tx, tenantId: string, siteId: string): Prom
     .forUpdate()
     .executeTakeFirst();
   if (!locked) throw siteNotFound();
+  for (const table of ['metrics_daily', 'metrics_monthly'] as const) {
+    await tx
+      .deleteFrom(table)
+      .where('tenant_id', '=', tenantId)
+      .where('site_id', '=', siteId)
+      .execute();
+  }
   const row = await tx
     .deleteFrom('sites')
     .where('tenant_id', '=', tenantId)
