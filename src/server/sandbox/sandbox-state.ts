@@ -178,7 +178,7 @@ export class StripeSandbox {
     this.state.customers[customer.id] = customer;
     this.emit('customer.created', customer);
     // The app stores this id once we answer: it must outlive a crash of this process.
-    this.store.persistDurably();
+    this.store.persistDurably('customers', customer);
     return clone(customer);
   }
 
@@ -237,7 +237,7 @@ export class StripeSandbox {
     };
     this.state.checkoutSessions[id] = session;
     // Its URL is handed to a browser: it must outlive a crash too.
-    this.store.persistDurably();
+    this.store.persistDurably('checkoutSessions', session);
     return this.present(session);
   }
 
@@ -275,7 +275,7 @@ export class StripeSandbox {
       livemode: false,
     };
     this.state.portalSessions[id] = session;
-    this.store.persistDurably();
+    this.store.persistDurably('portalSessions', session);
     return clone(session);
   }
 

@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import type { Obj, SandboxEvent } from './sandbox-objects.ts';
 
+/** The collections whose objects are made durable one at a time. */
+export type Collection = 'customers' | 'checkoutSessions' | 'portalSessions';
+
 /** Everything the sandbox knows, as one JSON-serializable object. */
 export interface State {
   customers: Record<string, Obj>;
@@ -41,6 +44,31 @@ export class SandboxStore {
     } catch {
       // No file yet (or unreadable): start empty.
     }
+    this.replayJournal();
+  }
+
+  /** The journal of durable writes made since the state file was last written whole. */
+  private get journal(): string {
+    return `${this.file}.journal`;
+  }
+
+  /** Applies the journal's objects (a torn last line, cut by a crash mid-write, is skipped). */
+  private replayJournal() {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.journal, 'utf8');
+    } catch {
+      return;
+    }
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        const { collection, object } = JSON.parse(line) as { collection: Collection; object: Obj };
+        this.state[collection][object.id as string] = object;
+      } catch {
+        // A line a crash cut short: its id was never handed out.
+      }
+    }
   }
 
   /** Schedules a write of the state (changes within 200 ms share it). */
@@ -48,21 +76,31 @@ export class SandboxStore {
     if (!this.file || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      const tmp = `${this.file}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(this.state));
-      fs.renameSync(tmp, this.file!);
+      this.writeWhole();
     }, 200);
     this.timer.unref();
   }
 
   /**
-   * Writes the state now and fsyncs it: for objects whose id the app stores (a customer), which
-   * must survive a kill -9 of the process before the id is handed out.
+   * Makes one object durable now, before its id leaves the sandbox (the app stores a customer id;
+   * a browser gets a session URL), so it survives a kill -9 of the process: one fsynced line
+   * appended to the journal, whatever the size of the state. The next whole write folds it in.
    */
-  persistDurably() {
+  persistDurably(collection: Collection, object: Obj) {
     if (!this.file) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    const fd = fs.openSync(this.journal, 'a', 0o600);
+    try {
+      fs.writeSync(fd, `${JSON.stringify({ collection, object })}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.changed();
+  }
+
+  /** Writes the whole state (through a temporary file and a rename), then empties the journal. */
+  private writeWhole() {
+    if (!this.file) return;
     const tmp = `${this.file}.tmp`;
     const fd = fs.openSync(tmp, 'w', 0o600);
     try {
@@ -72,13 +110,14 @@ export class SandboxStore {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, this.file);
+    fs.rmSync(this.journal, { force: true });
   }
 
   /** Writes the state now (a benchmark hands a prepared state to a sandbox process). */
   persistNow() {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.file) fs.writeFileSync(this.file, JSON.stringify(this.state));
+    this.writeWhole();
   }
 
   /** Writes what is still pending. */
