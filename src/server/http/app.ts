@@ -105,7 +105,8 @@ function createHttpApp(services: AppServices, routes: AnyRoute[]): Express {
   }
   for (const mount of mounts) mount(app, services);
 
-  app.all('/api/*rest', (req, _res, next) => {
+  // Nothing under /api or /sandbox falls through to the web app (a sandbox that is off is a 404).
+  app.all(['/api/*rest', '/sandbox/*rest'], (req, _res, next) => {
     next(new AppError('not_found', `No endpoint ${req.method} ${req.path}`));
   });
 
