@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { cacheLeaseKeys, createCacheLease, SYNC_EPOCH } from './cache-lease.ts';
+import { assertOutsideTransaction } from '../data/scoped-transaction.ts';
 
 /**
  * A small cache with namespaces that can be dropped at once (a tenant's reports, say).
@@ -351,6 +352,7 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
 
   return {
     async get<T>(ns: string, key: string, options?: { since?: number }) {
+      assertOutsideTransaction('a Redis cache read');
       if (unannounced.size > 0) {
         replayUnannounced();
         return undefined;
@@ -387,6 +389,7 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
       });
     },
     async generation(ns) {
+      assertOutsideTransaction('a Redis cache read');
       // Unknown while Redis is down: -1 matches no generation, so nothing computed now is stored.
       return Number((await redis.get(genKey(ns)).catch(() => '-1')) ?? 0);
     },

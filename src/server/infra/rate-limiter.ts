@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { assertOutsideTransaction } from '../data/scoped-transaction.ts';
 
 export interface RateLimitResult {
   allowed: boolean;
@@ -45,6 +46,7 @@ export function createMemoryRateLimiter(): RateLimiter {
 export function createRedisRateLimiter(redis: Redis): RateLimiter {
   return {
     async hit(key, limit, windowSeconds) {
+      assertOutsideTransaction('a Redis rate-limit count');
       const k = `rl:${key}`;
       const results = await redis.multi().incr(k).expire(k, windowSeconds, 'NX').pttl(k).exec();
       const count = Number(results?.[0]?.[1] ?? 0);

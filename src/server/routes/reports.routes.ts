@@ -9,15 +9,26 @@ import {
 } from '../domain/reports/report-cache.ts';
 import { reportToCsv } from '../domain/reports/report-csv.ts';
 import { buildRoiReport, reportSites, resolveReportRange } from '../domain/reports/roi-report.ts';
+import { inTransaction } from '../data/scoped-transaction.ts';
 import { grantedSiteIds, viewerOf } from '../domain/sites/viewer.ts';
 import { defineRoute, requireTenant, type CacheContext, type Reply } from '../http/define-route.ts';
 
 /**
- * The report namespace's generation, read by fromCache on a miss before the request transaction
- * begins, so that read overlaps BEGIN instead of following it. Still read before the data: the
- * handler awaits it before its statement.
+ * The report namespace's generation, whose read fromCache starts on a miss, so it overlaps the
+ * identity read instead of following it. `prepare` awaits it before the transaction begins: Redis
+ * is never waited on inside one.
  */
 const generationRead = new WeakMap<Request, Promise<number>>();
+
+/** What `prepare` read from the cache, before the request's transaction. */
+interface CacheReads {
+  /** The generation read before the data: a report built after a change is not stored. */
+  generation: number;
+  /** A client's granted sites (null for staff, who see every site). */
+  granted: string[] | null;
+  /** A client's cached report, keyed by their grants. */
+  cached?: SerializedReport;
+}
 
 export const reportRoutes = [
   defineRoute({
@@ -53,16 +64,21 @@ export const reportRoutes = [
       generationRead.set(ctx.req, generation);
       return null;
     },
-    async handler(ctx, { query }) {
+    // Cache reads (Redis) happen here, outside any transaction; a client's key needs their
+    // grants, read in a short transaction of its own.
+    async prepare(ctx, { query }): Promise<CacheReads> {
       const tenant = requireTenant(ctx);
-      const viewer = viewerOf(ctx);
-      const range = resolveReportRange(query, tenant.timezone);
-      const cache = ctx.services.cache;
+      const { cache, database } = ctx.services;
       const namespace = reportCacheNamespace(tenant.id);
-      // Read before the data: a change committed while the report is built moves the generation,
-      // and the stale report is then not stored.
       const generation = await (generationRead.get(ctx.req) ?? cache.generation(namespace));
-      const granted = await grantedSiteIds(ctx.tx, tenant.id, viewer);
+      const viewer = viewerOf(ctx);
+      if (viewer.role !== 'client') return { generation, granted: null };
+      const granted = await inTransaction(
+        database,
+        { tenantId: tenant.id, userId: viewer.userId },
+        (tx) => grantedSiteIds(tx, tenant.id, viewer),
+      );
+      const range = resolveReportRange(query, tenant.timezone);
       const key = reportCacheKey({
         ...range,
         groupBy: query.groupBy,
@@ -70,11 +86,23 @@ export const reportRoutes = [
         granted,
         currency: tenant.currency,
       });
-      // Staff already missed in fromCache; a client's key needed the grants.
-      const report = granted
-        ? await cache.get<SerializedReport>(namespace, key, { since: ctx.receivedAt })
-        : undefined;
-      if (report) return replyWithReport(ctx, report, query.format);
+      const cached = await cache.get<SerializedReport>(namespace, key, { since: ctx.receivedAt });
+      return { generation, granted, cached };
+    },
+    async handler(ctx, { query, prepared }) {
+      const tenant = requireTenant(ctx);
+      const range = resolveReportRange(query, tenant.timezone);
+      const cache = ctx.services.cache;
+      const namespace = reportCacheNamespace(tenant.id);
+      const { generation, granted, cached } = prepared;
+      if (cached) return replyWithReport(ctx, cached, query.format);
+      const key = reportCacheKey({
+        ...range,
+        groupBy: query.groupBy,
+        siteIds: query.siteId,
+        granted,
+        currency: tenant.currency,
+      });
       const sites = await reportSites(ctx.tx, tenant.id, granted, query.siteId, query.groupBy);
       const built = serializeReport(
         await buildRoiReport(ctx.tx, tenant.id, sites, range, query.groupBy, tenant.currency),
