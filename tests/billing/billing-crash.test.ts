@@ -203,9 +203,12 @@ describe(`worker killed with SIGKILL mid-processing${server ? ', Redis flushed m
     await deliverAll(again);
     expect(events.filter((e) => !delivered.has(e.id))).toEqual([]);
     await eventually(async () => (await activeCount()) === TENANTS, 60_000);
+    // Subscriptions and invoices are separate objects, applied by separate jobs: wait for both.
     for (const t of tenants) {
-      const inv = await t.client.get('/api/v1/billing/invoices');
-      expect(inv.body.data).toHaveLength(1);
+      await eventually(
+        async () => (await t.client.get('/api/v1/billing/invoices')).body.data.length === 1,
+        60_000,
+      );
     }
     // Let the sweeper settle every row, then stop cleanly and read the database.
     await new Promise((r) => setTimeout(r, 3000));
