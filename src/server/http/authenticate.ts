@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
-import type { Tx } from '../data/database.ts';
+import type { Kysely } from 'kysely';
+import type { DB } from '../data/schema.ts';
 import type { Role } from '../data/schema.ts';
 import { findApiKeyIdentity, findSessionIdentity } from '../domain/accounts/request-identity.ts';
 import { API_KEY_PREFIX } from '../domain/api-keys/api-keys.ts';
@@ -42,18 +43,17 @@ export interface Identity {
 }
 
 /**
- * Reads who is asking in the request's transaction, which names the credentials' hash
- * (`sessionHash`/`keyHash` of its scope): one indexed query, no cache. A key that is unknown,
+ * Reads who is asking, outside any transaction: one indexed query in one round trip, no cache. A key that is unknown,
  * revoked or whose creator left the tenant is a 401; a stale session cookie just means nobody.
  * `tenantHint` (sessions only; a key carries its tenant) is the tenant the request names.
  */
 export async function identify(
-  tx: Tx,
+  db: Kysely<DB>,
   credentials: Credentials,
   tenantHint: string | null,
 ): Promise<Identity | null> {
   if (credentials.kind === 'api_key') {
-    const key = await findApiKeyIdentity(tx, credentials.hash);
+    const key = await findApiKeyIdentity(db, credentials.hash);
     if (!key) throw new AppError('unauthenticated', 'The API key is not valid');
     return {
       principal: {
@@ -69,7 +69,7 @@ export async function identify(
       sessionExpiresAt: null,
     };
   }
-  const session = await findSessionIdentity(tx, credentials.hash, tenantHint);
+  const session = await findSessionIdentity(db, credentials.hash, tenantHint);
   if (!session) return null;
   return {
     principal: {

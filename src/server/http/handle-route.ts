@@ -83,10 +83,11 @@ type ParsedInput = { params: unknown; query: unknown; body: unknown };
 
 /**
  * Builds the Express handlers of one route. Every request goes through the same named steps, top
- * to bottom: route open → address limit → input → prepare → caller (one short transaction) →
+ * to bottom: route open → address limit → input → prepare → caller (one statement, no transaction) →
  * principal and workspace limits → role → cached answer → handler (one transaction scoped to the
- * tenant for row-level security, with idempotency) → after-commit work → reply. Only the two
- * transactions touch the database, and neither waits on anything else (docs/CONVENTIONS.md).
+ * tenant for row-level security, with idempotency) → after-commit work → reply. Only the identity
+ * read and the transaction touch the database, and neither waits on anything else
+ * (docs/CONVENTIONS.md).
  */
 export function handleRoute(route: AnyRoute, services: AppServices): RequestHandler[] {
   const key = routeKey(route);
@@ -177,7 +178,8 @@ function parseInput(route: AnyRoute, req: Request): ParsedInput {
 
 /**
  * Reads who is asking, the tenant the request names and their role there, fresh: one indexed
- * query in a short transaction that names the credentials' hash (no cache), so a role change, a
+ * query in one round trip (a database function that names the credentials' hash under row-level
+ * security; no cache), so a role change, a
  * removal or a revocation holds on the next request on every process. Then the CSRF check of a
  * cookie session, and the tenant among the caller's own (a stranger's tenant is a 404).
  */
@@ -191,13 +193,7 @@ async function identifyCaller(
 ): Promise<Caller> {
   if (!credentials) return { principal: null, tenant: null, role: null, actor: actorOf(null) };
   const hint = Array.isArray(access) ? tenantHint(req, services.config.BASE_DOMAIN) : null;
-  const identity = await inTransaction(
-    services.database,
-    credentials.kind === 'api_key'
-      ? { keyHash: credentials.hash }
-      : { sessionHash: credentials.hash },
-    (tx) => identify(tx, credentials, hint),
-  );
+  const identity = await identify(services.database.db, credentials, hint);
   const principal = identity?.principal ?? null;
   if (access !== 'public' && !principal) throw new AppError('unauthenticated', 'Sign in first');
   if (credentials.kind === 'session' && identity?.sessionExpiresAt) {
