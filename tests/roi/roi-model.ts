@@ -90,6 +90,25 @@ function figures(a: Acc): ModelFigures {
   };
 }
 
+/** Days in the date's calendar month (30 days hath September…, February by the leap-year rule). */
+export function daysInMonth(date: string): number {
+  const y = Number(date.slice(0, 4));
+  const m = Number(date.slice(5, 7));
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(m) ? 30 : 31;
+}
+
+/**
+ * One day's share of a monthly amount: the month's cents split evenly, the cents left over going
+ * one each to the month's first days.
+ */
+export function monthlyDayCost(amount: number, date: string): number {
+  const n = daysInMonth(date);
+  const day = Number(date.slice(8, 10));
+  const base = Math.floor(amount / n);
+  return base + (day <= amount - base * n ? 1 : 0);
+}
+
 /** The report the contract describes, computed the long way. */
 export function modelReport(input: {
   from: string;
@@ -145,9 +164,7 @@ export function modelReport(input: {
     }
     if (s.billing === 'monthly') {
       const last = s.endDate !== null && s.endDate < to ? s.endDate : to;
-      // Every calendar month that overlaps [start, last], dated its first day.
-      for (const d of eachDay(s.startDate.slice(0, 8) + '01', last))
-        if (d.endsWith('-01')) costs.push([d, s.amount]);
+      for (const d of eachDay(s.startDate, last)) costs.push([d, monthlyDayCost(s.amount, d)]);
     }
     for (const [date, cost] of costs)
       if (inRange(date)) add(keyOf(s.siteId, date), (a) => (a.cost += cost));

@@ -109,6 +109,9 @@ export function figuresOf(s: Sums): RoiFigures {
 /** One row of the report statement: a bucket's metric sums or its cost (the other fields 0). */
 type SumsRow = Sums & { k: string };
 
+/** A report's grouping, or `total`: one bucket for the whole range (a comparison's totals). */
+type ReportGrouping = GroupBy | 'total';
+
 /** The site ids a statement covers: the given ones, or every site of the tenant. */
 type SiteSet = RawBuilder<string[]>;
 
@@ -116,7 +119,7 @@ type SiteSet = RawBuilder<string[]>;
  * How rows fall into a grouping's buckets: the expression they are grouped by (a date truncated
  * to its week or month, or the site) and the bucket's key, formatted once per bucket, not per row.
  */
-function bucketOf(groupBy: GroupBy, date: RawBuilder<unknown>) {
+function bucketOf(groupBy: ReportGrouping, date: RawBuilder<unknown>) {
   const at = sql`${date}::timestamp`;
   switch (groupBy) {
     case 'day':
@@ -131,6 +134,8 @@ function bucketOf(groupBy: GroupBy, date: RawBuilder<unknown>) {
     }
     case 'site':
       return { group: sql`site_id`, key: sql<string>`site_id::text` };
+    case 'total':
+      return { group: sql`()`, key: sql<string>`'total'` };
   }
 }
 
@@ -152,7 +157,12 @@ const MONTHLY_SUMS = sql`sum(revenue) AS "revenue", sum(sessions) AS "sessions",
  * A one-year tenant-wide report so reads about sites × 13 months of rollups and at most half a
  * month of days per site at each edge, instead of sites × 365 days.
  */
-function metricSums(tenantId: string, siteIds: SiteSet, range: ReportRange, groupBy: GroupBy) {
+function metricSums(
+  tenantId: string,
+  siteIds: SiteSet,
+  range: ReportRange,
+  groupBy: ReportGrouping,
+) {
   // One index range scan per site (a lateral subquery that OFFSET 0 keeps from being flattened
   // into a join), whatever the planner's statistics say: otherwise, with statistics not yet
   // gathered after an import, the edges were planned as a scan of every day of the tenant.
@@ -206,31 +216,50 @@ function metricSums(tenantId: string, siteIds: SiteSet, range: ReportRange, grou
 }
 
 /**
- * Cost per bucket, attributed as the contract defines: `monthly` once per calendar month that
- * overlaps the service (open-ended: through the month of the report's end), dated the month's
- * first day, so a service starting on the 21st counts in a report that ends on the 15th of that
- * month, open-ended or not;
- * `one_time` on its start date; `hourly` hours × rate on each time entry's date, rounded per entry.
+ * Cost per bucket, accrued by day as the contract defines it. `monthly`: each calendar month's
+ * `amount` is spread over its days (amount / days, the remainder cents one each to its first
+ * days, so a whole month sums to exactly `amount`), on each day of [startDate, endDate] (open-ended:
+ * up to the report's `to`) inside the range; `one_time` on its start date; `hourly` hours × rate on
+ * each time entry's date, rounded per entry. Monthly services are cut into one segment per month
+ * [a, b]: for month and site groupings a segment's cost is summed in closed form,
+ * `(b − a + 1) × q + max(0, min(b, r) − a + 1)` with q, r the quotient and remainder of
+ * amount ÷ days (days counted as day-of-month numbers), so a year costs 12 rows per service, not
+ * 365; days and weeks expand segments into days.
  */
-function costSums(tenantId: string, siteIds: SiteSet, range: ReportRange, groupBy: GroupBy) {
+function costSums(tenantId: string, siteIds: SiteSet, range: ReportRange, groupBy: ReportGrouping) {
   const bucket = bucketOf(groupBy, sql`d`);
   const { from, to } = range;
+  const perDay = groupBy === 'day' || groupBy === 'week';
+  const monthly = perDay
+    ? sql`SELECT seg.site_id, day::date AS d,
+            (seg.q + CASE WHEN extract(day FROM day)::int <= seg.r THEN 1 ELSE 0 END)::numeric AS cost
+          FROM segments seg CROSS JOIN LATERAL generate_series(seg.a::timestamp, seg.b::timestamp, interval '1 day') AS day`
+    : sql`SELECT seg.site_id, seg.a AS d,
+            ((seg.db - seg.da + 1) * seg.q + greatest(0, least(seg.db, seg.r) - seg.da + 1))::numeric AS cost
+          FROM segments seg`;
   return sql`
+    WITH segments AS (
+      SELECT s.site_id, x.a, x.b, extract(day FROM x.a)::int AS da, extract(day FROM x.b)::int AS db,
+             s.amount / x.n AS q, s.amount % x.n AS r
+      FROM services s
+      CROSS JOIN LATERAL generate_series(
+        date_trunc('month', greatest(s.start_date, ${from}::date)::timestamp),
+        least(s.end_date, ${to}::date)::timestamp,
+        interval '1 month') AS m(month)
+      CROSS JOIN LATERAL (SELECT
+        greatest(s.start_date, ${from}::date, m.month::date) AS a,
+        least(s.end_date, ${to}::date, (m.month + interval '1 month' - interval '1 day')::date) AS b,
+        extract(day FROM m.month + interval '1 month' - interval '1 day')::int AS n) AS x
+      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'monthly'
+        AND s.amount > 0 AND s.start_date <= ${to}::date AND (s.end_date IS NULL OR s.end_date >= ${from}::date)
+    )
     SELECT ${bucket.key} AS k, sum(cost) AS cost FROM (
       SELECT s.site_id, s.start_date AS d, s.amount::numeric AS cost
       FROM services s
       WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'one_time'
         AND s.start_date >= ${from}::date AND s.start_date <= ${to}::date
       UNION ALL
-      SELECT s.site_id, m.month::date AS d, s.amount::numeric AS cost
-      FROM services s
-      CROSS JOIN LATERAL generate_series(
-        greatest(date_trunc('month', s.start_date::timestamp), date_trunc('month', ${from}::date::timestamp)),
-        date_trunc('month', least(s.end_date, ${to}::date)::timestamp),
-        interval '1 month') AS m(month)
-      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'monthly'
-        AND s.start_date < ${nextMonthStart(to)}::date AND (s.end_date IS NULL OR s.end_date >= ${monthStart(from)}::date)
-        AND m.month >= ${from}::date
+      ${monthly}
       UNION ALL
       SELECT s.site_id, te.date AS d, round(te.hours * s.amount) AS cost
       FROM services s
