@@ -85,6 +85,7 @@ describe('ROI report', () => {
     // 3,225: the 15th–25th 11 × 3,226, the 26th–31st 6 × 3,225.
     expect(figures(jan)).toEqual({
       revenue: 400_000,
+      value: 400_000,
       cost: 54_836,
       profit: 345_164,
       roi: 345_164 / 54_836,
@@ -176,6 +177,7 @@ describe('ROI report', () => {
     expect(res.body.series.length).toBeGreaterThanOrEqual(12);
     expect(res.body.totals).toEqual({
       revenue: 0,
+      value: 0,
       cost: 0,
       profit: 0,
       roi: null,
@@ -184,10 +186,14 @@ describe('ROI report', () => {
       clicks: 0,
       impressions: 0,
       position: null,
+      coverage: { days: 365, daysWithData: 0 },
     });
+    expect(res.body.comparison).toBeNull();
     for (const q of [
       'from=2026-02-01&to=2026-01-01',
       'groupBy=year',
+      'compare=month',
+      'compare=',
       'from=2026-02-30',
       'siteId=nope',
       'from=2000-01-01&to=2026-01-01',
