@@ -22,7 +22,6 @@ import type {
 import {
   ImportMetricsResult,
   MetricDay,
-  RoiReport,
   Service,
   Site,
   TimeEntry,
@@ -46,6 +45,14 @@ import {
 import type { AuditEvent } from '../../shared/schemas/audit.ts';
 import { AuditLogPage, AuditVerifyReply } from '../../shared/schemas/audit.ts';
 import { download, request, requestAs, uploadWithProgress, type Query } from './http.ts';
+import {
+  Goal,
+  GoalProgressList,
+  RoiReportV2,
+  SiteV2,
+  type Attribution,
+  type GoalBody,
+} from './roi-v2.ts';
 
 /** Request bodies as the caller writes them (before the server's defaults and transforms). */
 type In<S extends z.ZodType> = z.input<S>;
@@ -109,11 +116,14 @@ export type TenantSettingsT = z.infer<typeof TenantSettings>;
 
 export const listSites = (q: PageQuery = {}) =>
   requestAs(Page(Site), '/sites', { query: { limit: 200, ...q } });
-export const getSite = (id: string) => requestAs(Site, `/sites/${id}`);
+export const getSite = (id: string) => requestAs(SiteV2, `/sites/${id}`);
 export const createSite = (body: In<typeof CreateSiteBody>) =>
   requestAs(Site, '/sites', { method: 'POST', body });
 export const updateSite = (id: string, body: In<typeof UpdateSiteBody>) =>
   requestAs(Site, `/sites/${id}`, { method: 'PATCH', body });
+/** Sets how a site's revenue and conversions become credited value (contract: attribution). */
+export const updateSiteAttribution = (id: string, attribution: Attribution) =>
+  requestAs(SiteV2, `/sites/${id}`, { method: 'PATCH', body: { attribution } });
 export const deleteSite = (id: string) => request(`/sites/${id}`, { method: 'DELETE' });
 
 export const listServices = (q: PageQuery & { siteId?: string } = {}) =>
@@ -153,6 +163,8 @@ export interface ReportQuery {
   to: string;
   groupBy: 'day' | 'week' | 'month' | 'site';
   siteId?: readonly string[];
+  /** The period to compare with: the same number of days just before, or a year earlier. */
+  compare?: 'previous' | 'year' | 'none';
 }
 /** The same report as a CSV file (the API's `format=csv`). */
 export const downloadRoiReport = (q: ReportQuery) =>
@@ -162,12 +174,27 @@ export const downloadRoiReport = (q: ReportQuery) =>
     `roi-${q.from}-${q.to}.csv`,
   );
 export const getRoiReport = (q: ReportQuery, signal?: AbortSignal) =>
-  requestAs(RoiReport, '/reports/roi', { query: q as unknown as Query, signal });
+  requestAs(RoiReportV2, '/reports/roi', { query: q as unknown as Query, signal });
+
+// Goals
+export const listGoals = () =>
+  requestAs(Page(Goal), '/goals', { query: { limit: 200 } });
+export const createGoal = (body: In<typeof GoalBody>) =>
+  requestAs(Goal, '/goals', { method: 'POST', body });
+export const updateGoal = (id: string, body: Partial<In<typeof GoalBody>>) =>
+  requestAs(Goal, `/goals/${id}`, { method: 'PATCH', body });
+export const deleteGoal = (id: string) => request(`/goals/${id}`, { method: 'DELETE' });
+export const getGoalProgress = (signal?: AbortSignal) =>
+  requestAs(GoalProgressList, '/goals/progress', { signal });
 
 export type SiteT = z.infer<typeof Site>;
 export type ServiceT = z.infer<typeof Service>;
 export type TimeEntryT = z.infer<typeof TimeEntry>;
-export type RoiReportT = z.infer<typeof RoiReport>;
+export type RoiReportT = z.infer<typeof RoiReportV2>;
+export type SiteWithAttributionT = z.infer<typeof SiteV2>;
+export type GoalT = z.infer<typeof Goal>;
+export type GoalProgressT = z.infer<typeof GoalProgressList>['data'][number];
+export type { Attribution };
 export type ImportResultT = z.infer<typeof ImportMetricsResult>;
 
 // Billing
