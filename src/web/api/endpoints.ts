@@ -177,8 +177,7 @@ export const getRoiReport = (q: ReportQuery, signal?: AbortSignal) =>
   requestAs(RoiReportV2, '/reports/roi', { query: q as unknown as Query, signal });
 
 // Goals
-export const listGoals = () =>
-  requestAs(Page(Goal), '/goals', { query: { limit: 200 } });
+export const listGoals = () => requestAs(Page(Goal), '/goals', { query: { limit: 200 } });
 export const createGoal = (body: In<typeof GoalBody>) =>
   requestAs(Goal, '/goals', { method: 'POST', body });
 export const updateGoal = (id: string, body: Partial<In<typeof GoalBody>>) =>

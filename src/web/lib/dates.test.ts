@@ -48,9 +48,9 @@ describe('report periods', () => {
   });
 
   it('labels report series keys', () => {
-    expect(periodLabel('2026-01')).toBe('Jan 2026');
-    expect(periodLabel('2026-01-05')).toBe('Jan 5');
-    expect(periodLabel('2026-W02')).toBe('2026-W02');
+    expect(periodLabel('2026-01')).toBe(seriesLabel('2026-01'));
+    expect(periodLabel('2026-W02')).toBe(seriesLabel('2026-W02'));
+    expect(periodLabel('a-site-id')).toBe('a-site-id');
   });
 });
 

@@ -186,28 +186,9 @@ export function formatDateRange(from: string, to: string, locale?: string): stri
     : f.formatRange(parseIsoDate(from), parseIsoDate(to));
 }
 
-const monthNames = [
-  'Jan',
-  'Feb',
-  'Mar',
-  'Apr',
-  'May',
-  'Jun',
-  'Jul',
-  'Aug',
-  'Sep',
-  'Oct',
-  'Nov',
-  'Dec',
-];
-
-/** A short axis label for a report series key: `2026-01` → "Jan 2026", `2026-01-05` → "Jan 5", weeks as is. */
+/** A short label for a report series key; `seriesLabel` with the reader's locale. */
 export function periodLabel(key: string): string {
-  const month = /^(\d{4})-(\d{2})$/.exec(key);
-  if (month) return `${monthNames[Number(month[2]) - 1]} ${month[1]}`;
-  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(key);
-  if (day) return `${monthNames[Number(day[2]) - 1]} ${Number(day[3])}`;
-  return key;
+  return seriesLabel(key);
 }
 
 export function formatDateTime(iso: string | null | undefined): string {

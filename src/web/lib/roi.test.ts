@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { workedExample } from './attribution.ts';
-import { comparisonDelta, cumulativeSeries, isCovered, paybackPoint } from './roi.ts';
+import {
+  comparisonDelta,
+  cumulativeSeries,
+  describeDelta,
+  isCovered,
+  paybackPoint,
+} from './roi.ts';
 
 const full = (days: number) => ({ days, daysWithData: days });
 
@@ -18,14 +24,14 @@ describe('when a comparison is shown', () => {
       { value: 538_430, coverage: full(30) },
       { value: 1_000, coverage: { days: 30, daysWithData: 6 } },
     );
-    expect(delta).toEqual({ kind: 'not_enough_data' });
+    expect(delta).toEqual({ kind: 'not_enough_data', period: 'earlier' });
     // The current period short of data is as unfair as the earlier one.
     expect(
       comparisonDelta(
         { value: 10, coverage: { days: 30, daysWithData: 20 } },
         { value: 10, coverage: full(30) },
       ),
-    ).toEqual({ kind: 'not_enough_data' });
+    ).toEqual({ kind: 'not_enough_data', period: 'current' });
   });
 
   it('is a relative change when both periods are covered, a smaller loss reading as a gain', () => {
@@ -59,6 +65,31 @@ describe('when a comparison is shown', () => {
 
   it('shows nothing when no comparison was asked for', () => {
     expect(comparisonDelta({ value: 1, coverage: full(1) }, null)).toEqual({ kind: 'none' });
+  });
+});
+
+describe('what a delta reads as', () => {
+  it('names the missing data rather than a number', () => {
+    expect(
+      describeDelta({ kind: 'not_enough_data', period: 'earlier' }, 'a year earlier').text,
+    ).toBe('not enough earlier data');
+    expect(describeDelta({ kind: 'none' }, 'x').text).toBe('');
+  });
+
+  it('gives direction, size and whether it is good news', () => {
+    expect(describeDelta({ kind: 'relative', change: 0.25 }, 'previous period')).toEqual({
+      text: '▲ 25% vs previous period',
+      tone: 'up-good',
+    });
+    // More cost is bad news.
+    expect(describeDelta({ kind: 'relative', change: 0.25 }, 'previous period', false).tone).toBe(
+      'down-bad',
+    );
+    expect(describeDelta({ kind: 'points', change: -0.305 }, 'a year earlier')).toEqual({
+      text: '▼ 30.5 pts vs a year earlier',
+      tone: 'down-bad',
+    });
+    expect(describeDelta({ kind: 'relative', change: 0 }, 'previous period').tone).toBe('flat');
   });
 });
 

@@ -4,6 +4,8 @@
  * Pure functions, so each rule is tested on its own (roi.test.ts).
  */
 
+import { formatNumber, formatPercent } from './money.ts';
+
 export interface Coverage {
   /** Days in the range. */
   days: number;
@@ -24,8 +26,8 @@ export function isCovered(coverage: Coverage | null | undefined): boolean {
 export type Delta =
   /** No comparison asked for. */
   | { kind: 'none' }
-  /** One of the two periods has too few days with data: no number is shown. */
-  | { kind: 'not_enough_data' }
+  /** A period has too few days with data (the earlier one named first): no number is shown. */
+  | { kind: 'not_enough_data'; period: 'earlier' | 'current' }
   /** Both covered, but the earlier figure is 0 (or unknown): a ratio would mean nothing. */
   | { kind: 'no_base' }
   /** A relative change (0.25 = +25 %) of an amount or count. */
@@ -49,8 +51,8 @@ export function comparisonDelta(
   kind: 'relative' | 'points' = 'relative',
 ): Delta {
   if (!previous) return { kind: 'none' };
-  if (!isCovered(current.coverage) || !isCovered(previous.coverage))
-    return { kind: 'not_enough_data' };
+  if (!isCovered(previous.coverage)) return { kind: 'not_enough_data', period: 'earlier' };
+  if (!isCovered(current.coverage)) return { kind: 'not_enough_data', period: 'current' };
   if (current.value === null || previous.value === null) return { kind: 'no_base' };
   if (kind === 'points') return { kind: 'points', change: current.value - previous.value };
   if (previous.value === 0) return { kind: 'no_base' };
@@ -105,4 +107,40 @@ export function paybackPoint(cumulative: readonly CumulativePoint[]): Payback {
   const index = cumulative.findIndex((p) => p.cost > 0 && p.value >= p.cost);
   if (index >= 0) return { kind: 'paid_back', index, key: cumulative[index]!.key };
   return { kind: 'not_yet', share: Math.max(0, last.value) / last.cost };
+}
+
+/** What a delta reads as beside its figure, and whether that is good news. */
+export function describeDelta(
+  delta: Delta,
+  against: string,
+  goodWhenUp = true,
+): { text: string; tone: 'up-good' | 'down-bad' | 'flat' } {
+  switch (delta.kind) {
+    case 'none':
+      return { text: '', tone: 'flat' };
+    case 'not_enough_data':
+      return {
+        text:
+          delta.period === 'earlier'
+            ? 'not enough earlier data'
+            : 'not enough data in this period to compare',
+        tone: 'flat',
+      };
+    case 'no_base':
+      return { text: `nothing to compare with ${against}`, tone: 'flat' };
+    case 'relative':
+    case 'points': {
+      const size =
+        delta.kind === 'relative'
+          ? formatPercent(Math.abs(delta.change))
+          : `${formatNumber(Math.abs(delta.change) * 100, 1)} pts`;
+      if (delta.change === 0 || size === '0%' || size === '0 pts')
+        return { text: `no change vs ${against}`, tone: 'flat' };
+      const up = delta.change > 0;
+      return {
+        text: `${up ? '▲' : '▼'} ${size} vs ${against}`,
+        tone: up === goodWhenUp ? 'up-good' : 'down-bad',
+      };
+    }
+  }
 }
