@@ -307,8 +307,8 @@ export function AttributionCard({
             {form.useBaseline && b && (
               <li>
                 − baseline {money(example.baselineDaily)} a day (average of{' '}
-                {formatDateRange(b.from, b.to)}) × {formatNumber(r.totals.coverage.days)} days ={' '}
-                <strong>−{money(example.baselineTotal)}</strong>
+                {formatDateRange(b.from, b.to)}) × {formatNumber(r.totals.coverage.daysWithData)}{' '}
+                days with data = <strong>−{money(example.baselineTotal)}</strong>
               </li>
             )}
             <li>

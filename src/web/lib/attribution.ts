@@ -12,6 +12,10 @@ export interface AttributionSettings {
 export interface PeriodFigures {
   revenue: number;
   conversions: number;
+  /**
+   * For the period shown: its days with data (the baseline is taken off each of those). For the
+   * baseline: all its days (its mean counts a day without data as 0).
+   */
   days: number;
 }
 
@@ -35,7 +39,7 @@ export interface WorkedExample {
 
 /**
  * The steps of the formula over a period, with an optional baseline period's own figures: the
- * baseline's mean daily credited value is taken off every day of the period. The server rounds
+ * baseline's mean daily credited value is taken off every day of the period that has data. The server rounds
  * each day and site to the minor unit, so its total can differ from this by a few minor units.
  */
 export function workedExample(
