@@ -7,6 +7,7 @@ import {
   type GoalProgressT,
   type GoalT,
 } from '../api/endpoints.ts';
+import { ApiError } from '../api/problem.ts';
 import { formatDateRange } from '../lib/dates.ts';
 import {
   formatMoney,
@@ -287,6 +288,8 @@ export function GoalsPanel({
 }) {
   const progress = useResource((signal) => getGoalProgress(signal), [refreshKey]);
   const [editing, setEditing] = useState<{ goal: GoalT | null } | null>(null);
+  // A role that may not see goals gets no panel rather than an error.
+  if (progress.error instanceof ApiError && progress.error.status === 403) return null;
   return (
     <Card
       title="Goals"

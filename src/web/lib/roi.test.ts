@@ -74,6 +74,12 @@ describe('what a delta reads as', () => {
       describeDelta({ kind: 'not_enough_data', period: 'earlier' }, 'a year earlier').text,
     ).toBe('not enough earlier data');
     expect(describeDelta({ kind: 'none' }, 'x').text).toBe('');
+    expect(describeDelta({ kind: 'no_base' }, 'previous period').text).toBe(
+      'no change shown: 0 or none in the previous period',
+    );
+    expect(describeDelta({ kind: 'no_base' }, 'a year earlier').text).toBe(
+      'no change shown: 0 or none a year earlier',
+    );
   });
 
   it('gives direction, size and whether it is good news', () => {

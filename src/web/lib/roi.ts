@@ -109,6 +109,9 @@ export function paybackPoint(cumulative: readonly CumulativePoint[]): Payback {
   return { kind: 'not_yet', share: Math.max(0, last.value) / last.cost };
 }
 
+const againstIn = (against: string) =>
+  against.startsWith('a ') || against.startsWith('the ') ? against : `in the ${against}`;
+
 /** What a delta reads as beside its figure, and whether that is good news. */
 export function describeDelta(
   delta: Delta,
@@ -127,7 +130,7 @@ export function describeDelta(
         tone: 'flat',
       };
     case 'no_base':
-      return { text: `nothing to compare with ${against}`, tone: 'flat' };
+      return { text: `no change shown: 0 or none ${againstIn(against)}`, tone: 'flat' };
     case 'relative':
     case 'points': {
       const size =
