@@ -159,9 +159,9 @@ describe('the ROI dashboard, end to end', () => {
     await expect.poll(() => kpiChange(page, 'kpi-value')).toBe('not enough earlier data');
     expect(await page.getByTestId('report-scope').textContent()).toContain('a year earlier');
 
-    await page.getByRole('radio', { name: 'No comparison' }).click();
+    await page.getByRole('radio', { name: 'None' }).click();
     await expect.poll(() => kpiChange(page, 'kpi-value')).toBeNull();
-    await page.getByRole('radio', { name: 'Previous period' }).click();
+    await page.getByRole('radio', { name: 'Previous' }).click();
     await expect.poll(() => kpiChange(page, 'kpi-value')).toContain('vs previous period');
     await expectNoProblems();
   });

@@ -286,7 +286,7 @@ export function AttributionCard({
       </form>
       <section aria-label="Worked example" data-testid="worked-example" aria-live="polite">
         <h3>
-          Worked example: {formatDateRange(period.from, period.to)} <RoiHelp />
+          Worked example: the last 30 days ({formatDateRange(period.from, period.to)}) <RoiHelp />
         </h3>
         {!r ? (
           <p className="muted">Loading the last 30 days…</p>

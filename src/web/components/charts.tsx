@@ -94,7 +94,7 @@ export function CumulativeValueChart({ report }: { report: RoiReportT }) {
   return (
     <figure className="chart" aria-label="Cumulative value against cost">
       <ResponsiveContainer width="100%" height={300}>
-        <LineChart data={data} margin={{ top: 16, right: 16, bottom: 0, left: 8 }}>
+        <LineChart data={data} margin={{ top: 24, right: 16, bottom: 0, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e7eb" />
           <XAxis dataKey="label" tick={{ fontSize: 12 }} minTickGap={16} />
           <YAxis tickFormatter={money} tick={{ fontSize: 12 }} width={72} />
@@ -122,7 +122,7 @@ export function CumulativeValueChart({ report }: { report: RoiReportT }) {
               x={point.label}
               stroke={COLORS.profit}
               strokeDasharray="4 4"
-              label={{ value: 'Break-even', position: 'insideTopLeft', fontSize: 12 }}
+              label={{ value: 'Break-even', position: 'top', fontSize: 12 }}
             />
           )}
           {point && (
@@ -139,7 +139,7 @@ export function CumulativeValueChart({ report }: { report: RoiReportT }) {
       </ResponsiveContainer>
       <figcaption className="small" data-testid="payback">
         {payback.kind === 'paid_back' && point
-          ? `Paid back in ${point.label}: by then the value credited (${formatMoney(point.value, report.currency)}) covered the cost (${formatMoney(point.cost, report.currency)}).`
+          ? `Paid back ${report.groupBy === 'day' ? 'on' : report.groupBy === 'week' ? 'in the week of' : 'in'} ${point.label}: by then the value credited (${formatMoney(point.value, report.currency)}) covered the cost (${formatMoney(point.cost, report.currency)}).`
           : payback.kind === 'not_yet'
             ? `Not paid back yet in this period: the value credited covers ${formatPercent(payback.share, 0)} of the cost.`
             : 'No cost in this period, so there is nothing to pay back.'}

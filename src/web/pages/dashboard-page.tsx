@@ -32,9 +32,9 @@ import { isManager, isStaff, useWorkspace, useWorkspacePath } from '../session/w
 
 type Compare = 'previous' | 'year' | 'none';
 const COMPARES: { value: Compare; label: string; against: string }[] = [
-  { value: 'previous', label: 'Previous period', against: 'previous period' },
+  { value: 'previous', label: 'Previous', against: 'previous period' },
   { value: 'year', label: 'A year earlier', against: 'a year earlier' },
-  { value: 'none', label: 'No comparison', against: '' },
+  { value: 'none', label: 'None', against: '' },
 ];
 const DEFAULT_PRESET: ReportPresetName = 'last_12_months';
 
@@ -268,20 +268,22 @@ export function DashboardPage() {
             </div>
           </>
         )}
-        <fieldset className="segmented" aria-label="Compare with">
-          <legend className="sr-only">Compare with</legend>
-          {COMPARES.map((c) => (
-            <label key={c.value} className={compare === c.value ? 'segment-on' : undefined}>
-              <input
-                type="radio"
-                name="compare"
-                value={c.value}
-                checked={compare === c.value}
-                onChange={() => update({ compare: c.value === 'previous' ? null : c.value })}
-              />
-              {c.label}
-            </label>
-          ))}
+        <fieldset className="field field-inline compare-field">
+          <legend>Compare with</legend>
+          <div className="segmented">
+            {COMPARES.map((c) => (
+              <label key={c.value} className={compare === c.value ? 'segment-on' : undefined}>
+                <input
+                  type="radio"
+                  name="compare"
+                  value={c.value}
+                  checked={compare === c.value}
+                  onChange={() => update({ compare: c.value === 'previous' ? null : c.value })}
+                />
+                {c.label}
+              </label>
+            ))}
+          </div>
         </fieldset>
         <div className="field field-inline">
           <label htmlFor="site-filter">Site</label>
