@@ -81,11 +81,14 @@ describe('ROI report', () => {
       ['2026-04', 'Apr 2026'],
     ]);
     const [jan, feb, mar, apr] = res.body.series;
+    // January from the 15th: 100,000 / 31 = 3,225 r 25, so days 1–25 carry 3,226 and 26–31
+    // 3,225: the 15th–25th 11 × 3,226, the 26th–31st 6 × 3,225.
     expect(figures(jan)).toEqual({
       revenue: 400_000,
-      cost: 100_000,
-      profit: 300_000,
-      roi: 3,
+      value: 400_000,
+      cost: 54_836,
+      profit: 345_164,
+      roi: 345_164 / 54_836,
       sessions: 15,
       conversions: 1,
       clicks: 5,
@@ -103,12 +106,12 @@ describe('ROI report', () => {
     expect(figures(apr)).toMatchObject({ cost: 100_000 });
     expect(res.body.totals).toMatchObject({
       revenue: 420_000,
-      cost: 460_502,
-      profit: -40_502,
+      cost: 415_338,
+      profit: 4_662,
       impressions: 400,
       position: 5,
     });
-    expect(res.body.totals.roi).toBeCloseTo(-40_502 / 460_502, 12);
+    expect(res.body.totals.roi).toBeCloseTo(4_662 / 415_338, 12);
   });
 
   it('zero-fills every day, ISO week and site, with roi null when cost is 0', async () => {
@@ -174,6 +177,7 @@ describe('ROI report', () => {
     expect(res.body.series.length).toBeGreaterThanOrEqual(12);
     expect(res.body.totals).toEqual({
       revenue: 0,
+      value: 0,
       cost: 0,
       profit: 0,
       roi: null,
@@ -182,10 +186,14 @@ describe('ROI report', () => {
       clicks: 0,
       impressions: 0,
       position: null,
+      coverage: { days: 365, daysWithData: 0 },
     });
+    expect(res.body.comparison).toBeNull();
     for (const q of [
       'from=2026-02-01&to=2026-01-01',
       'groupBy=year',
+      'compare=month',
+      'compare=',
       'from=2026-02-30',
       'siteId=nope',
       'from=2000-01-01&to=2026-01-01',

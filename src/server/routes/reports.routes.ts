@@ -37,7 +37,7 @@ export const reportRoutes = [
     tag: 'Reports',
     summary: 'Read the ROI report',
     description:
-      'Revenue against the cost of the services delivered, per day, ISO week, month (default) or site, over [from, to] (default: the last 365 days, ending today in the workspace time zone; at most 3660 days). Every period appears, zero-filled. profit = revenue − cost; roi = profit / cost, null when cost is 0; position is impressions-weighted. Money in minor units of `currency`. A client sees only their granted sites; an unknown or ungranted siteId is 404. CSV (money in decimal major units, a final total row) with Accept: text/csv or format=csv. Cached per workspace and query until the data changes.',
+      'Credited value against the cost of the services delivered, per day, ISO week, month (default) or site, over [from, to] (default: the last 365 days, ending today in the workspace time zone; at most 3660 days). Every period appears, zero-filled. revenue is as imported; value is credited under each site’s attribution (PATCH /api/v1/sites/:id), rounded per day and site; cost accrues by day (a monthly amount spread over its month’s days). profit = value − cost; roi = profit / cost, null when cost is 0; position is impressions-weighted. totals.coverage counts the range’s days and those with a metric row for any selected site. compare=previous|year fills comparison with the earlier range’s totals and coverage. Money in minor units of `currency`. A client sees only their granted sites; an unknown or ungranted siteId is 404. CSV (money in decimal major units, ROI as a rounded percentage, a final total row and the attribution used per site; docs/roi-model.md) with Accept: text/csv or format=csv. Cached per workspace and query until the data or an attribution changes.',
     query: RoiReportQuery,
     responses: {
       200: { description: 'The report (JSON or CSV)', schema: RoiReport },
@@ -50,6 +50,7 @@ export const reportRoutes = [
       const key = reportCacheKey({
         ...range,
         groupBy: query.groupBy,
+        compare: query.compare,
         siteIds: query.siteId,
         granted: null,
         currency: tenant.currency,
@@ -82,6 +83,7 @@ export const reportRoutes = [
       const key = reportCacheKey({
         ...range,
         groupBy: query.groupBy,
+        compare: query.compare,
         siteIds: query.siteId,
         granted,
         currency: tenant.currency,
@@ -99,13 +101,22 @@ export const reportRoutes = [
       const key = reportCacheKey({
         ...range,
         groupBy: query.groupBy,
+        compare: query.compare,
         siteIds: query.siteId,
         granted,
         currency: tenant.currency,
       });
       const sites = await reportSites(ctx.tx, tenant.id, granted, query.siteId, query.groupBy);
       const built = serializeReport(
-        await buildRoiReport(ctx.tx, tenant.id, sites, range, query.groupBy, tenant.currency),
+        await buildRoiReport(
+          ctx.tx,
+          tenant.id,
+          sites,
+          range,
+          query.groupBy,
+          tenant.currency,
+          query.compare,
+        ),
       );
       // Not awaited: the transaction commits and the reply leaves meanwhile. A later request of
       // this process still finds it, its read queued behind this write on the same connection.
