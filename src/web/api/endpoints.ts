@@ -22,6 +22,7 @@ import type {
 import {
   ImportMetricsResult,
   MetricDay,
+  RoiReport,
   Service,
   Site,
   TimeEntry,
@@ -32,6 +33,7 @@ import type {
   CreateTimeEntryBody,
   MetricRow,
   UpdateServiceBody,
+  SiteAttribution,
   UpdateSiteBody,
 } from '../../shared/schemas/roi.ts';
 import type { Plan } from '../../shared/schemas/billing.ts';
@@ -45,14 +47,7 @@ import {
 import type { AuditEvent } from '../../shared/schemas/audit.ts';
 import { AuditLogPage, AuditVerifyReply } from '../../shared/schemas/audit.ts';
 import { download, request, requestAs, uploadWithProgress, type Query } from './http.ts';
-import {
-  Goal,
-  GoalProgressList,
-  RoiReportV2,
-  SiteV2,
-  type Attribution,
-  type GoalBody,
-} from './roi-v2.ts';
+import { Goal, GoalProgressList, type GoalBody } from './goals-contract.ts';
 
 /** Request bodies as the caller writes them (before the server's defaults and transforms). */
 type In<S extends z.ZodType> = z.input<S>;
@@ -116,14 +111,14 @@ export type TenantSettingsT = z.infer<typeof TenantSettings>;
 
 export const listSites = (q: PageQuery = {}) =>
   requestAs(Page(Site), '/sites', { query: { limit: 200, ...q } });
-export const getSite = (id: string) => requestAs(SiteV2, `/sites/${id}`);
+export const getSite = (id: string) => requestAs(Site, `/sites/${id}`);
 export const createSite = (body: In<typeof CreateSiteBody>) =>
   requestAs(Site, '/sites', { method: 'POST', body });
 export const updateSite = (id: string, body: In<typeof UpdateSiteBody>) =>
   requestAs(Site, `/sites/${id}`, { method: 'PATCH', body });
 /** Sets how a site's revenue and conversions become credited value (contract: attribution). */
-export const updateSiteAttribution = (id: string, attribution: Attribution) =>
-  requestAs(SiteV2, `/sites/${id}`, { method: 'PATCH', body: { attribution } });
+export const updateSiteAttribution = (id: string, attribution: SiteAttribution) =>
+  requestAs(Site, `/sites/${id}`, { method: 'PATCH', body: { attribution } });
 export const deleteSite = (id: string) => request(`/sites/${id}`, { method: 'DELETE' });
 
 export const listServices = (q: PageQuery & { siteId?: string } = {}) =>
@@ -174,7 +169,7 @@ export const downloadRoiReport = (q: ReportQuery) =>
     `roi-${q.from}-${q.to}.csv`,
   );
 export const getRoiReport = (q: ReportQuery, signal?: AbortSignal) =>
-  requestAs(RoiReportV2, '/reports/roi', { query: q as unknown as Query, signal });
+  requestAs(RoiReport, '/reports/roi', { query: q as unknown as Query, signal });
 
 // Goals
 export const listGoals = () => requestAs(Page(Goal), '/goals', { query: { limit: 200 } });
@@ -189,11 +184,11 @@ export const getGoalProgress = (signal?: AbortSignal) =>
 export type SiteT = z.infer<typeof Site>;
 export type ServiceT = z.infer<typeof Service>;
 export type TimeEntryT = z.infer<typeof TimeEntry>;
-export type RoiReportT = z.infer<typeof RoiReportV2>;
-export type SiteWithAttributionT = z.infer<typeof SiteV2>;
+export type RoiReportT = z.infer<typeof RoiReport>;
+export type SiteWithAttributionT = z.infer<typeof Site>;
 export type GoalT = z.infer<typeof Goal>;
 export type GoalProgressT = z.infer<typeof GoalProgressList>['data'][number];
-export type { Attribution };
+export type Attribution = SiteAttribution;
 export type ImportResultT = z.infer<typeof ImportMetricsResult>;
 
 // Billing
