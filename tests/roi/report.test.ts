@@ -221,10 +221,13 @@ describe('ROI report', () => {
     expect(byAccept.status).toBe(200);
     expect(byAccept.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(byAccept.text.split('\r\n')).toEqual([
-      'key,label,currency,revenue,cost,profit,roi,sessions,conversions,clicks,impressions,position',
-      '2026-01,Jan 2026,USD,1234.56,10.50,1224.06,116.577143,0,0,0,10,3',
-      '2026-02,Feb 2026,USD,0.00,0.00,0.00,,0,0,0,0,',
-      'total,Total,USD,1234.56,10.50,1224.06,116.577143,0,0,0,10,3',
+      'key,label,currency,revenue,value,cost,profit,roi,roi_percent,sessions,conversions,clicks,impressions,position',
+      '2026-01,Jan 2026,USD,1234.56,1234.56,10.50,1224.06,116.577143,11657.7%,0,0,0,10,3',
+      '2026-02,Feb 2026,USD,0.00,0.00,0.00,0.00,,—,0,0,0,0,',
+      'total,Total,USD,1234.56,1234.56,10.50,1224.06,116.577143,11657.7%,0,0,0,10,3',
+      '',
+      'site_id,site,revenue_share,conversion_value,gross_margin,baseline_from,baseline_to',
+      `${site.id},"Shop, ""main""",1,0.00,1,,`,
       '',
     ]);
     const byFormat = await c.get(
@@ -232,8 +235,33 @@ describe('ROI report', () => {
     );
     expect(byFormat.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(byFormat.text.split('\r\n')[1]).toBe(
-      `${site.id},"Shop, ""main""",USD,1234.56,10.50,1224.06,116.577143,0,0,0,10,3`,
+      `${site.id},"Shop, ""main""",USD,1234.56,1234.56,10.50,1224.06,116.577143,11657.7%,0,0,0,10,3`,
     );
+    // With attribution and a comparison: value, the settings used and the earlier totals. The
+    // JSON report is cached first: CSV is never answered from the cache.
+    const patched = await c.patch(`/api/v1/sites/${site.id}`, {
+      attribution: {
+        revenueShare: 0.25,
+        conversionValue: 1_999,
+        grossMargin: 0.5,
+        baseline: { from: '2025-12-01', to: '2025-12-31' },
+      },
+    });
+    expect(patched.status, patched.text).toBe(200);
+    const url = '/api/v1/reports/roi?from=2026-01-01&to=2026-01-31&compare=previous';
+    expect((await c.get(url)).body.totals.value).toBe(15_432); // 123,456 / 8 = 15,432
+    const withAttribution = await c.get(`${url}&format=csv`);
+    expect(withAttribution.text.split('\r\n')).toEqual([
+      'key,label,currency,revenue,value,cost,profit,roi,roi_percent,sessions,conversions,clicks,impressions,position',
+      // (154.32 − 10.50) / 10.50 = 13.697142… → 1369.7 %
+      '2026-01,Jan 2026,USD,1234.56,154.32,10.50,143.82,13.697143,1369.7%,0,0,0,10,3',
+      'total,Total,USD,1234.56,154.32,10.50,143.82,13.697143,1369.7%,0,0,0,10,3',
+      'comparison,2025-12-01 – 2025-12-31,USD,0.00,0.00,0.00,0.00,,—,0,0,0,0,',
+      '',
+      'site_id,site,revenue_share,conversion_value,gross_margin,baseline_from,baseline_to',
+      `${site.id},"Shop, ""main""",0.25,19.99,0.5,2025-12-01,2025-12-31`,
+      '',
+    ]);
   });
 
   it('is cached per tenant and query, and recomputed after any import or service change', async () => {

@@ -230,6 +230,18 @@ export interface MetricsMonthlyTable {
   days_mask: Generated<number>;
 }
 
+/** Goals per site or workspace (0031). */
+export interface GoalsTable {
+  tenant_id: string;
+  id: string;
+  site_id: string | null;
+  metric: 'roi' | 'value' | 'conversions';
+  period: 'month' | 'quarter';
+  target: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** Stripe webhook inbox (global: the tenant is known only after processing). */
 export interface StripeWebhookEventsTable {
   id: string;
@@ -305,6 +317,7 @@ export interface DB {
   time_entries: TimeEntriesTable;
   metrics_daily: MetricsDailyTable;
   metrics_monthly: MetricsMonthlyTable;
+  goals: GoalsTable;
   stripe_webhook_events: StripeWebhookEventsTable;
   billing_subscriptions: BillingSubscriptionsTable;
   billing_invoices: BillingInvoicesTable;

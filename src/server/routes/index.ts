@@ -6,6 +6,7 @@ import { accountRoutes } from './accounts.routes.ts';
 import { apiKeyRoutes } from './api-keys.routes.ts';
 import { auditRoutes } from './audit.routes.ts';
 import { billingRoutes } from './billing.routes.ts';
+import { goalRoutes } from './goals.routes.ts';
 import { memberRoutes } from './members.routes.ts';
 import { metricRoutes } from './metrics.routes.ts';
 import { reportRoutes } from './reports.routes.ts';
@@ -24,6 +25,7 @@ export function allRoutes(): AnyRoute[] {
     ...serviceRoutes,
     ...metricRoutes,
     ...reportRoutes,
+    ...goalRoutes,
     ...billingRoutes,
     ...auditRoutes,
   ];

@@ -7,7 +7,8 @@ import {
   serializeReport,
   type SerializedReport,
 } from '../domain/reports/report-cache.ts';
-import { reportToCsv } from '../domain/reports/report-csv.ts';
+import { reportToCsv, type SiteAttributionUsed } from '../domain/reports/report-csv.ts';
+import { siteAttributions } from '../domain/sites/attribution.ts';
 import { buildRoiReport, reportSites, resolveReportRange } from '../domain/reports/roi-report.ts';
 import { inTransaction } from '../data/scoped-transaction.ts';
 import { grantedSiteIds, viewerOf } from '../domain/sites/viewer.ts';
@@ -43,8 +44,9 @@ export const reportRoutes = [
       200: { description: 'The report (JSON or CSV)', schema: RoiReport },
     },
     async fromCache(ctx, { query }) {
-      // Staff see every site, so their key needs no database read; a client's grants do.
-      if (viewerOf(ctx).role === 'client') return null;
+      // Staff see every site, so their key needs no database read; a client's grants do. CSV
+      // carries the attribution of each site, read with the report: never from the cache.
+      if (viewerOf(ctx).role === 'client' || wantsCsv(ctx, query.format)) return null;
       const tenant = requireTenant(ctx);
       const range = resolveReportRange(query, tenant.timezone);
       const key = reportCacheKey({
@@ -59,7 +61,7 @@ export const reportRoutes = [
       const report = await ctx.services.cache.get<SerializedReport>(namespace, key, {
         since: ctx.receivedAt,
       });
-      if (report) return replyWithReport(ctx, report, query.format);
+      if (report) return replyWithReport(ctx, report, null);
       const generation = ctx.services.cache.generation(namespace);
       generation.catch(() => undefined); // awaited (and reported) by the handler
       generationRead.set(ctx.req, generation);
@@ -74,6 +76,7 @@ export const reportRoutes = [
       const generation = await (generationRead.get(ctx.req) ?? cache.generation(namespace));
       const viewer = viewerOf(ctx);
       if (viewer.role !== 'client') return { generation, granted: null };
+      const csv = wantsCsv(ctx, query.format);
       const granted = await inTransaction(
         database,
         { tenantId: tenant.id, userId: viewer.userId },
@@ -88,7 +91,9 @@ export const reportRoutes = [
         granted,
         currency: tenant.currency,
       });
-      const cached = await cache.get<SerializedReport>(namespace, key, { since: ctx.receivedAt });
+      const cached = csv
+        ? undefined
+        : await cache.get<SerializedReport>(namespace, key, { since: ctx.receivedAt });
       return { generation, granted, cached };
     },
     async handler(ctx, { query, prepared }) {
@@ -97,7 +102,7 @@ export const reportRoutes = [
       const cache = ctx.services.cache;
       const namespace = reportCacheNamespace(tenant.id);
       const { generation, granted, cached } = prepared;
-      if (cached) return replyWithReport(ctx, cached, query.format);
+      if (cached) return replyWithReport(ctx, cached, null);
       const key = reportCacheKey({
         ...range,
         groupBy: query.groupBy,
@@ -123,7 +128,9 @@ export const reportRoutes = [
       cache
         .set(namespace, key, built, REPORT_CACHE_TTL_SECONDS, { ifGeneration: generation })
         .catch((error: unknown) => ctx.req.log?.warn({ err: error }, 'report not cached'));
-      return replyWithReport(ctx, built, query.format);
+      if (!wantsCsv(ctx, query.format)) return replyWithReport(ctx, built, null);
+      const used = await siteAttributions(ctx.tx, tenant.id, sites ? sites.map((s) => s.id) : null);
+      return replyWithReport(ctx, built, used);
     },
   }),
 ];
@@ -131,21 +138,26 @@ export const reportRoutes = [
 /** The UTF-8 bytes of a cached report, kept as long as the (shared, frozen) cached copy itself. */
 const jsonBytes = new WeakMap<SerializedReport, Buffer>();
 
+/** Whether the report is asked for as CSV: `format=csv`, or `Accept: text/csv` without format. */
+function wantsCsv(ctx: CacheContext, format: 'json' | 'csv' | undefined): boolean {
+  return (
+    format === 'csv' ||
+    (format === undefined &&
+      ctx.req.headers.accept !== undefined &&
+      ctx.req.accepts(['application/json', 'text/csv']) === 'text/csv')
+  );
+}
+
 /**
- * The stored JSON as it is, with its ETag (a matching If-None-Match gets a 304), or CSV when asked
- * by `format=csv` or `Accept: text/csv`.
+ * The stored JSON as it is, with its ETag (a matching If-None-Match gets a 304), or CSV with the
+ * attribution each site's value was credited under (`csvSites`, given when CSV was asked for).
  */
 function replyWithReport(
   ctx: CacheContext,
   serialized: SerializedReport,
-  format: 'json' | 'csv' | undefined,
+  csvSites: SiteAttributionUsed[] | null,
 ): Reply {
-  const csv =
-    format === 'csv' ||
-    (format === undefined &&
-      ctx.req.headers.accept !== undefined &&
-      ctx.req.accepts(['application/json', 'text/csv']) === 'text/csv');
-  if (!csv) {
+  if (!csvSites) {
     // Written here rather than by res.send: the cached hit is the path most reports take, and
     // its bytes are encoded once per cached copy (see jsonBytes).
     const { req, res } = ctx;
@@ -173,6 +185,6 @@ function replyWithReport(
       'Content-Disposition': `attachment; filename="roi-${report.from}-${report.to}-${report.groupBy}.csv"`,
       Vary: 'Accept',
     })
-    .send(reportToCsv(report));
+    .send(reportToCsv(report, csvSites));
   return { streamed: true };
 }

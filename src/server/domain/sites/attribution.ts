@@ -91,3 +91,29 @@ export async function refreshSiteValues(tx: Tx, tenantId: string, siteId: string
     ) AS x
     WHERE r.tenant_id = ${tenantId} AND r.site_id = ${siteId} AND r.month = x.month`.execute(tx);
 }
+
+/** The sites of a report (the given ids, or every site of the tenant) with their attribution. */
+export async function siteAttributions(
+  tx: Tx,
+  tenantId: string,
+  siteIds: string[] | null,
+): Promise<{ id: string; name: string; attribution: SiteAttribution }[]> {
+  if (siteIds && siteIds.length === 0) return [];
+  let q = tx
+    .selectFrom('sites')
+    .select([
+      'id',
+      'name',
+      'revenue_share',
+      'conversion_value',
+      'gross_margin',
+      'baseline_from',
+      'baseline_to',
+    ])
+    .where('tenant_id', '=', tenantId)
+    .orderBy('name')
+    .orderBy('id');
+  if (siteIds) q = q.where('id', 'in', siteIds);
+  const rows = await q.execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, attribution: presentAttribution(r) }));
+}

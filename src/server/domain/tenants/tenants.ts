@@ -5,6 +5,7 @@ import type { Role } from '../../data/schema.ts';
 import type { TenantInfo } from '../principal.ts';
 import { AppError } from '../../errors.ts';
 import { newId } from '../../lib/ids.ts';
+import { assertCurrencyChangeAllowed } from './currency-lock.ts';
 
 /** Subdomains that name parts of the product, not a tenant. */
 export const RESERVED_SUBDOMAINS = new Set([
@@ -208,6 +209,8 @@ export async function updateTenantSettings(
     .where('id', '=', tenantId)
     .forUpdate()
     .executeTakeFirstOrThrow();
+  if (patch.currency !== undefined)
+    await assertCurrencyChangeAllowed(tx, tenantId, beforeRow.currency.trim(), patch.currency);
   const row = await tx
     .updateTable('tenants')
     .set({
