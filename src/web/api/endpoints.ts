@@ -47,7 +47,8 @@ import {
 import type { AuditEvent } from '../../shared/schemas/audit.ts';
 import { AuditLogPage, AuditVerifyReply } from '../../shared/schemas/audit.ts';
 import { download, request, requestAs, uploadWithProgress, type Query } from './http.ts';
-import { Goal, GoalProgressList, type GoalBody } from './goals-contract.ts';
+import { Goal, GoalProgressList } from '../../shared/schemas/goals.ts';
+import type { CreateGoalBody, UpdateGoalBody } from '../../shared/schemas/goals.ts';
 
 /** Request bodies as the caller writes them (before the server's defaults and transforms). */
 type In<S extends z.ZodType> = z.input<S>;
@@ -173,9 +174,9 @@ export const getRoiReport = (q: ReportQuery, signal?: AbortSignal) =>
 
 // Goals
 export const listGoals = () => requestAs(Page(Goal), '/goals', { query: { limit: 200 } });
-export const createGoal = (body: In<typeof GoalBody>) =>
+export const createGoal = (body: In<typeof CreateGoalBody>) =>
   requestAs(Goal, '/goals', { method: 'POST', body });
-export const updateGoal = (id: string, body: Partial<In<typeof GoalBody>>) =>
+export const updateGoal = (id: string, body: In<typeof UpdateGoalBody>) =>
   requestAs(Goal, `/goals/${id}`, { method: 'PATCH', body });
 export const deleteGoal = (id: string) => request(`/goals/${id}`, { method: 'DELETE' });
 export const getGoalProgress = (signal?: AbortSignal) =>

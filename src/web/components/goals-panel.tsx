@@ -98,7 +98,9 @@ function GoalDialog({
     target: initialTarget(goal),
   });
   const submit = useSubmit(async (body: Parameters<typeof createGoal>[0]) => {
-    if (goal) await updateGoal(goal.id, body);
+    // A goal keeps its site: the API changes only what it measures, its period and its target.
+    if (goal)
+      await updateGoal(goal.id, { metric: body.metric, period: body.period, target: body.target });
     else await createGoal(body);
     onSaved();
   });
@@ -140,9 +142,14 @@ function GoalDialog({
     <Dialog open={open} title={goal ? 'Edit goal' : 'New goal'} onClose={onClose}>
       <form onSubmit={onSubmit} noValidate className="form">
         <FormError error={submit.error} fields={['siteId', 'metric', 'period', 'target']} />
-        <Field label="Applies to" name="siteId" errors={submit.fieldErrors}>
+        <Field
+          label="Applies to"
+          name="siteId"
+          errors={submit.fieldErrors}
+          hint={goal ? 'A goal keeps its site; add another goal for another site.' : undefined}
+        >
           {(p) => (
-            <select {...p} value={form.siteId} onChange={set('siteId')}>
+            <select {...p} value={form.siteId} onChange={set('siteId')} disabled={goal !== null}>
               <option value="">All sites</option>
               {sites.map((s) => (
                 <option key={s.id} value={s.id}>
@@ -273,7 +280,7 @@ function GoalRow({
 /**
  * Goals for the current month or quarter: how far each is, and whether the pace so far reaches
  * the target by the period's end (on track), falls short (behind) or has already reached it (met).
- * Managers create, edit and delete them here.
+ * Staff (everyone but clients) create, edit and delete them here.
  */
 export function GoalsPanel({
   sites,

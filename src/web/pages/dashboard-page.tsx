@@ -28,7 +28,7 @@ import { formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
 import { comparisonDelta, describeDelta, isCovered, type Coverage } from '../lib/roi.ts';
 import { useResource } from '../lib/use-resource.ts';
 import { useSubmit } from '../lib/use-submit.ts';
-import { isManager, isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
+import { isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 
 type Compare = 'previous' | 'year' | 'none';
 const COMPARES: { value: Compare; label: string; against: string }[] = [
@@ -381,7 +381,7 @@ export function DashboardPage() {
         <GoalsPanel
           sites={siteList}
           currency={settings?.currency ?? 'USD'}
-          canManage={isManager(role)}
+          canManage={isStaff(role)}
         />
       )}
     </>

@@ -101,11 +101,7 @@ function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdi
               ? submit.error.problem.detail
               : 'Money is already stored in this workspace in its current currency.'}
           </p>
-          <p>
-            Amounts are stored in {settings.currency} and are never relabelled as another currency.
-            Nothing was saved; set the currency back to {settings.currency} to save the other
-            settings.
-          </p>
+          <p>Nothing was saved. Set the currency back to {settings.currency} to save the rest.</p>
         </Alert>
       ) : (
         <FormError error={submit.error} fields={['name', 'currency', 'timezone', 'branding']} />
@@ -127,9 +123,9 @@ function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdi
               errors={submit.fieldErrors}
               hint={
                 <>
-                  Every amount is stored in it. It cannot change once any money is stored (a
-                  service, a time entry or imported revenue): amounts are never relabelled as
-                  another currency. Choose it before recording money.
+                  Every amount is stored in it. It cannot change once any money is stored (services,
+                  time entries, imported revenue, conversion values or value goals): amounts are
+                  never converted or relabelled. Choose it before recording money.
                 </>
               }
             >
