@@ -54,12 +54,11 @@ describe('the ROI dashboard, end to end', () => {
   };
   const kpiValue = (page: Page, id: string) =>
     page.getByTestId(id).locator('.kpi-value').textContent();
-  const kpiChange = (page: Page, id: string) =>
-    page
-      .getByTestId(id)
-      .locator('.kpi-change')
-      .textContent({ timeout: 1000 })
-      .catch(() => null);
+  /** The change under a KPI as shown now, null when none is shown (checked with expect.poll). */
+  const kpiChange = async (page: Page, id: string) => {
+    const change = page.getByTestId(id).locator('.kpi-change');
+    return (await change.count()) ? change.textContent() : null;
+  };
   const report = (q: string) => apiOk('GET', `/reports/roi?${q}`);
   const sumWhere = (from: string, to: string, f: (r: (typeof rows)[number]) => number) =>
     rows.filter((r) => r.date >= from && r.date <= to).reduce((s, r) => s + f(r), 0);
@@ -117,7 +116,7 @@ describe('the ROI dashboard, end to end', () => {
     );
     await expect.poll(() => kpiValue(page, 'kpi-value')).toBe(formatMoney(r.totals.value, 'USD'));
     for (const id of ['kpi-value', 'kpi-cost', 'kpi-profit', 'kpi-roi'])
-      expect(await kpiChange(page, id)).toBe('not enough earlier data');
+      await expect.poll(() => kpiChange(page, id)).toBe('not enough earlier data');
     await page
       .getByRole('status')
       .filter({ hasText: 'Not enough earlier data to compare' })
@@ -141,14 +140,14 @@ describe('the ROI dashboard, end to end', () => {
     expect(r.comparison).toMatchObject(before);
     expect(r.comparison.totals.value).toBe(valueBefore);
     await expect.poll(() => kpiValue(page, 'kpi-value')).toBe(formatMoney(value, 'USD'));
-    expect(await kpiChange(page, 'kpi-value')).toBe(
-      `▲ ${formatPercent((value - valueBefore) / valueBefore)} vs previous period`,
-    );
+    await expect
+      .poll(() => kpiChange(page, 'kpi-value'))
+      .toBe(`▲ ${formatPercent((value - valueBefore) / valueBefore)} vs previous period`);
     // ROI changes in points, from the two ROIs the API reports.
     const pts = (r.totals.roi - r.comparison.totals.roi) * 100;
-    expect(await kpiChange(page, 'kpi-roi')).toBe(
-      `${pts >= 0 ? '▲' : '▼'} ${formatNumber(Math.abs(pts), 1)} pts vs previous period`,
-    );
+    await expect
+      .poll(() => kpiChange(page, 'kpi-roi'))
+      .toBe(`${pts >= 0 ? '▲' : '▼'} ${formatNumber(Math.abs(pts), 1)} pts vs previous period`);
 
     // Year over year: one click. The same dates a year earlier have data on 15 of their 30 days.
     await page.getByRole('radio', { name: 'A year earlier' }).click();
