@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, presetPeriod, previousPeriod } from '../../src/web/lib/dates.ts';
-import { formatMoney, formatPercent, relativeChange } from '../../src/web/lib/money.ts';
+import { addDays, presetRange, todayIn } from '../../src/web/lib/dates.ts';
+import { formatMoney, formatPercent } from '../../src/web/lib/money.ts';
 import { startApp, type RunningApp } from './support/app.ts';
 import {
   confirmIn,
@@ -110,7 +110,6 @@ describe('the web app, end to end', () => {
     impressions: number;
     position: number;
   }[] = [];
-  let revenueMinor = 0;
 
   it('adds a site and imports its metrics from CSV, showing every bad row first', async () => {
     const { page } = owner;
@@ -138,7 +137,6 @@ describe('the web app, end to end', () => {
         impressions: 1000 + i * 10,
         position: 8.5,
       });
-      revenueMinor += Math.round(Number(revenue) * 100);
     }
     const csv =
       'date,sessions,revenue,clicks,impressions,position\n' +
@@ -257,19 +255,27 @@ describe('the web app, end to end', () => {
   it('shows on the dashboard exactly what GET /reports/roi reports', async () => {
     const { page } = owner;
     await nav(page, 'Dashboard');
-    await page.getByTestId('kpi-revenue').waitFor();
-    const period = presetPeriod('12m');
+    await page.getByTestId('kpi-value').waitFor();
+    // The default view: the last 12 full months, compared with the 12 months before.
+    const period = presetRange('last_12_months', todayIn('UTC'));
     const report = await apiGet(
       owner,
-      `/reports/roi?from=${period.from}&to=${period.to}&groupBy=month`,
+      `/reports/roi?from=${period.from}&to=${period.to}&groupBy=month&compare=previous`,
     );
-    expect(report.totals.revenue).toBe(revenueMinor);
+    const inPeriod = (d: string) => d >= period.from && d <= period.to;
+    expect(report.totals.revenue).toBe(
+      csvRows
+        .filter((r) => inPeriod(r.date))
+        .reduce((sum, r) => sum + Math.round(Number(r.revenue) * 100), 0),
+    );
     expect(report.totals.cost).toBeGreaterThan(0);
+    // Default attribution credits all revenue.
+    expect(report.totals.value).toBe(report.totals.revenue);
     const kpi = async (id: string) =>
       (await page.getByTestId(id).locator('.kpi-value').textContent())?.trim();
     await expect
-      .poll(() => kpi('kpi-revenue'))
-      .toBe(formatMoney(report.totals.revenue, report.currency));
+      .poll(() => kpi('kpi-value'))
+      .toBe(formatMoney(report.totals.value, report.currency));
     expect(await kpi('kpi-cost')).toBe(formatMoney(report.totals.cost, report.currency));
     expect(await kpi('kpi-profit')).toBe(formatMoney(report.totals.profit, report.currency));
     expect(await kpi('kpi-roi')).toBe(formatPercent(report.totals.roi));
@@ -286,7 +292,7 @@ describe('the web app, end to end', () => {
       expect(await row.textContent()).toContain(formatMoney(s.revenue, report.currency));
     }
     await page
-      .locator('figure[aria-label="Revenue against cost over time"] .recharts-bar-rectangle')
+      .locator('figure[aria-label="Value against cost over time"] .recharts-bar-rectangle')
       .first()
       .waitFor();
     await page
@@ -296,32 +302,28 @@ describe('the web app, end to end', () => {
 
     // The site filter narrows the report, and the figures follow the API for that site too.
     await page.getByLabel('Site', { exact: true }).selectOption({ label: 'Harbor Dental' });
-    await expect.poll(() => kpi('kpi-revenue')).toBe(formatMoney(0, report.currency));
+    await expect.poll(() => kpi('kpi-value')).toBe(formatMoney(0, report.currency));
     await page.getByLabel('Site', { exact: true }).selectOption({ label: 'All sites' });
-    await page.getByLabel('Period').selectOption('30d');
-    const p30 = presetPeriod('30d');
-    const report30 = await apiGet(owner, `/reports/roi?from=${p30.from}&to=${p30.to}&groupBy=day`);
+    await page.getByLabel('Period').selectOption('last_30_days');
+    const p30 = presetRange('last_30_days', todayIn('UTC'));
+    const report30 = await apiGet(
+      owner,
+      `/reports/roi?from=${p30.from}&to=${p30.to}&groupBy=day&compare=previous`,
+    );
     await expect
       .poll(() => kpi('kpi-cost'))
       .toBe(formatMoney(report30.totals.cost, report30.currency));
-    expect(await kpi('kpi-revenue')).toBe(formatMoney(report30.totals.revenue, report30.currency));
-    // The change against the 30 days before, as the API reports them.
-    const prev = previousPeriod(p30);
-    const before = await apiGet(
-      owner,
-      `/reports/roi?from=${prev.from}&to=${prev.to}&groupBy=month`,
+    expect(await kpi('kpi-value')).toBe(formatMoney(report30.totals.value, report30.currency));
+    // Nothing was imported before the CSV's 20 days: the 30 days before have no data, so no
+    // change is shown at all (never a percentage against an empty period).
+    expect(report30.comparison.totals.coverage.daysWithData).toBe(0);
+    expect(await page.getByTestId('kpi-cost').locator('.kpi-change').textContent()).toBe(
+      'not enough earlier data',
     );
-    const costChange = relativeChange(report30.totals.cost, before.totals.cost);
-    const changeText =
-      (await page.getByTestId('kpi-cost').locator('.kpi-change').textContent()) ?? '';
-    if (costChange === null) expect(changeText).toBe('no previous data');
-    else expect(changeText).toContain(`${formatPercent(Math.abs(costChange))} vs previous period`);
-    // Nothing was earned before the CSV's 20 days: no base to compare revenue with.
-    expect(before.totals.revenue).toBe(0);
-    expect(await page.getByTestId('kpi-revenue').locator('.kpi-change').textContent()).toBe(
-      'no previous data',
+    expect(await page.getByTestId('kpi-value').locator('.kpi-change').textContent()).toBe(
+      'not enough earlier data',
     );
-    await page.getByLabel('Period').selectOption('12m');
+    await page.getByLabel('Period').selectOption('last_12_months');
     await expect.poll(() => kpi('kpi-cost')).toBe(formatMoney(report.totals.cost, report.currency));
     await page.screenshot({ path: '/tmp/roi-e2e-dashboard.png', fullPage: true });
     const [reportFile] = await Promise.all([
@@ -479,7 +481,7 @@ describe('the web app, end to end', () => {
       .getByRole('combobox', { name: 'Workspace', exact: true })
       .selectOption({ label: 'Acme SEO Agency (owner)' });
     await page.waitForURL(`**/w/${workspace}`);
-    await page.getByTestId('kpi-revenue').waitFor();
+    await page.getByTestId('kpi-value').waitFor();
     await expectNoProblems(owner);
   });
 
@@ -600,7 +602,7 @@ describe('the web app, end to end', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL('**/w/*');
     await page.goto(`/w/${workspace}`);
-    await page.getByTestId('kpi-revenue').waitFor();
+    await page.getByTestId('kpi-value').waitFor();
     // The first Tab reaches the skip link, which moves focus past the navigation.
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
@@ -617,7 +619,7 @@ describe('the web app, end to end', () => {
     expect(width).toBeLessThanOrEqual(390);
     await page.getByRole('button', { name: 'Menu' }).click();
     await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
-    await page.getByTestId('kpi-revenue').waitFor();
+    await page.getByTestId('kpi-value').waitFor();
     await page.screenshot({ path: '/tmp/roi-e2e-phone.png', fullPage: true });
     await page.getByRole('button', { name: 'Menu' }).click();
     await page.getByRole('button', { name: 'Sign out' }).click();

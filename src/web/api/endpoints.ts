@@ -33,6 +33,7 @@ import type {
   CreateTimeEntryBody,
   MetricRow,
   UpdateServiceBody,
+  SiteAttribution,
   UpdateSiteBody,
 } from '../../shared/schemas/roi.ts';
 import type { Plan } from '../../shared/schemas/billing.ts';
@@ -46,6 +47,8 @@ import {
 import type { AuditEvent } from '../../shared/schemas/audit.ts';
 import { AuditLogPage, AuditVerifyReply } from '../../shared/schemas/audit.ts';
 import { download, request, requestAs, uploadWithProgress, type Query } from './http.ts';
+import { Goal, GoalProgressList } from '../../shared/schemas/goals.ts';
+import type { CreateGoalBody, UpdateGoalBody } from '../../shared/schemas/goals.ts';
 
 /** Request bodies as the caller writes them (before the server's defaults and transforms). */
 type In<S extends z.ZodType> = z.input<S>;
@@ -114,6 +117,9 @@ export const createSite = (body: In<typeof CreateSiteBody>) =>
   requestAs(Site, '/sites', { method: 'POST', body });
 export const updateSite = (id: string, body: In<typeof UpdateSiteBody>) =>
   requestAs(Site, `/sites/${id}`, { method: 'PATCH', body });
+/** Sets how a site's revenue and conversions become credited value (contract: attribution). */
+export const updateSiteAttribution = (id: string, attribution: SiteAttribution) =>
+  requestAs(Site, `/sites/${id}`, { method: 'PATCH', body: { attribution } });
 export const deleteSite = (id: string) => request(`/sites/${id}`, { method: 'DELETE' });
 
 export const listServices = (q: PageQuery & { siteId?: string } = {}) =>
@@ -153,6 +159,8 @@ export interface ReportQuery {
   to: string;
   groupBy: 'day' | 'week' | 'month' | 'site';
   siteId?: readonly string[];
+  /** The period to compare with: the same number of days just before, or a year earlier. */
+  compare?: 'previous' | 'year' | 'none';
 }
 /** The same report as a CSV file (the API's `format=csv`). */
 export const downloadRoiReport = (q: ReportQuery) =>
@@ -164,10 +172,24 @@ export const downloadRoiReport = (q: ReportQuery) =>
 export const getRoiReport = (q: ReportQuery, signal?: AbortSignal) =>
   requestAs(RoiReport, '/reports/roi', { query: q as unknown as Query, signal });
 
+// Goals
+export const listGoals = () => requestAs(Page(Goal), '/goals', { query: { limit: 200 } });
+export const createGoal = (body: In<typeof CreateGoalBody>) =>
+  requestAs(Goal, '/goals', { method: 'POST', body });
+export const updateGoal = (id: string, body: In<typeof UpdateGoalBody>) =>
+  requestAs(Goal, `/goals/${id}`, { method: 'PATCH', body });
+export const deleteGoal = (id: string) => request(`/goals/${id}`, { method: 'DELETE' });
+export const getGoalProgress = (signal?: AbortSignal) =>
+  requestAs(GoalProgressList, '/goals/progress', { signal });
+
 export type SiteT = z.infer<typeof Site>;
 export type ServiceT = z.infer<typeof Service>;
 export type TimeEntryT = z.infer<typeof TimeEntry>;
 export type RoiReportT = z.infer<typeof RoiReport>;
+export type SiteWithAttributionT = z.infer<typeof Site>;
+export type GoalT = z.infer<typeof Goal>;
+export type GoalProgressT = z.infer<typeof GoalProgressList>['data'][number];
+export type Attribution = SiteAttribution;
 export type ImportResultT = z.infer<typeof ImportMetricsResult>;
 
 // Billing

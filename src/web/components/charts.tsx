@@ -6,6 +6,8 @@ import {
   ComposedChart,
   Legend,
   Line,
+  LineChart,
+  ReferenceDot,
   ReferenceLine,
   ResponsiveContainer,
   Tooltip,
@@ -13,11 +15,13 @@ import {
   YAxis,
 } from 'recharts';
 import type { RoiReportT } from '../api/endpoints.ts';
-import { periodLabel } from '../lib/dates.ts';
-import { formatMoney, formatNumber } from '../lib/money.ts';
+import { formatDateRange, seriesLabel } from '../lib/dates.ts';
+import { formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
+import { cumulativeSeries, paybackPoint } from '../lib/roi.ts';
 
 const COLORS = {
   revenue: '#2563eb',
+  value: '#2563eb',
   cost: '#f59e0b',
   profit: '#16a34a',
   loss: '#dc2626',
@@ -25,17 +29,17 @@ const COLORS = {
   clicks: '#0891b2',
 };
 
-/** Revenue and cost bars per period with the profit line: where the money came from and went. */
-export function RevenueCostChart({ report }: { report: RoiReportT }) {
+/** Value and cost bars per period with the profit line: what the work earned and what it cost. */
+export function ValueCostChart({ report }: { report: RoiReportT }) {
   const data = report.series.map((s) => ({
-    label: periodLabel(s.key),
-    revenue: s.revenue,
+    label: seriesLabel(s.key, report),
+    value: s.value,
     cost: s.cost,
     profit: s.profit,
   }));
   const money = (v: number) => formatMoney(v, report.currency, { compact: true });
   return (
-    <figure className="chart" aria-label="Revenue against cost over time">
+    <figure className="chart" aria-label="Value against cost over time">
       <ResponsiveContainer width="100%" height={300}>
         <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e7eb" />
@@ -44,9 +48,9 @@ export function RevenueCostChart({ report }: { report: RoiReportT }) {
           <Tooltip formatter={(v) => formatMoney(Number(v), report.currency)} />
           <Legend />
           <Bar
-            dataKey="revenue"
-            name="Revenue"
-            fill={COLORS.revenue}
+            dataKey="value"
+            name="Value"
+            fill={COLORS.value}
             radius={[3, 3, 0, 0]}
             isAnimationActive={false}
           />
@@ -69,7 +73,76 @@ export function RevenueCostChart({ report }: { report: RoiReportT }) {
         </ComposedChart>
       </ResponsiveContainer>
       <figcaption className="sr-only">
-        Revenue, cost and profit for each period from {report.from} to {report.to}.
+        Credited value, cost and profit for each period from{' '}
+        {formatDateRange(report.from, report.to)}.
+      </figcaption>
+    </figure>
+  );
+}
+
+/**
+ * Value and cost added up from the first period on, with the break-even point marked: the first
+ * period where the value credited so far covers the cost so far (payback). The sentence under the
+ * chart says the same for anyone who does not see it.
+ */
+export function CumulativeValueChart({ report }: { report: RoiReportT }) {
+  const cumulative = cumulativeSeries(report.series);
+  const data = cumulative.map((p) => ({ ...p, label: seriesLabel(p.key, report) }));
+  const payback = paybackPoint(cumulative);
+  const money = (v: number) => formatMoney(v, report.currency, { compact: true });
+  const point = payback.kind === 'paid_back' ? data[payback.index] : undefined;
+  return (
+    <figure className="chart" aria-label="Cumulative value against cost">
+      <ResponsiveContainer width="100%" height={300}>
+        <LineChart data={data} margin={{ top: 24, right: 16, bottom: 0, left: 8 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e7eb" />
+          <XAxis dataKey="label" tick={{ fontSize: 12 }} minTickGap={16} />
+          <YAxis tickFormatter={money} tick={{ fontSize: 12 }} width={72} />
+          <Tooltip formatter={(v) => formatMoney(Number(v), report.currency)} />
+          <Legend />
+          <Line
+            dataKey="value"
+            name="Value so far"
+            stroke={COLORS.value}
+            strokeWidth={2}
+            dot={false}
+            isAnimationActive={false}
+          />
+          <Line
+            dataKey="cost"
+            name="Cost so far"
+            stroke={COLORS.cost}
+            strokeWidth={2}
+            strokeDasharray="6 3"
+            dot={false}
+            isAnimationActive={false}
+          />
+          {point && (
+            <ReferenceLine
+              x={point.label}
+              stroke={COLORS.profit}
+              strokeDasharray="4 4"
+              label={{ value: 'Break-even', position: 'top', fontSize: 12 }}
+            />
+          )}
+          {point && (
+            <ReferenceDot
+              x={point.label}
+              y={point.value}
+              r={5}
+              fill={COLORS.profit}
+              stroke="#fff"
+              className="payback-dot"
+            />
+          )}
+        </LineChart>
+      </ResponsiveContainer>
+      <figcaption className="small" data-testid="payback">
+        {payback.kind === 'paid_back' && point
+          ? `Paid back ${report.groupBy === 'day' ? 'on' : report.groupBy === 'week' ? 'in the week of' : 'in'} ${point.label}: by then the value credited (${formatMoney(point.value, report.currency)}) covered the cost (${formatMoney(point.cost, report.currency)}).`
+          : payback.kind === 'not_yet'
+            ? `Not paid back yet in this period: the value credited covers ${formatPercent(payback.share, 0)} of the cost.`
+            : 'No cost in this period, so there is nothing to pay back.'}
       </figcaption>
     </figure>
   );
@@ -126,7 +199,7 @@ export function RoiBySiteChart({
 /** A site's traffic over time: sessions and clicks, with revenue on its own axis. */
 export function SiteMetricsChart({ report }: { report: RoiReportT }) {
   const data = report.series.map((s) => ({
-    label: periodLabel(s.key),
+    label: seriesLabel(s.key, report),
     sessions: s.sessions,
     clicks: s.clicks,
     revenue: s.revenue,

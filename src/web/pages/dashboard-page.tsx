@@ -1,51 +1,71 @@
-import { useMemo } from 'react';
+import { useMemo, type ReactNode } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { downloadRoiReport, getRoiReport, listSites, type RoiReportT } from '../api/endpoints.ts';
-import { RevenueCostChart, RoiBySiteChart } from '../components/charts.tsx';
+import { CumulativeValueChart, RoiBySiteChart, ValueCostChart } from '../components/charts.tsx';
 import { DataTable } from '../components/data-table.tsx';
-import { Button, Card, EmptyState, FormError, Loadable, PageHeader } from '../components/ui.tsx';
-import { useSubmit } from '../lib/use-submit.ts';
+import { GoalsPanel } from '../components/goals-panel.tsx';
+import { RoiHelp } from '../components/roi-help.tsx';
 import {
+  Alert,
+  Button,
+  Card,
+  EmptyState,
+  FormError,
+  Loadable,
+  PageHeader,
+} from '../components/ui.tsx';
+import {
+  daysInclusive,
+  formatDateRange,
   groupingFor,
-  presetPeriod,
-  previousPeriod,
+  PERIOD_PRESETS,
+  presetRange,
+  todayIn,
   type Period,
-  type PeriodPreset,
+  type ReportPresetName,
 } from '../lib/dates.ts';
-import { formatMoney, formatNumber, formatPercent, relativeChange } from '../lib/money.ts';
+import { formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
+import { comparisonDelta, describeDelta, isCovered, type Coverage } from '../lib/roi.ts';
 import { useResource } from '../lib/use-resource.ts';
+import { useSubmit } from '../lib/use-submit.ts';
 import { isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 
-const PRESETS: { value: PeriodPreset; label: string }[] = [
-  { value: '30d', label: 'Last 30 days' },
-  { value: '90d', label: 'Last 90 days' },
-  { value: '12m', label: 'Last 12 months' },
-  { value: 'ytd', label: 'Year to date' },
-  { value: 'custom', label: 'Custom…' },
+type Compare = 'previous' | 'year' | 'none';
+const COMPARES: { value: Compare; label: string; against: string }[] = [
+  { value: 'previous', label: 'Previous', against: 'previous period' },
+  { value: 'year', label: 'A year earlier', against: 'a year earlier' },
+  { value: 'none', label: 'None', against: '' },
 ];
+const DEFAULT_PRESET: ReportPresetName = 'last_12_months';
 
 interface DashboardData {
   current: RoiReportT;
-  previous: RoiReportT;
   bySite: RoiReportT;
 }
 
-/** The period and site filter live in the URL, so a view can be bookmarked and shared. */
-function useDashboardFilters() {
+/** The period, comparison and site filter live in the URL, so a view can be bookmarked and shared. */
+function useDashboardFilters(timeZone: string | undefined) {
   const [params, setParams] = useSearchParams();
-  const preset = (params.get('period') as PeriodPreset | null) ?? '12m';
+  const asked = params.get('period');
+  const preset: ReportPresetName | 'custom' =
+    asked === 'custom' || PERIOD_PRESETS.some((p) => p.value === asked)
+      ? (asked as ReportPresetName | 'custom')
+      : DEFAULT_PRESET;
+  const askedCompare = params.get('compare');
+  const compare: Compare = COMPARES.some((c) => c.value === askedCompare)
+    ? (askedCompare as Compare)
+    : 'previous';
   const siteId = params.get('site') ?? '';
+  const today = todayIn(timeZone);
+  const fallback = presetRange('last_30_days', today);
+  const isDate = (v: string | null): v is string => !!v && /^\d{4}-\d{2}-\d{2}$/.test(v);
   const period: Period =
     preset === 'custom'
       ? {
-          from: params.get('from') ?? presetPeriod('30d').from,
-          to: params.get('to') ?? presetPeriod('30d').to,
+          from: isDate(params.get('from')) ? params.get('from')! : fallback.from,
+          to: isDate(params.get('to')) ? params.get('to')! : fallback.to,
         }
-      : presetPeriod(
-          PRESETS.some((p) => p.value === preset)
-            ? (preset as Exclude<PeriodPreset, 'custom'>)
-            : '12m',
-        );
+      : presetRange(preset, today);
   // From the address bar, not the rendered params: two quick changes must not undo each other.
   const update = (changes: Record<string, string | null>) => {
     const next = new URLSearchParams(window.location.search);
@@ -55,63 +75,137 @@ function useDashboardFilters() {
     }
     setParams(next, { replace: true });
   };
-  return { preset, siteId, period, update };
+  return { preset, compare, siteId, period, update };
 }
 
 function Kpi({
   label,
   value,
-  change,
-  changeText,
-  goodWhenUp = true,
+  delta,
   testId,
+  help,
 }: {
   label: string;
   value: string;
-  change: number | null;
-  changeText?: string;
-  goodWhenUp?: boolean;
+  delta: { text: string; tone: string };
   testId: string;
+  help?: ReactNode;
 }) {
-  const tone =
-    change === null || change === 0 ? 'flat' : change > 0 === goodWhenUp ? 'up-good' : 'down-bad';
-  const arrow = change === null || change === 0 ? '' : change > 0 ? '▲' : '▼';
   return (
     <div className="kpi" data-testid={testId}>
-      <div className="kpi-label">{label}</div>
-      <div className="kpi-value">{value}</div>
-      <div className={`kpi-change kpi-${tone}`}>
-        {change === null
-          ? 'no previous data'
-          : `${arrow} ${changeText ?? formatPercent(Math.abs(change))} vs previous period`}
+      <div className="kpi-label">
+        {label}
+        {help}
       </div>
+      <div className="kpi-value">{value}</div>
+      {delta.text && <div className={`kpi-change kpi-${delta.tone}`}>{delta.text}</div>}
     </div>
   );
 }
 
+/** "Data on 25 of 30 days", the one fact that decides whether a period can be compared. */
+function coverageText(c: Coverage): string {
+  return `data on ${formatNumber(c.daysWithData)} of ${formatNumber(c.days)} days`;
+}
+
+function Figures({ current, compare }: { current: RoiReportT; compare: Compare }) {
+  const t = current.totals;
+  const c = current.comparison;
+  const against = COMPARES.find((x) => x.value === compare)?.against ?? '';
+  const money = (v: number) => formatMoney(v, current.currency);
+  const delta = (
+    pick: (x: RoiReportT['totals']) => number | null,
+    kind: 'relative' | 'points' = 'relative',
+    goodWhenUp = true,
+  ) =>
+    describeDelta(
+      comparisonDelta(
+        { value: pick(t), coverage: t.coverage },
+        c ? { value: pick(c.totals), coverage: c.totals.coverage } : null,
+        kind,
+      ),
+      against,
+      goodWhenUp,
+    );
+  return (
+    <>
+      <div className="kpis" aria-live="polite">
+        <Kpi
+          testId="kpi-value"
+          label="Value"
+          value={money(t.value)}
+          delta={delta((x) => x.value)}
+        />
+        <Kpi
+          testId="kpi-cost"
+          label="Cost"
+          value={money(t.cost)}
+          delta={delta((x) => x.cost, 'relative', false)}
+        />
+        <Kpi
+          testId="kpi-profit"
+          label="Profit"
+          value={money(t.profit)}
+          delta={delta((x) => x.profit)}
+        />
+        <Kpi
+          testId="kpi-roi"
+          label="ROI"
+          value={formatPercent(t.roi)}
+          delta={delta((x) => x.roi, 'points')}
+          help={
+            <RoiHelp
+              figures={{ value: t.value, cost: t.cost, roi: t.roi, currency: current.currency }}
+            />
+          }
+        />
+      </div>
+      <p className="muted small" data-testid="report-scope">
+        {formatDateRange(current.from, current.to)}: {coverageText(t.coverage)}
+        {c && (
+          <>
+            {' '}
+            · compared with {formatDateRange(c.from, c.to)} ({against}):{' '}
+            {coverageText(c.totals.coverage)}
+          </>
+        )}
+        . Revenue as imported {money(t.revenue)} · sessions {formatNumber(t.sessions)} · conversions{' '}
+        {formatNumber(t.conversions)} · clicks {formatNumber(t.clicks)} · avg. position{' '}
+        {formatNumber(t.position, 1)}
+      </p>
+      {c && !isCovered(c.totals.coverage) && (
+        <Alert kind="info" title="Not enough earlier data to compare">
+          Only {coverageText(c.totals.coverage)} of {formatDateRange(c.from, c.to)} have data, so no
+          change is shown: a percentage against a nearly empty period would mean nothing.
+          Comparisons appear once both periods have data on at least 90% of their days.
+        </Alert>
+      )}
+    </>
+  );
+}
+
 export function DashboardPage() {
-  const { role } = useWorkspace();
+  const { role, settings } = useWorkspace();
   const path = useWorkspacePath();
-  const { preset, siteId, period, update } = useDashboardFilters();
+  const { preset, compare, siteId, period, update } = useDashboardFilters(settings?.timezone);
   const sites = useResource(() => listSites(), []);
   const siteIds = useMemo(() => (siteId ? [siteId] : undefined), [siteId]);
+  const groupBy = groupingFor(period);
   const report = useResource<DashboardData>(
     async (signal) => {
-      const prev = previousPeriod(period);
-      const [current, previous, bySite] = await Promise.all([
-        getRoiReport({ ...period, groupBy: groupingFor(period), siteId: siteIds }, signal),
-        getRoiReport({ ...prev, groupBy: 'month', siteId: siteIds }, signal),
+      const [current, bySite] = await Promise.all([
+        getRoiReport({ ...period, groupBy, siteId: siteIds, compare }, signal),
         getRoiReport({ ...period, groupBy: 'site', siteId: siteIds }, signal),
       ]);
-      return { current, previous, bySite };
+      return { current, bySite };
     },
-    [period.from, period.to, siteIds],
+    [period.from, period.to, groupBy, siteIds, compare],
   );
   const exportCsv = useSubmit(() =>
-    downloadRoiReport({ ...period, groupBy: groupingFor(period), siteId: siteIds }),
+    downloadRoiReport({ ...period, groupBy, siteId: siteIds, compare }),
   );
-  const siteName = (id: string, label: string) =>
-    sites.data?.data.find((s) => s.id === id)?.name ?? label;
+  const siteList = sites.data?.data ?? [];
+  const siteName = (id: string, label: string) => siteList.find((s) => s.id === id)?.name ?? label;
   const noSites = sites.data && sites.data.data.length === 0;
 
   return (
@@ -142,11 +236,12 @@ export function DashboardPage() {
               })
             }
           >
-            {PRESETS.map((p) => (
+            {PERIOD_PRESETS.map((p) => (
               <option key={p.value} value={p.value}>
                 {p.label}
               </option>
             ))}
+            <option value="custom">Custom dates…</option>
           </select>
         </div>
         {preset === 'custom' && (
@@ -173,6 +268,23 @@ export function DashboardPage() {
             </div>
           </>
         )}
+        <fieldset className="field field-inline compare-field">
+          <legend>Compare with</legend>
+          <div className="segmented">
+            {COMPARES.map((c) => (
+              <label key={c.value} className={compare === c.value ? 'segment-on' : undefined}>
+                <input
+                  type="radio"
+                  name="compare"
+                  value={c.value}
+                  checked={compare === c.value}
+                  onChange={() => update({ compare: c.value === 'previous' ? null : c.value })}
+                />
+                {c.label}
+              </label>
+            ))}
+          </div>
+        </fieldset>
         <div className="field field-inline">
           <label htmlFor="site-filter">Site</label>
           <select
@@ -181,7 +293,7 @@ export function DashboardPage() {
             onChange={(e) => update({ site: e.target.value || null })}
           >
             <option value="">All sites</option>
-            {sites.data?.data.map((s) => (
+            {siteList.map((s) => (
               <option key={s.id} value={s.id}>
                 {s.name}
               </option>
@@ -189,6 +301,10 @@ export function DashboardPage() {
           </select>
         </div>
       </form>
+      <p className="muted small" data-testid="period-dates">
+        {formatDateRange(period.from, period.to)} (
+        {formatNumber(daysInclusive(period.from, period.to))} days)
+      </p>
 
       {noSites ? (
         <Card>
@@ -205,87 +321,68 @@ export function DashboardPage() {
         </Card>
       ) : (
         <Loadable resource={report} label="the report">
-          {({ current, previous, bySite }) => {
-            const t = current.totals;
-            const p = previous.totals;
-            const roiDelta = t.roi !== null && p.roi !== null ? t.roi - p.roi : null;
+          {({ current, bySite }) => {
             const money = (v: number) => formatMoney(v, current.currency);
             return (
               <div aria-busy={report.loading} className={report.loading ? 'refreshing' : undefined}>
-                <div className="kpis" aria-live="polite">
-                  <Kpi
-                    testId="kpi-revenue"
-                    label="Revenue"
-                    value={money(t.revenue)}
-                    change={relativeChange(t.revenue, p.revenue)}
-                  />
-                  <Kpi
-                    testId="kpi-cost"
-                    label="Cost"
-                    value={money(t.cost)}
-                    change={relativeChange(t.cost, p.cost)}
-                    goodWhenUp={false}
-                  />
-                  <Kpi
-                    testId="kpi-profit"
-                    label="Profit"
-                    value={money(t.profit)}
-                    change={relativeChange(t.profit, p.profit)}
-                  />
-                  <Kpi
-                    testId="kpi-roi"
-                    label="ROI"
-                    value={formatPercent(t.roi)}
-                    change={roiDelta}
-                    changeText={
-                      roiDelta === null
-                        ? undefined
-                        : `${formatNumber(Math.abs(roiDelta) * 100, 1)} pts`
-                    }
-                  />
-                </div>
-                <p className="muted small">
-                  {current.from} to {current.to}, compared with {previous.from} to {previous.to}.
-                  Sessions {formatNumber(t.sessions)} · conversions {formatNumber(t.conversions)} ·
-                  clicks {formatNumber(t.clicks)} · avg. position {formatNumber(t.position, 1)}
-                </p>
+                <Figures current={current} compare={compare} />
                 <div className="grid-charts">
-                  <Card title="Revenue vs cost">
-                    <RevenueCostChart report={current} />
+                  <Card title="Value vs cost">
+                    <ValueCostChart report={current} />
                   </Card>
-                  <Card title="ROI by site">
+                  <Card title="Payback" actions={<RoiHelp />}>
+                    <CumulativeValueChart report={current} />
+                  </Card>
+                </div>
+                <div className="grid-charts">
+                  <Card
+                    title="By site"
+                    actions={
+                      <span className="muted small">
+                        ROI explained <RoiHelp />
+                      </span>
+                    }
+                  >
+                    <DataTable
+                      testId="site-table"
+                      rows={bySite.series}
+                      rowKey={(s) => s.key}
+                      empty={<EmptyState title="No data for this period" />}
+                      columns={[
+                        {
+                          header: 'Site',
+                          cell: (s) => (
+                            <Link to={path(`sites/${s.key}`)}>{siteName(s.key, s.label)}</Link>
+                          ),
+                        },
+                        { header: 'Revenue', kind: 'number', cell: (s) => money(s.revenue) },
+                        { header: 'Value', kind: 'number', cell: (s) => money(s.value) },
+                        { header: 'Cost', kind: 'number', cell: (s) => money(s.cost) },
+                        {
+                          header: 'Profit',
+                          kind: 'number',
+                          cell: (s) => money(s.profit),
+                          cellClassName: (s) => (s.profit < 0 ? 'text-bad' : undefined),
+                        },
+                        { header: 'ROI', kind: 'number', cell: (s) => formatPercent(s.roi) },
+                      ]}
+                    />
+                  </Card>
+                  <Card title="ROI by site" actions={<RoiHelp />}>
                     <RoiBySiteChart report={bySite} siteName={siteName} />
                   </Card>
                 </div>
-                <Card title="By site" className="mt">
-                  <DataTable
-                    testId="site-table"
-                    rows={bySite.series}
-                    rowKey={(s) => s.key}
-                    empty={<EmptyState title="No data for this period" />}
-                    columns={[
-                      {
-                        header: 'Site',
-                        cell: (s) => (
-                          <Link to={path(`sites/${s.key}`)}>{siteName(s.key, s.label)}</Link>
-                        ),
-                      },
-                      { header: 'Revenue', kind: 'number', cell: (s) => money(s.revenue) },
-                      { header: 'Cost', kind: 'number', cell: (s) => money(s.cost) },
-                      {
-                        header: 'Profit',
-                        kind: 'number',
-                        cell: (s) => money(s.profit),
-                        cellClassName: (s) => (s.profit < 0 ? 'text-bad' : undefined),
-                      },
-                      { header: 'ROI', kind: 'number', cell: (s) => formatPercent(s.roi) },
-                    ]}
-                  />
-                </Card>
               </div>
             );
           }}
         </Loadable>
+      )}
+      {!noSites && (
+        <GoalsPanel
+          sites={siteList}
+          currency={settings?.currency ?? 'USD'}
+          canManage={isStaff(role)}
+        />
       )}
     </>
   );

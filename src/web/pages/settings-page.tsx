@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { UpdateTenantBody } from '../../shared/schemas/tenants.ts';
 import { updateTenantSettings, type TenantSettingsT } from '../api/endpoints.ts';
+import { ApiError } from '../api/problem.ts';
 import {
   Alert,
   Card,
@@ -81,6 +82,10 @@ function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdi
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) =>
     setForm((f) => ({ ...f, [k]: e.target.value }));
   const zones = timeZones();
+  const currencyRefused =
+    submit.error instanceof ApiError &&
+    submit.error.status === 409 &&
+    form.currency !== settings.currency;
   const currencies = CURRENCIES.includes(settings.currency)
     ? CURRENCIES
     : [settings.currency, ...CURRENCIES];
@@ -89,7 +94,18 @@ function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdi
     <form onSubmit={onSubmit} noValidate className="form">
       {!canEdit && <Alert kind="info">Only owners and admins can change these settings.</Alert>}
       {saved && <Alert kind="success">Settings saved.</Alert>}
-      <FormError error={submit.error} fields={['name', 'currency', 'timezone', 'branding']} />
+      {currencyRefused ? (
+        <Alert kind="error" title="The currency was not changed">
+          <p data-testid="currency-refused">
+            {submit.error instanceof ApiError && submit.error.problem.detail
+              ? submit.error.problem.detail
+              : 'Money is already stored in this workspace in its current currency.'}
+          </p>
+          <p>Nothing was saved. Set the currency back to {settings.currency} to save the rest.</p>
+        </Alert>
+      ) : (
+        <FormError error={submit.error} fields={['name', 'currency', 'timezone', 'branding']} />
+      )}
       <fieldset disabled={!canEdit} className="fieldset-plain">
         <Card title="Workspace">
           <div className="grid-2">
@@ -105,7 +121,13 @@ function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdi
               label="Currency"
               name="currency"
               errors={submit.fieldErrors}
-              hint="Reports and new services use it."
+              hint={
+                <>
+                  Every amount is stored in it. It cannot change once any money is stored (services,
+                  time entries, imported revenue, conversion values or value goals): amounts are
+                  never converted or relabelled. Choose it before recording money.
+                </>
+              }
             >
               {(p) => (
                 <select {...p} value={form.currency} onChange={set('currency')}>

@@ -8,7 +8,7 @@ import {
   importMetricsFile,
   listServices,
   type ImportResultT,
-  type SiteT,
+  type SiteWithAttributionT,
 } from '../api/endpoints.ts';
 import { ApiError, describeError } from '../api/problem.ts';
 import { SiteMetricsChart } from '../components/charts.tsx';
@@ -23,7 +23,15 @@ import {
   Loadable,
   PageHeader,
 } from '../components/ui.tsx';
-import { groupingFor, presetPeriod, type PeriodPreset } from '../lib/dates.ts';
+import { AttributionCard } from '../components/attribution-form.tsx';
+import { RoiHelp } from '../components/roi-help.tsx';
+import {
+  formatDate,
+  groupingFor,
+  presetRange,
+  todayIn,
+  type ReportPresetName,
+} from '../lib/dates.ts';
 import { parseRowErrors } from '../lib/import-errors.ts';
 import { formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
 import { useResource } from '../lib/use-resource.ts';
@@ -172,19 +180,25 @@ function MetricsImport({ siteId, onImported }: { siteId: string; onImported: () 
   );
 }
 
-const PERIODS: { value: Exclude<PeriodPreset, 'custom'>; label: string }[] = [
-  { value: '30d', label: 'Last 30 days' },
-  { value: '90d', label: 'Last 90 days' },
-  { value: '12m', label: 'Last 12 months' },
+const PERIODS: { value: ReportPresetName; label: string }[] = [
+  { value: 'last_30_days', label: 'Last 30 days' },
+  { value: 'last_90_days', label: 'Last 90 days' },
+  { value: 'last_12_months', label: 'Last 12 full months' },
 ];
 
-function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => void }) {
-  const { role } = useWorkspace();
+function SiteOverview({
+  site,
+  reloadSite,
+}: {
+  site: SiteWithAttributionT;
+  reloadSite: () => void;
+}) {
+  const { role, settings } = useWorkspace();
   const path = useWorkspacePath();
   const navigate = useNavigate();
-  const [preset, setPreset] = useState<Exclude<PeriodPreset, 'custom'>>('90d');
+  const [preset, setPreset] = useState<ReportPresetName>('last_90_days');
   const [editing, setEditing] = useState(false);
-  const period = presetPeriod(preset);
+  const period = presetRange(preset, todayIn(settings?.timezone));
   const report = useResource(
     (signal) =>
       getRoiReport({ ...period, groupBy: groupingFor(period), siteId: [site.id] }, signal),
@@ -256,8 +270,22 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
                   <dd>{formatMoney(r.totals.cost, r.currency)}</dd>
                 </div>
                 <div>
-                  <dt>ROI</dt>
-                  <dd>{formatPercent(r.totals.roi)}</dd>
+                  <dt>Value</dt>
+                  <dd>{formatMoney(r.totals.value, r.currency)}</dd>
+                </div>
+                <div>
+                  <dt>
+                    ROI{' '}
+                    <RoiHelp
+                      figures={{
+                        value: r.totals.value,
+                        cost: r.totals.cost,
+                        roi: r.totals.roi,
+                        currency: r.currency,
+                      }}
+                    />
+                  </dt>
+                  <dd data-testid="site-roi">{formatPercent(r.totals.roi)}</dd>
                 </div>
                 <div>
                   <dt>Sessions</dt>
@@ -288,6 +316,17 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
           <MetricsImport siteId={site.id} onImported={report.reload} />
         </div>
       )}
+      <AttributionCard
+        key={site.id}
+        site={site}
+        currency={currency}
+        timeZone={settings?.timezone}
+        canEdit={staff}
+        onSaved={() => {
+          report.reload();
+          reloadSite();
+        }}
+      />
       <Card
         title="Services"
         className="mt"
@@ -308,8 +347,8 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
                       : s.billing === 'hourly'
                         ? ' an hour'
                         : ' once'}{' '}
-                    · from {s.startDate}
-                    {s.endDate ? ` to ${s.endDate}` : ''}
+                    · from {formatDate(s.startDate)}
+                    {s.endDate ? ` to ${formatDate(s.endDate)}` : ''}
                   </li>
                 ))}
               </ul>
