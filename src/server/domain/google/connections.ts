@@ -168,6 +168,8 @@ export async function saveGoogleConnection(
         last_error: null,
         refresh_token_sealed: sealed,
         created_by: userId,
+        // Millisecond precision, as the list cursor carries it (now() would add microseconds).
+        created_at: new Date(),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
