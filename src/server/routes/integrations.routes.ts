@@ -47,6 +47,7 @@ import {
 import { enqueueSiteSync } from '../domain/google/sync-queue.ts';
 import { breakConnection } from '../domain/google/sync-site.ts';
 import { invalidateReports } from '../domain/reports/report-cache.ts';
+import { getVisibleSite } from '../domain/sites/sites.ts';
 import { viewerOf } from '../domain/sites/viewer.ts';
 import { AppError } from '../errors.ts';
 import { defineRoute, requireTenant, type CacheContext } from '../http/define-route.ts';
@@ -292,10 +293,12 @@ export const integrationRoutes = [
     responses: { 200: { description: 'What is stored', schema: SiteSources } },
     async prepare(ctx, { params, body }) {
       const tenant = requireTenant(ctx);
-      // The connection named must exist here (400 otherwise) before anything goes to Google.
-      await inTransaction(ctx.services.database, { tenantId: tenant.id }, (tx) =>
-        connectionForSources(tx, tenant.id, body.integrationId),
-      );
+      // The site must be visible (404) and the connection named must exist here (400) before
+      // anything goes to Google.
+      await inTransaction(ctx.services.database, { tenantId: tenant.id }, async (tx) => {
+        await getVisibleSite(tx, tenant.id, viewerOf(ctx), params.id);
+        await connectionForSources(tx, tenant.id, body.integrationId);
+      });
       const { session } = await sessionFor(ctx, body.integrationId);
       try {
         if (body.searchConsoleProperty) {
