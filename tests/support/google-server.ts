@@ -60,7 +60,10 @@ export function otherAccount(sub: string, email: string, currency = 'USD'): Fake
     ...DEMO_ACCOUNT,
     sub,
     email,
-    properties: DEMO_ACCOUNT.properties.map((p) => ({ ...p, currency: p.currency === 'EUR' ? 'EUR' : currency })),
+    properties: DEMO_ACCOUNT.properties.map((p) => ({
+      ...p,
+      currency: p.currency === 'EUR' ? 'EUR' : currency,
+    })),
   };
 }
 
@@ -75,7 +78,11 @@ export async function connectGoogle(tenant: TestTenant, client = tenant.owner.cl
   expect(consent.status).toBe(302);
   const back = new URL(consent.headers.get('location')!);
   const res = await client.get(`${back.pathname}${back.search}`);
-  return { res, authorizationUrl: start.body.authorizationUrl as string, callback: `${back.pathname}${back.search}` };
+  return {
+    res,
+    authorizationUrl: start.body.authorizationUrl as string,
+    callback: `${back.pathname}${back.search}`,
+  };
 }
 
 /** Connects and returns the connection's id. */

@@ -726,7 +726,9 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
           { siteUrl: 'https://www.example.com/', permissionLevel: 'siteOwner' },
           { siteUrl: 'sc-domain:example.org', permissionLevel: 'siteFullUser' },
         ],
-        analytics: [{ propertyId: '310000001', displayName: 'example.com – GA4', account: 'Demo Agency' }],
+        analytics: [
+          { propertyId: '310000001', displayName: 'example.com – GA4', account: 'Demo Agency' },
+        ],
       },
     },
     errors: [409, 502, 503],
@@ -802,7 +804,13 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
         to: '2026-01-31',
         dimension: 'query',
         data: [
-          { key: 'seo agency pricing', clicks: 412, impressions: 9310, ctr: 0.0443, position: 4.18 },
+          {
+            key: 'seo agency pricing',
+            clicks: 412,
+            impressions: 9310,
+            ctr: 0.0443,
+            position: 4.18,
+          },
           { key: 'roi report template', clicks: 97, impressions: 5120, ctr: 0.0189, position: 8.7 },
         ],
       },

@@ -96,7 +96,14 @@ async function runClaimedSync(
       await writeMetricColumns(tx, tenantId, siteId, chunk.totals);
       if (claimed.searchConsoleProperty) {
         for (const dimension of ['query', 'page'] as const) {
-          await replaceSearchTerms(tx, tenantId, siteId, dimension, { from: day, to }, chunk.terms[dimension]);
+          await replaceSearchTerms(
+            tx,
+            tenantId,
+            siteId,
+            dimension,
+            { from: day, to },
+            chunk.terms[dimension],
+          );
         }
       }
       await sql`
