@@ -136,6 +136,8 @@ export async function listSearchTerms(
       WHERE tenant_id = ${tenantId} AND site_id = ${siteId} AND dimension = ${dim}
         AND day BETWEEN ${a}::date AND ${b}::date`);
   }
+  // Its cost estimate can pass jit_above_cost, and compiling would cost more than the query.
+  await sql`SET LOCAL jit = off`.execute(tx);
   const rows = await sql<{
     key: string;
     clicks: string;
