@@ -129,7 +129,10 @@ async function main() {
 
     const siteIds: string[] = [];
     for (let i = 0; i < SITES; i++) {
-      const site = await c.call('POST', '/api/v1/sites', { name: `S${i}`, domain: `s${i}.example.com` });
+      const site = await c.call('POST', '/api/v1/sites', {
+        name: `S${i}`,
+        domain: `s${i}.example.com`,
+      });
       siteIds.push(site.body.id);
       // Each site reads the same property: the data differs by site only in ids, not in size.
       const link = await c.call('PUT', `/api/v1/sites/${site.body.id}/sources`, {
@@ -170,8 +173,12 @@ async function main() {
       const times: number[] = [];
       for (let i = 0; i < QUERIES + 20; i++) {
         const t0 = performance.now();
-        const res = await c.call('GET', `/api/v1/sites/${site}/search-terms?from=${from}&to=${TO}&limit=100`);
-        if (res.status !== 200 || res.body.data.length === 0) throw new Error(JSON.stringify(res.body));
+        const res = await c.call(
+          'GET',
+          `/api/v1/sites/${site}/search-terms?from=${from}&to=${TO}&limit=100`,
+        );
+        if (res.status !== 200 || res.body.data.length === 0)
+          throw new Error(JSON.stringify(res.body));
         if (i >= 20) times.push(performance.now() - t0);
       }
       console.log(
