@@ -70,6 +70,25 @@ export async function importMetrics(
 }
 
 /**
+ * Writes days read from elsewhere (a Google sync) through the import's own path: the same upsert
+ * by (site, day) in which a null field keeps its stored value, the same monthly rollups, under the
+ * same row lock of the site. Runs in the caller's transaction.
+ */
+export async function writeMetricColumns(
+  tx: Tx,
+  tenantId: string,
+  siteId: string,
+  columns: MetricColumns,
+): Promise<ImportMetricsResult> {
+  // The sync acts for the workspace itself: every site is visible to it.
+  const site = await getVisibleSite(tx, tenantId, { role: 'owner', userId: null }, siteId, true);
+  const writer = createMetricsWriter(tx, tenantId, siteId, site.attribution.baseline);
+  writer.write(columns);
+  const { received, inserted, updated } = await writer.finish();
+  return { received, inserted, updated };
+}
+
+/**
  * Writes batches of parsed rows one after the other in the import's transaction, each started as
  * soon as it is handed over; `finish` waits for them and recounts the months that need it. An
  * import that touched the site's baseline period changes its mean, so every month's credited value
