@@ -20,7 +20,10 @@ export interface SyncDeps {
   database: Database;
   google: GoogleDeps;
   leaseMs: number;
-  /** Called after each chunk of days is committed (tests stop a sync midway here). */
+  /**
+   * Called after each chunk of days is committed: the worker drops the workspace's cached reports
+   * here (tests also stop a sync midway here).
+   */
   onChunk?: (info: { tenantId: string; siteId: string; through: string }) => void;
 }
 
