@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, presetRange, seriesLabel, todayIn } from '../../src/web/lib/dates.ts';
@@ -187,7 +188,8 @@ describe('the ROI dashboard, end to end', () => {
 
   it('marks the break-even point on the cumulative chart of value against cost', async () => {
     const { page } = w;
-    await page.getByLabel('Period').selectOption('last_12_months');
+    await page.goto(`/w/${workspace}`);
+    await page.getByLabel('Period', { exact: true }).selectOption('last_12_months');
     const period = presetRange('last_12_months', today);
     const r = await report(`from=${period.from}&to=${period.to}&groupBy=month`);
     // Independently: running sums month by month, the first where value covers cost.
@@ -209,6 +211,20 @@ describe('the ROI dashboard, end to end', () => {
     await chart.locator('.recharts-reference-line').waitFor({ state: 'attached' });
     expect(await chart.textContent()).toContain('Break-even');
     await page.screenshot({ path: '/tmp/roi-e2e-payback.png', fullPage: true });
+
+    // The CSV carries what the screen shows: value, ROI as displayed, the comparison, settings.
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    const csv = fs.readFileSync(await file.path(), 'utf8');
+    const [header, ...lines] = csv.trim().split(/\r?\n/);
+    expect(header).toContain('value');
+    expect(header).toContain('roi_percent');
+    const total = lines.find((l) => l.startsWith('total,'));
+    expect(total).toContain(((await kpiValue(page, 'kpi-roi')) ?? '').trim());
+    expect(lines.some((l) => l.startsWith('comparison,'))).toBe(true);
+    expect(csv).toContain('revenue_share');
     await expectNoProblems();
   });
 
