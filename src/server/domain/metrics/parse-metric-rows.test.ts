@@ -219,7 +219,7 @@ describe('parseCsvImport', () => {
       ['Day,Date,Sessions', 'more than one date column'],
       ['Sessions,Clicks', 'no date column'],
       ['Date,Revenue (EUR)', '"Revenue (EUR)" is not in USD'],
-    ]) {
+    ] as const) {
       await expect(csv(`${header}\n2026-01-01,1,1\n`)).rejects.toMatchObject({
         options: { errors: [{ path: 'line 1', message: expect.stringContaining(problem) }] },
       });
