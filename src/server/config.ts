@@ -111,7 +111,29 @@ const ConfigSchema = z.object({
       .default(24 * 14),
   ),
   TRUST_PROXY: trustProxy,
+  /** The OAuth client of a Google Cloud project; unset: the local Google sandbox (when on). */
+  GOOGLE_CLIENT_ID: optionalString,
+  GOOGLE_CLIENT_SECRET: optionalString,
+  /** Origin every Google endpoint is requested at, with Google's own paths (tests, proxies). */
+  GOOGLE_API_BASE: optionalUrl(['http:', 'https:']),
+  /** 32 bytes, base64: encrypts stored OAuth tokens (AES-256-GCM). Unset: kept in DATA_DIR. */
+  ENCRYPTION_KEY: optionalString.refine(
+    (v) => v === undefined || (/^[A-Za-z0-9+/_-]+={0,2}$/.test(v) && decodeKey(v).length === 32),
+    { message: 'must be 32 bytes, base64 encoded (openssl rand -base64 32)' },
+  ),
+  /**
+   * How long a worker holds a site's sync lease before another may take it over (a killed
+   * worker's sync resumes after this). Renewed with every chunk of days written.
+   */
+  GOOGLE_SYNC_LEASE_MS: envNumber(z.coerce.number().int().min(500).max(3_600_000).default(60_000)),
+  /** How often the worker looks for linked sites due for their daily sync and for stalled syncs. */
+  GOOGLE_SYNC_SWEEP_MS: envNumber(z.coerce.number().int().min(200).max(86_400_000).default(60_000)),
 });
+
+/** The bytes of a base64 (or base64url) key. */
+export function decodeKey(value: string): Buffer {
+  return Buffer.from(value.replaceAll('-', '+').replaceAll('_', '/'), 'base64');
+}
 
 export type Config = z.infer<typeof ConfigSchema> & {
   appUrl: string;
@@ -120,6 +142,8 @@ export type Config = z.infer<typeof ConfigSchema> & {
   sandboxes: boolean;
   /** Real Stripe (keys set), the local sandbox, or no billing at all (sandboxes off, no keys). */
   stripeMode: 'stripe' | 'sandbox' | 'off';
+  /** Real Google (client set), the local Google sandbox, or no Google connections at all. */
+  googleMode: 'google' | 'sandbox' | 'off';
 };
 
 /** Thrown when an environment variable does not validate; the message names every bad one. */
@@ -145,9 +169,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         '(the Stripe sandbox is off there unless SANDBOXES=on)',
     );
   }
+  if (Boolean(c.GOOGLE_CLIENT_ID) !== Boolean(c.GOOGLE_CLIENT_SECRET)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  GOOGLE_CLIENT_SECRET: GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET must be set together',
+    );
+  }
+  if (c.NODE_ENV === 'production' && c.DATABASE_URL && !c.ENCRYPTION_KEY) {
+    // Several processes share a database server: a key generated into one DATA_DIR would leave
+    // the others unable to read the tokens it encrypted.
+    throw new ConfigError(
+      'Invalid configuration:\n  ENCRYPTION_KEY: required with DATABASE_URL and NODE_ENV=production',
+    );
+  }
   return {
     ...c,
     sandboxes,
+    googleMode: c.GOOGLE_CLIENT_ID ? 'google' : sandboxes ? 'sandbox' : 'off',
     appUrl: (c.APP_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ''),
     dataDir: path.resolve(c.DATA_DIR),
     stripeMode: c.STRIPE_SECRET_KEY ? 'stripe' : sandboxes ? 'sandbox' : 'off',

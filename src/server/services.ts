@@ -2,6 +2,11 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './data/database.ts';
 import { migrate } from './data/migrate.ts';
+import { createHmac, randomBytes } from 'node:crypto';
+import { decodeKey } from './config.ts';
+import type { GoogleDeps } from './domain/google/connections.ts';
+import { createSecretBox, loadKeyFile } from './lib/secret-box.ts';
+import { GOOGLE_SANDBOX_CLIENT_ID, GOOGLE_SANDBOX_PATH } from './sandbox/mount-path.ts';
 import { createAuditBackend, type AuditBackend } from './domain/audit/audit-backend.ts';
 import { createStripeInbox, type StripeInbox } from './domain/billing/receive-stripe-webhook.ts';
 import type { BillingSettings } from './domain/billing/billing-deps.ts';
@@ -57,6 +62,8 @@ export interface AppServices {
   sandboxSecrets: SandboxSecrets | null;
   /** Stores verified webhook deliveries in batches (see createStripeInbox). */
   stripeInbox: StripeInbox;
+  /** Google connections (real Google or the local sandbox); null when both are off. */
+  google: GoogleDeps | null;
   close(): Promise<void>;
 }
 
@@ -117,6 +124,7 @@ export async function createServices(
   const billing = createBillingSettings(config, stripeConnection(config, sandboxSecrets));
   const audit = createAuditBackend(config);
   const stripeInbox = createStripeInbox({ database, queue, config, logger });
+  const google = googleDeps(config);
   return {
     config,
     logger,
@@ -129,6 +137,7 @@ export async function createServices(
     billing,
     sandboxSecrets,
     stripeInbox,
+    google,
     async close() {
       await stripeInbox.drain();
       await queue.close().catch((err) => logger.warn({ err }, 'queue close failed'));
@@ -156,4 +165,63 @@ function stripeConnection(
     return { ...sandboxSecrets, apiBase: () => `${config.appUrl}${SANDBOX_MOUNT_PATH}` };
   }
   return null;
+}
+
+/**
+ * The key that seals stored OAuth tokens: ENCRYPTION_KEY, else one generated once into DATA_DIR
+ * (a fresh one per process under NODE_ENV=test, whose data does not outlive it).
+ */
+function encryptionKey(config: Config): Buffer {
+  if (config.ENCRYPTION_KEY) return decodeKey(config.ENCRYPTION_KEY);
+  return config.NODE_ENV === 'test' ? randomBytes(32) : loadKeyFile(config.dataDir);
+}
+
+/**
+ * Real Google with GOOGLE_CLIENT_ID, else the sandbox this process serves at /sandbox/google
+ * (its client secret generated beside the Stripe sandbox's), else none. GOOGLE_API_BASE points
+ * either at another Google-compatible server.
+ */
+function googleDeps(config: Config): GoogleDeps | null {
+  if (config.googleMode === 'off') return null;
+  const redirectUri = () => `${config.appUrl}/api/v1/integrations/google/callback`;
+  const box = createSecretBox(encryptionKey(config));
+  if (config.googleMode === 'google') {
+    return {
+      box,
+      settings: {
+        clientId: config.GOOGLE_CLIENT_ID!,
+        clientSecret: config.GOOGLE_CLIENT_SECRET!,
+        apiBase: () => config.GOOGLE_API_BASE,
+        redirectUri,
+      },
+    };
+  }
+  return {
+    box,
+    settings: {
+      clientId: GOOGLE_SANDBOX_CLIENT_ID,
+      clientSecret: googleSandboxSecret(config),
+      apiBase: () => config.GOOGLE_API_BASE ?? `${config.appUrl}${GOOGLE_SANDBOX_PATH}`,
+      redirectUri,
+    },
+  };
+}
+
+const googleSandboxSecrets = new Map<string, string>();
+
+/** The sandbox's OAuth client secret: generated once per data directory (or per test process). */
+export function googleSandboxSecret(config: Config): string {
+  const key = config.NODE_ENV === 'test' ? 'test' : config.dataDir;
+  let secret = googleSandboxSecrets.get(key);
+  if (!secret) {
+    secret =
+      config.NODE_ENV === 'test'
+        ? randomBytes(24).toString('base64url')
+        : // Derived from the sandbox secrets kept in DATA_DIR: one more random file is not needed.
+          createHmac('sha256', loadSandboxSecrets(config.dataDir).secretKey)
+            .update('google-sandbox-client-secret')
+            .digest('base64url');
+    googleSandboxSecrets.set(key, secret);
+  }
+  return secret;
 }

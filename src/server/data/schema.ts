@@ -272,6 +272,91 @@ export interface BillingInvoicesTable {
   updated_at: Timestamp;
 }
 
+/** A Google account connected to a workspace; the refresh token only sealed (migrations/0040). */
+export interface GoogleConnectionsTable {
+  tenant_id: string;
+  id: string;
+  subject: string;
+  account: string;
+  status: 'active' | 'broken';
+  last_error: string | null;
+  refresh_token_sealed: string;
+  created_by: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+/** A connection under way: single-use state (by hash) with its sealed PKCE verifier. */
+export interface GoogleOauthStatesTable {
+  tenant_id: string;
+  state_hash: string;
+  user_id: string;
+  code_verifier_sealed: string;
+  expires_at: Date;
+}
+
+/** The Search Console and GA4 properties a site is linked to. */
+export interface SiteSourcesTable {
+  tenant_id: string;
+  site_id: string;
+  connection_id: string;
+  search_console_property: string | null;
+  analytics_property_id: string | null;
+  organic_only: boolean;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+/** A site's sync: range, progress, lease and outcome. */
+export interface SiteSyncsTable {
+  tenant_id: string;
+  site_id: string;
+  status: 'idle' | 'queued' | 'running' | 'failed';
+  range_from: string | null;
+  range_to: string | null;
+  next_day: string | null;
+  done: number;
+  total: number;
+  last_synced_at: Date | null;
+  synced_through: string | null;
+  last_error: string | null;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  requested_at: Date | null;
+  updated_at: Generated<Date>;
+}
+
+/** Search terms: dictionary, day rows and monthly rollups (dimension 1 query, 2 page). */
+export interface SearchTermKeysTable {
+  tenant_id: string;
+  site_id: string;
+  dimension: number;
+  id: number;
+  key: string;
+}
+
+export interface SearchTermsDailyTable {
+  tenant_id: string;
+  site_id: string;
+  dimension: number;
+  day: string;
+  key_id: number;
+  clicks: number;
+  impressions: number;
+  position_sum: number;
+}
+
+export interface SearchTermsMonthlyTable {
+  tenant_id: string;
+  site_id: string;
+  dimension: number;
+  month: string;
+  key_id: number;
+  clicks: number;
+  impressions: number;
+  position_sum: number;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   users: UsersTable;
@@ -296,4 +381,11 @@ export interface DB {
   stripe_webhook_events: StripeWebhookEventsTable;
   billing_subscriptions: BillingSubscriptionsTable;
   billing_invoices: BillingInvoicesTable;
+  google_connections: GoogleConnectionsTable;
+  google_oauth_states: GoogleOauthStatesTable;
+  site_sources: SiteSourcesTable;
+  site_syncs: SiteSyncsTable;
+  search_term_keys: SearchTermKeysTable;
+  search_terms_daily: SearchTermsDailyTable;
+  search_terms_monthly: SearchTermsMonthlyTable;
 }

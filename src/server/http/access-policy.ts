@@ -68,6 +68,20 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/v1/billing/webhook-events': MANAGERS,
   'POST /api/v1/billing/webhook-events/:id/replay': MANAGERS,
 
+  // Google connections: managers connect and disconnect; staff pick properties and link sites;
+  // clients read the sync state and search terms of their granted sites.
+  'POST /api/v1/integrations/google': MANAGERS,
+  'GET /api/v1/integrations/google/callback': 'signed_in',
+  'GET /api/v1/integrations': STAFF,
+  'DELETE /api/v1/integrations/:id': MANAGERS,
+  'GET /api/v1/integrations/:id/properties': STAFF,
+  'PUT /api/v1/sites/:id/sources': STAFF,
+  'GET /api/v1/sites/:id/sources': ALL_ROLES,
+  'DELETE /api/v1/sites/:id/sources': STAFF,
+  'POST /api/v1/sites/:id/sync': STAFF,
+  'GET /api/v1/sites/:id/sync': ALL_ROLES,
+  'GET /api/v1/sites/:id/search-terms': ALL_ROLES,
+
   // Audit log
   'GET /api/v1/audit-logs': MANAGERS,
   'GET /api/v1/audit-logs/export': MANAGERS,

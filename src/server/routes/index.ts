@@ -1,11 +1,13 @@
 import type { Express } from 'express';
 import type { AnyRoute } from '../http/define-route.ts';
 import type { AppServices } from '../services.ts';
+import { mountGoogleSandbox } from '../sandbox/google/mount-google-sandbox.ts';
 import { mountSandbox } from '../sandbox/mount-sandbox.ts';
 import { accountRoutes } from './accounts.routes.ts';
 import { apiKeyRoutes } from './api-keys.routes.ts';
 import { auditRoutes } from './audit.routes.ts';
 import { billingRoutes } from './billing.routes.ts';
+import { integrationRoutes } from './integrations.routes.ts';
 import { memberRoutes } from './members.routes.ts';
 import { metricRoutes } from './metrics.routes.ts';
 import { reportRoutes } from './reports.routes.ts';
@@ -26,8 +28,12 @@ export function allRoutes(): AnyRoute[] {
     ...reportRoutes,
     ...billingRoutes,
     ...auditRoutes,
+    ...integrationRoutes,
   ];
 }
 
-/** Non-API pages mounted beside the API (the offline Stripe sandbox). */
-export const mounts: ((app: Express, services: AppServices) => void)[] = [mountSandbox];
+/** Non-API pages mounted beside the API (the offline Stripe and Google sandboxes). */
+export const mounts: ((app: Express, services: AppServices) => void)[] = [
+  mountSandbox,
+  mountGoogleSandbox,
+];

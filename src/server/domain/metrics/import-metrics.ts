@@ -64,6 +64,26 @@ export async function importMetrics(
 }
 
 /**
+ * Writes days read from elsewhere (a Google sync) through the import's own path: the same upsert
+ * by (site, day) in which a null field keeps its stored value, the same monthly rollups, under the
+ * same row lock of the site. Runs in the caller's transaction.
+ */
+export async function writeMetricColumns(
+  tx: Tx,
+  tenantId: string,
+  siteId: string,
+  columns: MetricColumns,
+): Promise<ImportMetricsResult> {
+  await sql`SELECT 1 FROM sites WHERE tenant_id = ${tenantId} AND id = ${siteId} FOR NO KEY UPDATE`.execute(
+    tx,
+  );
+  const writer = createMetricsWriter(tx, tenantId, siteId);
+  writer.write(columns);
+  const { received, inserted, updated } = await writer.finish();
+  return { received, inserted, updated };
+}
+
+/**
  * Writes batches of parsed rows one after the other in the import's transaction, each started as
  * soon as it is handed over; `finish` waits for them and recounts the months that need it.
  */

@@ -164,7 +164,13 @@ export async function deleteSite(tx: Tx, tenantId: string, siteId: string): Prom
     .forUpdate()
     .executeTakeFirst();
   if (!locked) throw siteNotFound();
-  for (const table of ['metrics_daily', 'metrics_monthly'] as const) {
+  for (const table of [
+    'metrics_daily',
+    'metrics_monthly',
+    'search_terms_daily',
+    'search_terms_monthly',
+    'search_term_keys',
+  ] as const) {
     await tx
       .deleteFrom(table)
       .where('tenant_id', '=', tenantId)
