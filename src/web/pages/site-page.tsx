@@ -19,6 +19,8 @@ import { useSubmit } from '../lib/use-submit.ts';
 import { isStaff, useCurrency, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 import { SiteDialog } from './sites-page.tsx';
 import { MetricsImport } from './site/metrics-import.tsx';
+import { SearchPanel } from './site/search-panel.tsx';
+import { SourcesPanel } from './site/sources-panel.tsx';
 
 const PERIODS: { value: Exclude<PeriodPreset, 'custom'>; label: string }[] = [
   { value: '30d', label: 'Last 30 days' },
@@ -45,6 +47,8 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
   });
   const staff = isStaff(role);
   const currency = useCurrency();
+  // Bumped when a Google sync ends: the panels read the site's data again.
+  const [synced, setSynced] = useState(0);
 
   return (
     <>
@@ -131,6 +135,16 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
           )}
         </Loadable>
       </Card>
+      <SearchPanel siteId={site.id} period={period} refreshKey={synced} />
+      {staff && (
+        <SourcesPanel
+          siteId={site.id}
+          onSynced={() => {
+            report.reload();
+            setSynced((n) => n + 1);
+          }}
+        />
+      )}
       {staff && (
         <div className="mt">
           <MetricsImport siteId={site.id} onImported={report.reload} />
