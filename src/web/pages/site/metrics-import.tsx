@@ -315,7 +315,7 @@ export function MetricsImport({ siteId, onImported }: { siteId: string; onImport
           />
           <p className="muted small">
             You match its columns and see the first rows before anything is written. Columns:{' '}
-            <code>date, sessions, conversions, revenue, clicks, impressions, position</code>
+            <code>date, sessions, conversions, revenue, clicks, impressions, position</code>{' '}
             (GA4&apos;s Key events and Total revenue too); revenue in {currency}, with or without
             its symbol and thousands separators (<code>1,234.56</code>). Rows replace the same
             dates&apos; values; one bad row rejects the whole file. Up to 100,000 rows or 10 MB.
