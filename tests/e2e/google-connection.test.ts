@@ -150,6 +150,52 @@ describe('Google connection, end to end', () => {
     expect(owner.problems, owner.problems.join('\n')).toEqual([]);
   });
 
+  it('shows a client the Search panel of a granted site, and no Sources or Integrations', async () => {
+    const csrf = (await owner.context.cookies()).find((c) => c.name === 'csrf_token')!.value;
+    // A second site, not granted to the client.
+    const other = await owner.context.request.post('/api/v1/sites', {
+      headers: { 'X-Tenant-ID': workspace, 'X-CSRF-Token': csrf },
+      data: { name: 'Hidden', domain: 'hidden.test' },
+    });
+    expect(other.status()).toBe(201);
+    const invite = await owner.context.request.post('/api/v1/invitations', {
+      headers: { 'X-Tenant-ID': workspace, 'X-CSRF-Token': csrf },
+      data: { email: 'cleo@client.test', role: 'client', siteIds: [siteId] },
+    });
+    expect(invite.status(), await invite.text()).toBe(201);
+    const { token } = (await invite.json()) as { token: string };
+    const client = await openPage(browser, app.baseUrl);
+    const { page } = client;
+    await page.goto(`/invite?token=${encodeURIComponent(token)}`);
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Your name').fill('Cleo Client');
+    await page.getByLabel('Work email').fill('cleo@client.test');
+    await page.getByLabel('Password').fill('client password 123');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL('**/invite?token=**');
+    await page.getByRole('button', { name: 'Accept invitation' }).click();
+    await page.waitForURL(`**/w/${workspace}`);
+    const primary = page.getByRole('navigation', { name: 'Primary' });
+    await primary.getByRole('link', { name: 'Sites', exact: true }).waitFor();
+    expect(await primary.getByRole('link', { name: 'Integrations' }).count()).toBe(0);
+
+    await page.goto(`/w/${workspace}/sites/${siteId}`);
+    const search = page.getByTestId('search-panel');
+    await expect.poll(() => search.getByTestId('search-clicks').textContent()).not.toBe('0');
+    await expect
+      .poll(() => search.getByTestId('search-terms').locator('tbody tr').count())
+      .toBeGreaterThan(0);
+    expect(await page.getByRole('region', { name: 'Sources' }).count()).toBe(0);
+    expect(await page.getByRole('region', { name: 'Import metrics' }).count()).toBe(0);
+    // The ungranted site and the Integrations page are not there for the client.
+    await page.goto(`/w/${workspace}/sites/${((await other.json()) as { id: string }).id}`);
+    await page.getByText('Site not found').waitFor();
+    await page.goto(`/w/${workspace}/integrations`);
+    await page.getByText('Not available to clients').waitFor();
+    expect(client.problems, client.problems.join('\n')).toEqual([]);
+    await client.context.close();
+  });
+
   it('syncs again on demand and disconnects after asking', async () => {
     const { page } = owner;
     const sources = page.getByRole('region', { name: 'Sources' });
