@@ -139,6 +139,7 @@ export function previewImport(
   const problems: (CellProblem | { line: number; field: 'date' | 'row'; message: string })[] =
     file.broken.map((b) => ({ line: b.line, field: 'row' as const, message: b.message }));
   let count = 0;
+  const seen = new Map<string, number>();
   for (const { line, cells } of file.rows) {
     if (isSkippedRow(cells[0]!, dateAt === -1 ? '' : (cells[dateAt] ?? ''))) continue;
     count++;
@@ -157,6 +158,16 @@ export function previewImport(
     };
     if (typeof row.date !== 'string' && dateAt !== -1)
       problems.push({ line, field: 'date', message: row.date.problem });
+    else if (typeof row.date === 'string') {
+      const first = seen.get(row.date);
+      if (first !== undefined)
+        problems.push({
+          line,
+          field: 'date',
+          message: `date ${row.date} is already on line ${first}`,
+        });
+      else seen.set(row.date, line);
+    }
     mapping.forEach((field, i) => {
       if (field === 'date' || field === 'ignore') return;
       const cell = cells[i]!.trim();
