@@ -11,6 +11,7 @@ import {
 import { allRoutes } from '../../src/server/routes/index.ts';
 import { Problem } from '../../src/shared/schemas/common.ts';
 import { buildTenant, createApiKey, signUp, uniq } from '../support/factories.ts';
+import { sandboxConsent, sandboxIntegration } from '../support/google-server.ts';
 import { ROUTE_SAMPLES, sampleSite } from '../support/route-samples.ts';
 import type { TestClient } from '../support/test-client.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
@@ -89,6 +90,15 @@ async function prepare(route: AnyRoute, example: OperationExample): Promise<Prep
     placeholders.set(EXAMPLE_IDS.site, await sampleSite(tenant));
   }
 
+  if (request.includes(EXAMPLE_IDS.integration) && !placeholders.has(EXAMPLE_IDS.integration)) {
+    placeholders.set(EXAMPLE_IDS.integration, await sandboxIntegration(app, tenant));
+  }
+  if (key === 'GET /api/v1/integrations/google/callback') {
+    // Code and state of a connection this user started and the app's Google sandbox approved.
+    const back = new URL(await sandboxConsent(app, tenant), app.baseUrl).searchParams;
+    placeholders.set(EXAMPLE_VALUES.googleCode, back.get('code')!);
+    placeholders.set(EXAMPLE_VALUES.googleState, back.get('state')!);
+  }
   if (key === 'POST /api/v1/auth/login') {
     const res = await app.client().post('/api/v1/auth/signup', {
       email: placeholders.get(EXAMPLE_VALUES.email),

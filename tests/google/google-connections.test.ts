@@ -97,7 +97,9 @@ describe('connecting a Google account', () => {
     const first = await connectedIntegration(tenant);
     const second = await connectedIntegration(tenant);
     expect(second).toBe(first);
-    const audit = await tenant.owner.client.get('/api/v1/audit-logs?action=integration.reconnected');
+    const audit = await tenant.owner.client.get(
+      '/api/v1/audit-logs?action=integration.reconnected',
+    );
     expect(audit.body.data).toHaveLength(1);
 
     google.fake.accounts.reverse();
@@ -127,10 +129,14 @@ describe('connecting a Google account', () => {
       return `${back.pathname}${back.search}`;
     };
 
-    expect((await tenant.owner.client.get('/api/v1/integrations/google/callback?code=x&state=nonsense')).status).toBe(400);
+    expect(
+      (await tenant.owner.client.get('/api/v1/integrations/google/callback?code=x&state=nonsense'))
+        .status,
+    ).toBe(400);
     const forged = `${tenant.id}.${'a'.repeat(43)}`;
     expect(
-      (await tenant.owner.client.get(`/api/v1/integrations/google/callback?code=x&state=${forged}`)).status,
+      (await tenant.owner.client.get(`/api/v1/integrations/google/callback?code=x&state=${forged}`))
+        .status,
     ).toBe(400);
 
     // Another signed-in user (even one in the same workspace) cannot finish it.
@@ -186,12 +192,16 @@ describe('connecting a Google account', () => {
     expect((await client.client.get(`/api/v1/integrations/${id}/properties`)).status).toBe(403);
 
     const other = await buildTenant(app, 'Other');
-    expect((await other.owner.client.get(`/api/v1/integrations/${id}/properties`)).status).toBe(404);
+    expect((await other.owner.client.get(`/api/v1/integrations/${id}/properties`)).status).toBe(
+      404,
+    );
     expect((await other.owner.client.delete(`/api/v1/integrations/${id}`)).status).toBe(404);
     expect((await other.owner.client.get('/api/v1/integrations')).body.data).toEqual([]);
     // An API key of the workspace may start a connection (the key's creator finishes it).
     const key = await createApiKey(tenant, 'admin');
-    const started = await tenant.owner.client.post('/api/v1/integrations/google', undefined, { apiKey: key });
+    const started = await tenant.owner.client.post('/api/v1/integrations/google', undefined, {
+      apiKey: key,
+    });
     expect(started.status).toBe(201);
   });
 
@@ -216,7 +226,10 @@ describe('connecting a Google account', () => {
   it('disconnecting revokes the token at Google, unlinks the sites and succeeds when Google already revoked it', async () => {
     const tenant = await buildTenant(app);
     const id = await connectedIntegration(tenant);
-    const site = await tenant.owner.client.post('/api/v1/sites', { name: 'S', domain: 's.example.com' });
+    const site = await tenant.owner.client.post('/api/v1/sites', {
+      name: 'S',
+      domain: 's.example.com',
+    });
     const link = await tenant.owner.client.put(`/api/v1/sites/${site.body.id}/sources`, {
       integrationId: id,
       searchConsoleProperty: 'https://www.example.com/',
@@ -228,9 +241,13 @@ describe('connecting a Google account', () => {
     expect(del.status, del.text).toBe(204);
     expect(google.fake.requests(/^POST \/revoke$/).length).toBe(revokes + 1);
     expect((await tenant.owner.client.get('/api/v1/integrations')).body.data).toEqual([]);
-    expect((await tenant.owner.client.get(`/api/v1/sites/${site.body.id}/sources`)).status).toBe(404);
+    expect((await tenant.owner.client.get(`/api/v1/sites/${site.body.id}/sources`)).status).toBe(
+      404,
+    );
     expect((await tenant.owner.client.get(`/api/v1/sites/${site.body.id}`)).status).toBe(200);
-    const audit = await tenant.owner.client.get('/api/v1/audit-logs?action=integration.disconnected');
+    const audit = await tenant.owner.client.get(
+      '/api/v1/audit-logs?action=integration.disconnected',
+    );
     expect(audit.body.data[0].changes.unlinkedSites).toEqual([site.body.id]);
 
     // Revoked at Google already (the user did it in their Google account): still succeeds.

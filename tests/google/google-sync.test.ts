@@ -5,8 +5,18 @@ import { queueSync } from '../../src/server/domain/google/site-sources.ts';
 import { decimalToMinor, runSiteSync } from '../../src/server/domain/google/sync-site.ts';
 import { addDays } from '../../src/server/domain/reports/periods.ts';
 import { DEMO_ACCOUNT } from '../../src/server/sandbox/google/fake-google.ts';
-import { addMember, buildTenant, eventually, setPlan, type TestTenant } from '../support/factories.ts';
-import { connectedIntegration, startGoogleServer, type GoogleTestServer } from '../support/google-server.ts';
+import {
+  addMember,
+  buildTenant,
+  eventually,
+  setPlan,
+  type TestTenant,
+} from '../support/factories.ts';
+import {
+  connectedIntegration,
+  startGoogleServer,
+  type GoogleTestServer,
+} from '../support/google-server.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 const SC = 'https://www.example.com/';
@@ -25,7 +35,10 @@ afterAll(async () => {
 
 async function linkedSite(tenant: TestTenant, body: Record<string, unknown> = {}) {
   const integrationId = await connectedIntegration(tenant);
-  const site = await tenant.owner.client.post('/api/v1/sites', { name: 'Shop', domain: 'www.example.com' });
+  const site = await tenant.owner.client.post('/api/v1/sites', {
+    name: 'Shop',
+    domain: 'www.example.com',
+  });
   expect(site.status).toBe(201);
   const res = await tenant.owner.client.put(`/api/v1/sites/${site.body.id}/sources`, {
     integrationId,
@@ -61,7 +74,10 @@ function expectedTerms(from: string, to: string, dimension: 'query' | 'page', li
     }
   }
   return [...agg.entries()]
-    .sort(([ka, a], [kb, b]) => b.clicks - a.clicks || b.impressions - a.impressions || (ka < kb ? -1 : 1))
+    .sort(
+      ([ka, a], [kb, b]) =>
+        b.clicks - a.clicks || b.impressions - a.impressions || (ka < kb ? -1 : 1),
+    )
     .slice(0, limit)
     .map(([key, a]) => ({
       key,
@@ -76,14 +92,23 @@ describe('site sources', () => {
   it('links a site, refuses a GA4 property in another currency (409) and a property the account cannot read (400)', async () => {
     const tenant = await buildTenant(app);
     const integrationId = await connectedIntegration(tenant);
-    const site = await tenant.owner.client.post('/api/v1/sites', { name: 'S', domain: 's.example.com' });
+    const site = await tenant.owner.client.post('/api/v1/sites', {
+      name: 'S',
+      domain: 's.example.com',
+    });
     const path = `/api/v1/sites/${site.body.id}/sources`;
     expect((await tenant.owner.client.get(path)).status).toBe(404);
 
-    const euro = await tenant.owner.client.put(path, { integrationId, analyticsPropertyId: '310000003' });
+    const euro = await tenant.owner.client.put(path, {
+      integrationId,
+      analyticsPropertyId: '310000003',
+    });
     expect(euro.status, euro.text).toBe(409);
     expect(euro.body.detail).toMatch(/EUR/);
-    const foreign = await tenant.owner.client.put(path, { integrationId, searchConsoleProperty: 'https://not-mine.example/' });
+    const foreign = await tenant.owner.client.put(path, {
+      integrationId,
+      searchConsoleProperty: 'https://not-mine.example/',
+    });
     expect(foreign.status).toBe(400);
     const unknown = await tenant.owner.client.put(path, {
       integrationId: '00000000-0000-4000-8000-000000000000',
@@ -93,7 +118,11 @@ describe('site sources', () => {
     expect((await tenant.owner.client.put(path, { integrationId })).status).toBe(400);
     expect((await tenant.owner.client.get(path)).status).toBe(404);
 
-    const ok = await tenant.owner.client.put(path, { integrationId, searchConsoleProperty: SC, analyticsPropertyId: GA });
+    const ok = await tenant.owner.client.put(path, {
+      integrationId,
+      searchConsoleProperty: SC,
+      analyticsPropertyId: GA,
+    });
     expect(ok.status, ok.text).toBe(200);
     expect(ok.body).toMatchObject({
       siteId: site.body.id,
@@ -107,12 +136,18 @@ describe('site sources', () => {
     const other = await buildTenant(app, 'Other');
     expect((await other.owner.client.get(path)).status).toBe(404);
     expect((await other.owner.client.get(`/api/v1/sites/${site.body.id}/sync`)).status).toBe(404);
-    expect((await other.owner.client.get(`/api/v1/sites/${site.body.id}/search-terms`)).status).toBe(404);
-    expect((await other.owner.client.post(`/api/v1/sites/${site.body.id}/sync`, {})).status).toBe(404);
+    expect(
+      (await other.owner.client.get(`/api/v1/sites/${site.body.id}/search-terms`)).status,
+    ).toBe(404);
+    expect((await other.owner.client.post(`/api/v1/sites/${site.body.id}/sync`, {})).status).toBe(
+      404,
+    );
 
     expect((await tenant.owner.client.delete(path)).status).toBe(204);
     expect((await tenant.owner.client.get(path)).status).toBe(404);
-    expect((await tenant.owner.client.post(`/api/v1/sites/${site.body.id}/sync`, {})).status).toBe(409);
+    expect((await tenant.owner.client.post(`/api/v1/sites/${site.body.id}/sync`, {})).status).toBe(
+      409,
+    );
   });
 });
 
@@ -131,7 +166,9 @@ describe('syncing a site', () => {
     });
     expect(state.lastSyncedAt).toEqual(expect.any(String));
 
-    const metrics = await tenant.owner.client.get(`/api/v1/sites/${siteId}/metrics?from=${from}&to=${to}&limit=200`);
+    const metrics = await tenant.owner.client.get(
+      `/api/v1/sites/${siteId}/metrics?from=${from}&to=${to}&limit=200`,
+    );
     expect(metrics.body.data).toHaveLength(40);
     for (const m of metrics.body.data) {
       const sc = google.fake.siteDay(SC, m.date);
@@ -146,7 +183,9 @@ describe('syncing a site', () => {
       });
     }
     // Monthly rollups agree with the days.
-    const roi = await tenant.owner.client.get(`/api/v1/reports/roi?from=2026-02-01&to=2026-02-28&siteId=${siteId}`);
+    const roi = await tenant.owner.client.get(
+      `/api/v1/reports/roi?from=2026-02-01&to=2026-02-28&siteId=${siteId}`,
+    );
     const febClicks = metrics.body.data
       .filter((m: { date: string }) => m.date.startsWith('2026-02'))
       .reduce((s: number, m: { clicks: number }) => s + m.clicks, 0);
@@ -158,7 +197,9 @@ describe('syncing a site', () => {
       ['2026-01-28', '2026-03-03'],
       ['2026-02-10', '2026-02-12'],
     ] as const) {
-      const res = await tenant.owner.client.get(`/api/v1/sites/${siteId}/search-terms?from=${a}&to=${b}`);
+      const res = await tenant.owner.client.get(
+        `/api/v1/sites/${siteId}/search-terms?from=${a}&to=${b}`,
+      );
       expect(res.status).toBe(200);
       expect(res.body.data).toEqual(expectedTerms(a, b, 'query'));
     }
@@ -168,19 +209,26 @@ describe('syncing a site', () => {
     expect(pages.body.data).toEqual(expectedTerms(from, to, 'page', 3));
     // Totals come from the ["date"] query: more than the term rows (anonymised queries).
     const termClicks = expectedTerms(from, to, 'query').reduce((s, t) => s + t.clicks, 0);
-    const siteClicks = metrics.body.data.reduce((s: number, m: { clicks: number }) => s + m.clicks, 0);
+    const siteClicks = metrics.body.data.reduce(
+      (s: number, m: { clicks: number }) => s + m.clicks,
+      0,
+    );
     expect(siteClicks).toBeGreaterThan(termClicks);
 
     const rows = async () =>
       (
-        await sql<{ n: number }>`SELECT count(*)::int AS n FROM search_terms_daily WHERE tenant_id = ${tenant.id} AND site_id = ${siteId}`.execute(
+        await sql<{
+          n: number;
+        }>`SELECT count(*)::int AS n FROM search_terms_daily WHERE tenant_id = ${tenant.id} AND site_id = ${siteId}`.execute(
           app.database.db,
         )
       ).rows[0]!.n;
     expect(await rows()).toBe(40 * google.fake.termsPerDay * 2);
     await syncAndWait(tenant, siteId, '2026-02-20', to);
     expect(await rows()).toBe(40 * google.fake.termsPerDay * 2);
-    const again = await tenant.owner.client.get(`/api/v1/sites/${siteId}/metrics?from=${from}&to=${to}&limit=200`);
+    const again = await tenant.owner.client.get(
+      `/api/v1/sites/${siteId}/metrics?from=${from}&to=${to}&limit=200`,
+    );
     expect(again.body.data).toEqual(metrics.body.data);
     const audit = await tenant.owner.client.get('/api/v1/audit-logs?action=site.synced');
     expect(audit.body.data).toHaveLength(2);
@@ -188,13 +236,27 @@ describe('syncing a site', () => {
 
   it('defaults: the 28 days ending yesterday, queries, 100 rows', async () => {
     const tenant = await buildTenant(app);
-    const site = await tenant.owner.client.post('/api/v1/sites', { name: 'S', domain: 's.example.com' });
+    const site = await tenant.owner.client.post('/api/v1/sites', {
+      name: 'S',
+      domain: 's.example.com',
+    });
     const res = await tenant.owner.client.get(`/api/v1/sites/${site.body.id}/search-terms`);
     expect(res.status).toBe(200);
     const yesterday = addDays(new Date().toISOString().slice(0, 10), -1);
-    expect(res.body).toEqual({ from: addDays(yesterday, -27), to: yesterday, dimension: 'query', data: [] });
-    expect((await tenant.owner.client.get(`/api/v1/sites/${site.body.id}/search-terms?limit=1001`)).status).toBe(400);
-    expect((await tenant.owner.client.get(`/api/v1/sites/${site.body.id}/search-terms?dimension=device`)).status).toBe(400);
+    expect(res.body).toEqual({
+      from: addDays(yesterday, -27),
+      to: yesterday,
+      dimension: 'query',
+      data: [],
+    });
+    expect(
+      (await tenant.owner.client.get(`/api/v1/sites/${site.body.id}/search-terms?limit=1001`))
+        .status,
+    ).toBe(400);
+    expect(
+      (await tenant.owner.client.get(`/api/v1/sites/${site.body.id}/search-terms?dimension=device`))
+        .status,
+    ).toBe(400);
   });
 
   it('pages Search Console to the end and GA4 by offset', async () => {
@@ -215,7 +277,9 @@ describe('syncing a site', () => {
       expect(byQuery.every((q) => q.rowLimit === 25_000)).toBe(true);
       const n = await sql<{ n: number }>`
         SELECT count(*)::int AS n FROM search_terms_daily
-        WHERE tenant_id = ${tenant.id} AND site_id = ${siteId} AND dimension = 1`.execute(app.database.db);
+        WHERE tenant_id = ${tenant.id} AND site_id = ${siteId} AND dimension = 1`.execute(
+        app.database.db,
+      );
       expect(n.rows[0]!.n).toBe(31 * 850);
     } finally {
       google.fake.termsPerDay = saved;
@@ -229,7 +293,11 @@ describe('syncing a site', () => {
     google.fake.faults.push(
       { match: /searchAnalytics\/query$/, status: 429, retryAfter: '1' },
       { match: /:runReport$/, status: 503 },
-      { match: /searchAnalytics\/query$/, status: 401, body: { error: { code: 401, message: 'expired', status: 'UNAUTHENTICATED' } } },
+      {
+        match: /searchAnalytics\/query$/,
+        status: 401,
+        body: { error: { code: 401, message: 'expired', status: 'UNAUTHENTICATED' } },
+      },
     );
     const state = await syncAndWait(tenant, siteId, '2026-02-01', '2026-02-03');
     expect(state.status).toBe('idle');
@@ -239,7 +307,8 @@ describe('syncing a site', () => {
     expect(sc[1]!.at - sc[0]!.at).toBeGreaterThanOrEqual(1000);
     expect(log.filter((r) => r.path.endsWith(':runReport')).length).toBe(2);
     const refreshes = log.filter(
-      (r) => r.path === '/token' && (r.body as Record<string, string>).grant_type === 'refresh_token',
+      (r) =>
+        r.path === '/token' && (r.body as Record<string, string>).grant_type === 'refresh_token',
     );
     expect(refreshes.length).toBe(2);
     expect(google.fake.faults).toEqual([]);
@@ -254,16 +323,27 @@ describe('syncing a site', () => {
       expect(state.status).toBe('failed');
       expect(state.lastError).toMatch(/reconnect/);
       const list = await tenant.owner.client.get('/api/v1/integrations');
-      expect(list.body.data[0]).toMatchObject({ id: integrationId, status: 'broken', lastError: expect.stringMatching(/reconnect/) });
+      expect(list.body.data[0]).toMatchObject({
+        id: integrationId,
+        status: 'broken',
+        lastError: expect.stringMatching(/reconnect/),
+      });
       const audit = await tenant.owner.client.get('/api/v1/audit-logs?action=integration.broken');
       expect(audit.body.data).toHaveLength(1);
       expect(audit.body.data[0].actor.type).toBe('system');
 
       const calls = google.fake.log.length;
       expect((await tenant.owner.client.post(`/api/v1/sites/${siteId}/sync`, {})).status).toBe(409);
-      expect((await tenant.owner.client.get(`/api/v1/integrations/${integrationId}/properties`)).status).toBe(409);
       expect(
-        (await tenant.owner.client.put(`/api/v1/sites/${siteId}/sources`, { integrationId, searchConsoleProperty: SC })).status,
+        (await tenant.owner.client.get(`/api/v1/integrations/${integrationId}/properties`)).status,
+      ).toBe(409);
+      expect(
+        (
+          await tenant.owner.client.put(`/api/v1/sites/${siteId}/sources`, {
+            integrationId,
+            searchConsoleProperty: SC,
+          })
+        ).status,
       ).toBe(409);
       expect(google.fake.log.length).toBe(calls);
     } finally {
@@ -279,13 +359,18 @@ describe('syncing a site', () => {
     const tenant = await buildTenant(app);
     await setPlan(app, tenant, 'starter');
     const { siteId } = await linkedSite(tenant);
-    const hidden = await tenant.owner.client.post('/api/v1/sites', { name: 'H', domain: 'h.example.com' });
+    const hidden = await tenant.owner.client.post('/api/v1/sites', {
+      name: 'H',
+      domain: 'h.example.com',
+    });
     const client = await addMember(app, tenant, 'client', [siteId]);
     expect((await client.client.get(`/api/v1/sites/${siteId}/sync`)).status).toBe(200);
     expect((await client.client.get(`/api/v1/sites/${siteId}/sources`)).status).toBe(200);
     expect((await client.client.get(`/api/v1/sites/${siteId}/search-terms`)).status).toBe(200);
     expect((await client.client.get(`/api/v1/sites/${hidden.body.id}/sync`)).status).toBe(404);
-    expect((await client.client.get(`/api/v1/sites/${hidden.body.id}/search-terms`)).status).toBe(404);
+    expect((await client.client.get(`/api/v1/sites/${hidden.body.id}/search-terms`)).status).toBe(
+      404,
+    );
     expect((await client.client.get(`/api/v1/sites/${hidden.body.id}/sources`)).status).toBe(404);
     expect((await client.client.post(`/api/v1/sites/${siteId}/sync`, {})).status).toBe(403);
     expect((await client.client.delete(`/api/v1/sites/${siteId}/sources`)).status).toBe(403);

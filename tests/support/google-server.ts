@@ -8,6 +8,7 @@ import {
   type FakeGoogleOptions,
 } from '../../src/server/sandbox/google/fake-google.ts';
 import type { TestTenant } from './factories.ts';
+import type { TestApp } from './test-app.ts';
 
 export const TEST_CLIENT_ID = 'test-client.apps.googleusercontent.com';
 export const TEST_CLIENT_SECRET = 'test-client-secret';
@@ -59,7 +60,10 @@ export function otherAccount(sub: string, email: string, currency = 'USD'): Fake
     ...DEMO_ACCOUNT,
     sub,
     email,
-    properties: DEMO_ACCOUNT.properties.map((p) => ({ ...p, currency: p.currency === 'EUR' ? 'EUR' : currency })),
+    properties: DEMO_ACCOUNT.properties.map((p) => ({
+      ...p,
+      currency: p.currency === 'EUR' ? 'EUR' : currency,
+    })),
   };
 }
 
@@ -74,7 +78,11 @@ export async function connectGoogle(tenant: TestTenant, client = tenant.owner.cl
   expect(consent.status).toBe(302);
   const back = new URL(consent.headers.get('location')!);
   const res = await client.get(`${back.pathname}${back.search}`);
-  return { res, authorizationUrl: start.body.authorizationUrl as string, callback: `${back.pathname}${back.search}` };
+  return {
+    res,
+    authorizationUrl: start.body.authorizationUrl as string,
+    callback: `${back.pathname}${back.search}`,
+  };
 }
 
 /** Connects and returns the connection's id. */
@@ -84,4 +92,55 @@ export async function connectedIntegration(tenant: TestTenant): Promise<string> 
   const id = new URL(res.headers.get('location')!).searchParams.get('connected');
   expect(id).toBeTruthy();
   return id!;
+}
+
+/**
+ * The browser's part of a connection against the app's own Google sandbox (`/sandbox/google`,
+ * served when no Google is configured): start, approve the demo account on the consent page, and
+ * return the callback path with its code and state (not yet called).
+ */
+export async function sandboxConsent(app: TestApp, tenant: TestTenant): Promise<string> {
+  const start = await tenant.owner.client.post('/api/v1/integrations/google', undefined, {
+    tenant: tenant.id,
+  });
+  expect(start.status, start.text).toBe(201);
+  const auth = new URL(start.body.authorizationUrl);
+  const form = new URLSearchParams(auth.searchParams);
+  form.set('account', DEMO_ACCOUNT.sub);
+  form.set('decision', 'allow');
+  const decided = await fetch(`${auth.origin}${auth.pathname}/decide`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+    redirect: 'manual',
+  });
+  expect(decided.status).toBe(302);
+  const back = new URL(decided.headers.get('location')!);
+  return `${back.pathname}${back.search}`;
+}
+
+/** Connects the demo account of the app's own sandbox; returns the connection id. */
+export async function sandboxIntegration(app: TestApp, tenant: TestTenant): Promise<string> {
+  const callback = await sandboxConsent(app, tenant);
+  const res = await tenant.owner.client.get(callback, { tenant: tenant.id });
+  expect(res.status, res.text).toBe(303);
+  return new URL(res.headers.get('location')!).searchParams.get('connected')!;
+}
+
+/** A site linked to the sandbox's first Search Console property; returns both ids. */
+export async function sandboxLinkedSite(app: TestApp, tenant: TestTenant) {
+  const integrationId = await sandboxIntegration(app, tenant);
+  const site = await tenant.owner.client.post(
+    '/api/v1/sites',
+    { name: 'Linked', domain: 'www.example.com' },
+    { tenant: tenant.id },
+  );
+  expect(site.status, site.text).toBe(201);
+  const res = await tenant.owner.client.put(
+    `/api/v1/sites/${site.body.id}/sources`,
+    { integrationId, searchConsoleProperty: DEMO_ACCOUNT.sites[0]!.siteUrl },
+    { tenant: tenant.id },
+  );
+  expect(res.status, res.text).toBe(200);
+  return { integrationId, siteId: site.body.id as string };
 }

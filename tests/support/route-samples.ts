@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
 import type { TestApp } from './test-app.ts';
+import { sandboxIntegration, sandboxLinkedSite } from './google-server.ts';
 import { addMember, signUp, uniq, type TestTenant } from './factories.ts';
 
 /**
@@ -103,6 +104,7 @@ export const ROUTE_SAMPLES: Record<string, RouteSample> = {
   },
   ...ROI_SAMPLES(),
   ...BILLING_SAMPLES(),
+  ...GOOGLE_SAMPLES(),
   // Audit log (reading is itself audited, but reads are not mutating routes).
   'GET /api/v1/audit-logs': {
     build: async () => ({ path: '/api/v1/audit-logs?action=tenant.created' }),
@@ -303,6 +305,72 @@ function BILLING_SAMPLES(): Record<string, RouteSample> {
         return { path: `/api/v1/billing/webhook-events/${id}/replay` };
       },
       audit: 'billing.webhook_event_replayed',
+      ownsObjects: true,
+    },
+  };
+}
+
+/** Google connections, through the app's own Google sandbox. */
+function GOOGLE_SAMPLES(): Record<string, RouteSample> {
+  return {
+    'POST /api/v1/integrations/google': {
+      build: async () => ({ path: '/api/v1/integrations/google' }),
+      audit: 'integration.authorization_started',
+    },
+    'GET /api/v1/integrations': { build: async () => ({ path: '/api/v1/integrations' }) },
+    'DELETE /api/v1/integrations/:id': {
+      build: async (app, tenant) => ({
+        path: `/api/v1/integrations/${await sandboxIntegration(app, tenant)}`,
+      }),
+      audit: 'integration.disconnected',
+      ownsObjects: true,
+    },
+    'GET /api/v1/integrations/:id/properties': {
+      build: async (app, tenant) => ({
+        path: `/api/v1/integrations/${await sandboxIntegration(app, tenant)}/properties`,
+      }),
+      ownsObjects: true,
+    },
+    'PUT /api/v1/sites/:id/sources': {
+      build: async (app, tenant) => ({
+        path: `/api/v1/sites/${await sampleSite(tenant)}/sources`,
+        body: {
+          integrationId: await sandboxIntegration(app, tenant),
+          searchConsoleProperty: 'https://www.example.com/',
+        },
+      }),
+      audit: 'site.sources_linked',
+      ownsObjects: true,
+    },
+    'GET /api/v1/sites/:id/sources': {
+      build: async (app, tenant) => ({
+        path: `/api/v1/sites/${(await sandboxLinkedSite(app, tenant)).siteId}/sources`,
+      }),
+      ownsObjects: true,
+    },
+    'DELETE /api/v1/sites/:id/sources': {
+      build: async (app, tenant) => ({
+        path: `/api/v1/sites/${(await sandboxLinkedSite(app, tenant)).siteId}/sources`,
+      }),
+      audit: 'site.sources_unlinked',
+      ownsObjects: true,
+    },
+    'POST /api/v1/sites/:id/sync': {
+      build: async (app, tenant) => ({
+        path: `/api/v1/sites/${(await sandboxLinkedSite(app, tenant)).siteId}/sync`,
+        body: { from: '2026-01-01', to: '2026-01-03' },
+      }),
+      audit: 'site.sync_requested',
+      ownsObjects: true,
+    },
+    'GET /api/v1/sites/:id/sync': {
+      build: async (_app, tenant) => ({ path: `/api/v1/sites/${await sampleSite(tenant)}/sync` }),
+      ownsObjects: true,
+    },
+    'GET /api/v1/sites/:id/search-terms': {
+      build: async (_app, tenant) => ({
+        path: `/api/v1/sites/${await sampleSite(tenant)}/search-terms?from=2026-01-01&to=2026-01-31`,
+      }),
       ownsObjects: true,
     },
   };

@@ -34,6 +34,7 @@ export const EXAMPLE_IDS = {
   invitation: 'd3d94468-02a4-4c31-b7a6-3e4f5a6b7c85',
   apiKey: '6512bd43-d9ca-46e0-8b1f-4a5b6c7d8e96',
   stripeEvent: 'evt_1QExampleDeadEvent0001',
+  integration: '2a7d4c1e-9b3f-4e8a-b6c5-0d1e2f3a4b5c',
 } as const;
 
 /** Other values that must be unique or real when the example is sent. */
@@ -41,6 +42,8 @@ export const EXAMPLE_VALUES = {
   email: 'jane@agency.example',
   subdomain: 'acme-seo',
   invitationToken: 'inv_3q2Xr9vKcTz8LmN4pW7yBd5hJ6',
+  googleCode: '4/0AeaYSHBexampleAuthorizationCode',
+  googleState: 'f0e1d2c3-b4a5-4968-8776-655443322110.Xk3mP9qR2sT5vW8yZ1aC4dF7gH0jL3nQ6tV9xB2eE5h',
 } as const;
 
 const ID = EXAMPLE_IDS;
@@ -675,5 +678,142 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
   },
   'GET /api/v1/audit-logs/verify': {
     responses: { 200: { valid: true, checked: 2, firstInvalidSeq: null } },
+  },
+
+  // Google connections
+  'POST /api/v1/integrations/google': {
+    responses: {
+      201: {
+        authorizationUrl:
+          'https://accounts.google.com/o/oauth2/v2/auth?access_type=offline&prompt=consent&scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fwebmasters.readonly%20https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fanalytics.readonly%20openid%20email&state=b3e1f7a2-4c5d-4e6f-8a7b-1c2d3e4f5a60.Xk3mP9qR2sT5vW8yZ1aC4dF7gH0jL3nQ6tV9xB2eE5h&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&response_type=code&client_id=1234567890-abc.apps.googleusercontent.com&redirect_uri=https%3A%2F%2Fapp.example.com%2Fapi%2Fv1%2Fintegrations%2Fgoogle%2Fcallback',
+      },
+    },
+    errors: [503],
+  },
+  'GET /api/v1/integrations/google/callback': {
+    query: { code: EXAMPLE_VALUES.googleCode, state: EXAMPLE_VALUES.googleState },
+    responses: { 303: null },
+    errors: [502, 503],
+  },
+  'GET /api/v1/integrations': {
+    query: { limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            id: '2a7d4c1e-9b3f-4e8a-b6c5-0d1e2f3a4b5c',
+            provider: 'google',
+            account: 'seo@agency.example',
+            status: 'active',
+            lastError: null,
+            createdAt: '2026-03-02T09:15:40.112Z',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'DELETE /api/v1/integrations/:id': {
+    params: { id: ID.integration },
+    responses: { 204: null },
+    errors: [502, 503],
+  },
+  'GET /api/v1/integrations/:id/properties': {
+    params: { id: ID.integration },
+    responses: {
+      200: {
+        searchConsole: [
+          { siteUrl: 'https://www.example.com/', permissionLevel: 'siteOwner' },
+          { siteUrl: 'sc-domain:example.org', permissionLevel: 'siteFullUser' },
+        ],
+        analytics: [
+          { propertyId: '310000001', displayName: 'example.com – GA4', account: 'Demo Agency' },
+        ],
+      },
+    },
+    errors: [409, 502, 503],
+  },
+  'PUT /api/v1/sites/:id/sources': {
+    params: { id: ID.site },
+    body: {
+      integrationId: ID.integration,
+      searchConsoleProperty: 'https://www.example.com/',
+      analyticsPropertyId: '310000001',
+      organicOnly: true,
+    },
+    responses: {
+      200: {
+        siteId: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+        integrationId: '2a7d4c1e-9b3f-4e8a-b6c5-0d1e2f3a4b5c',
+        searchConsoleProperty: 'https://www.example.com/',
+        analyticsPropertyId: '310000001',
+        organicOnly: true,
+        createdAt: '2026-03-02T09:16:02.410Z',
+        updatedAt: '2026-03-02T09:16:02.410Z',
+      },
+    },
+    errors: [409, 502, 503],
+  },
+  'GET /api/v1/sites/:id/sources': {
+    params: { id: ID.site },
+    responses: {
+      200: {
+        siteId: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+        integrationId: '2a7d4c1e-9b3f-4e8a-b6c5-0d1e2f3a4b5c',
+        searchConsoleProperty: 'https://www.example.com/',
+        analyticsPropertyId: null,
+        organicOnly: true,
+        createdAt: '2026-03-02T09:16:02.410Z',
+        updatedAt: '2026-03-02T09:16:02.410Z',
+      },
+    },
+  },
+  'DELETE /api/v1/sites/:id/sources': { params: { id: ID.site }, responses: { 204: null } },
+  'POST /api/v1/sites/:id/sync': {
+    params: { id: ID.site },
+    body: { from: '2026-01-01', to: '2026-01-31' },
+    responses: {
+      202: {
+        status: 'queued',
+        progress: { done: 0, total: 31 },
+        lastSyncedAt: null,
+        syncedThrough: null,
+        lastError: null,
+      },
+    },
+    errors: [409],
+  },
+  'GET /api/v1/sites/:id/sync': {
+    params: { id: ID.site },
+    responses: {
+      200: {
+        status: 'running',
+        progress: { done: 243, total: 485 },
+        lastSyncedAt: '2026-03-01T04:00:12.000Z',
+        syncedThrough: '2025-08-31',
+        lastError: null,
+      },
+    },
+  },
+  'GET /api/v1/sites/:id/search-terms': {
+    params: { id: ID.site },
+    query: { from: '2026-01-01', to: '2026-01-31', dimension: 'query', limit: 100 },
+    responses: {
+      200: {
+        from: '2026-01-01',
+        to: '2026-01-31',
+        dimension: 'query',
+        data: [
+          {
+            key: 'seo agency pricing',
+            clicks: 412,
+            impressions: 9310,
+            ctr: 0.0443,
+            position: 4.18,
+          },
+          { key: 'roi report template', clicks: 97, impressions: 5120, ctr: 0.0189, position: 8.7 },
+        ],
+      },
+    },
   },
 };

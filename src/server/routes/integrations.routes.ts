@@ -31,10 +31,7 @@ import {
   revokeToken,
   type ConnectedAccount,
 } from '../domain/google/google-api.ts';
-import {
-  defaultSearchTermsRange,
-  listSearchTerms,
-} from '../domain/google/search-terms.ts';
+import { defaultSearchTermsRange, listSearchTerms } from '../domain/google/search-terms.ts';
 import {
   connectionForSources,
   defaultBackfillRange,
@@ -47,6 +44,7 @@ import {
 import { enqueueSiteSync } from '../domain/google/sync-queue.ts';
 import { breakConnection } from '../domain/google/sync-site.ts';
 import { invalidateReports } from '../domain/reports/report-cache.ts';
+import { getVisibleSite } from '../domain/sites/sites.ts';
 import { viewerOf } from '../domain/sites/viewer.ts';
 import { AppError } from '../errors.ts';
 import { defineRoute, requireTenant, type CacheContext } from '../http/define-route.ts';
@@ -128,7 +126,10 @@ export const integrationRoutes = [
     async handler(ctx) {
       const tenant = requireTenant(ctx);
       const result = await startGoogleConnection(ctx.tx, googleOf(ctx), tenant.id, userOf(ctx));
-      await ctx.audit({ action: 'integration.authorization_started', target: { type: 'integration', id: null } });
+      await ctx.audit({
+        action: 'integration.authorization_started',
+        target: { type: 'integration', id: null },
+      });
       return { status: 201, body: result };
     },
   }),
@@ -141,7 +142,10 @@ export const integrationRoutes = [
       'Where Google sends the browser back. The `state` must be one this signed-in user started in this workspace (a workspace named by host or `X-Tenant-ID` must be the same), unused and under 10 minutes old; else 400 and nothing is stored. The code is exchanged at `/token` with the PKCE verifier, the connection stored (the same Google account again: the same connection, reactivated) and the browser redirected (303) to the web app’s `/integrations` page.',
     query: GoogleCallbackQuery,
     responses: { 303: { description: 'Connected: on to the integrations page' } },
-    async prepare(ctx, { query }): Promise<{ tenantId: string; userId: string; account: ConnectedAccount }> {
+    async prepare(
+      ctx,
+      { query },
+    ): Promise<{ tenantId: string; userId: string; account: ConnectedAccount }> {
       const google = googleOf(ctx);
       const tenantId = tenantOfState(query.state);
       const userId = userOf(ctx);
@@ -149,26 +153,38 @@ export const integrationRoutes = [
         new AppError('validation', message, { errors: [{ path: 'query.state', message }] });
       if (!tenantId) throw invalid('unknown, already used or expired');
       const hint = tenantHint(ctx.req, ctx.services.config.BASE_DOMAIN);
-      const verifier = await inTransaction(ctx.services.database, { tenantId, userId }, async (tx) => {
-        if (hint) {
-          const named = await tx
-            .selectFrom('tenants')
-            .select(['id', 'subdomain'])
-            .where('id', '=', tenantId)
-            .executeTakeFirst();
-          if (!named || (hint !== named.id && hint !== named.subdomain)) {
-            throw invalid('issued for another workspace');
+      const verifier = await inTransaction(
+        ctx.services.database,
+        { tenantId, userId },
+        async (tx) => {
+          if (hint) {
+            const named = await tx
+              .selectFrom('tenants')
+              .select(['id', 'subdomain'])
+              .where('id', '=', tenantId)
+              .executeTakeFirst();
+            if (!named || (hint !== named.id && hint !== named.subdomain)) {
+              throw invalid('issued for another workspace');
+            }
           }
-        }
-        return consumeOAuthState(tx, google, tenantId, query.state, userId);
-      });
+          return consumeOAuthState(tx, google, tenantId, query.state, userId);
+        },
+      );
       if (query.error || !query.code) {
-        throw new AppError('validation', `Google did not authorize the connection (${query.error ?? 'no code'})`, {
-          errors: [{ path: 'query.code', message: query.error ?? 'missing' }],
-        });
+        throw new AppError(
+          'validation',
+          `Google did not authorize the connection (${query.error ?? 'no code'})`,
+          {
+            errors: [{ path: 'query.code', message: query.error ?? 'missing' }],
+          },
+        );
       }
       try {
-        return { tenantId, userId, account: await exchangeCode(google.settings, query.code, verifier) };
+        return {
+          tenantId,
+          userId,
+          account: await exchangeCode(google.settings, query.code, verifier),
+        };
       } catch (error) {
         if (error instanceof GoogleError && error.kind !== 'unavailable') {
           throw new AppError('validation', `Google refused the authorization: ${error.message}`, {
@@ -215,7 +231,10 @@ export const integrationRoutes = [
     query: ListQuery,
     responses: { 200: { description: 'Connections', schema: Page(Integration) } },
     async handler(ctx, { query }) {
-      return { status: 200, body: await listGoogleConnections(ctx.tx, requireTenant(ctx).id, query) };
+      return {
+        status: 200,
+        body: await listGoogleConnections(ctx.tx, requireTenant(ctx).id, query),
+      };
     },
   }),
   defineRoute({
@@ -230,8 +249,10 @@ export const integrationRoutes = [
     async prepare(ctx, { params }) {
       const tenant = requireTenant(ctx);
       const google = googleOf(ctx);
-      const { refreshToken } = await inTransaction(ctx.services.database, { tenantId: tenant.id }, (tx) =>
-        readGoogleConnection(tx, google, tenant.id, params.id),
+      const { refreshToken } = await inTransaction(
+        ctx.services.database,
+        { tenantId: tenant.id },
+        (tx) => readGoogleConnection(tx, google, tenant.id, params.id),
       );
       try {
         await revokeToken(google.settings, refreshToken);
@@ -245,7 +266,11 @@ export const integrationRoutes = [
     },
     async handler(ctx, { params }) {
       const tenant = requireTenant(ctx);
-      const { integration, unlinkedSites } = await deleteGoogleConnection(ctx.tx, tenant.id, params.id);
+      const { integration, unlinkedSites } = await deleteGoogleConnection(
+        ctx.tx,
+        tenant.id,
+        params.id,
+      );
       await ctx.audit({
         action: 'integration.disconnected',
         target: { type: 'integration', id: integration.id },
@@ -292,18 +317,26 @@ export const integrationRoutes = [
     responses: { 200: { description: 'What is stored', schema: SiteSources } },
     async prepare(ctx, { params, body }) {
       const tenant = requireTenant(ctx);
-      // The connection named must exist here (400 otherwise) before anything goes to Google.
-      await inTransaction(ctx.services.database, { tenantId: tenant.id }, (tx) =>
-        connectionForSources(tx, tenant.id, body.integrationId),
-      );
+      // The site must be visible (404) and the connection named must exist here (400) before
+      // anything goes to Google.
+      await inTransaction(ctx.services.database, { tenantId: tenant.id }, async (tx) => {
+        await getVisibleSite(tx, tenant.id, viewerOf(ctx), params.id);
+        await connectionForSources(tx, tenant.id, body.integrationId);
+      });
       const { session } = await sessionFor(ctx, body.integrationId);
       try {
         if (body.searchConsoleProperty) {
           const sites = await session.listSearchConsoleSites();
           if (!sites.some((s) => s.siteUrl === body.searchConsoleProperty)) {
-            throw new AppError('validation', 'This Google account cannot read that Search Console property', {
-              errors: [{ path: 'searchConsoleProperty', message: 'not a property of this connection' }],
-            });
+            throw new AppError(
+              'validation',
+              'This Google account cannot read that Search Console property',
+              {
+                errors: [
+                  { path: 'searchConsoleProperty', message: 'not a property of this connection' },
+                ],
+              },
+            );
           }
         }
         const currency = body.analyticsPropertyId
@@ -346,7 +379,10 @@ export const integrationRoutes = [
     responses: { 200: { description: 'Linked properties', schema: SiteSources } },
     async handler(ctx, { params }) {
       const tenant = requireTenant(ctx);
-      return { status: 200, body: await getSiteSources(ctx.tx, tenant.id, viewerOf(ctx), params.id) };
+      return {
+        status: 200,
+        body: await getSiteSources(ctx.tx, tenant.id, viewerOf(ctx), params.id),
+      };
     },
   }),
   defineRoute({

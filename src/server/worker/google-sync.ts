@@ -1,4 +1,8 @@
-import { enqueueSiteSync, GOOGLE_SYNC_QUEUE, type SiteSyncJob } from '../domain/google/sync-queue.ts';
+import {
+  enqueueSiteSync,
+  GOOGLE_SYNC_QUEUE,
+  type SiteSyncJob,
+} from '../domain/google/sync-queue.ts';
 import { findStalledSyncs, queueDailySyncs } from '../domain/google/schedule-syncs.ts';
 import { runSiteSync } from '../domain/google/sync-site.ts';
 import { every, type WorkerModule } from './worker-module.ts';
@@ -37,16 +41,21 @@ export const googleSyncScheduler: WorkerModule = {
   name: 'google-sync-scheduler',
   async start(services) {
     if (!services.google) return async () => undefined;
-    return every(services, 'google-sync-scheduler', services.config.GOOGLE_SYNC_SWEEP_MS, async () => {
-      const daily = await queueDailySyncs(services.database);
-      const stalled = await findStalledSyncs(services.database);
-      const seen = new Set<string>();
-      for (const ref of [...daily, ...stalled]) {
-        const key = `${ref.tenantId}/${ref.siteId}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        await enqueueSiteSync(services.queue, ref.tenantId, ref.siteId);
-      }
-    });
+    return every(
+      services,
+      'google-sync-scheduler',
+      services.config.GOOGLE_SYNC_SWEEP_MS,
+      async () => {
+        const daily = await queueDailySyncs(services.database);
+        const stalled = await findStalledSyncs(services.database);
+        const seen = new Set<string>();
+        for (const ref of [...daily, ...stalled]) {
+          const key = `${ref.tenantId}/${ref.siteId}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          await enqueueSiteSync(services.queue, ref.tenantId, ref.siteId);
+        }
+      },
+    );
   },
 };

@@ -113,5 +113,10 @@ export const SearchTerm = z
 export type SearchTerm = z.infer<typeof SearchTerm>;
 
 export const SearchTermsResult = z
-  .object({ from: CalendarDate, to: CalendarDate, dimension: z.enum(['query', 'page']), data: z.array(SearchTerm) })
+  .object({
+    from: CalendarDate,
+    to: CalendarDate,
+    dimension: z.enum(['query', 'page']),
+    data: z.array(SearchTerm),
+  })
   .meta({ id: 'SearchTerms' });

@@ -7,7 +7,12 @@ import { AppError, notFound } from '../../errors.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import type { Integration } from '../../../shared/schemas/integrations.ts';
-import { authorizationUrl, createPkcePair, type ConnectedAccount, type GoogleSettings } from './google-api.ts';
+import {
+  authorizationUrl,
+  createPkcePair,
+  type ConnectedAccount,
+  type GoogleSettings,
+} from './google-api.ts';
 
 /** What the Google connections need: where Google is, and the key that seals tokens. */
 export interface GoogleDeps {
@@ -168,6 +173,8 @@ export async function saveGoogleConnection(
         last_error: null,
         refresh_token_sealed: sealed,
         created_by: userId,
+        // Millisecond precision, as the list cursor carries it (now() would add microseconds).
+        created_at: new Date(),
       })
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -59,9 +59,7 @@ function failureOf(error: unknown): HttpFailure {
   };
   const status = e?.response?.status ?? e?.status ?? null;
   const headers = e?.response?.headers as
-    | { get?: (n: string) => string | null }
-    | Record<string, string>
-    | undefined;
+    { get?: (n: string) => string | null } | Record<string, string> | undefined;
   let retryAfter: string | null | undefined = null;
   if (headers && typeof (headers as { get?: unknown }).get === 'function') {
     retryAfter = (headers as { get(n: string): string | null }).get('retry-after');
@@ -71,13 +69,17 @@ function failureOf(error: unknown): HttpFailure {
   const data = e?.response?.data as
     | { error?: string | { message?: string; status?: string }; error_description?: string }
     | undefined;
-  const code =
-    typeof data?.error === 'string' ? data.error : (data?.error?.status ?? null);
+  const code = typeof data?.error === 'string' ? data.error : (data?.error?.status ?? null);
   const detail =
     typeof data?.error === 'object' && data.error?.message
       ? data.error.message
       : (data?.error_description ?? e?.message ?? 'Google request failed');
-  return { status, retryAfterMs: parseRetryAfter(retryAfter ?? null), error: code, message: detail };
+  return {
+    status,
+    retryAfterMs: parseRetryAfter(retryAfter ?? null),
+    error: code,
+    message: detail,
+  };
 }
 
 /** Retry-After in seconds or as an HTTP date; null when absent or unreadable. */
@@ -198,7 +200,9 @@ export async function exchangeCode(
   return { subject: claims.sub, email: claims.email, refreshToken: tokens.refresh_token };
 }
 
-function decodeIdToken(token: string | null): { sub?: string; email?: string; aud?: string } | null {
+function decodeIdToken(
+  token: string | null,
+): { sub?: string; email?: string; aud?: string } | null {
   const payload = token?.split('.')[1];
   if (!payload) return null;
   try {
@@ -301,7 +305,10 @@ export class GoogleSession {
     const res = await this.call('Search Console sites', () => api.sites.list({}, this.options));
     return (res.data.siteEntry ?? [])
       .filter((s) => s.siteUrl)
-      .map((s) => ({ siteUrl: s.siteUrl!, permissionLevel: s.permissionLevel ?? 'siteUnverifiedUser' }));
+      .map((s) => ({
+        siteUrl: s.siteUrl!,
+        permissionLevel: s.permissionLevel ?? 'siteUnverifiedUser',
+      }));
   }
 
   /** GA4 properties of every account, from every page of accountSummaries. */

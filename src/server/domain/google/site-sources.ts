@@ -136,7 +136,10 @@ export async function deleteSiteSources(
 }
 
 /** The default backfill: from the first day of the month 16 months ago to yesterday. */
-export function defaultBackfillRange(timeZone: string, now = new Date()): { from: string; to: string } {
+export function defaultBackfillRange(
+  timeZone: string,
+  now = new Date(),
+): { from: string; to: string } {
   const today = todayIn(timeZone, now);
   const y = Number(today.slice(0, 4));
   const m = Number(today.slice(5, 7)) - 16;

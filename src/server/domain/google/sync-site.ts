@@ -76,16 +76,28 @@ async function runClaimedSync(
   if (!claimed) return 'not_claimed';
   if ('failed' in claimed) return 'failed';
   const session = new GoogleSession(deps.google.settings, claimed.refreshToken);
+  const chunkEnd = (from: string) => {
+    const monthEnd = addDays(nextMonthStart(from), -1);
+    return monthEnd < claimed.rangeTo ? monthEnd : claimed.rangeTo;
+  };
+  // The next chunk is read from Google while this one is written: network and database overlap.
+  // A read that fails is seen when its chunk's turn comes; nothing of it is written.
+  const read = (from: string) => {
+    const reading = readChunk(session, claimed, from, chunkEnd(from));
+    reading.catch(() => undefined);
+    return reading;
+  };
   let day = claimed.nextDay;
+  let next: Promise<Chunk> | null = read(day);
   while (day <= claimed.rangeTo) {
-    const monthEnd = addDays(nextMonthStart(day), -1);
-    const to = monthEnd < claimed.rangeTo ? monthEnd : claimed.rangeTo;
+    const to = chunkEnd(day);
     let chunk: Chunk;
     try {
-      chunk = await readChunk(session, claimed, day, to);
+      chunk = await next!;
     } catch (error) {
       return failSync(deps, tenantId, siteId, workerId, claimed.connectionId, error);
     }
+    next = addDays(to, 1) <= claimed.rangeTo ? read(addDays(to, 1)) : null;
     const kept = await inTransaction(deps.database, { tenantId }, async (tx) => {
       const lease = await sql<{ ok: number }>`
         SELECT 1 AS ok FROM site_syncs
@@ -96,7 +108,14 @@ async function runClaimedSync(
       await writeMetricColumns(tx, tenantId, siteId, chunk.totals);
       if (claimed.searchConsoleProperty) {
         for (const dimension of ['query', 'page'] as const) {
-          await replaceSearchTerms(tx, tenantId, siteId, dimension, { from: day, to }, chunk.terms[dimension]);
+          await replaceSearchTerms(
+            tx,
+            tenantId,
+            siteId,
+            dimension,
+            { from: day, to },
+            chunk.terms[dimension],
+          );
         }
       }
       await sql`
@@ -108,7 +127,10 @@ async function runClaimedSync(
         WHERE tenant_id = ${tenantId} AND site_id = ${siteId}`.execute(tx);
       return true;
     });
-    if (!kept) return 'lost_lease';
+    if (!kept) {
+      await next?.catch(() => undefined);
+      return 'lost_lease';
+    }
     deps.onChunk?.({ tenantId, siteId, through: to });
     day = addDays(to, 1);
   }
@@ -227,20 +249,22 @@ async function readChunk(
         d.position = r.impressions > 0 ? r.position : null;
       }
     });
-    for (const dimension of ['query', 'page'] as const) {
-      const columns = terms[dimension];
-      await session.querySearchAnalytics(property, from, to, ['date', dimension], (rows) => {
-        for (const r of rows) {
-          const [date, key] = r.keys;
-          if (!date || key === undefined || date < from || date > to) continue;
-          columns.days.push(date);
-          columns.keys.push(key);
-          columns.clicks.push(Math.round(r.clicks));
-          columns.impressions.push(Math.round(r.impressions));
-          columns.positions.push(r.position);
-        }
-      });
-    }
+    await Promise.all(
+      (['query', 'page'] as const).map((dimension) => {
+        const columns = terms[dimension];
+        return session.querySearchAnalytics(property, from, to, ['date', dimension], (rows) => {
+          for (const r of rows) {
+            const [date, key] = r.keys;
+            if (!date || key === undefined || date < from || date > to) continue;
+            columns.days.push(date);
+            columns.keys.push(key);
+            columns.clicks.push(Math.round(r.clicks));
+            columns.impressions.push(Math.round(r.impressions));
+            columns.positions.push(r.position);
+          }
+        });
+      }),
+    );
   }
   if (claimed.analyticsPropertyId) {
     const digits = minorDigitsOf(claimed.currency);

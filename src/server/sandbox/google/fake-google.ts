@@ -102,7 +102,18 @@ const REQUIRED_SCOPES = [
 const ACCESS_TTL_S = 3599;
 const CODE_TTL_MS = 5 * 60_000;
 const MAX_ROW_LIMIT = 25_000;
-const WORDS = ['seo', 'agency', 'roi', 'report', 'pricing', 'audit', 'local', 'guide', 'tools', 'best'];
+const WORDS = [
+  'seo',
+  'agency',
+  'roi',
+  'report',
+  'pricing',
+  'audit',
+  'local',
+  'guide',
+  'tools',
+  'best',
+];
 
 class HttpError extends Error {
   constructor(
@@ -143,12 +154,21 @@ export class FakeGoogle {
   faults: Fault[] = [];
   /** Accounts (by sub) whose refresh tokens Google now refuses with invalid_grant. */
   failRefresh = new Set<string>();
+  /** Milliseconds each data request (Search Console, GA4) waits before it is answered. */
+  delayMs = 0;
   /** Every request received (tests assert on paging and retries). */
   log: LoggedRequest[] = [];
   private readonly secret: Buffer;
   private readonly codes = new Map<
     string,
-    { sub: string; clientId: string; redirectUri: string; challenge: string; scope: string; expiresAt: number }
+    {
+      sub: string;
+      clientId: string;
+      redirectUri: string;
+      challenge: string;
+      scope: string;
+      expiresAt: number;
+    }
   >();
   private readonly revoked = new Set<string>();
   private accessNotBefore = 0;
@@ -197,7 +217,10 @@ export class FakeGoogle {
     const type = req.headers['content-type'] ?? '';
     let body: unknown = raw;
     if (/json/.test(type) && raw) body = JSON.parse(raw);
-    else if (/x-www-form-urlencoded/.test(type) || (method === 'POST' && raw && !/json/.test(type))) {
+    else if (
+      /x-www-form-urlencoded/.test(type) ||
+      (method === 'POST' && raw && !/json/.test(type))
+    ) {
       body = Object.fromEntries(new URLSearchParams(raw));
     }
     this.log.push({ method, path, query: url.searchParams, body, at: Date.now() });
@@ -207,7 +230,9 @@ export class FakeGoogle {
     if (fault) {
       fault.times = (fault.times ?? 1) - 1;
       if (fault.times <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
-      const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
+      const headers: Record<string, string> = fault.retryAfter
+        ? { 'retry-after': fault.retryAfter }
+        : {};
       throw new HttpError(
         fault.status,
         fault.body ?? {
@@ -225,13 +250,15 @@ export class FakeGoogle {
     if (path === '/o/oauth2/v2/auth/decide' && method === 'POST') {
       return this.decide(body as Record<string, string>, res);
     }
-    if (path === '/token' && method === 'POST') return json(res, this.token(body as Record<string, string>));
+    if (path === '/token' && method === 'POST')
+      return json(res, this.token(body as Record<string, string>));
     if (path === '/revoke' && method === 'POST') {
       const token = url.searchParams.get('token') ?? (body as Record<string, string>).token ?? '';
       return json(res, this.revoke(token));
     }
 
     const account = this.authenticate(req);
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (path === '/webmasters/v3/sites' && method === 'GET') {
       return json(res, { siteEntry: account.sites });
     }
@@ -239,7 +266,11 @@ export class FakeGoogle {
     if (sc && method === 'POST') {
       const siteUrl = sc[1]!;
       if (!account.sites.some((s) => s.siteUrl === siteUrl)) {
-        throw googleError(403, `User does not have sufficient permission for site '${siteUrl}'.`, 'PERMISSION_DENIED');
+        throw googleError(
+          403,
+          `User does not have sufficient permission for site '${siteUrl}'.`,
+          'PERMISSION_DENIED',
+        );
       }
       return json(res, this.searchAnalytics(siteUrl, body as Record<string, unknown>));
     }
@@ -248,7 +279,10 @@ export class FakeGoogle {
     }
     const report = /^\/v1beta\/properties\/(\d+):runReport$/.exec(path);
     if (report && method === 'POST') {
-      return json(res, this.runReport(this.property(account, report[1]!), body as Record<string, unknown>));
+      return json(
+        res,
+        this.runReport(this.property(account, report[1]!), body as Record<string, unknown>),
+      );
     }
     const prop = /^\/v1beta\/properties\/(\d+)$/.exec(path);
     if (prop && method === 'GET') {
@@ -269,10 +303,15 @@ export class FakeGoogle {
   private checkAuthorizeRequest(q: URLSearchParams | Map<string, string>) {
     const get = (k: string) => q.get(k) ?? '';
     if (get('client_id') !== this.clientId) throw new HttpError(400, { error: 'invalid_client' });
-    if (get('response_type') !== 'code') throw new HttpError(400, { error: 'unsupported_response_type' });
-    if (!/^https?:\/\//.test(get('redirect_uri'))) throw new HttpError(400, { error: 'redirect_uri_mismatch' });
+    if (get('response_type') !== 'code')
+      throw new HttpError(400, { error: 'unsupported_response_type' });
+    if (!/^https?:\/\//.test(get('redirect_uri')))
+      throw new HttpError(400, { error: 'redirect_uri_mismatch' });
     if (get('code_challenge_method') !== 'S256' || get('code_challenge').length < 43) {
-      throw new HttpError(400, { error: 'invalid_request', error_description: 'PKCE S256 required' });
+      throw new HttpError(400, {
+        error: 'invalid_request',
+        error_description: 'PKCE S256 required',
+      });
     }
     const scopes = get('scope').split(' ');
     if (!REQUIRED_SCOPES.every((s) => scopes.includes(s))) {
@@ -298,9 +337,24 @@ export class FakeGoogle {
     this.checkAuthorizeRequest(q);
     if (this.autoApprove) {
       const code = this.issueCode(this.accounts[0]!.sub, q);
-      return redirect(res, withParams(q.get('redirect_uri')!, { code, state: q.get('state') ?? '', scope: q.get('scope') ?? '' }));
+      return redirect(
+        res,
+        withParams(q.get('redirect_uri')!, {
+          code,
+          state: q.get('state') ?? '',
+          scope: q.get('scope') ?? '',
+        }),
+      );
     }
-    const hidden = ['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method']
+    const hidden = [
+      'client_id',
+      'redirect_uri',
+      'response_type',
+      'scope',
+      'state',
+      'code_challenge',
+      'code_challenge_method',
+    ]
       .map((k) => `<input type="hidden" name="${k}" value="${esc(q.get(k) ?? '')}">`)
       .join('');
     const choices = this.accounts
@@ -334,12 +388,22 @@ export class FakeGoogle {
     this.checkAuthorizeRequest(q);
     const redirectUri = form.redirect_uri!;
     if (form.decision !== 'allow') {
-      return redirect(res, withParams(redirectUri, { error: 'access_denied', state: form.state ?? '' }));
+      return redirect(
+        res,
+        withParams(redirectUri, { error: 'access_denied', state: form.state ?? '' }),
+      );
     }
     const account = this.accounts.find((a) => a.sub === form.account);
-    if (!account) throw new HttpError(400, { error: 'invalid_request', error_description: 'choose an account' });
+    if (!account)
+      throw new HttpError(400, {
+        error: 'invalid_request',
+        error_description: 'choose an account',
+      });
     const code = this.issueCode(account.sub, q);
-    redirect(res, withParams(redirectUri, { code, state: form.state ?? '', scope: form.scope ?? '' }));
+    redirect(
+      res,
+      withParams(redirectUri, { code, state: form.state ?? '', scope: form.scope ?? '' }),
+    );
   }
 
   private sign(text: string): string {
@@ -351,13 +415,17 @@ export class FakeGoogle {
     const mac = parts.pop();
     if (!mac) return null;
     const expected = this.sign(parts.join('.'));
-    if (mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(expected))) return null;
+    if (mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(expected)))
+      return null;
     return parts;
   }
 
   private checkClient(form: Record<string, string>) {
     if (form.client_id !== this.clientId || form.client_secret !== this.clientSecret) {
-      throw new HttpError(401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' });
+      throw new HttpError(401, {
+        error: 'invalid_client',
+        error_description: 'The OAuth client was not found.',
+      });
     }
   }
 
@@ -371,7 +439,9 @@ export class FakeGoogle {
     if (form.grant_type === 'authorization_code') {
       const entry = this.codes.get(form.code ?? '');
       this.codes.delete(form.code ?? '');
-      const challenge = createHash('sha256').update(form.code_verifier ?? '').digest('base64url');
+      const challenge = createHash('sha256')
+        .update(form.code_verifier ?? '')
+        .digest('base64url');
       if (
         !entry ||
         entry.expiresAt < Date.now() ||
@@ -414,7 +484,10 @@ export class FakeGoogle {
       const parts = this.verify(refresh);
       const sub = parts?.[0] === '1//rt' ? parts[1] : undefined;
       if (!sub || this.revoked.has(refresh) || this.failRefresh.has(sub)) {
-        throw new HttpError(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
+        throw new HttpError(400, {
+          error: 'invalid_grant',
+          error_description: 'Token has been expired or revoked.',
+        });
       }
       return {
         access_token: this.accessTokenFor(refresh, sub),
@@ -429,7 +502,10 @@ export class FakeGoogle {
   private revoke(token: string) {
     const parts = this.verify(token);
     if (!parts || this.revoked.has(token)) {
-      throw new HttpError(400, { error: 'invalid_token', error_description: 'Token expired or revoked' });
+      throw new HttpError(400, {
+        error: 'invalid_token',
+        error_description: 'Token expired or revoked',
+      });
     }
     this.revoked.add(token);
     return {};
@@ -446,11 +522,15 @@ export class FakeGoogle {
     );
     if (!parts || parts[0] !== 'ya29') throw unauthenticated;
     const [, sub, issued, refreshHash] = parts;
-    if (Date.now() - Number(issued) > ACCESS_TTL_S * 1000 || Number(issued) < this.accessNotBefore) {
+    if (
+      Date.now() - Number(issued) > ACCESS_TTL_S * 1000 ||
+      Number(issued) < this.accessNotBefore
+    ) {
       throw unauthenticated;
     }
     for (const r of this.revoked) {
-      if (createHash('sha256').update(r).digest('base64url').slice(0, 16) === refreshHash) throw unauthenticated;
+      if (createHash('sha256').update(r).digest('base64url').slice(0, 16) === refreshHash)
+        throw unauthenticated;
     }
     const account = this.accounts.find((a) => a.sub === sub);
     if (!account) throw unauthenticated;
@@ -460,7 +540,11 @@ export class FakeGoogle {
   private property(account: FakeAccount, id: string): FakeProperty {
     const p = account.properties.find((x) => x.propertyId === id);
     if (!p) {
-      throw googleError(403, 'User does not have sufficient permissions for this property.', 'PERMISSION_DENIED');
+      throw googleError(
+        403,
+        'User does not have sufficient permissions for this property.',
+        'PERMISSION_DENIED',
+      );
     }
     return p;
   }
@@ -516,7 +600,13 @@ export class FakeGoogle {
       throw googleError(400, 'Invalid date range.', 'INVALID_ARGUMENT');
     }
     const days = Math.round((toMs(end) - toMs(start)) / DAY_MS) + 1;
-    const rows: { keys: string[]; clicks: number; impressions: number; ctr: number; position: number }[] = [];
+    const rows: {
+      keys: string[];
+      clicks: number;
+      impressions: number;
+      ctr: number;
+      position: number;
+    }[] = [];
     const row = (keys: string[], v: { clicks: number; impressions: number; position: number }) => ({
       keys,
       clicks: v.clicks,
@@ -529,18 +619,26 @@ export class FakeGoogle {
         const day = fromMs(toMs(start) + r * DAY_MS);
         rows.push(row([day], this.siteDay(siteUrl, day)));
       }
-    } else if (dims.length === 2 && dims[0] === 'date' && (dims[1] === 'query' || dims[1] === 'page')) {
+    } else if (
+      dims.length === 2 &&
+      dims[0] === 'date' &&
+      (dims[1] === 'query' || dims[1] === 'page')
+    ) {
       const n = this.termsPerDay;
       const total = days * n;
       for (let r = startRow; r < Math.min(total, startRow + rowLimit); r++) {
         const day = fromMs(toMs(start) + Math.floor(r / n) * DAY_MS);
         const i = r % n;
-        rows.push(row([day, this.termKey(siteUrl, dims[1], i)], this.termDay(siteUrl, day, 'query', i)));
+        rows.push(
+          row([day, this.termKey(siteUrl, dims[1], i)], this.termDay(siteUrl, day, 'query', i)),
+        );
       }
     } else {
       throw googleError(400, 'Unsupported dimensions.', 'INVALID_ARGUMENT');
     }
-    return rows.length > 0 ? { rows, responseAggregationType: 'byProperty' } : { responseAggregationType: 'byProperty' };
+    return rows.length > 0
+      ? { rows, responseAggregationType: 'byProperty' }
+      : { responseAggregationType: 'byProperty' };
   }
 
   /** A GA4 day: all channels, or its Organic Search share. */
@@ -562,8 +660,7 @@ export class FakeGoogle {
     const range = (body.dateRanges as { startDate: string; endDate: string }[] | undefined)?.[0];
     if (!range) throw googleError(400, 'dateRanges is required.', 'INVALID_ARGUMENT');
     const filter = body.dimensionFilter as
-      | { filter?: { fieldName?: string; stringFilter?: { value?: string } } }
-      | undefined;
+      { filter?: { fieldName?: string; stringFilter?: { value?: string } } } | undefined;
     const organic =
       filter?.filter?.fieldName === 'sessionDefaultChannelGroup' &&
       filter.filter.stringFilter?.value === 'Organic Search';
@@ -576,7 +673,11 @@ export class FakeGoogle {
       const v = this.analyticsDay(p.propertyId, day, organic);
       rows.push({
         dimensionValues: [{ value: day.replaceAll('-', '') }],
-        metricValues: [{ value: String(v.sessions) }, { value: String(v.keyEvents) }, { value: v.revenue }],
+        metricValues: [
+          { value: String(v.sessions) },
+          { value: String(v.keyEvents) },
+          { value: v.revenue },
+        ],
       });
     }
     return {
@@ -595,7 +696,8 @@ export class FakeGoogle {
 
   private accountSummaries(account: FakeAccount, q: URLSearchParams) {
     const groups = new Map<string, FakeProperty[]>();
-    for (const p of account.properties) groups.set(p.account, [...(groups.get(p.account) ?? []), p]);
+    for (const p of account.properties)
+      groups.set(p.account, [...(groups.get(p.account) ?? []), p]);
     const all = [...groups.entries()].map(([name, props], i) => ({
       name: `accountSummaries/${1000 + i}`,
       account: `accounts/${1000 + i}`,
@@ -623,7 +725,8 @@ function readBody(req: IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > 1_000_000) reject(new HttpError(413, { error: { code: 413, message: 'Too large' } }));
+      if (size > 1_000_000)
+        reject(new HttpError(413, { error: { code: 413, message: 'Too large' } }));
       else chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -650,7 +753,10 @@ function withParams(base: string, params: Record<string, string>): string {
 const b64json = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 const esc = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 function page(title: string, banner: string | undefined, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>

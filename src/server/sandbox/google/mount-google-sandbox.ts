@@ -19,7 +19,8 @@ export function mountGoogleSandbox(app: Express, services: AppServices): void {
     clientSecret: google.settings.clientSecret,
     signingSecret: google.settings.clientSecret,
     termsPerDay: 40,
-    banner: 'Google sandbox: offline, demo data generated for this project. No Google account is used.',
+    banner:
+      'Google sandbox: offline, demo data generated for this project. No Google account is used.',
   });
   app.use(GOOGLE_SANDBOX_PATH, fake.handle);
 }

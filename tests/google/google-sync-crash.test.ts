@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decimalToMinor } from '../../src/server/domain/google/sync-site.ts';
+import { addDays } from '../../src/server/domain/reports/periods.ts';
+import { projectRoot } from '../../src/server/lib/project-root.ts';
+import { eventually, PASSWORD, uniq } from '../support/factories.ts';
+import { startGoogleServer, type GoogleTestServer } from '../support/google-server.ts';
+import { TestClient } from '../support/test-client.ts';
+
+/**
+ * The app (its own embedded database in DATA_DIR, worker in the same process) is killed with
+ * SIGKILL in the middle of a site's backfill from a Google-compatible server. Restarted, it
+ * resumes the sync once the dead worker's lease runs out, and every day of the range ends stored
+ * once: none lost, none doubled (search terms summed over the range equal Google's).
+ */
+const SC = 'https://www.example.com/';
+const GA = '310000001';
+const FROM = '2025-07-01';
+const TO = '2025-12-31';
+let port: number;
+let dataDir: string;
+let google: GoogleTestServer;
+let child: ChildProcess | null = null;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function startChild(): ChildProcess {
+  const c = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', 'all'], {
+    cwd: projectRoot(),
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'development',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      APP_URL: `http://127.0.0.1:${port}`,
+      RATE_LIMIT_RPM: '0',
+      DATA_DIR: dataDir,
+      SANDBOXES: 'off',
+      GOOGLE_SYNC_LEASE_MS: '1500',
+      GOOGLE_SYNC_SWEEP_MS: '300',
+      ...google.env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  c.stderr?.on('data', (d: Buffer) => process.stderr.write(`[child] ${d.toString()}`));
+  return c;
+}
+
+async function waitReady() {
+  await eventually(async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
+    return res?.status === 200;
+    // A fresh embedded database migrates first: slow on a loaded machine.
+  }, 180_000);
+}
+
+async function stopChild(signal: NodeJS.Signals) {
+  const c = child;
+  child = null;
+  if (!c || c.exitCode !== null) return;
+  const exited = new Promise((r) => c.once('exit', r));
+  c.kill(signal);
+  await exited;
+}
+
+beforeAll(async () => {
+  google = await startGoogleServer({ termsPerDay: 5 });
+  port = await freePort();
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-google-crash-'));
+  child = startChild();
+  await waitReady();
+}, 200_000);
+
+afterAll(async () => {
+  await stopChild('SIGKILL');
+  await google.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('a sync killed with SIGKILL midway', () => {
+  it('resumes after a restart and neither loses nor doubles a day', async () => {
+    const client = new TestClient(`http://127.0.0.1:${port}`);
+    const signup = await client.post('/api/v1/auth/signup', {
+      email: `crash-${uniq()}@example.test`,
+      password: PASSWORD,
+      name: 'C',
+    });
+    expect(signup.status, signup.text).toBe(201);
+    const t = await client.post('/api/v1/tenants', { name: 'Crash', subdomain: `crash-${uniq()}` });
+    expect(t.status, t.text).toBe(201);
+    client.tenant = t.body.id;
+    const start = await client.post('/api/v1/integrations/google');
+    expect(start.status, start.text).toBe(201);
+    const consent = await fetch(start.body.authorizationUrl, { redirect: 'manual' });
+    const back = new URL(consent.headers.get('location')!);
+    const connected = await client.get(`${back.pathname}${back.search}`);
+    expect(connected.status, connected.text).toBe(303);
+    const integrationId = new URL(connected.headers.get('location')!).searchParams.get('connected');
+    const site = await client.post('/api/v1/sites', { name: 'Shop', domain: 'www.example.com' });
+    const link = await client.put(`/api/v1/sites/${site.body.id}/sources`, {
+      integrationId,
+      searchConsoleProperty: SC,
+      analyticsPropertyId: GA,
+    });
+    expect(link.status, link.text).toBe(200);
+
+    // Slow Google down so that the kill lands between chunks of days.
+    google.fake.delayMs = 250;
+    const sync = await client.post(`/api/v1/sites/${site.body.id}/sync`, { from: FROM, to: TO });
+    expect(sync.status, sync.text).toBe(202);
+    const midway = await eventually(async () => {
+      const s = await client.get(`/api/v1/sites/${site.body.id}/sync`);
+      return s.body.progress.done > 0 ? s.body : null;
+    }, 120_000);
+    expect(midway.progress.done).toBeLessThan(midway.progress.total);
+    await stopChild('SIGKILL');
+
+    google.fake.delayMs = 0;
+    child = startChild();
+    await waitReady();
+    const done = await eventually(async () => {
+      const s = await client.get(`/api/v1/sites/${site.body.id}/sync`);
+      return s.body.status === 'idle' ? s.body : null;
+    }, 120_000);
+    expect(done).toMatchObject({
+      progress: { done: 184, total: 184 },
+      syncedThrough: TO,
+      lastError: null,
+    });
+
+    const metrics = await client.get(
+      `/api/v1/sites/${site.body.id}/metrics?from=${FROM}&to=${TO}&limit=200`,
+    );
+    expect(metrics.body.data).toHaveLength(184);
+    for (const m of metrics.body.data) {
+      expect(m.clicks).toBe(google.fake.siteDay(SC, m.date).clicks);
+      expect(m.revenue).toBe(decimalToMinor(google.fake.analyticsDay(GA, m.date, true).revenue, 2));
+    }
+    // Search terms over the whole range: each day counted exactly once.
+    let expectedClicks = 0;
+    for (let d = FROM; d <= TO; d = addDays(d, 1)) {
+      for (let i = 0; i < 5; i++) expectedClicks += google.fake.termDay(SC, d, 'query', i).clicks;
+    }
+    const terms = await client.get(
+      `/api/v1/sites/${site.body.id}/search-terms?from=${FROM}&to=${TO}`,
+    );
+    expect(terms.body.data.reduce((s: number, t: { clicks: number }) => s + t.clicks, 0)).toBe(
+      expectedClicks,
+    );
+  }, 400_000);
+});
