@@ -270,7 +270,11 @@ export function SourcesPanel({ siteId, onSynced }: { siteId: string; onSynced: (
   const integrations = useResource((signal) => listIntegrations({}, signal), []);
   const sources = useResource((signal) => getSiteSources(siteId, signal), [siteId]);
   const linked = Boolean(sources.data);
-  const sync = useSyncState(siteId, linked, onSynced);
+  // A sync that ends re-reads the connections too: a failed one may have marked its own broken.
+  const sync = useSyncState(siteId, linked, () => {
+    integrations.reload();
+    onSynced();
+  });
   const [editing, setEditing] = useState(false);
   const syncNow = useSubmit(async () => {
     sync.setState(await startSiteSync(siteId));
