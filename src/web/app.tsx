@@ -10,6 +10,7 @@ import { ApiKeysPage } from './pages/api-keys-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
 import { LoginPage, SignupPage } from './pages/auth-pages.tsx';
 import { BillingPage } from './pages/billing/billing-page.tsx';
+import { IntegrationsPage } from './pages/integrations-page.tsx';
 import { InvitePage } from './pages/invite-page.tsx';
 import { MembersPage } from './pages/members-page.tsx';
 import { NewWorkspacePage } from './pages/new-workspace-page.tsx';
@@ -22,7 +23,12 @@ import {
   SessionProvider,
   useSession,
 } from './session/session.tsx';
-import { isManager, WorkspaceProvider, type WorkspaceValue } from './session/workspace.tsx';
+import {
+  isManager,
+  isStaff,
+  WorkspaceProvider,
+  type WorkspaceValue,
+} from './session/workspace.tsx';
 
 // The chart library is most of the bundle: the pages with charts load it when first opened.
 const DashboardPage = lazy(() =>
@@ -157,6 +163,24 @@ function ManagersOnly({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
+/** Pages a client member (read-only, on granted sites) has no use for. */
+function StaffOnly({ children }: { children: ReactNode }) {
+  const { workspace = '' } = useParams();
+  const { state } = useSession();
+  const role =
+    state.status === 'signed_in'
+      ? state.me.memberships.find((m) => m.tenant.subdomain === workspace)?.role
+      : undefined;
+  if (role && !isStaff(role)) {
+    return (
+      <EmptyState title="Not available to clients">
+        <p>Your role ({role}) cannot open this page.</p>
+      </EmptyState>
+    );
+  }
+  return <>{children}</>;
+}
+
 function NotFound() {
   return (
     <main className="auth-page" id="main">
@@ -183,6 +207,14 @@ function WorkspacePages() {
           <Route path="members" element={manager(<MembersPage />)} />
           <Route path="api-keys" element={manager(<ApiKeysPage />)} />
           <Route path="audit" element={manager(<AuditPage />)} />
+          <Route
+            path="integrations"
+            element={
+              <StaffOnly>
+                <IntegrationsPage />
+              </StaffOnly>
+            }
+          />
           <Route path="settings" element={<SettingsPage />} />
           <Route path="*" element={<EmptyState title="Page not found" />} />
         </Routes>
@@ -237,19 +269,27 @@ export function App() {
               </RequireSignIn>
             }
           />
-          {['billing', 'settings', 'members', 'sites', 'services', 'audit', 'api-keys'].map(
-            (page) => (
-              <Route
-                key={page}
-                path={`/${page}`}
-                element={
-                  <RequireSignIn>
-                    <ToWorkspace page={page} />
-                  </RequireSignIn>
-                }
-              />
-            ),
-          )}
+          {/* /integrations: where the Google OAuth callback sends the browser back (303). */}
+          {[
+            'billing',
+            'settings',
+            'members',
+            'sites',
+            'services',
+            'audit',
+            'api-keys',
+            'integrations',
+          ].map((page) => (
+            <Route
+              key={page}
+              path={`/${page}`}
+              element={
+                <RequireSignIn>
+                  <ToWorkspace page={page} />
+                </RequireSignIn>
+              }
+            />
+          ))}
           <Route path="*" element={<NotFound />} />
         </Routes>
       </SessionProvider>

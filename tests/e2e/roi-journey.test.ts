@@ -50,6 +50,9 @@ describe('the web app, end to end', () => {
     expect(res.status(), await res.text()).toBe(200);
     return res.json() as Promise<any>;
   };
+  // The import shows its column mapping and preview first; nothing is written until Import.
+  const importMapped = (page: Page) =>
+    page.getByRole('button', { name: /^Import [\d,]+ rows$/ }).click();
   const nav = (page: Page, label: string) =>
     page
       .getByRole('navigation', { name: 'Primary' })
@@ -121,6 +124,7 @@ describe('the web app, end to end', () => {
     await page
       .getByLabel(/Choose a CSV file/)
       .setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    await importMapped(page);
     const errors = page.getByTestId('import-errors');
     await errors.waitFor();
     expect(await errors.locator('tbody tr').count()).toBeGreaterThanOrEqual(2);
@@ -149,6 +153,7 @@ describe('the web app, end to end', () => {
     await page
       .getByLabel(/Choose a CSV file/)
       .setInputFiles({ name: 'bloom.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await importMapped(page);
     await expect
       .poll(() =>
         page
@@ -182,6 +187,7 @@ describe('the web app, end to end', () => {
       mimeType: 'text/csv',
       buffer: Buffer.from(gsc),
     });
+    await importMapped(page);
     await expect
       .poll(() =>
         page

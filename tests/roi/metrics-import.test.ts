@@ -295,6 +295,101 @@ describe('metric imports', () => {
     ]);
   });
 
+  it('accepts a GA4 export and a Looker Studio export as people download them', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const post = (body: string) =>
+      tenant.owner.client.post(`/api/v1/sites/${site.id}/metrics`, undefined, csv(body));
+    const ga4 = [
+      '# ----------------------------------------',
+      '# Traffic acquisition: Session primary channel group',
+      '# Property: Bloom Florist - GA4',
+      '# ----------------------------------------',
+      '#',
+      '# Start date: 20260105',
+      '# End date: 20260106',
+      'Date,Sessions,Key events,Total revenue',
+      '20260105,"1,204",12.00,"$1,234.56"',
+      '20260106,980,3,$0.10',
+      '',
+    ].join('\r\n');
+    const first = await post(ga4);
+    expect(first.status, first.text).toBe(200);
+    expect(first.body).toEqual({ received: 2, inserted: 2, updated: 0 });
+    // Looker Studio (Search Console source): month names, its own column names, CTR ignored.
+    const looker =
+      'Date,Url Clicks,Impressions,Site CTR,Average Position\n' +
+      '"Jan 6, 2026",41,"1,207",3.4%,8.91\n"Jan 7, 2026",38,1100,3.45%,9.2\n';
+    const second = await post(looker);
+    expect(second.status, second.text).toBe(200);
+    expect(second.body).toEqual({ received: 2, inserted: 1, updated: 1 });
+    expect(await storedDays(tenant.id, site.id)).toEqual([
+      {
+        day: '2026-01-05',
+        sessions: 1204,
+        conversions: 12,
+        revenue: 123456,
+        clicks: null,
+        impressions: null,
+        position: null,
+      },
+      {
+        day: '2026-01-06',
+        sessions: 980,
+        conversions: 3,
+        revenue: 10,
+        clicks: 41,
+        impressions: 1207,
+        position: 8.91,
+      },
+      {
+        day: '2026-01-07',
+        sessions: null,
+        conversions: null,
+        revenue: null,
+        clicks: 38,
+        impressions: 1100,
+        position: 9.2,
+      },
+    ]);
+    expect((await monthly(tenant.id, site.id))[0]).toMatchObject({
+      month: '2026-01-01',
+      sessions: 2184,
+      revenue: 123466,
+    });
+  });
+
+  it('refuses an amount in another currency, listing each bad cell by line and field, and writes nothing', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const res = await tenant.owner.client.post(
+      `/api/v1/sites/${site.id}/metrics`,
+      undefined,
+      csv(
+        [
+          'Date,Total revenue,Sessions',
+          '20260105,$10.00,1',
+          '20260106,"1.234,56 €",2',
+          '20260107,5.00,two',
+          '2026-02-30,5.00,3',
+        ].join('\n'),
+      ),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      {
+        path: 'line 3.revenue',
+        message: expect.stringMatching(
+          /"1\.234,56 €" is not in USD.*never converted or relabelled/,
+        ),
+      },
+      { path: 'line 4.sessions', message: '"two" must be a non-negative integer' },
+      { path: 'line 5.date', message: expect.stringContaining('"2026-02-30" is not a date') },
+    ]);
+    expect(await storedDays(tenant.id, site.id)).toEqual([]);
+    expect(await auditActions(app, tenant.id)).not.toContain('metrics.imported');
+  });
+
   it('rejects the whole import listing every bad row, and writes nothing', async () => {
     const tenant = await buildTenant(app);
     const site = await createSite(tenant);
@@ -325,11 +420,11 @@ describe('metric imports', () => {
     );
     expect(csvRes.status).toBe(400);
     expect(csvRes.body.errors.map((e: { path: string }) => e.path)).toEqual([
-      'line 3',
-      'line 4',
+      'line 3.sessions',
+      'line 4.revenue',
       'line 5',
     ]);
-    expect(csvRes.body.errors[1].message).toMatch(/revenue/);
+    expect(csvRes.body.errors[1].message).toBe('"1.001" has more than 2 decimals');
     const header = await c.post(
       `/api/v1/sites/${site.id}/metrics`,
       undefined,
@@ -370,7 +465,9 @@ describe('metric imports', () => {
       csv(lines(23_998).join('\n')),
     );
     expect(rejected.status).toBe(400);
-    expect(rejected.body.errors.map((e: { path: string }) => e.path)).toEqual(['line 24000']);
+    expect(rejected.body.errors.map((e: { path: string }) => e.path)).toEqual([
+      'line 24000.sessions',
+    ]);
     expect(await storedDays(tenant.id, site.id)).toEqual([]);
     expect(await monthly(tenant.id, site.id)).toEqual([]);
 

@@ -46,9 +46,23 @@ import {
 } from '../../shared/schemas/billing.ts';
 import type { AuditEvent } from '../../shared/schemas/audit.ts';
 import { AuditLogPage, AuditVerifyReply } from '../../shared/schemas/audit.ts';
+import {
+  Integration,
+  IntegrationProperties,
+  SearchTermsResult,
+  SiteSources,
+  StartGoogleConnectionResult,
+  SyncState,
+} from '../../shared/schemas/integrations.ts';
+import type {
+  PutSiteSourcesBody,
+  StartSyncBody,
+  SearchTerm,
+} from '../../shared/schemas/integrations.ts';
 import { download, request, requestAs, uploadWithProgress, type Query } from './http.ts';
 import { Goal, GoalProgressList } from '../../shared/schemas/goals.ts';
 import type { CreateGoalBody, UpdateGoalBody } from '../../shared/schemas/goals.ts';
+import { ApiError } from './problem.ts';
 
 /** Request bodies as the caller writes them (before the server's defaults and transforms). */
 type In<S extends z.ZodType> = z.input<S>;
@@ -223,3 +237,42 @@ export type PlanT = z.infer<typeof Plan>;
 export type SubscriptionT = z.infer<typeof BillingSubscription>;
 export type InvoiceT = z.infer<typeof Invoice>;
 export type AuditEventT = z.infer<typeof AuditEvent>;
+
+// Google connections (Search Console and GA4)
+export const listIntegrations = (q: PageQuery = {}, signal?: AbortSignal) =>
+  requestAs(Page(Integration), '/integrations', { query: { limit: 200, ...q }, signal });
+/** Starts a connection: the answer is Google's consent page, where the browser goes next. */
+export const startGoogleConnection = () =>
+  requestAs(StartGoogleConnectionResult, '/integrations/google', { method: 'POST', body: {} });
+export const disconnectIntegration = (id: string) =>
+  request(`/integrations/${id}`, { method: 'DELETE' });
+export const listIntegrationProperties = (id: string, signal?: AbortSignal) =>
+  requestAs(IntegrationProperties, `/integrations/${id}/properties`, { signal });
+/** The site's linked properties, or null when it has none (404). */
+export const getSiteSources = async (siteId: string, signal?: AbortSignal) => {
+  try {
+    return await requestAs(SiteSources, `/sites/${siteId}/sources`, { signal });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+};
+export const putSiteSources = (siteId: string, body: In<typeof PutSiteSourcesBody>) =>
+  requestAs(SiteSources, `/sites/${siteId}/sources`, { method: 'PUT', body });
+export const deleteSiteSources = (siteId: string) =>
+  request(`/sites/${siteId}/sources`, { method: 'DELETE' });
+export const startSiteSync = (siteId: string, body: In<typeof StartSyncBody> = {}) =>
+  requestAs(SyncState, `/sites/${siteId}/sync`, { method: 'POST', body });
+export const getSiteSync = (siteId: string, signal?: AbortSignal) =>
+  requestAs(SyncState, `/sites/${siteId}/sync`, { signal });
+export const listSearchTerms = (
+  siteId: string,
+  q: { from: string; to: string; dimension: 'query' | 'page'; limit?: number },
+  signal?: AbortSignal,
+) => requestAs(SearchTermsResult, `/sites/${siteId}/search-terms`, { query: q, signal });
+
+export type IntegrationT = z.infer<typeof Integration>;
+export type IntegrationPropertiesT = z.infer<typeof IntegrationProperties>;
+export type SiteSourcesT = z.infer<typeof SiteSources>;
+export type SyncStateT = z.infer<typeof SyncState>;
+export type SearchTermT = z.infer<typeof SearchTerm>;

@@ -1,13 +1,14 @@
 import { useState, type ReactNode } from 'react';
 import { Link, NavLink, useLocation, useNavigate } from 'react-router';
 import { useMe, useSession } from '../session/session.tsx';
-import { isManager, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
+import { isManager, isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 import { PastDueBanner } from '../pages/billing/past-due-banner.tsx';
 
 interface NavItem {
   to: string;
   label: string;
   managersOnly?: boolean;
+  staffOnly?: boolean;
   end?: boolean;
 }
 
@@ -15,6 +16,7 @@ const NAV: NavItem[] = [
   { to: '', label: 'Dashboard', end: true },
   { to: 'sites', label: 'Sites' },
   { to: 'services', label: 'Services' },
+  { to: 'integrations', label: 'Integrations', staffOnly: true },
   { to: 'billing', label: 'Billing', managersOnly: true },
   { to: 'members', label: 'Members', managersOnly: true },
   { to: 'api-keys', label: 'API keys', managersOnly: true },
@@ -64,7 +66,9 @@ export function AppShell({ children }: { children: ReactNode }) {
     setLastPath(location.pathname);
     setMenuOpen(false);
   }
-  const items = NAV.filter((i) => !i.managersOnly || isManager(role));
+  const items = NAV.filter(
+    (i) => (!i.managersOnly || isManager(role)) && (!i.staffOnly || isStaff(role)),
+  );
 
   return (
     <div className="shell">

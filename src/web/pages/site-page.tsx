@@ -1,20 +1,15 @@
-import { useRef, useState } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { MAX_IMPORT_BYTES } from '../../shared/schemas/roi.ts';
 import {
   deleteSite,
   getRoiReport,
   getSite,
-  importMetricsFile,
   listServices,
-  type ImportResultT,
   type SiteWithAttributionT,
 } from '../api/endpoints.ts';
-import { ApiError, describeError } from '../api/problem.ts';
+import { ApiError } from '../api/problem.ts';
 import { SiteMetricsChart } from '../components/charts.tsx';
-import { DataTable } from '../components/data-table.tsx';
 import {
-  Alert,
   Button,
   Card,
   ConfirmButton,
@@ -32,153 +27,14 @@ import {
   todayIn,
   type ReportPresetName,
 } from '../lib/dates.ts';
-import { parseRowErrors } from '../lib/import-errors.ts';
 import { formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
 import { useResource } from '../lib/use-resource.ts';
 import { useSubmit } from '../lib/use-submit.ts';
 import { isStaff, useCurrency, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 import { SiteDialog } from './sites-page.tsx';
-
-type ImportState =
-  | { state: 'idle' }
-  | { state: 'uploading'; fileName: string; progress: number }
-  | { state: 'processing'; fileName: string }
-  | { state: 'done'; fileName: string; result: ImportResultT }
-  | { state: 'failed'; fileName: string; error: unknown };
-
-/** Upload a CSV or Search Console export: progress while sending, then the counts or every bad row. */
-function MetricsImport({ siteId, onImported }: { siteId: string; onImported: () => void }) {
-  const inputRef = useRef<HTMLInputElement>(null);
-  const [status, setStatus] = useState<ImportState>({ state: 'idle' });
-  const [dragging, setDragging] = useState(false);
-
-  const upload = async (file: File) => {
-    if (file.size > MAX_IMPORT_BYTES) {
-      setStatus({
-        state: 'failed',
-        fileName: file.name,
-        error: new Error(
-          `The file is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${MAX_IMPORT_BYTES / 1048576} MB a request. Split it and import the parts.`,
-        ),
-      });
-      return;
-    }
-    setStatus({ state: 'uploading', fileName: file.name, progress: 0 });
-    try {
-      const result = await importMetricsFile(siteId, file, (p) =>
-        setStatus((s) =>
-          s.state === 'uploading'
-            ? p >= 1
-              ? { state: 'processing', fileName: file.name }
-              : { ...s, progress: p }
-            : s,
-        ),
-      );
-      setStatus({ state: 'done', fileName: file.name, result });
-      onImported();
-    } catch (error) {
-      setStatus({ state: 'failed', fileName: file.name, error });
-    } finally {
-      if (inputRef.current) inputRef.current.value = '';
-    }
-  };
-  const busy = status.state === 'uploading' || status.state === 'processing';
-  const rowErrors =
-    status.state === 'failed' && status.error instanceof ApiError
-      ? parseRowErrors(status.error.fieldErrors)
-      : [];
-
-  return (
-    <Card title="Import metrics">
-      <div
-        className={`dropzone${dragging ? ' dropzone-active' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setDragging(false);
-          const file = e.dataTransfer.files[0];
-          if (file && !busy) void upload(file);
-        }}
-      >
-        <label htmlFor="metrics-file" className="dropzone-label">
-          Choose a CSV file or a Google Search Console performance export
-        </label>
-        <input
-          ref={inputRef}
-          id="metrics-file"
-          type="file"
-          accept=".csv,text/csv"
-          disabled={busy}
-          onChange={(e) => {
-            const file = e.target.files?.[0];
-            if (file) void upload(file);
-          }}
-        />
-        <p className="muted small">
-          CSV: a header row naming any of{' '}
-          <code>date, sessions, conversions, revenue, clicks, impressions, position</code> (revenue
-          in {useCurrency()}, e.g. <code>1234.56</code>). Search Console: the <code>Dates.csv</code>{' '}
-          of a performance export, as is. Rows replace the same dates' values; one bad row rejects
-          the whole file. Up to 100,000 rows or 10 MB.
-        </p>
-      </div>
-      <div aria-live="polite">
-        {status.state === 'uploading' && (
-          <div className="progress-row">
-            <label htmlFor="import-progress">Uploading {status.fileName}…</label>
-            <progress id="import-progress" max={1} value={status.progress} />
-            <span>{Math.round(status.progress * 100)}%</span>
-          </div>
-        )}
-        {status.state === 'processing' && (
-          <div className="progress-row">
-            <label htmlFor="import-progress">Importing {status.fileName}…</label>
-            <progress id="import-progress" />
-          </div>
-        )}
-        {status.state === 'done' && (
-          <Alert kind="success" title={`Imported ${status.fileName}`}>
-            <span data-testid="import-result">
-              {formatNumber(status.result.received)} rows received:{' '}
-              {formatNumber(status.result.inserted)} new days, {formatNumber(status.result.updated)}{' '}
-              updated.
-            </span>
-          </Alert>
-        )}
-        {status.state === 'failed' && (
-          <Alert kind="error" title={`${status.fileName} was not imported`}>
-            <p>
-              {describeError(status.error)}
-              {rowErrors.length > 0 && ' Nothing was written. Fix these rows and import again:'}
-            </p>
-            {rowErrors.length > 0 && (
-              <div className="table-scroll">
-                <DataTable
-                  variant="compact"
-                  testId="import-errors"
-                  rows={rowErrors.slice(0, 200)}
-                  rowKey={(_e, i) => i}
-                  columns={[
-                    { header: 'Line', cell: (e) => e.line ?? '—' },
-                    { header: 'Field', cell: (e) => (e.field ? <code>{e.field}</code> : '—') },
-                    { header: 'Problem', cell: (e) => e.message },
-                  ]}
-                />
-                {rowErrors.length > 200 && (
-                  <p className="muted">…and {rowErrors.length - 200} more.</p>
-                )}
-              </div>
-            )}
-          </Alert>
-        )}
-      </div>
-    </Card>
-  );
-}
+import { MetricsImport } from './site/metrics-import.tsx';
+import { SearchPanel } from './site/search-panel.tsx';
+import { SourcesPanel } from './site/sources-panel.tsx';
 
 const PERIODS: { value: ReportPresetName; label: string }[] = [
   { value: 'last_30_days', label: 'Last 30 days' },
@@ -211,6 +67,8 @@ function SiteOverview({
   });
   const staff = isStaff(role);
   const currency = useCurrency();
+  // Bumped when a Google sync ends: the panels read the site's data again.
+  const [synced, setSynced] = useState(0);
 
   return (
     <>
@@ -311,6 +169,16 @@ function SiteOverview({
           )}
         </Loadable>
       </Card>
+      <SearchPanel siteId={site.id} period={period} refreshKey={synced} />
+      {staff && (
+        <SourcesPanel
+          siteId={site.id}
+          onSynced={() => {
+            report.reload();
+            setSynced((n) => n + 1);
+          }}
+        />
+      )}
       {staff && (
         <div className="mt">
           <MetricsImport siteId={site.id} onImported={report.reload} />

@@ -6,12 +6,7 @@ import type { ImportMetricsResult } from '../../../shared/schemas/roi.ts';
 import { attributionTerms, creditedValue, refreshSiteValues } from '../sites/attribution.ts';
 import { getVisibleSite } from '../sites/sites.ts';
 import type { Viewer } from '../sites/viewer.ts';
-import {
-  minorDigitsOf,
-  parseCsvImport,
-  parseJsonImport,
-  type MetricColumns,
-} from './parse-metric-rows.ts';
+import { parseCsvImport, parseJsonImport, type MetricColumns } from './parse-metric-rows.ts';
 
 /** Which parser a Content-Type selects: CSV for text/csv, JSON for JSON or no type. */
 export function importFormatOf(contentType: string | undefined): 'csv' | 'json' {
@@ -49,7 +44,7 @@ export async function importMetrics(
   try {
     parsed =
       format === 'csv'
-        ? await parseCsvImport(body, minorDigitsOf(currency), { onBatch: writer.write })
+        ? await parseCsvImport(body, currency, { onBatch: writer.write })
         : parseJsonImport(body);
   } catch (error) {
     await writer.abandon();

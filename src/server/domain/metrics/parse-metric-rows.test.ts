@@ -11,7 +11,7 @@ import {
 } from './parse-metric-rows.ts';
 
 const json = (rows: unknown[]) => parseJsonImport(Buffer.from(JSON.stringify({ rows })));
-const csv = (text: string) => parseCsvImport(Buffer.from(text), 2);
+const csv = (text: string) => parseCsvImport(Buffer.from(text), 'USD');
 
 /** Row `i` of parsed columns as the object it came from (null: not named). */
 const rowOf = (c: MetricColumns, i: number) => ({
@@ -122,24 +122,109 @@ describe('parseCsvImport', () => {
       'date,sessions\n2026-01-01,1\n\n2026-01-02,"2\nx"\n2026-01-03,x\n\r\n2026-01-01,4\n',
     );
     expect(parsed.errors).toEqual([
-      { path: 'line 4', message: 'sessions: "2\nx" must be a non-negative integer' },
-      { path: 'line 6', message: 'sessions: "x" must be a non-negative integer' },
-      { path: 'line 8', message: 'date: date 2026-01-01 is already on line 2' },
+      { path: 'line 4.sessions', message: '"2\nx" must be a non-negative integer' },
+      { path: 'line 6.sessions', message: '"x" must be a non-negative integer' },
+      { path: 'line 8.date', message: 'date 2026-01-01 is already on line 2' },
     ]);
   });
 
   it('reads CRLF, a byte order mark and quoted fields', async () => {
-    const parsed = await csv('\uFEFFDate,"Revenue",Position\r\n"2026-01-01","1,234.5",1\r\n');
+    const parsed = await csv('\uFEFFDate,"Revenue",Position\r\n"2026-01-01","1,234.5x",1\r\n');
     expect(parsed.errors).toEqual([
-      { path: 'line 2', message: 'revenue: "1,234.5" must be a decimal amount such as 1234.56' },
+      { path: 'line 2.revenue', message: '"1,234.5x" must be an amount such as 1234.56' },
     ]);
-    const ok = await csv('\uFEFFDate,"Revenue",Position\r\n"2026-01-01","1234.5",1\r\n');
+    const ok = await csv('\uFEFFDate,"Revenue",Position\r\n"2026-01-01","1,234.5",1\r\n');
     expect(ok.errors).toEqual([]);
     expect(rowOf(ok.columns, 0)).toMatchObject({
       date: '2026-01-01',
       revenue: 123450,
       position: 1,
     });
+  });
+
+  it('reads a GA4 export: comment lines first, dates 20260105, its column names, a totals row', async () => {
+    const ga4 = [
+      '# ----------------------------------------',
+      '# Traffic acquisition: Session primary channel group',
+      '# Account: Bloom, "Florist" Ltd',
+      '# ----------------------------------------',
+      '#',
+      '# Start date: 20260101',
+      '# End date: 20260103',
+      'Date,Sessions,Key events,Total revenue,Engagement rate',
+      '20260101,"1,204",12.00,"$1,234.56",0.61',
+      '20260102,980,3.5,$99.00,0.58',
+      '',
+      'Grand total,"2,184",15.50,"$1,333.56",0.6',
+    ].join('\n');
+    // GA4's own columns we do not store are refused until mapped to "ignore".
+    await expect(csv(ga4)).rejects.toMatchObject({
+      options: {
+        errors: [{ path: 'line 8', message: expect.stringContaining('"Engagement rate"') }],
+      },
+    });
+    const parsed = await csv(ga4.replace('Engagement rate', 'ignore'));
+    expect(parsed.errors).toEqual([]);
+    expect([0, 1].map((i) => rowOf(parsed.columns, i))).toEqual([
+      {
+        date: '2026-01-01',
+        sessions: 1204,
+        conversions: 12,
+        revenue: 123456,
+        clicks: null,
+        impressions: null,
+        position: null,
+      },
+      {
+        date: '2026-01-02',
+        sessions: 980,
+        conversions: 4,
+        revenue: 9900,
+        clicks: null,
+        impressions: null,
+        position: null,
+      },
+    ]);
+  });
+
+  it('lists every bad cell by line and field, including a late-decided ambiguous amount', async () => {
+    const parsed = await csv(
+      [
+        'Date,Revenue,Sessions,,Position',
+        '2026-01-01,"1.234",5,x,1',
+        '2026-01-02,€5.00,1.5,,2',
+        '01/03/2026,5,5,,3',
+        '2026-01-04,"12,50",5,,4.25',
+      ].join('\n'),
+    );
+    expect(parsed.errors).toEqual([
+      { path: 'line 2.revenue', message: expect.stringContaining('"1.234" is ambiguous') },
+      {
+        path: 'line 3.revenue',
+        message:
+          '"€5.00" is not in USD, this workspace\'s currency: amounts are never converted or relabelled',
+      },
+      { path: 'line 3.sessions', message: '"1.5" must be a whole number' },
+      { path: 'line 4.date', message: expect.stringContaining('ambiguous') },
+      {
+        path: 'line 5.revenue',
+        message: '"12,50" writes decimals with ",", but line 3 writes them with "."',
+      },
+    ]);
+  });
+
+  it('refuses a header that repeats a field, lacks a date or names another currency', async () => {
+    for (const [header, problem] of [
+      ['Date,Conversions,Key events', 'more than one column for conversions'],
+      ['Day,Date,Sessions', 'more than one date column'],
+      ['Sessions,Clicks', 'no date column'],
+      ['Date,Revenue (EUR)', '"Revenue (EUR)" is not in USD'],
+    ] as const) {
+      await expect(csv(`${header}\n2026-01-01,1,1\n`)).rejects.toMatchObject({
+        options: { errors: [{ path: 'line 1', message: expect.stringContaining(problem) }] },
+      });
+    }
+    expect((await csv('Date,Revenue (USD),CTR\n2026-01-01,1,2%\n')).errors).toEqual([]);
   });
 
   it('reports a malformed quote on its line instead of guessing', async () => {
@@ -182,7 +267,7 @@ describe('parseCsvImport', () => {
           const whole = await csv(text);
           const events: string[] = [];
           const batches: MetricColumns[] = [];
-          const batched = await parseCsvImport(Buffer.from(text), 2, {
+          const batched = await parseCsvImport(Buffer.from(text), 'USD', {
             batchRows,
             onBatch(batch) {
               events.push(`batch ${batch.dates.length}`);

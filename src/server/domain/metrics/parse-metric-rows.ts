@@ -1,17 +1,22 @@
 import Papa from 'papaparse';
 import { AppError, type FieldError } from '../../errors.ts';
+import {
+  columnForHeader,
+  createValueReader,
+  headerCurrency,
+  isCalendarDate,
+  isPreambleLine,
+  isSkippedRow,
+  MAX_MONEY,
+  METRIC_FIELDS,
+  readDate,
+  type CsvColumn,
+  type MetricField,
+} from '../../../shared/metric-csv.ts';
 import { MAX_IMPORT_ROWS } from '../../../shared/schemas/roi.ts';
 
-/** The metric columns an import may name. */
-export const METRIC_FIELDS = [
-  'sessions',
-  'conversions',
-  'revenue',
-  'clicks',
-  'impressions',
-  'position',
-] as const;
-export type MetricField = (typeof METRIC_FIELDS)[number];
+export { METRIC_FIELDS, type MetricField } from '../../../shared/metric-csv.ts';
+export { decimalToMinorUnits, isCalendarDate, minorDigitsOf } from '../../../shared/metric-csv.ts';
 
 /** Parsed rows, column-wise (what the bulk upsert binds). `null`: the row does not name that field. */
 export interface MetricColumns {
@@ -27,57 +32,6 @@ export interface MetricColumns {
 export interface ParsedImport {
   columns: MetricColumns;
   errors: FieldError[];
-}
-
-const MAX_MONEY = 1e13;
-const INT_RE = /^\d{1,16}$/;
-const DECIMAL_RE = /^(\d{1,16})(?:\.(\d+))?$/;
-
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** The digit at `i` of `value`, or NaN. */
-function digitAt(value: string, i: number): number {
-  const c = value.charCodeAt(i) - 48;
-  return c >= 0 && c <= 9 ? c : NaN;
-}
-
-/** True for an existing calendar date `YYYY-MM-DD` between 1900 and 2999 (hot path: no allocation). */
-export function isCalendarDate(value: string): boolean {
-  if (value.length !== 10 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return false;
-  const y =
-    digitAt(value, 0) * 1000 + digitAt(value, 1) * 100 + digitAt(value, 2) * 10 + digitAt(value, 3);
-  const m = digitAt(value, 5) * 10 + digitAt(value, 6);
-  const d = digitAt(value, 8) * 10 + digitAt(value, 9);
-  if (!(y >= 1900 && y <= 2999 && m >= 1 && m <= 12 && d >= 1)) return false;
-  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-  return d <= (m === 2 && leap ? 29 : MONTH_DAYS[m - 1]!);
-}
-
-/**
- * Converts a decimal amount in major units (`1234.56`) to minor units exactly, by string
- * arithmetic: no floating point touches it. More decimals than the currency has is an error.
- */
-export function decimalToMinorUnits(text: string, minorDigits: number): number | string {
-  const m = DECIMAL_RE.exec(text);
-  if (!m) return `must be a decimal amount such as 1234.56`;
-  const fraction = m[2] ?? '';
-  if (fraction.length > minorDigits) return `has more than ${minorDigits} decimals`;
-  const digits = (m[1]! + fraction.padEnd(minorDigits, '0')).replace(/^0+(?=\d)/, '');
-  if (digits.length > 16) return 'is too large';
-  const value = Number(digits);
-  return value > MAX_MONEY ? 'is too large' : value;
-}
-
-/** The number of decimals of a currency's minor unit (USD 2, JPY 0, BHD 3). */
-export function minorDigitsOf(currency: string): number {
-  try {
-    return (
-      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
-        .maximumFractionDigits ?? 2
-    );
-  } catch {
-    return 2;
-  }
 }
 
 function emptyColumns(): MetricColumns {
@@ -196,39 +150,34 @@ function countError(errors: FieldError[], i: number, field: MetricField): void {
   errors.push({ path: `rows.${i}.${field}`, message: 'must be a non-negative integer' });
 }
 
-/** Header names accepted for each column, lowercased (a Search Console export's included). */
-const HEADER_ALIASES: Record<string, 'date' | MetricField | 'ignore'> = {
-  date: 'date',
-  day: 'date',
-  sessions: 'sessions',
-  conversions: 'conversions',
-  revenue: 'revenue',
-  clicks: 'clicks',
-  impressions: 'impressions',
-  position: 'position',
-  // Search Console's click-through rate ("3.5%") is clicks / impressions: derived, not stored.
-  ctr: 'ignore',
-};
-
-type CsvColumn = 'date' | MetricField | 'ignore';
-
-/** The columns a header row names, or the 400 that says what is wrong with it. */
-function readHeader(record: string[]): CsvColumn[] {
-  const names = record.map((h) => h.trim().toLowerCase());
-  const mapped = names.map((n) => HEADER_ALIASES[n]);
-  const bad = names.filter((_n, i) => mapped[i] === undefined);
-  const dup = names.filter((n, i) => names.indexOf(n) !== i);
-  if (bad.length || dup.length || !mapped.includes('date')) {
+/**
+ * The columns a header row names (aliases, case and spacing aside: src/shared/metric-csv.ts), or
+ * the 400 that says what is wrong with it. A header naming a currency other than the workspace's
+ * ("Revenue (EUR)") is refused: amounts are never relabelled.
+ */
+function readHeader(record: string[], line: number, currency: string): CsvColumn[] {
+  const mapped = record.map((h) => columnForHeader(h));
+  const bad = record.filter((_h, i) => mapped[i] === undefined).map((h) => h.trim());
+  const dup = METRIC_FIELDS.filter((f) => mapped.filter((m) => m === f).length > 1);
+  const dates = mapped.filter((m) => m === 'date').length;
+  const foreign = record.filter((h, i) => {
+    const c = headerCurrency(h);
+    return mapped[i] === 'revenue' && c !== null && c !== currency.toUpperCase();
+  });
+  if (bad.length || dup.length || dates !== 1 || foreign.length) {
     const problems = [
       ...(bad.length ? [`unknown column ${bad.map((b) => `"${b}"`).join(', ')}`] : []),
-      ...(dup.length ? [`repeated column ${dup.join(', ')}`] : []),
-      ...(!mapped.includes('date') ? ['no date column'] : []),
+      ...(dup.length ? [`more than one column for ${dup.join(', ')}`] : []),
+      ...(dates === 0 ? ['no date column'] : dates > 1 ? ['more than one date column'] : []),
+      ...(foreign.length
+        ? [`"${foreign[0]!.trim()}" is not in ${currency}, this workspace's currency`]
+        : []),
     ];
     throw new AppError('validation', 'The CSV header row is not valid', {
       errors: [
         {
-          path: 'line 1',
-          message: `${problems.join('; ')}. Columns: date, ${METRIC_FIELDS.join(', ')}`,
+          path: `line ${line}`,
+          message: `${problems.join('; ')}. Columns: date, ${METRIC_FIELDS.join(', ')} (or ignore)`,
         },
       ],
     });
@@ -259,39 +208,59 @@ export interface CsvImportOptions {
 
 /**
  * Parses CSV with a header row, row by row through papaparse (csv-parse took three times as long
- * on a 100,000-row file): rows are validated as they are parsed (revenue in decimal major units,
- * converted exactly) and counted, stopping at the row limit (413). Errors name the line a row
- * starts on (`line 7`); the header is line 1. Empty lines are skipped.
+ * on a 100,000-row file): rows are validated as they are parsed (revenue in decimal major units of
+ * `currency`, converted exactly; see src/shared/metric-csv.ts for what is accepted) and counted,
+ * stopping at the row limit (413). Errors name the line a row starts on and the field at fault
+ * (`line 7.revenue`, or `line 7` for the row as a whole). `#` comment lines and blank lines before
+ * the header (GA4's export opens with them) are skipped, as are empty lines, commented-out rows
+ * and a "Total" row after it.
  */
 export async function parseCsvImport(
   body: Buffer,
-  minorDigits: number,
+  currency: string,
   options: CsvImportOptions = {},
 ): Promise<ParsedImport> {
   const { onBatch, batchRows = IMPORT_BATCH_ROWS } = options;
   let columns = emptyColumns();
   const errors: FieldError[] = [];
   const duplicate = duplicateTracker((line) => `line ${line}`);
+  const values = createValueReader(currency);
   let text = body.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const newline = newlineOf(text);
-  let header: CsvColumn[] | null = null;
-  let dateAt = -1;
-  let count = 0;
-  let stop: AppError | null = null;
   // Where the previous row ended and the line it ended on, to number rows by line even when a
   // quoted field holds a line break.
   let cursor = 0;
   let line = 1;
+  for (;;) {
+    const end = text.indexOf(newline, cursor);
+    if (!isPreambleLine(end === -1 ? text.slice(cursor) : text.slice(cursor, end))) break;
+    if (end === -1) {
+      cursor = text.length;
+      break;
+    }
+    cursor = end + newline.length;
+    line++;
+  }
+  if (cursor > 0) {
+    text = text.slice(cursor);
+    cursor = 0;
+  }
+  let header: CsvColumn[] | null = null;
+  let dateAt = -1;
+  let count = 0;
+  let stop: AppError | null = null;
   // Papaparse counts `meta.cursor` from where it last resumed.
   let resumedAt = 0;
 
   const onRow = (record: string[], rowLine: number): void => {
     if (!header) {
-      header = readHeader(record);
+      header = readHeader(record, rowLine, currency);
       dateAt = header.indexOf('date');
       return;
     }
+    const rawDate = record[dateAt] ?? '';
+    if (isSkippedRow(record[0]!, rawDate)) return;
     if (++count > MAX_IMPORT_ROWS) throw tooManyRows();
     if (record.length !== header.length) {
       errors.push({
@@ -301,12 +270,15 @@ export async function parseCsvImport(
       return;
     }
     const before = errors.length;
-    const date = record[dateAt]!.trim();
+    let date = rawDate;
     if (!isCalendarDate(date)) {
-      errors.push({ path: `line ${rowLine}`, message: `date: "${date}" is not a date YYYY-MM-DD` });
-    } else {
+      const read = readDate(date);
+      if (typeof read === 'string') date = read;
+      else errors.push({ path: `line ${rowLine}.date`, message: read.problem });
+    }
+    if (errors.length === before) {
       const dup = duplicate(date, rowLine);
-      if (dup) errors.push({ path: `line ${rowLine}`, message: `date: ${dup}` });
+      if (dup) errors.push({ path: `line ${rowLine}.date`, message: dup });
     }
     let sessions: number | null = null;
     let conversions: number | null = null;
@@ -317,33 +289,22 @@ export async function parseCsvImport(
     for (let i = 0; i < header.length; i++) {
       const field = header[i]!;
       if (field === 'date' || field === 'ignore') continue;
-      const text = record[i]!.trim();
-      if (text === '') continue;
-      if (field === 'revenue') {
-        const cents = decimalToMinorUnits(text, minorDigits);
-        if (typeof cents === 'string')
-          errors.push({ path: `line ${rowLine}`, message: `revenue: "${text}" ${cents}` });
-        else revenue = cents;
-      } else if (field === 'position') {
-        const n = Number(text);
-        if (!DECIMAL_RE.test(text) || n > 1e6)
-          errors.push({
-            path: `line ${rowLine}`,
-            message: `position: "${text}" must be a number from 0`,
-          });
-        else position = n;
-      } else {
-        const n = Number(text);
-        if (!INT_RE.test(text) || !Number.isSafeInteger(n)) {
-          errors.push({
-            path: `line ${rowLine}`,
-            message: `${field}: "${text}" must be a non-negative integer`,
-          });
-        } else if (field === 'sessions') sessions = n;
-        else if (field === 'conversions') conversions = n;
-        else if (field === 'clicks') clicks = n;
-        else impressions = n;
+      let cell = record[i]!;
+      // Trimming allocates: only when the cell has a space at either end.
+      if (cell.length > 0 && (cell.charCodeAt(0) <= 32 || cell.charCodeAt(cell.length - 1) <= 32))
+        cell = cell.trim();
+      if (cell === '') continue;
+      const value = values.read(field, cell, rowLine);
+      if (typeof value !== 'number') {
+        errors.push({ path: `line ${rowLine}.${field}`, message: value.problem });
+        continue;
       }
+      if (field === 'revenue') revenue = value;
+      else if (field === 'position') position = value;
+      else if (field === 'sessions') sessions = value;
+      else if (field === 'conversions') conversions = value;
+      else if (field === 'clicks') clicks = value;
+      else impressions = value;
     }
     if (errors.length === before) {
       columns.dates.push(date);
@@ -418,6 +379,14 @@ export async function parseCsvImport(
       errors: [{ path: 'line 1', message: 'needs a header row' }],
     });
   }
+  const late = values.finish();
+  if (late.length > 0) {
+    // Cells read before the file showed its decimal mark: listed among the rest by line.
+    for (const p of late) errors.push({ path: `line ${p.line}.${p.field}`, message: p.message });
+    errors.sort((a, b) => lineOf(a.path) - lineOf(b.path));
+  }
   handOver();
   return { columns, errors };
 }
+
+const lineOf = (path: string) => Number(/^line (\d+)/.exec(path)?.[1] ?? 0);
