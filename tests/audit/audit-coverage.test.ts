@@ -193,9 +193,14 @@ describe('mutating routes outside a workspace', () => {
     const tenant = await buildTenant(app);
     const member = await (async () => {
       const user = await signUp(app);
+      const site = await tenant.owner.client.post('/api/v1/sites', {
+        name: 'Granted',
+        domain: `granted-${uniq()}.example.test`,
+      });
       const invite = await tenant.owner.client.post('/api/v1/invitations', {
         email: user.user.email,
         role: 'client',
+        siteIds: [site.body.id],
       });
       await user.client.post('/api/v1/invitations/accept', { token: invite.body.token });
       user.client.tenant = tenant.id;

@@ -199,3 +199,55 @@ export async function acceptInvitation(tx: Tx, user: { id: string; email: string
     .execute();
   return { tenantId: ref.tenant_id, invitation: inv };
 }
+
+/**
+ * What the invitation page tells the person holding the link: the workspace, the role, who
+ * invited them and the sites a client will see (by count). The invited address is returned only
+ * to a visitor who is signed out (the link holder, to prefill the sign-up form) or signed in with
+ * that same address: someone else signed in never learns it. An unknown, used, withdrawn or
+ * expired token is the same 404 as accepting it would be.
+ */
+export async function lookupInvitation(tx: Tx, viewer: { email: string } | null, token: string) {
+  const tokenHash = sha256Hex(token);
+  await sql`SELECT set_config('app.invitation_hash', ${tokenHash}, true)`.execute(tx);
+  const inv = await tx
+    .selectFrom('invitations')
+    .select([
+      'tenant_id',
+      'email',
+      'email_normalized',
+      'role',
+      'site_ids',
+      'invited_by',
+      'expires_at',
+      'accepted_at',
+      'revoked_at',
+    ])
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  if (!inv || inv.accepted_at || inv.revoked_at || inv.expires_at < new Date()) {
+    throw new AppError('not_found', 'This invitation does not exist or has expired');
+  }
+  const tenant = await tx
+    .selectFrom('tenants')
+    .select('name')
+    .where('id', '=', inv.tenant_id)
+    .executeTakeFirstOrThrow();
+  const inviter = inv.invited_by
+    ? await tx
+        .selectFrom('users')
+        .select('name')
+        .where('id', '=', inv.invited_by)
+        .executeTakeFirst()
+    : undefined;
+  const forViewer = viewer ? normalizeEmail(viewer.email) === inv.email_normalized : null;
+  return {
+    workspaceName: tenant.name,
+    role: inv.role,
+    invitedBy: inviter?.name ?? null,
+    siteCount: inv.site_ids.length,
+    expiresAt: inv.expires_at.toISOString(),
+    email: forViewer === false ? null : inv.email,
+    forSignedInUser: forViewer,
+  };
+}
