@@ -1,4 +1,4 @@
-import { Fragment, lazy, Suspense, useCallback, useMemo, type ReactNode } from 'react';
+import { Fragment, lazy, Suspense, useCallback, useEffect, useMemo, type ReactNode } from 'react';
 import { BrowserRouter, Link, Navigate, Route, Routes, useLocation, useParams } from 'react-router';
 import { getTenantSettings } from './api/endpoints.ts';
 import { setCurrentTenant } from './api/http.ts';
@@ -22,7 +22,12 @@ import {
   SessionProvider,
   useSession,
 } from './session/session.tsx';
-import { isManager, WorkspaceProvider, type WorkspaceValue } from './session/workspace.tsx';
+import {
+  isManager,
+  useWorkspacePath,
+  WorkspaceProvider,
+  type WorkspaceValue,
+} from './session/workspace.tsx';
 
 // The chart library is most of the bundle: the pages with charts load it when first opened.
 const DashboardPage = lazy(() =>
@@ -122,7 +127,7 @@ function WorkspaceRoute({ children }: { children: ReactNode }) {
     return (
       <main className="auth-page" id="main">
         <div className="auth-card">
-          <EmptyState title="Workspace not found">
+          <EmptyState title="Workspace not found" heading="h1">
             <p>It does not exist, or you are not a member of it.</p>
             <Link to="/">Go to your workspaces</Link>
           </EmptyState>
@@ -158,14 +163,33 @@ function ManagersOnly({ children }: { children: ReactNode }) {
 }
 
 function NotFound() {
+  useEffect(() => {
+    document.title = 'Page not found · ROI Spectrum';
+  }, []);
   return (
     <main className="auth-page" id="main">
       <div className="auth-card">
-        <EmptyState title="Page not found">
+        <EmptyState title="Page not found" heading="h1">
+          <p>The address may be mistyped, or the page has moved.</p>
           <Link to="/">Go home</Link>
         </EmptyState>
       </div>
     </main>
+  );
+}
+
+/** An unknown page inside a workspace: the frame stays, the page says so in its heading. */
+function WorkspaceNotFound() {
+  const path = useWorkspacePath();
+  useEffect(() => {
+    document.title = 'Page not found · ROI Spectrum';
+  }, []);
+  return (
+    <EmptyState title="Page not found" heading="h1">
+      <p>
+        There is no such page in this workspace. <Link to={path()}>Go to the dashboard</Link>
+      </p>
+    </EmptyState>
   );
 }
 
@@ -184,7 +208,7 @@ function WorkspacePages() {
           <Route path="api-keys" element={manager(<ApiKeysPage />)} />
           <Route path="audit" element={manager(<AuditPage />)} />
           <Route path="settings" element={<SettingsPage />} />
-          <Route path="*" element={<EmptyState title="Page not found" />} />
+          <Route path="*" element={<WorkspaceNotFound />} />
         </Routes>
       </Suspense>
     </WorkspaceRoute>

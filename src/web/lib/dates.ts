@@ -63,27 +63,20 @@ export function groupingFor(period: Period): 'day' | 'week' | 'month' {
   return 'month';
 }
 
-const monthNames = [
-  'Jan',
-  'Feb',
-  'Mar',
-  'Apr',
-  'May',
-  'Jun',
-  'Jul',
-  'Aug',
-  'Sep',
-  'Oct',
-  'Nov',
-  'Dec',
-];
+const monthYear = () =>
+  new Intl.DateTimeFormat(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' });
+const monthDay = () =>
+  new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
 
-/** A short axis label for a report series key: `2026-01` → "Jan 2026", `2026-01-05` → "Jan 5", weeks as is. */
+/**
+ * A short axis label for a report series key in the browser's locale: `2026-01` → "Jan 2026",
+ * `2026-01-05` → "Jan 5" (en-US; "Jan. 2026" and "5. Jan." in German); weeks as is.
+ */
 export function periodLabel(key: string): string {
   const month = /^(\d{4})-(\d{2})$/.exec(key);
-  if (month) return `${monthNames[Number(month[2]) - 1]} ${month[1]}`;
+  if (month) return monthYear().format(parseIsoDate(`${key}-01`));
   const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(key);
-  if (day) return `${monthNames[Number(day[2]) - 1]} ${Number(day[3])}`;
+  if (day) return monthDay().format(parseIsoDate(key));
   return key;
 }
 

@@ -23,7 +23,7 @@ import {
   Loadable,
   PageHeader,
 } from '../components/ui.tsx';
-import { groupingFor, presetPeriod, type PeriodPreset } from '../lib/dates.ts';
+import { formatDate, groupingFor, presetPeriod, type PeriodPreset } from '../lib/dates.ts';
 import { parseRowErrors } from '../lib/import-errors.ts';
 import { formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
 import { useResource } from '../lib/use-resource.ts';
@@ -142,10 +142,11 @@ function MetricsImport({ siteId, onImported }: { siteId: string; onImported: () 
           </Alert>
         )}
         {status.state === 'failed' && (
-          <Alert kind="error" title={`${status.fileName} was not imported`}>
+          <Alert kind="error" title={`${status.fileName} was not imported; nothing was written`}>
             <p>
-              {describeError(status.error)}
-              {rowErrors.length > 0 && ' Nothing was written. Fix these rows and import again:'}
+              {rowErrors.length > 0
+                ? `${formatNumber(rowErrors.length)} ${rowErrors.length === 1 ? 'problem' : 'problems'} to fix before importing again:`
+                : describeError(status.error)}
             </p>
             {rowErrors.length > 0 && (
               <div className="table-scroll">
@@ -156,7 +157,7 @@ function MetricsImport({ siteId, onImported }: { siteId: string; onImported: () 
                   rowKey={(_e, i) => i}
                   columns={[
                     { header: 'Line', cell: (e) => e.line ?? '—' },
-                    { header: 'Field', cell: (e) => (e.field ? <code>{e.field}</code> : '—') },
+                    { header: 'Field', cell: (e) => <code>{e.field}</code> },
                     { header: 'Problem', cell: (e) => e.message },
                   ]}
                 />
@@ -308,8 +309,8 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
                       : s.billing === 'hourly'
                         ? ' an hour'
                         : ' once'}{' '}
-                    · from {s.startDate}
-                    {s.endDate ? ` to ${s.endDate}` : ''}
+                    · from {formatDate(s.startDate)}
+                    {s.endDate ? ` to ${formatDate(s.endDate)}` : ''}
                   </li>
                 ))}
               </ul>
@@ -336,7 +337,7 @@ export function SitePage() {
   const site = useResource(() => getSite(siteId), [siteId]);
   if (site.error instanceof ApiError && site.error.status === 404) {
     return (
-      <EmptyState title="Site not found">
+      <EmptyState title="Site not found" heading="h1">
         <p>
           It may have been deleted, or it is not shared with you.{' '}
           <Link to={path('sites')}>Back to sites</Link>

@@ -160,9 +160,10 @@ export async function acceptInvitation(tx: Tx, user: { id: string; email: string
     .executeTakeFirstOrThrow();
   if (inv.accepted_at || inv.revoked_at || inv.expires_at < new Date()) throw invalid;
   if (inv.email_normalized !== normalizeEmail(user.email)) {
+    // Never the invited address: whoever holds the link is signed in as someone else.
     throw new AppError(
       'forbidden',
-      `This invitation is for ${inv.email}; sign in with that address`,
+      'This invitation is for another email address; sign in with the address it was sent to',
     );
   }
   const already = await tx
