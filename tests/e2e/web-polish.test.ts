@@ -442,47 +442,102 @@ describe('the web app, polished', () => {
     },
   ];
 
-  for (const theme of ['light', 'dark'] as const) {
+  /**
+   * Scans the page as it is in every combination: desktop and phone width, light and dark
+   * system theme. Switching the viewport and the colour scheme in place (no reload) also checks
+   * that the app follows a theme change while open.
+   */
+  const scanAll = async (page: Page, where: string, include?: string) => {
     for (const width of [1360, 390]) {
-      it(`passes axe on every page and dialog: ${theme} theme, ${width} px`, async () => {
-        const w = await openPage(
-          browser,
-          app.baseUrl,
-          { width, height: width > 500 ? 900 : 844 },
-          { colorScheme: theme },
+      await page.setViewportSize({ width, height: width > 500 ? 900 : 844 });
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme });
+        // Two frames: the resize and the new palette reach the charts.
+        await page.evaluate(
+          () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
         );
-        const { page } = w;
-        for (const p of GUEST_PAGES) {
-          await visit(page, p.path, p.heading);
-          await expectNoAxeViolations(page, `${p.name} (${theme}, ${width})`);
+        await expectNoAxeViolations(page, `${where} (${colorScheme}, ${width} px)`, { include });
+        if (width < 500 && !include) {
+          const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+          expect(scroll, `${where} fits ${width} px`).toBeLessThanOrEqual(width);
+          // Key figures fit their cards.
+          const clipped = await page.evaluate(() =>
+            [...document.querySelectorAll('.stats dd, .kpi-value')]
+              .filter((el) => el.scrollWidth > el.clientWidth + 1)
+              .map((el) => el.textContent),
+          );
+          expect(clipped, `${where}: figures wider than their cards`).toEqual([]);
         }
-        await signIn(w);
-        for (const p of PAGES) {
-          await visit(page, p.path(), p.heading);
-          await expectNoAxeViolations(page, `${p.name} (${theme}, ${width})`);
-          if (width < 500) {
-            const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
-            expect(scroll, `${p.name} fits ${width} px`).toBeLessThanOrEqual(width);
-          }
-        }
-        for (const d of DIALOGS) {
-          await visit(page, d.page(), d.heading);
-          await page.getByRole('button', { name: d.open, exact: true }).first().click();
-          await page.getByRole('dialog', { name: d.dialog }).waitFor();
-          await expectNoAxeViolations(page, `${d.open} dialog (${theme}, ${width})`, {
-            include: 'dialog[open]',
-          });
-          await page.keyboard.press('Escape');
-        }
-        if (width < 500) {
-          // The phone menu, open.
-          await visit(page, at(), 'Dashboard');
-          await page.getByRole('button', { name: 'Menu' }).click();
-          await expectNoAxeViolations(page, `phone menu (${theme})`);
-        }
-        await expectNoProblems(w);
-        await w.context.close();
-      });
+      }
     }
-  }
+    await page.setViewportSize({ width: 1360, height: 900 });
+    await page.emulateMedia({ colorScheme: 'light' });
+  };
+
+  it('passes axe on the sign-in and sign-up pages, both themes, desktop and phone', async () => {
+    const w = await openPage(browser, app.baseUrl);
+    for (const p of GUEST_PAGES) {
+      await visit(w.page, p.path, p.heading);
+      await scanAll(w.page, p.name);
+    }
+    await expectNoProblems(w);
+    await w.context.close();
+  });
+
+  it('passes axe on every workspace page, both themes, desktop and phone', async () => {
+    const w = await openPage(browser, app.baseUrl);
+    await signIn(w);
+    for (const p of PAGES) {
+      await visit(w.page, p.path(), p.heading);
+      await scanAll(w.page, p.name);
+    }
+    // The phone menu, open.
+    await visit(w.page, at(), 'Dashboard');
+    await w.page.setViewportSize({ width: 390, height: 844 });
+    await w.page.getByRole('button', { name: 'Menu' }).click();
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await w.page.emulateMedia({ colorScheme });
+      await expectNoAxeViolations(w.page, `phone menu (${colorScheme})`);
+    }
+    await expectNoProblems(w);
+    await w.context.close();
+  });
+
+  it('passes axe on every dialog, both themes, desktop and phone', async () => {
+    const w = await openPage(browser, app.baseUrl);
+    await signIn(w);
+    const { page } = w;
+    for (const d of DIALOGS) {
+      await visit(page, d.page(), d.heading);
+      await page.getByRole('button', { name: d.open, exact: true }).first().click();
+      await page.getByRole('dialog', { name: d.dialog }).waitFor();
+      await scanAll(page, `${d.open} dialog`, 'dialog[open]');
+      await page.keyboard.press('Escape');
+    }
+    // The confirmation every delete asks, and the time entries of an hourly service.
+    await visit(page, at('sites'), 'Sites');
+    await page.getByRole('button', { name: 'Delete Harbor Dental' }).click();
+    await page.getByRole('dialog', { name: 'Please confirm' }).waitFor();
+    await scanAll(page, 'confirm dialog', 'dialog[open]');
+    await page.keyboard.press('Escape');
+    await visit(page, at('services'), 'Services');
+    await page.getByRole('button', { name: 'Time entries' }).click();
+    await page.getByRole('dialog', { name: /Audit hours/ }).waitFor();
+    await scanAll(page, 'time entries dialog', 'dialog[open]');
+    await page.keyboard.press('Escape');
+    await expectNoProblems(w);
+    await w.context.close();
+  });
+
+  it('the axe helper fails on a violation (a planted image without alt text)', async () => {
+    const { page } = owner;
+    await visit(page, at('settings'), 'Settings');
+    await page.evaluate(() => {
+      const img = document.createElement('img');
+      img.src = 'data:,';
+      document.querySelector('main')!.append(img);
+    });
+    await expect(expectNoAxeViolations(page, 'planted')).rejects.toThrow(/image-alt/);
+    await page.reload();
+  });
 });
