@@ -203,6 +203,10 @@ export function SiteMetricsChart({ report }: { report: RoiReportT }) {
   const compactMoney = (v: unknown) => formatMoney(Number(v), currency, { compact: true });
   // A bar's value above it, where the bar is wide enough for it: few bars (a wide chart, or few
   // periods) are labelled, many thin ones are not.
+  const longestLabel = Math.max(
+    0,
+    ...data.flatMap((d) => [d.revenue, d.cost]).map((v) => (v ? compactMoney(v).length : 0)),
+  );
   const barValue = (props: {
     x?: unknown;
     y?: unknown;
@@ -214,9 +218,9 @@ export function SiteMetricsChart({ report }: { report: RoiReportT }) {
     const box = { ...(props.viewBox as Record<string, unknown> | undefined), ...props };
     const [x, y, width] = [Number(box.x), Number(box.y), Number(box.width)];
     const text = Number(props.value) ? compactMoney(props.value) : '';
-    // About 5.8 px a character at 10 px: a label a few pixels wider than its bar still clears its
-    // neighbour (bars of a period sit side by side with a gap).
-    if (!text || !(text.length * 5.8 <= width + 4)) return <g />;
+    // About 5.8 px a character at 10 px; all bars are as wide, so either every bar is labelled
+    // (the longest label fits, give or take the gap between bars) or none is.
+    if (!text || !(longestLabel * 5.8 <= width + 4)) return <g />;
     return (
       <text
         x={x + width / 2}
