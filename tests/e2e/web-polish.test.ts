@@ -268,8 +268,12 @@ describe('the web app, polished', () => {
     expect(svgText).toContain('Period');
     expect(svgText).toContain('Sessions and clicks');
     expect(svgText).toContain('Revenue and cost (USD)');
-    // Few months with data, wide bars: each carries its value.
-    expect(await chart.locator('.bar-value').count()).toBeGreaterThanOrEqual(2);
+    // Bars wide enough for their values carry them (a wide screen), thin ones do not (a phone).
+    await page.setViewportSize({ width: 1900, height: 900 });
+    await expect.poll(() => chart.locator('.bar-value').count()).toBeGreaterThanOrEqual(2);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => chart.locator('.bar-value').count()).toBe(0);
+    await page.setViewportSize({ width: 1360, height: 900 });
     const legend = await chart.locator('.recharts-legend-item').allTextContents();
     expect(legend).toEqual(['Revenue', 'Cost', 'Sessions', 'Clicks']);
     // Every legend swatch has the colour of its marks.
