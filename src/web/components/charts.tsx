@@ -16,7 +16,7 @@ import {
 } from 'recharts';
 import type { RoiReportT } from '../api/endpoints.ts';
 import { formatDate, periodLabel } from '../lib/dates.ts';
-import { formatMoney, formatNumber } from '../lib/money.ts';
+import { currencyDigits, formatMoney, formatNumber } from '../lib/money.ts';
 
 const COLORS = {
   revenue: '#2563eb',
@@ -203,9 +203,18 @@ export function SiteMetricsChart({ report }: { report: RoiReportT }) {
   const compactMoney = (v: unknown) => formatMoney(Number(v), currency, { compact: true });
   // A bar's value above it, where the bar is wide enough for it: few bars (a wide chart, or few
   // periods) are labelled, many thin ones are not.
+  // Two significant digits ("$730", "$1.6K"): a label to read at a glance; the tooltip is exact.
+  const labelFormat = new Intl.NumberFormat(undefined, {
+    style: 'currency',
+    currency,
+    notation: 'compact',
+    maximumSignificantDigits: 2,
+  });
+  const valueLabel = (v: unknown) =>
+    Number(v) ? labelFormat.format(Number(v) / 10 ** currencyDigits(currency)) : '';
   const longestLabel = Math.max(
     0,
-    ...data.flatMap((d) => [d.revenue, d.cost]).map((v) => (v ? compactMoney(v).length : 0)),
+    ...data.flatMap((d) => [d.revenue, d.cost]).map((v) => valueLabel(v).length),
   );
   const barValue = (props: {
     x?: unknown;
@@ -217,7 +226,7 @@ export function SiteMetricsChart({ report }: { report: RoiReportT }) {
     // The bar's box: in the props themselves or in their viewBox, depending on the version.
     const box = { ...(props.viewBox as Record<string, unknown> | undefined), ...props };
     const [x, y, width] = [Number(box.x), Number(box.y), Number(box.width)];
-    const text = Number(props.value) ? compactMoney(props.value) : '';
+    const text = valueLabel(props.value);
     // About 5.8 px a character at 10 px; all bars are as wide, so either every bar is labelled
     // (the longest label fits, give or take the gap between bars) or none is.
     if (!text || !(longestLabel * 5.8 <= width + 4)) return <g />;
