@@ -1,4 +1,4 @@
-import { Fragment, lazy, Suspense, useCallback, useMemo, type ReactNode } from 'react';
+import { Fragment, lazy, Suspense, useCallback, useEffect, useMemo, type ReactNode } from 'react';
 import { BrowserRouter, Link, Navigate, Route, Routes, useLocation, useParams } from 'react-router';
 import { getTenantSettings } from './api/endpoints.ts';
 import { setCurrentTenant } from './api/http.ts';
@@ -26,6 +26,7 @@ import {
 import {
   isManager,
   isStaff,
+  useWorkspacePath,
   WorkspaceProvider,
   type WorkspaceValue,
 } from './session/workspace.tsx';
@@ -128,7 +129,7 @@ function WorkspaceRoute({ children }: { children: ReactNode }) {
     return (
       <main className="auth-page" id="main">
         <div className="auth-card">
-          <EmptyState title="Workspace not found">
+          <EmptyState title="Workspace not found" heading="h1">
             <p>It does not exist, or you are not a member of it.</p>
             <Link to="/">Go to your workspaces</Link>
           </EmptyState>
@@ -182,14 +183,33 @@ function StaffOnly({ children }: { children: ReactNode }) {
 }
 
 function NotFound() {
+  useEffect(() => {
+    document.title = 'Page not found · ROI Spectrum';
+  }, []);
   return (
     <main className="auth-page" id="main">
       <div className="auth-card">
-        <EmptyState title="Page not found">
+        <EmptyState title="Page not found" heading="h1">
+          <p>The address may be mistyped, or the page has moved.</p>
           <Link to="/">Go home</Link>
         </EmptyState>
       </div>
     </main>
+  );
+}
+
+/** An unknown page inside a workspace: the frame stays, the page says so in its heading. */
+function WorkspaceNotFound() {
+  const path = useWorkspacePath();
+  useEffect(() => {
+    document.title = 'Page not found · ROI Spectrum';
+  }, []);
+  return (
+    <EmptyState title="Page not found" heading="h1">
+      <p>
+        There is no such page in this workspace. <Link to={path()}>Go to the dashboard</Link>
+      </p>
+    </EmptyState>
   );
 }
 
@@ -216,7 +236,7 @@ function WorkspacePages() {
             }
           />
           <Route path="settings" element={<SettingsPage />} />
-          <Route path="*" element={<EmptyState title="Page not found" />} />
+          <Route path="*" element={<WorkspaceNotFound />} />
         </Routes>
       </Suspense>
     </WorkspaceRoute>

@@ -21,6 +21,8 @@ const NON_TENANT_ROUTES: Record<string, string> = {
     'ends the caller’s own session; no workspace data changes (test below)',
   'POST /api/v1/tenants': 'tenant.created opens the new chain (test below)',
   'POST /api/v1/invitations/accept': 'member.joined in the inviting workspace (test below)',
+  'POST /api/v1/invitations/lookup':
+    'a read sent as POST (the token stays out of URLs): changes nothing; tests/core/members.test.ts',
   'POST /api/v1/billing/webhooks/stripe':
     'each effect is audited as actor stripe: tests/billing/billing-flow.test.ts',
 };
@@ -193,9 +195,14 @@ describe('mutating routes outside a workspace', () => {
     const tenant = await buildTenant(app);
     const member = await (async () => {
       const user = await signUp(app);
+      const site = await tenant.owner.client.post('/api/v1/sites', {
+        name: 'Granted',
+        domain: `granted-${uniq()}.example.test`,
+      });
       const invite = await tenant.owner.client.post('/api/v1/invitations', {
         email: user.user.email,
         role: 'client',
+        siteIds: [site.body.id],
       });
       await user.client.post('/api/v1/invitations/accept', { token: invite.body.token });
       user.client.tenant = tenant.id;

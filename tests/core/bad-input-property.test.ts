@@ -188,6 +188,7 @@ function baseRequest(op: Operation): SampleRequest {
       return { path, body: { email: `p-${uniq()}@example.test`, password: PASSWORD } };
     case 'POST /api/v1/tenants':
       return { path, body: { name: 'P', subdomain: `p-${uniq()}` } };
+    case 'POST /api/v1/invitations/lookup':
     case 'POST /api/v1/invitations/accept':
       return { path, body: { token: 'x'.repeat(40) } };
     case 'GET /api/v1/subdomains/:subdomain':

@@ -145,6 +145,7 @@ describe('members and invitations', () => {
         await client.client.post('/api/v1/invitations', {
           email: `x-${uniq()}@example.test`,
           role: 'client',
+          siteIds: [crypto.randomUUID()],
         })
       ).status,
     ).toBe(403);
@@ -196,5 +197,83 @@ describe('members and invitations', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['email', 'role']);
+  });
+
+  it('words validation errors for people, not in zod terms', async () => {
+    const t = await buildTenant(app);
+    const res = await t.owner.client.post('/api/v1/invitations', { email: '', role: 'king' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      { path: 'email', message: 'must be an email address' },
+      { path: 'role', message: 'must be one of "owner", "admin", "member", "client"' },
+    ]);
+    const key = await t.owner.client.post('/api/v1/api-keys', { name: '', role: 'member' });
+    expect(key.body.errors).toEqual([{ path: 'name', message: 'is required' }]);
+  });
+
+  it('a client invitation names at least one site (400, nothing written)', async () => {
+    const t = await buildTenant(app);
+    for (const siteIds of [undefined, []]) {
+      const res = await t.owner.client.post('/api/v1/invitations', {
+        email: `c-${uniq()}@example.test`,
+        role: 'client',
+        siteIds,
+      });
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.errors).toEqual([{ path: 'siteIds', message: 'choose at least one site' }]);
+    }
+    expect((await t.owner.client.get('/api/v1/invitations')).body.data).toEqual([]);
+  });
+
+  it('the invitation page learns the workspace, role and inviter, and the address only if it may', async () => {
+    const t = await buildTenant(app);
+    await setPlan(app, t, 'starter');
+    const site = await t.owner.client.post('/api/v1/sites', {
+      name: 'Granted',
+      domain: `granted-${uniq()}.example.test`,
+    });
+    const invited = `inv-${uniq()}@example.test`;
+    const inv = await t.owner.client.post('/api/v1/invitations', {
+      email: invited,
+      role: 'client',
+      siteIds: [site.body.id],
+    });
+    expect(inv.status, inv.text).toBe(201);
+    const token = inv.body.token as string;
+    const expected = {
+      workspaceName: t.name,
+      role: 'client',
+      invitedBy: t.owner.user.name,
+      siteCount: 1,
+      expiresAt: inv.body.expiresAt,
+    };
+    // Signed out: the link holder sees the address, to sign up with it.
+    const anonymous = await app.client().post('/api/v1/invitations/lookup', { token });
+    expect(anonymous.status, anonymous.text).toBe(200);
+    expect(anonymous.body).toEqual({
+      ...expected,
+      email: invited,
+      forSignedInUser: null,
+    });
+    // Someone else signed in: never the address.
+    const other = await signUp(app);
+    const seen = await other.client.post('/api/v1/invitations/lookup', { token });
+    expect(seen.status).toBe(200);
+    expect(seen.body).toMatchObject({ email: null, forSignedInUser: false, role: 'client' });
+    expect(seen.text).not.toContain(invited);
+    // The invited user signed in sees it's for them.
+    const right = await signUp(app, { email: invited });
+    expect((await right.client.post('/api/v1/invitations/lookup', { token })).body).toMatchObject({
+      email: invited,
+      forSignedInUser: true,
+    });
+    // Once used, or unknown: 404 alike, and the lookup changed nothing.
+    expect((await right.client.post('/api/v1/invitations/accept', { token })).status).toBe(200);
+    const used = await app.client().post('/api/v1/invitations/lookup', { token });
+    const unknown = await app.client().post('/api/v1/invitations/lookup', {
+      token: 'inv_nonexistent_token',
+    });
+    expect([used.status, unknown.status]).toEqual([404, 404]);
+    expect(used.body.detail).toBe(unknown.body.detail);
   });
 });

@@ -108,7 +108,7 @@ async function prepare(route: AnyRoute, example: OperationExample): Promise<Prep
     expect(res.status, res.text).toBe(201);
     return { client: app.client(), placeholders };
   }
-  if (key === 'POST /api/v1/invitations/accept') {
+  if (key === 'POST /api/v1/invitations/accept' || key === 'POST /api/v1/invitations/lookup') {
     const invitee = await signUp(app);
     const invite = await tenant.owner.client.post('/api/v1/invitations', {
       email: invitee.user.email,

@@ -48,13 +48,24 @@ export async function buildTenant(app: TestApp, name = 'Acme SEO'): Promise<Test
   return { id: res.body.id, subdomain, name, owner };
 }
 
-/** Adds a member with `role` through the invitation flow; their client sends the tenant by default. */
+/**
+ * Adds a member with `role` through the invitation flow; their client sends the tenant by default.
+ * A client needs at least one granted site: without `siteIds` one is created for them.
+ */
 export async function addMember(
   app: TestApp,
   tenant: TestTenant,
   role: Role,
   siteIds?: string[],
 ): Promise<SignedInUser> {
+  if (role === 'client' && !siteIds?.length) {
+    const site = await tenant.owner.client.post('/api/v1/sites', {
+      name: `Client site ${uniq()}`,
+      domain: `client-${uniq()}.example.test`,
+    });
+    expect(site.status, site.text).toBe(201);
+    siteIds = [site.body.id as string];
+  }
   const member = await signUp(app);
   const invite = await tenant.owner.client.post('/api/v1/invitations', {
     email: member.user.email,

@@ -22,6 +22,7 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'POST /api/v1/tenants': 'signed_in',
   'GET /api/v1/subdomains/:subdomain': 'signed_in',
   'POST /api/v1/invitations/accept': 'signed_in',
+  'POST /api/v1/invitations/lookup': 'public',
 
   // Tenant settings
   'GET /api/v1/tenant': ALL_ROLES,

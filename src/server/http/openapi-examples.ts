@@ -62,7 +62,7 @@ export function problemExample(status: number, detail?: string): Record<string, 
     detail: detail ?? spec.title,
     // The generic 400 shows the field list every validation error carries.
     ...(status === 400 && detail === undefined
-      ? { errors: [{ path: 'name', message: 'Too small: expected string to have >=1 characters' }] }
+      ? { errors: [{ path: 'name', message: 'is required' }] }
       : {}),
   };
 }
@@ -134,6 +134,20 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
   'GET /api/v1/subdomains/:subdomain': {
     params: { subdomain: EXAMPLE_VALUES.subdomain },
     responses: { 200: { subdomain: 'acme-seo', available: true, reason: null } },
+  },
+  'POST /api/v1/invitations/lookup': {
+    body: { token: EXAMPLE_VALUES.invitationToken },
+    responses: {
+      200: {
+        workspaceName: 'Acme SEO',
+        role: 'member',
+        invitedBy: 'Jane Doe',
+        siteCount: 0,
+        expiresAt: '2026-03-09T23:13:32.240Z',
+        email: 'sam@agency.example',
+        forSignedInUser: null,
+      },
+    },
   },
   'POST /api/v1/invitations/accept': {
     body: { token: EXAMPLE_VALUES.invitationToken },

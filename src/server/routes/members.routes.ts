@@ -5,6 +5,7 @@ import {
   CreateInvitationBody,
   CreatedInvitation,
   Invitation,
+  InvitationPreview,
   Member,
   UpdateMemberBody,
 } from '../../shared/schemas/tenants.ts';
@@ -13,6 +14,7 @@ import {
   acceptInvitation,
   createInvitation,
   listInvitations,
+  lookupInvitation,
   presentInvitation,
   revokeInvitation,
 } from '../domain/members/invitations.ts';
@@ -144,6 +146,20 @@ export const memberRoutes = [
       const row = await revokeInvitation(ctx.tx, requireTenant(ctx).id, params.id);
       await ctx.audit({ action: 'invitation.revoked', target: { type: 'invitation', id: row.id } });
       return { status: 204 };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/api/v1/invitations/lookup',
+    tag: 'Members',
+    summary: 'Look up an invitation by its token',
+    description:
+      'For the invitation page: the workspace, the role, who invited and how many sites a client will see. The token goes in the body, not the URL, so it stays out of access logs. The invited address is returned to a signed-out visitor (to prefill sign-up) or to the user it is for; to anyone else signed in it is null, and forSignedInUser is false. Unknown, used, withdrawn or expired: 404.',
+    body: AcceptInvitationBody,
+    responses: { 200: { description: 'The invitation', schema: InvitationPreview } },
+    async handler(ctx, { body }) {
+      const viewer = ctx.principal?.kind === 'session' ? { email: ctx.principal.email } : null;
+      return { status: 200, body: await lookupInvitation(ctx.tx, viewer, body.token) };
     },
   }),
   defineRoute({

@@ -208,7 +208,7 @@ export function createSandboxRouter(sandbox: StripeSandbox): Router {
           .join('')
       : '<p>No active subscription.</p>';
     const invoiceHtml = invoices.length
-      ? `<table><tr><th>Invoice</th><th>Status</th><th>Amount</th></tr>${invoices
+      ? `<table><caption class="sr-only">Invoices</caption><tr><th scope="col">Invoice</th><th scope="col">Status</th><th scope="col">Amount</th></tr>${invoices
           .map(
             (i) =>
               `<tr><td>${esc(String(i.number ?? i.id))}</td><td>${esc(String(i.status))}</td><td>${money(i.amount_due as number, String(i.currency))}</td></tr>`,
@@ -289,6 +289,8 @@ function page(title: string, body: string): string {
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a2e}
 form{display:inline-block;margin:.25rem .25rem .25rem 0}button{padding:.5rem 1rem;font-size:1rem;cursor:pointer}
 .banner{background:#fff3cd;padding:.5rem 1rem;border-radius:4px}.amount{font-size:1.5rem}
-section.sub{border:1px solid #ddd;border-radius:6px;padding:1rem;margin:1rem 0}table{border-collapse:collapse}td,th{padding:.25rem .75rem;text-align:left}</style>
-</head><body><p class="banner">Stripe sandbox (test mode): offline, nothing is charged.</p>${body}</body></html>`;
+section.sub{border:1px solid #ddd;border-radius:6px;padding:1rem;margin:1rem 0}table{border-collapse:collapse}td,th{padding:.25rem .75rem;text-align:left}
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}</style>
+</head><body><header><p class="banner">Stripe sandbox (test mode): offline, nothing is charged.</p></header>
+<main>${body}</main></body></html>`;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+// Installs the human messages for zod's checks wherever a schema is used (server and web app).
+import './zod-messages.ts';
 
 /** Request and response schemas shared by the server (validation, OpenAPI) and the web app. */
 

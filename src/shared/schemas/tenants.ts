@@ -87,11 +87,17 @@ export const UpdateMemberBody = z
   .object({ role: Role.optional(), siteIds: z.array(Uuid).max(1000).optional() })
   .refine((b) => b.role !== undefined || b.siteIds !== undefined, 'name role or siteIds');
 
-export const CreateInvitationBody = z.object({
-  email: Email,
-  role: Role,
-  siteIds: z.array(Uuid).max(1000).optional(),
-});
+export const CreateInvitationBody = z
+  .object({
+    email: Email,
+    role: Role,
+    siteIds: z.array(Uuid).max(1000).optional(),
+  })
+  .superRefine((b, ctx) => {
+    // A client sees only the sites granted: without one there is nothing to invite them to.
+    if (b.role === 'client' && (b.siteIds?.length ?? 0) === 0)
+      ctx.addIssue({ code: 'custom', path: ['siteIds'], message: 'choose at least one site' });
+  });
 
 export const Invitation = z
   .object({
@@ -112,6 +118,19 @@ export const CreatedInvitation = Invitation.extend({
 });
 
 export const AcceptInvitationBody = z.object({ token: text().min(10).max(200) });
+
+/** What the invitation page shows before accepting; `email` only to whom it may be shown. */
+export const InvitationPreview = z
+  .object({
+    workspaceName: z.string(),
+    role: Role,
+    invitedBy: z.string().nullable(),
+    siteCount: z.number().int(),
+    expiresAt: IsoDateTime,
+    email: z.string().nullable(),
+    forSignedInUser: z.boolean().nullable(),
+  })
+  .meta({ id: 'InvitationPreview' });
 
 export const ApiKeyRole = Role;
 export const CreateApiKeyBody = z.object({ name: text().trim().min(1).max(120), role: Role });

@@ -7,6 +7,7 @@ import {
   CreatedApiKey,
   CreatedInvitation,
   Invitation,
+  InvitationPreview,
   Member,
   SubdomainAvailability,
   Tenant,
@@ -102,6 +103,13 @@ export const listInvitations = (q: PageQuery = {}) =>
 export const createInvitation = (body: In<typeof CreateInvitationBody>) =>
   requestAs(CreatedInvitation, '/invitations', { method: 'POST', body });
 export const revokeInvitation = (id: string) => request(`/invitations/${id}`, { method: 'DELETE' });
+/** What the invitation page shows: workspace, role, inviter; the address only when it may. */
+export const lookupInvitation = (token: string) =>
+  requestAs(InvitationPreview, '/invitations/lookup', {
+    method: 'POST',
+    body: { token },
+    noTenant: true,
+  });
 export const acceptInvitation = (token: string) =>
   requestAs(z.object({ tenantId: z.string() }).loose(), '/invitations/accept', {
     method: 'POST',

@@ -86,12 +86,41 @@ export function zodFieldErrors(error: z.ZodError): FieldError[] {
   }));
 }
 
-/** A short human sentence for any error thrown by a call. */
+/**
+ * A field's message as a sentence beside its field: capitalised, and the schema's camelCase
+ * names in words ("must not be before startDate" → "Must not be before start date").
+ */
+export function humanizeMessage(message: string): string {
+  // Beside its field, "is required" reads as "Required".
+  const words = message
+    .replace(/^is (?=\w)/, '')
+    .replace(/\b([a-z]+)([A-Z][a-z]+)+\b/g, (name) =>
+      name.replace(/([A-Z])/g, ' $1').toLowerCase(),
+    );
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** One sentence: adds the closing full stop, unless it already ends like one. */
+function sentence(text: string): string {
+  const t = humanizeMessage(text.trim());
+  return /[.!?…:]$/.test(t) ? t : `${t}.`;
+}
+
+/** A short human sentence for any error thrown by a call (title and detail, never the same twice). */
 export function describeError(error: unknown): string {
   if (error instanceof ApiError) {
     const { title, detail } = error.problem;
-    return detail && detail !== title ? `${title}: ${detail}` : title;
+    // The generic validation wording says nothing the fields do not: name what to do instead.
+    if (
+      error.status === 400 &&
+      error.fieldErrors.length > 0 &&
+      /did not validate/i.test(detail ?? '')
+    )
+      return 'Some fields need attention.';
+    if (!detail || detail.trim().toLowerCase() === title.trim().toLowerCase())
+      return sentence(title);
+    return sentence(detail);
   }
-  if (error instanceof Error) return error.message;
-  return 'Something went wrong';
+  if (error instanceof Error) return sentence(error.message);
+  return 'Something went wrong.';
 }

@@ -3,6 +3,7 @@ import { Link, NavLink, useLocation, useNavigate } from 'react-router';
 import { useMe, useSession } from '../session/session.tsx';
 import { isManager, isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 import { PastDueBanner } from '../pages/billing/past-due-banner.tsx';
+import { ThemeToggle } from './theme-toggle.tsx';
 
 interface NavItem {
   to: string;
@@ -110,6 +111,7 @@ export function AppShell({ children }: { children: ReactNode }) {
               ))}
             </ul>
           </nav>
+          <ThemeToggle className="theme-toggle-sidebar" />
           <div className="account">
             <div className="account-name" title={me.user.email}>
               {me.user.name}

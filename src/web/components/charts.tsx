@@ -1,9 +1,11 @@
+import { useEffect, useState } from 'react';
 import {
   Bar,
   BarChart,
   CartesianGrid,
   Cell,
   ComposedChart,
+  LabelList,
   Legend,
   Line,
   LineChart,
@@ -15,8 +17,8 @@ import {
   YAxis,
 } from 'recharts';
 import type { RoiReportT } from '../api/endpoints.ts';
-import { formatDateRange, seriesLabel } from '../lib/dates.ts';
-import { formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
+import { formatDate, formatDateRange, seriesLabel } from '../lib/dates.ts';
+import { currencyDigits, formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
 import { cumulativeSeries, paybackPoint } from '../lib/roi.ts';
 
 const COLORS = {
@@ -196,68 +198,267 @@ export function RoiBySiteChart({
   );
 }
 
-/** A site's traffic over time: sessions and clicks, with revenue on its own axis. */
+/** The chart colours of the current theme, read from the stylesheet's `--chart-*` variables. */
+export interface ChartPalette {
+  grid: string;
+  axis: string;
+  revenue: string;
+  cost: string;
+  profit: string;
+  loss: string;
+  sessions: string;
+  clicks: string;
+}
+
+function readPalette(): ChartPalette {
+  const css = getComputedStyle(document.documentElement);
+  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+  return {
+    grid: v('--chart-grid', '#e5e7eb'),
+    axis: v('--chart-axis', '#5f6b7e'),
+    revenue: v('--chart-revenue', COLORS.revenue),
+    cost: v('--chart-cost', COLORS.cost),
+    profit: v('--chart-profit', COLORS.profit),
+    loss: v('--chart-loss', COLORS.loss),
+    sessions: v('--chart-sessions', COLORS.sessions),
+    clicks: v('--chart-clicks', COLORS.clicks),
+  };
+}
+
+/**
+ * The palette, read again when the theme changes (the system's setting or the toggle's
+ * `data-theme`), so marks, legend and axes keep their contrast in both themes.
+ */
+export function useChartPalette(): ChartPalette {
+  const [palette, setPalette] = useState(readPalette);
+  useEffect(() => {
+    const update = () => setPalette(readPalette());
+    const media = window.matchMedia('(prefers-color-scheme: dark)');
+    media.addEventListener('change', update);
+    const observer = new MutationObserver(update);
+    observer.observe(document.documentElement, { attributeFilter: ['data-theme'] });
+    return () => {
+      media.removeEventListener('change', update);
+      observer.disconnect();
+    };
+  }, []);
+  return palette;
+}
+
+const SERIES_ORDER = ['Revenue', 'Cost', 'Sessions', 'Clicks'];
+
+/** True when a series has at least one value: a series without data draws no line at all. */
+const hasData = (values: (number | null | undefined)[]) => values.some((v) => !!v);
+
+/**
+ * A site's traffic over time: revenue and cost as bars on the money axis (labelled with their
+ * values when there are few), sessions and clicks as lines on the count axis, each only when it
+ * has data. No keyboard stops inside the chart: the figures are in the table that follows it.
+ */
 export function SiteMetricsChart({ report }: { report: RoiReportT }) {
+  const palette = useChartPalette();
+  const currency = report.currency;
   const data = report.series.map((s) => ({
     label: seriesLabel(s.key, report),
     sessions: s.sessions,
     clicks: s.clicks,
     revenue: s.revenue,
+    cost: s.cost,
   }));
+  const show = {
+    sessions: hasData(data.map((d) => d.sessions)),
+    clicks: hasData(data.map((d) => d.clicks)),
+    revenue: hasData(data.map((d) => d.revenue)),
+    cost: hasData(data.map((d) => d.cost)),
+  };
+  const counts = show.sessions || show.clicks;
+  const money = show.revenue || show.cost;
+  const compactMoney = (v: unknown) => formatMoney(Number(v), currency, { compact: true });
+  // A bar's value above it, where the bar is wide enough for it: few bars (a wide chart, or few
+  // periods) are labelled, many thin ones are not.
+  // Two significant digits ("$730", "$1.6K"): a label to read at a glance; the tooltip is exact.
+  const labelFormat = new Intl.NumberFormat(undefined, {
+    style: 'currency',
+    currency,
+    notation: 'compact',
+    maximumSignificantDigits: 2,
+  });
+  const valueLabel = (v: unknown) =>
+    Number(v) ? labelFormat.format(Number(v) / 10 ** currencyDigits(currency)) : '';
+  const longestLabel = Math.max(
+    0,
+    ...data.flatMap((d) => [d.revenue, d.cost]).map((v) => valueLabel(v).length),
+  );
+  const barValue = (props: {
+    x?: unknown;
+    y?: unknown;
+    width?: unknown;
+    value?: unknown;
+    viewBox?: unknown;
+  }) => {
+    // The bar's box: in the props themselves or in their viewBox, depending on the version.
+    const box = { ...(props.viewBox as Record<string, unknown> | undefined), ...props };
+    const [x, y, width] = [Number(box.x), Number(box.y), Number(box.width)];
+    const text = valueLabel(props.value);
+    // About 5.8 px a character at 10 px; all bars are as wide, so either every bar is labelled
+    // (the longest label fits, give or take the gap between bars) or none is.
+    if (!text || !(longestLabel * 5.8 <= width + 4)) return <g />;
+    return (
+      <text
+        x={x + width / 2}
+        y={y - 4}
+        textAnchor="middle"
+        fill={palette.axis}
+        fontSize={10}
+        className="bar-value"
+      >
+        {text}
+      </text>
+    );
+  };
+  const tick = { fontSize: 12, fill: palette.axis };
+  const axisTitle = (value: string, side: 'left' | 'right') => ({
+    value,
+    angle: side === 'left' ? -90 : 90,
+    position: side === 'left' ? ('insideLeft' as const) : ('insideRight' as const),
+    style: { textAnchor: 'middle' as const, fill: palette.axis, fontSize: 12 },
+  });
+  const names = [
+    show.revenue && 'revenue',
+    show.cost && 'cost',
+    show.sessions && 'sessions',
+    show.clicks && 'clicks',
+  ].filter(Boolean);
   return (
-    <figure className="chart" aria-label="Site metrics over time">
-      <ResponsiveContainer width="100%" height={280}>
-        <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e7eb" />
-          <XAxis dataKey="label" tick={{ fontSize: 12 }} minTickGap={16} />
-          <YAxis
-            yAxisId="count"
-            tick={{ fontSize: 12 }}
-            width={56}
-            tickFormatter={(v: number) => formatNumber(v)}
+    <figure className="chart" aria-label="Site metrics over time" data-testid="site-metrics-chart">
+      <ResponsiveContainer width="100%" height={300}>
+        <ComposedChart
+          data={data}
+          margin={{ top: 20, right: 8, bottom: 8, left: 8 }}
+          accessibilityLayer={false}
+        >
+          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke={palette.grid} />
+          <XAxis
+            dataKey="label"
+            tick={tick}
+            stroke={palette.axis}
+            minTickGap={16}
+            height={44}
+            label={{ value: 'Period', position: 'insideBottom', fill: palette.axis, fontSize: 12 }}
           />
-          <YAxis
-            yAxisId="money"
-            orientation="right"
-            tick={{ fontSize: 12 }}
-            width={72}
-            tickFormatter={(v: number) => formatMoney(v, report.currency, { compact: true })}
-          />
+          {counts && (
+            <YAxis
+              yAxisId="count"
+              tick={tick}
+              stroke={palette.axis}
+              width={64}
+              tickFormatter={(v: number) => formatNumber(v)}
+              label={axisTitle('Sessions and clicks', 'left')}
+            />
+          )}
+          {money && (
+            <YAxis
+              yAxisId="money"
+              orientation="right"
+              tick={tick}
+              stroke={palette.axis}
+              width={80}
+              tickFormatter={compactMoney}
+              label={axisTitle(`Revenue and cost (${currency})`, 'right')}
+            />
+          )}
           <Tooltip
             formatter={(v, name) =>
-              name === 'Revenue' ? formatMoney(Number(v), report.currency) : formatNumber(Number(v))
+              name === 'Revenue' || name === 'Cost'
+                ? formatMoney(Number(v), currency)
+                : formatNumber(Number(v))
             }
+            contentStyle={{ background: 'var(--surface)', borderColor: 'var(--border)' }}
+            labelStyle={{ color: 'var(--text)' }}
           />
-          <Legend />
-          <Bar
-            yAxisId="money"
-            dataKey="revenue"
-            name="Revenue"
-            fill={COLORS.revenue}
-            opacity={0.35}
-            isAnimationActive={false}
+          <Legend
+            wrapperStyle={{ color: palette.axis }}
+            itemSorter={(item) => SERIES_ORDER.indexOf(String(item.value))}
           />
-          <Line
-            yAxisId="count"
-            dataKey="sessions"
-            name="Sessions"
-            stroke={COLORS.sessions}
-            strokeWidth={2}
-            dot={false}
-            isAnimationActive={false}
-          />
-          <Line
-            yAxisId="count"
-            dataKey="clicks"
-            name="Clicks"
-            stroke={COLORS.clicks}
-            strokeWidth={2}
-            dot={false}
-            isAnimationActive={false}
-          />
+          {show.revenue && (
+            <Bar
+              yAxisId="money"
+              dataKey="revenue"
+              name="Revenue"
+              fill={palette.revenue}
+              radius={[3, 3, 0, 0]}
+              isAnimationActive={false}
+            >
+              <LabelList dataKey="revenue" content={barValue} />
+            </Bar>
+          )}
+          {show.cost && (
+            <Bar
+              yAxisId="money"
+              dataKey="cost"
+              name="Cost"
+              fill={palette.cost}
+              radius={[3, 3, 0, 0]}
+              isAnimationActive={false}
+            >
+              <LabelList dataKey="cost" content={barValue} />
+            </Bar>
+          )}
+          {show.sessions && (
+            <Line
+              yAxisId="count"
+              dataKey="sessions"
+              name="Sessions"
+              stroke={palette.sessions}
+              strokeWidth={2}
+              dot={false}
+              isAnimationActive={false}
+            />
+          )}
+          {show.clicks && (
+            <Line
+              yAxisId="count"
+              dataKey="clicks"
+              name="Clicks"
+              stroke={palette.clicks}
+              strokeWidth={2}
+              dot={false}
+              isAnimationActive={false}
+            />
+          )}
         </ComposedChart>
       </ResponsiveContainer>
-      <figcaption className="sr-only">Sessions, clicks and revenue per period.</figcaption>
+      <figcaption className="sr-only">
+        {names.length
+          ? `The ${names.join(', ')} of each period from ${formatDate(report.from)} to ${formatDate(report.to)}; the figures follow in a table.`
+          : 'No data in this period.'}
+      </figcaption>
+      {/* A table ignores a 1 px width: the wrapper is what hides it. */}
+      <div className="sr-only">
+        <table>
+          <caption>Site metrics by period</caption>
+          <thead>
+            <tr>
+              <th scope="col">Period</th>
+              <th scope="col">Revenue</th>
+              <th scope="col">Cost</th>
+              <th scope="col">Sessions</th>
+              <th scope="col">Clicks</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((d) => (
+              <tr key={d.label}>
+                <th scope="row">{d.label}</th>
+                <td>{formatMoney(d.revenue, currency)}</td>
+                <td>{formatMoney(d.cost, currency)}</td>
+                <td>{formatNumber(d.sessions)}</td>
+                <td>{formatNumber(d.clicks)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

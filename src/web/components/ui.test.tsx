@@ -34,8 +34,9 @@ describe('form components', () => {
     expect(html).toContain(`id="${id}"`);
     expect(html).toContain('aria-invalid="true"');
     expect(html).toContain(`aria-describedby="${id}-error"`);
-    expect(html).toContain('must be a domain such as example.com');
-    expect(html).not.toContain('required');
+    // In words, as a sentence beside its field.
+    expect(html).toContain('Must be a domain such as example.com');
+    expect(html).not.toContain('equired');
   });
 
   it('keeps a valid field quiet', () => {
@@ -61,9 +62,24 @@ describe('form components', () => {
       ],
     });
     const html = render(<FormError error={error} fields={['name']} />);
-    expect(html).toContain('Invalid request: The request did not validate');
-    expect(html).toContain('unknown site');
-    expect(html).not.toContain('required');
+    // Only what no field shows, named in words; the field's own error stays beside it.
+    expect(html).toContain('Site ids, 0: unknown site');
+    expect(html).not.toContain('equired');
+    expect(html).not.toContain('did not validate');
+    // Every error beside its field: no banner repeats them.
+    expect(render(<FormError error={error} fields={['name', 'siteIds']} />)).toBe('');
+  });
+
+  it('says a request error once, without repeating its title', () => {
+    const error = new ApiError({
+      type: '/problems/conflict',
+      title: 'Conflict',
+      status: 409,
+      detail: 'This person is already a member',
+    });
+    const html = render(<FormError error={error} />);
+    expect(html).toContain('This person is already a member.');
+    expect(html).not.toContain('Conflict:');
   });
 
   it('explains a plan limit (402) with the way to upgrade', () => {

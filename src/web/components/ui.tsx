@@ -7,7 +7,13 @@ import {
   type ReactNode,
 } from 'react';
 import { Link } from 'react-router';
-import { ApiError, describeError, errorsFor, type FieldError } from '../api/problem.ts';
+import {
+  ApiError,
+  describeError,
+  errorsFor,
+  humanizeMessage,
+  type FieldError,
+} from '../api/problem.ts';
 import { useWorkspacePath } from '../session/workspace.tsx';
 
 type ButtonVariant = 'primary' | 'secondary' | 'danger' | 'ghost';
@@ -109,7 +115,7 @@ export function Field({ label, name, errors = [], hint, children }: FieldProps) 
       )}
       {messages.length > 0 && (
         <div className="field-error" id={`${id}-error`} role="alert">
-          {messages.join('; ')}
+          {[...new Set(messages.map(humanizeMessage))].join('. ')}
         </div>
       )}
     </div>
@@ -177,29 +183,43 @@ export function PlanLimitNotice({ error }: { error: ApiError }) {
   );
 }
 
-/** The error of a failed form submission: a 402 explained, else the problem's title and the errors no field shows. */
+/** A field path in words for a message no visible field shows: `branding.primaryColor` → "Branding, primary color". */
+function pathLabel(path: string): string {
+  return humanizeMessage(
+    path
+      .split(/[.[\]]+/)
+      .filter(Boolean)
+      .join(', '),
+  );
+}
+
+/**
+ * The error of a failed form submission, said once: a 402 explained; field errors stay beside
+ * their fields (no banner repeats them); what no field shows is listed here, in words.
+ */
 export function FormError({ error, fields = [] }: { error: unknown; fields?: readonly string[] }) {
   if (!error) return null;
   if (error instanceof ApiError && error.isPlanLimit) return <PlanLimitNotice error={error} />;
-  const extra =
-    error instanceof ApiError
-      ? error.fieldErrors.filter(
-          (e) => !fields.some((f) => e.path === f || e.path.startsWith(`${f}.`)),
-        )
-      : [];
-  return (
-    <Alert kind="error" title={describeError(error)}>
-      {extra.length > 0 && (
+  const all = error instanceof ApiError ? error.fieldErrors : [];
+  const extra = all.filter(
+    (e) =>
+      !fields.some((f) => e.path === f || e.path.startsWith(`${f}.`) || e.path.startsWith(`${f}[`)),
+  );
+  if (all.length > 0 && extra.length === 0) return null;
+  if (extra.length > 0) {
+    return (
+      <Alert kind="error" title={extra.length === all.length ? describeError(error) : undefined}>
         <ul className="error-list">
           {extra.map((e, i) => (
             <li key={i}>
-              {e.path ? <code>{e.path}</code> : null} {e.message}
+              {e.path ? `${pathLabel(e.path)}: ${e.message}` : humanizeMessage(e.message)}
             </li>
           ))}
         </ul>
-      )}
-    </Alert>
-  );
+      </Alert>
+    );
+  }
+  return <Alert kind="error" title={describeError(error)} />;
 }
 
 export function Spinner({ label = 'Loading…' }: { label?: string }) {
@@ -211,10 +231,20 @@ export function Spinner({ label = 'Loading…' }: { label?: string }) {
   );
 }
 
-export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
+export function EmptyState({
+  title,
+  children,
+  heading,
+}: {
+  title: string;
+  children?: ReactNode;
+  /** As a page's own heading (a page that is only this state, such as "Page not found"). */
+  heading?: 'h1' | 'h2';
+}) {
+  const Title = heading ?? 'p';
   return (
     <div className="empty">
-      <p className="empty-title">{title}</p>
+      <Title className="empty-title">{title}</Title>
       {children}
     </div>
   );
@@ -328,8 +358,12 @@ export function Dialog({
       ref={ref}
       className="dialog"
       aria-labelledby={titleId}
-      onClose={onClose}
+      // React passes a nested dialog's close and cancel up to this one: act on our own only.
+      onClose={(e) => {
+        if (e.target === e.currentTarget) onClose();
+      }}
       onCancel={(e) => {
+        if (e.target !== e.currentTarget) return;
         e.preventDefault();
         onClose();
       }}

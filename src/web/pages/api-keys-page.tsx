@@ -54,6 +54,7 @@ export function ApiKeysPage() {
     <>
       <PageHeader title="API keys">
         Keys let scripts call the API as this workspace: <code>Authorization: Bearer rsk_…</code>.
+        Every endpoint is described in the <a href="/api/docs">API documentation</a>.
       </PageHeader>
       <Card title="Create a key">
         <form onSubmit={onSubmit} noValidate className="form">

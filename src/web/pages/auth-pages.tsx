@@ -2,6 +2,7 @@ import { useState, type ChangeEvent, type FormEvent, type ReactNode } from 'reac
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { SignupBody } from '../../shared/schemas/accounts.ts';
 import { login, signup } from '../api/endpoints.ts';
+import { ThemeToggle } from '../components/theme-toggle.tsx';
 import { Button, Field, FormError } from '../components/ui.tsx';
 import { precheck, useSubmit } from '../lib/use-submit.ts';
 import { useSession } from '../session/session.tsx';
@@ -20,6 +21,7 @@ function AuthFrame({ title, children }: { title: string; children: ReactNode }) 
         </div>
         <h1>{title}</h1>
         {children}
+        <ThemeToggle className="auth-theme" />
       </div>
     </main>
   );
@@ -84,16 +86,23 @@ export function LoginPage() {
   );
 }
 
-export function SignupPage() {
-  const [params] = useSearchParams();
-  const next = safeNext(params.get('next'));
+/**
+ * The sign-up form: on the sign-up page, and on an invitation's page prefilled with the invited
+ * address. `onSignedUp` runs once the new session is in place.
+ */
+export function SignupForm({
+  initialEmail = '',
+  onSignedUp,
+}: {
+  initialEmail?: string;
+  onSignedUp: () => Promise<void> | void;
+}) {
   const { refresh } = useSession();
-  const navigate = useNavigate();
-  const [form, setForm] = useState({ name: '', email: params.get('email') ?? '', password: '' });
+  const [form, setForm] = useState({ name: '', email: initialEmail, password: '' });
   const submit = useSubmit(async () => {
     await signup(form);
     await refresh();
-    await navigate(next === '/' ? '/workspaces/new' : next, { replace: true });
+    await onSignedUp();
   });
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
@@ -107,55 +116,67 @@ export function SignupPage() {
   const set = (k: keyof typeof form) => (e: ChangeEvent<HTMLInputElement>) =>
     setForm((f) => ({ ...f, [k]: e.target.value }));
   return (
+    <form onSubmit={onSubmit} noValidate className="form">
+      <FormError error={submit.error} fields={['name', 'email', 'password']} />
+      <Field label="Your name" name="name" errors={submit.fieldErrors}>
+        {(p) => (
+          <input
+            {...p}
+            autoComplete="name"
+            value={form.name}
+            onChange={set('name')}
+            required
+            autoFocus
+          />
+        )}
+      </Field>
+      <Field label="Work email" name="email" errors={submit.fieldErrors}>
+        {(p) => (
+          <input
+            {...p}
+            type="email"
+            autoComplete="email"
+            value={form.email}
+            onChange={set('email')}
+            required
+          />
+        )}
+      </Field>
+      <Field
+        label="Password"
+        name="password"
+        errors={submit.fieldErrors}
+        hint="At least 10 characters."
+      >
+        {(p) => (
+          <input
+            {...p}
+            type="password"
+            autoComplete="new-password"
+            value={form.password}
+            onChange={set('password')}
+            required
+            minLength={10}
+          />
+        )}
+      </Field>
+      <Button type="submit" variant="primary" busy={submit.busy} className="btn-block">
+        Create account
+      </Button>
+    </form>
+  );
+}
+
+export function SignupPage() {
+  const [params] = useSearchParams();
+  const next = safeNext(params.get('next'));
+  const navigate = useNavigate();
+  return (
     <AuthFrame title="Create your account">
-      <form onSubmit={onSubmit} noValidate className="form">
-        <FormError error={submit.error} fields={['name', 'email', 'password']} />
-        <Field label="Your name" name="name" errors={submit.fieldErrors}>
-          {(p) => (
-            <input
-              {...p}
-              autoComplete="name"
-              value={form.name}
-              onChange={set('name')}
-              required
-              autoFocus
-            />
-          )}
-        </Field>
-        <Field label="Work email" name="email" errors={submit.fieldErrors}>
-          {(p) => (
-            <input
-              {...p}
-              type="email"
-              autoComplete="email"
-              value={form.email}
-              onChange={set('email')}
-              required
-            />
-          )}
-        </Field>
-        <Field
-          label="Password"
-          name="password"
-          errors={submit.fieldErrors}
-          hint="At least 10 characters."
-        >
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="new-password"
-              value={form.password}
-              onChange={set('password')}
-              required
-              minLength={10}
-            />
-          )}
-        </Field>
-        <Button type="submit" variant="primary" busy={submit.busy} className="btn-block">
-          Create account
-        </Button>
-      </form>
+      <SignupForm
+        initialEmail={params.get('email') ?? ''}
+        onSignedUp={() => navigate(next === '/' ? '/workspaces/new' : next, { replace: true })}
+      />
       <p className="auth-switch">
         Already have an account?{' '}
         <Link to={`/login${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Sign in</Link>

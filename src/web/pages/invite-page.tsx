@@ -1,16 +1,38 @@
-import { useNavigate, useSearchParams, Link } from 'react-router';
-import { acceptInvitation } from '../api/endpoints.ts';
-import { Alert, Button, FormError } from '../components/ui.tsx';
+import { useEffect } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { acceptInvitation, lookupInvitation } from '../api/endpoints.ts';
+import { ApiError } from '../api/problem.ts';
+import { Alert, Button, FormError, Loadable } from '../components/ui.tsx';
+import { formatDate } from '../lib/dates.ts';
+import { useResource } from '../lib/use-resource.ts';
 import { useSubmit } from '../lib/use-submit.ts';
 import { rememberWorkspace, useSession } from '../session/session.tsx';
+import { SignupForm } from './auth-pages.tsx';
 
-/** /invite?token=…: sign in or up first (coming back here), then accept. */
+const ROLE_WORDS: Record<string, string> = {
+  owner: 'an owner',
+  admin: 'an admin',
+  member: 'a member',
+  client: 'a client',
+};
+
+/**
+ * /invite?token=…: names the workspace, the role and who invited; signed out, a sign-up form
+ * prefilled with the invited address (or sign in, coming back here); signed in, accept. Someone
+ * else signed in is told the invitation is not theirs, never whose it is.
+ */
 export function InvitePage() {
   const [params] = useSearchParams();
   const token = params.get('token') ?? '';
   const { state, refresh, signOut } = useSession();
   const navigate = useNavigate();
   const here = `/invite?token=${encodeURIComponent(token)}`;
+  const signedInAs = state.status === 'signed_in' ? state.me.user.id : null;
+  // Looked up again when the visitor signs in, up or out: what may be shown depends on who asks.
+  const invitation = useResource(
+    async () => (token && state.status !== 'loading' ? lookupInvitation(token) : undefined),
+    [token, state.status, signedInAs],
+  );
   const accept = useSubmit(async () => {
     const reply = await acceptInvitation(token);
     const me = await refresh();
@@ -18,6 +40,10 @@ export function InvitePage() {
     if (joined) rememberWorkspace(joined.tenant.subdomain);
     await navigate(joined ? `/w/${joined.tenant.subdomain}` : '/');
   });
+  const workspaceName = invitation.data?.workspaceName;
+  useEffect(() => {
+    document.title = `${workspaceName ? `Join ${workspaceName}` : 'Join a workspace'} · ROI Spectrum`;
+  }, [workspaceName]);
 
   let body;
   if (!token)
@@ -26,42 +52,77 @@ export function InvitePage() {
         Ask for a new link.
       </Alert>
     );
-  else if (state.status === 'loading') body = <p>Loading…</p>;
-  else if (state.status !== 'signed_in')
+  else if (state.status === 'loading' || invitation.loading) body = <p>Loading…</p>;
+  else if (invitation.error instanceof ApiError && invitation.error.status === 404)
     body = (
-      <>
-        <p>
-          You have been invited to a workspace on ROI Spectrum. Sign in, or create an account with
-          the invited email address, to accept.
-        </p>
-        <div className="form-actions form-actions-start">
-          <Link className="btn btn-primary" to={`/signup?next=${encodeURIComponent(here)}`}>
-            Create an account
-          </Link>
-          <Link className="btn btn-secondary" to={`/login?next=${encodeURIComponent(here)}`}>
-            Sign in
-          </Link>
-        </div>
-      </>
+      <Alert kind="error" title="This invitation is no longer valid">
+        It was used, withdrawn or has expired. Ask whoever invited you for a new link.
+      </Alert>
     );
   else
     body = (
-      <>
-        <p>
-          Signed in as <strong>{state.me.user.email}</strong>. The invitation must be for this
-          address.
-        </p>
-        <FormError error={accept.error} />
-        <p className="muted small">
-          Not you?{' '}
-          <button type="button" className="link-btn" onClick={() => void signOut()}>
-            Sign out and use another account
-          </button>
-        </p>
-        <Button variant="primary" busy={accept.busy} onClick={() => void accept.run()}>
-          Accept invitation
-        </Button>
-      </>
+      <Loadable resource={invitation} label="the invitation">
+        {(inv) => {
+          if (!inv) return null;
+          const intro = (
+            <p data-testid="invitation-summary">
+              {inv.invitedBy ? <strong>{inv.invitedBy}</strong> : 'Someone'} invited you to join{' '}
+              <strong>{inv.workspaceName}</strong> as {ROLE_WORDS[inv.role] ?? inv.role}
+              {inv.role === 'client'
+                ? `, to see the reports of ${inv.siteCount} ${inv.siteCount === 1 ? 'site' : 'sites'}`
+                : ''}
+              . The invitation is valid until {formatDate(inv.expiresAt)}.
+            </p>
+          );
+          if (state.status !== 'signed_in')
+            return (
+              <>
+                {intro}
+                <h2>Create your account</h2>
+                <SignupForm
+                  key={inv.email ?? ''}
+                  initialEmail={inv.email ?? ''}
+                  onSignedUp={() => undefined}
+                />
+                <p className="auth-switch">
+                  Already have an account?{' '}
+                  <Link to={`/login?next=${encodeURIComponent(here)}`}>Sign in</Link>
+                </p>
+              </>
+            );
+          if (inv.forSignedInUser === false)
+            return (
+              <>
+                {intro}
+                <Alert kind="warning" title="This invitation is for another email address">
+                  You are signed in as <strong>{state.me.user.email}</strong>. Sign in with the
+                  address the invitation was sent to.
+                </Alert>
+                <Button variant="primary" onClick={() => void signOut()}>
+                  Sign out and use another account
+                </Button>
+              </>
+            );
+          return (
+            <>
+              {intro}
+              <p>
+                Signed in as <strong>{state.me.user.email}</strong>.
+              </p>
+              <FormError error={accept.error} />
+              <Button variant="primary" busy={accept.busy} onClick={() => void accept.run()}>
+                Accept invitation
+              </Button>
+              <p className="muted small">
+                Not you?{' '}
+                <button type="button" className="link-btn" onClick={() => void signOut()}>
+                  Sign out and use another account
+                </button>
+              </p>
+            </>
+          );
+        }}
+      </Loadable>
     );
 
   return (
@@ -70,7 +131,7 @@ export function InvitePage() {
         <div className="brand brand-large" aria-hidden="true">
           <span className="brand-mark">◆</span> ROI Spectrum
         </div>
-        <h1>Join a workspace</h1>
+        <h1>{workspaceName ? `Join ${workspaceName}` : 'Join a workspace'}</h1>
         {body}
       </div>
     </main>

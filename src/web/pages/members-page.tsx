@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import type { Role } from '../../shared/schemas/common.ts';
 import { CreateInvitationBody } from '../../shared/schemas/tenants.ts';
 import {
@@ -12,7 +12,7 @@ import {
   type MemberT,
   type SiteT,
 } from '../api/endpoints.ts';
-import { describeError } from '../api/problem.ts';
+import { describeError, errorsFor, humanizeMessage, type FieldError } from '../api/problem.ts';
 import { DataTable } from '../components/data-table.tsx';
 import {
   Alert,
@@ -61,16 +61,35 @@ function SitePicker({
   sites,
   value,
   onChange,
+  errors = [],
 }: {
   sites: SiteT[];
   value: string[];
   onChange: (ids: string[]) => void;
+  errors?: readonly FieldError[];
 }) {
+  const errorId = useId();
+  const messages = errorsFor(errors, 'siteIds');
   if (sites.length === 0)
-    return <p className="muted">No sites yet: add sites first to grant them.</p>;
+    return (
+      <p
+        className={messages.length ? 'field-error' : 'muted'}
+        role={messages.length ? 'alert' : undefined}
+      >
+        No sites yet: add a site first, then invite the client to it.
+      </p>
+    );
   return (
-    <fieldset className="checkbox-group">
+    <fieldset
+      className={`checkbox-group${messages.length ? ' field-invalid' : ''}`}
+      aria-describedby={messages.length ? errorId : undefined}
+    >
       <legend>Sites this client may see</legend>
+      {messages.length > 0 && (
+        <div className="field-error" id={errorId} role="alert">
+          {messages.map(humanizeMessage).join('. ')}
+        </div>
+      )}
       {sites.map((s) => (
         <label key={s.id} className="checkbox">
           <input
@@ -99,13 +118,19 @@ function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => voi
       ...(role === 'client' ? { siteIds } : {}),
     });
     setLink({ email: created.email, url: created.acceptUrl });
+    // The form starts over: the next invitation is typed from scratch.
     setEmail('');
+    setRole('member');
     setSiteIds([]);
     onInvited();
   });
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    const check = precheck(CreateInvitationBody, { email, role });
+    const check = precheck(CreateInvitationBody, {
+      email,
+      role,
+      ...(role === 'client' ? { siteIds } : {}),
+    });
     if (!check.ok) {
       submit.setFieldErrors(check.errors);
       return;
@@ -142,7 +167,14 @@ function InviteForm({ sites, onInvited }: { sites: SiteT[]; onInvited: () => voi
             )}
           </Field>
         </div>
-        {role === 'client' && <SitePicker sites={sites} value={siteIds} onChange={setSiteIds} />}
+        {role === 'client' && (
+          <SitePicker
+            sites={sites}
+            value={siteIds}
+            onChange={setSiteIds}
+            errors={submit.fieldErrors}
+          />
+        )}
         <FormActions submitLabel="Create invitation" busy={submit.busy} />
       </form>
       {link && (
@@ -222,7 +254,14 @@ function MemberActions({
               </select>
             )}
           </Field>
-          {role === 'client' && <SitePicker sites={sites} value={siteIds} onChange={setSiteIds} />}
+          {role === 'client' && (
+            <SitePicker
+              sites={sites}
+              value={siteIds}
+              onChange={setSiteIds}
+              errors={save.fieldErrors}
+            />
+          )}
           <FormActions submitLabel="Save" busy={save.busy} onCancel={() => setEditing(false)} />
         </form>
       </Dialog>
@@ -243,8 +282,9 @@ export function MembersPage() {
   });
   const siteList = sites.data?.data ?? [];
   const me = useMe();
-  const siteNames = (m: MemberT) =>
-    m.siteIds.map((id) => siteList.find((s) => s.id === id)?.name ?? 'a deleted site');
+  const siteNamesOf = (ids: string[]) =>
+    ids.map((id) => siteList.find((s) => s.id === id)?.name ?? 'a deleted site');
+  const siteNames = (m: MemberT) => siteNamesOf(m.siteIds);
   return (
     <>
       <PageHeader title="Members">
@@ -303,19 +343,35 @@ export function MembersPage() {
               empty={<EmptyState title="No pending invitations" />}
               columns={[
                 { header: 'Email', cell: (i) => i.email },
-                { header: 'Role', cell: (i) => <Badge>{i.role}</Badge> },
+                {
+                  header: 'Role',
+                  cell: (i) => (
+                    <>
+                      <Badge>{i.role}</Badge>
+                      {i.role === 'client' && (
+                        <div className="muted small" data-testid="invitation-sites">
+                          Sites: {siteNamesOf(i.siteIds).join(', ') || 'none'}
+                        </div>
+                      )}
+                    </>
+                  ),
+                },
+                { header: 'Invited', cell: (i) => formatDate(i.createdAt) },
                 { header: 'Expires', cell: (i) => formatDate(i.expiresAt) },
                 {
                   header: 'Actions',
                   kind: 'actions',
                   cell: (i) => (
-                    <Button
+                    <ConfirmButton
                       className="btn-small"
                       variant="danger"
-                      onClick={() => void withdraw.run(i.id)}
+                      busy={withdraw.busy}
+                      question={`Withdraw the invitation for ${i.email}? Its link stops working.`}
+                      onConfirm={() => void withdraw.run(i.id)}
+                      aria-label={`Withdraw the invitation for ${i.email}`}
                     >
                       Withdraw
-                    </Button>
+                    </ConfirmButton>
                   ),
                 },
               ]}

@@ -247,7 +247,7 @@ function TimeEntries({ service, canEdit }: { service: ServiceT; canEdit: boolean
     };
     const check = precheck(CreateTimeEntryBody, body);
     if (!check.ok || form.hours.trim() === '') {
-      add.setFieldErrors(check.ok ? [{ path: 'hours', message: 'required' }] : check.errors);
+      add.setFieldErrors(check.ok ? [{ path: 'hours', message: 'is required' }] : check.errors);
       return;
     }
     void add.run(body);
@@ -314,14 +314,16 @@ function TimeEntries({ service, canEdit }: { service: ServiceT; canEdit: boolean
                 header: 'Actions',
                 kind: 'actions',
                 cell: (t) => (
-                  <Button
+                  <ConfirmButton
                     className="btn-small"
-                    variant="ghost"
-                    onClick={() => void remove.run(t.id)}
-                    aria-label={`Delete the entry of ${t.date}`}
+                    variant="danger"
+                    busy={remove.busy}
+                    question={`Delete the ${formatNumber(t.hours, 2)} hours logged on ${formatDate(t.date)}? Their cost leaves every report.`}
+                    onConfirm={() => void remove.run(t.id)}
+                    aria-label={`Delete the entry of ${formatDate(t.date)}`}
                   >
                     Delete
-                  </Button>
+                  </ConfirmButton>
                 ),
               },
             ]}

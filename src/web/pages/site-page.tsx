@@ -243,7 +243,7 @@ export function SitePage() {
   const site = useResource(() => getSite(siteId), [siteId]);
   if (site.error instanceof ApiError && site.error.status === 404) {
     return (
-      <EmptyState title="Site not found">
+      <EmptyState title="Site not found" heading="h1">
         <p>
           It may have been deleted, or it is not shared with you.{' '}
           <Link to={path('sites')}>Back to sites</Link>

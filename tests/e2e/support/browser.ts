@@ -34,13 +34,15 @@ export async function openPage(
   browser: Browser,
   baseUrl: string,
   viewport = { width: 1360, height: 900 },
+  options: { locale?: string; colorScheme?: 'light' | 'dark' } = {},
 ): Promise<WatchedPage> {
   const context = await browser.newContext({
     baseURL: baseUrl,
     viewport,
     acceptDownloads: true,
-    locale: 'en-US',
+    locale: options.locale ?? 'en-US',
     timezoneId: 'UTC',
+    colorScheme: options.colorScheme ?? 'light',
   });
   const page = await context.newPage();
   const problems: string[] = [];
@@ -71,6 +73,36 @@ export async function confirmIn(page: Page, action: string): Promise<void> {
   const dialog = page.getByRole('dialog', { name: 'Please confirm' });
   await dialog.getByRole('button', { name: action, exact: true }).click();
   await dialog.waitFor({ state: 'hidden' });
+}
+
+/**
+ * Calls the API as the page's signed-in user (its cookies, the CSRF token echoed), naming the
+ * workspace; fails the test on an answer other than 2xx.
+ */
+export async function callApi(
+  w: WatchedPage,
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+  path: string,
+  options: { workspace?: string; body?: unknown; contentType?: string } = {},
+): Promise<any> {
+  const cookies = await w.context.cookies();
+  const csrf = cookies.find((c) => c.name === 'csrf_token')?.value;
+  const headers: Record<string, string> = {};
+  if (csrf) headers['X-CSRF-Token'] = decodeURIComponent(csrf);
+  if (options.workspace) headers['X-Tenant-ID'] = options.workspace;
+  if (options.contentType) headers['Content-Type'] = options.contentType;
+  const res = await w.context.request.fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    ...(options.body === undefined
+      ? {}
+      : typeof options.body === 'string'
+        ? { data: options.body }
+        : { data: options.body as Record<string, unknown> }),
+  });
+  const text = await res.text();
+  if (!res.ok()) throw new Error(`${method} ${path}: ${res.status()} ${text}`);
+  return text ? JSON.parse(text) : null;
 }
 
 /** Form controls on the page that have no accessible name (no label, aria-label or aria-labelledby). */

@@ -160,9 +160,10 @@ export async function acceptInvitation(tx: Tx, user: { id: string; email: string
     .executeTakeFirstOrThrow();
   if (inv.accepted_at || inv.revoked_at || inv.expires_at < new Date()) throw invalid;
   if (inv.email_normalized !== normalizeEmail(user.email)) {
+    // Never the invited address: whoever holds the link is signed in as someone else.
     throw new AppError(
       'forbidden',
-      `This invitation is for ${inv.email}; sign in with that address`,
+      'This invitation is for another email address; sign in with the address it was sent to',
     );
   }
   const already = await tx
@@ -198,4 +199,56 @@ export async function acceptInvitation(tx: Tx, user: { id: string; email: string
     .where('id', '=', ref.id)
     .execute();
   return { tenantId: ref.tenant_id, invitation: inv };
+}
+
+/**
+ * What the invitation page tells the person holding the link: the workspace, the role, who
+ * invited them and the sites a client will see (by count). The invited address is returned only
+ * to a visitor who is signed out (the link holder, to prefill the sign-up form) or signed in with
+ * that same address: someone else signed in never learns it. An unknown, used, withdrawn or
+ * expired token is the same 404 as accepting it would be.
+ */
+export async function lookupInvitation(tx: Tx, viewer: { email: string } | null, token: string) {
+  const tokenHash = sha256Hex(token);
+  await sql`SELECT set_config('app.invitation_hash', ${tokenHash}, true)`.execute(tx);
+  const inv = await tx
+    .selectFrom('invitations')
+    .select([
+      'tenant_id',
+      'email',
+      'email_normalized',
+      'role',
+      'site_ids',
+      'invited_by',
+      'expires_at',
+      'accepted_at',
+      'revoked_at',
+    ])
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  if (!inv || inv.accepted_at || inv.revoked_at || inv.expires_at < new Date()) {
+    throw new AppError('not_found', 'This invitation does not exist or has expired');
+  }
+  const tenant = await tx
+    .selectFrom('tenants')
+    .select('name')
+    .where('id', '=', inv.tenant_id)
+    .executeTakeFirstOrThrow();
+  const inviter = inv.invited_by
+    ? await tx
+        .selectFrom('users')
+        .select('name')
+        .where('id', '=', inv.invited_by)
+        .executeTakeFirst()
+    : undefined;
+  const forViewer = viewer ? normalizeEmail(viewer.email) === inv.email_normalized : null;
+  return {
+    workspaceName: tenant.name,
+    role: inv.role,
+    invitedBy: inviter?.name ?? null,
+    siteCount: inv.site_ids.length,
+    expiresAt: inv.expires_at.toISOString(),
+    email: forViewer === false ? null : inv.email,
+    forSignedInUser: forViewer,
+  };
 }

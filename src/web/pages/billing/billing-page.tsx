@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import {
   getSubscription,
@@ -87,13 +87,50 @@ function PlanCard({
   );
 }
 
+/**
+ * The one date that matters now, never two that disagree: while a payment is late, until when
+ * access lasts (not a renewal that may not happen); a subscription set to cancel, when it ends;
+ * a running one, when it renews; none for an ended or free one.
+ */
+function PlanDate({ s }: { s: SubscriptionT }) {
+  let label: string;
+  let date: string | null;
+  if (s.pastDue) {
+    label = 'Access until';
+    date = s.graceEndsAt ?? null;
+  } else if (s.cancelAtPeriodEnd) {
+    label = 'Ends on';
+    date = s.currentPeriodEnd;
+  } else if (s.status === 'active' || s.status === 'trialing') {
+    label = 'Renews on';
+    date = s.currentPeriodEnd;
+  } else return null;
+  return (
+    <div data-testid="plan-date">
+      <div className="muted small">{label}</div>
+      <div>{date ? formatDate(date) : '—'}</div>
+    </div>
+  );
+}
+
 /** Statuses in which a Stripe subscription still exists, so a plan change goes through the portal. */
 const RUNNING = new Set(['active', 'trialing', 'past_due', 'unpaid', 'incomplete', 'paused']);
 
 export function BillingPage() {
   const { tenant, reloadSettings } = useWorkspace();
   const [params, setParams] = useSearchParams();
-  const checkoutResult = params.get('checkout');
+  // The checkout's answer is read once, then dropped from the address: a reload, or coming back
+  // to this page later, does not thank again.
+  const [checkoutResult, setCheckoutResult] = useState(() => params.get('checkout'));
+  useEffect(() => {
+    if (params.has('checkout')) {
+      setCheckoutResult(params.get('checkout'));
+      const rest = new URLSearchParams(params);
+      rest.delete('checkout');
+      rest.delete('session_id');
+      setParams(rest, { replace: true });
+    }
+  }, [params, setParams]);
   const plans = useResource(() => listPlans(), []);
   const subscription = useResource<SubscriptionT>((signal) => getSubscription(signal), [tenant.id]);
   const invoices = useResource(() => listInvoices(), [tenant.id]);
@@ -143,11 +180,7 @@ export function BillingPage() {
       {checkoutResult === 'success' && (
         <Alert kind="success" title="Thank you: payment received">
           Your plan updates as soon as the payment is confirmed, usually within seconds.{' '}
-          <button
-            type="button"
-            className="link-btn"
-            onClick={() => setParams({}, { replace: true })}
-          >
+          <button type="button" className="link-btn" onClick={() => setCheckoutResult(null)}>
             Dismiss
           </button>
         </Alert>
@@ -177,15 +210,13 @@ export function BillingPage() {
                   {s.status.replace(/_/g, ' ')}
                 </Badge>
               </div>
-              <div>
-                <div className="muted small">{s.cancelAtPeriodEnd ? 'Ends on' : 'Renews on'}</div>
-                <div>{s.currentPeriodEnd ? formatDate(s.currentPeriodEnd) : '—'}</div>
-              </div>
+              <PlanDate s={s} />
               {s.pastDue && (
                 <Alert kind="warning" title="Payment failed">
-                  Access continues
-                  {s.graceEndsAt ? ` until ${formatDate(s.graceEndsAt)}` : ' for a grace period'}.
-                  Update the payment method in “Manage subscription”.
+                  {s.graceEndsAt
+                    ? 'Access continues until the date shown above. '
+                    : 'Access continues for a grace period. '}
+                  Update the payment method in “Manage subscription” to keep it.
                 </Alert>
               )}
               {s.subscribedPlan && s.subscribedPlan !== s.plan && (

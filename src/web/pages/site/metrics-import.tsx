@@ -355,10 +355,11 @@ export function MetricsImport({ siteId, onImported }: { siteId: string; onImport
           </Alert>
         )}
         {status.state === 'failed' && (
-          <Alert kind="error" title={`${status.fileName} was not imported`}>
+          <Alert kind="error" title={`${status.fileName} was not imported; nothing was written`}>
             <p>
-              {describeError(status.error)}
-              {rowErrors.length > 0 && ' Nothing was written. Fix these rows and import again:'}
+              {rowErrors.length > 0
+                ? `${formatNumber(rowErrors.length)} ${rowErrors.length === 1 ? 'problem' : 'problems'} to fix before importing again:`
+                : describeError(status.error)}
             </p>
             {rowErrors.length > 0 && (
               <div className="table-scroll">
@@ -369,7 +370,7 @@ export function MetricsImport({ siteId, onImported }: { siteId: string; onImport
                   rowKey={(_e, i) => i}
                   columns={[
                     { header: 'Line', cell: (e) => e.line ?? '—' },
-                    { header: 'Field', cell: (e) => (e.field ? <code>{e.field}</code> : '—') },
+                    { header: 'Field', cell: (e) => <code>{e.field}</code> },
                     { header: 'Problem', cell: (e) => e.message },
                   ]}
                 />

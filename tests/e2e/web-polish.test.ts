@@ -1,0 +1,547 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays } from '../../src/web/lib/dates.ts';
+import { startApp, type RunningApp } from './support/app.ts';
+import { expectNoAxeViolations } from './support/axe.ts';
+import {
+  callApi,
+  confirmIn,
+  launchBrowser,
+  openPage,
+  unlabelledControls,
+  type WatchedPage,
+} from './support/browser.ts';
+
+/**
+ * The app as careful as its numbers: messages a person understands, invitations that say who
+ * and what, charts that explain themselves, locale-true dates and money, confirmations before
+ * deletes, dark mode, and an axe-core scan of every page and dialog in both themes and at phone
+ * width. One app and one browser for the file; the workspace is built through the API.
+ */
+describe('the web app, polished', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let owner: WatchedPage;
+  const workspace = 'polish-agency';
+  const ownerEmail = 'paula@polish.test';
+  const password = 'correct horse battery';
+  const today = new Date().toISOString().slice(0, 10);
+  let bloomId = '';
+  let harborId = '';
+  let hourlyId = '';
+
+  beforeAll(async () => {
+    app = await startApp();
+    browser = await launchBrowser();
+    owner = await openPage(browser, app.baseUrl);
+    await callApi(owner, 'POST', '/auth/signup', {
+      body: { email: ownerEmail, password, name: 'Paula Owner' },
+    });
+    await callApi(owner, 'POST', '/tenants', {
+      body: { name: 'Polish Agency', subdomain: workspace },
+    });
+    const w = { workspace };
+    bloomId = (
+      await callApi(owner, 'POST', '/sites', {
+        ...w,
+        body: { name: 'Bloom Florist', domain: 'bloom.test' },
+      })
+    ).id;
+    harborId = (
+      await callApi(owner, 'POST', '/sites', {
+        ...w,
+        body: { name: 'Harbor Dental', domain: 'harbor.test' },
+      })
+    ).id;
+    const rows = Array.from({ length: 20 }, (_, i) => ({
+      date: addDays(today, -i),
+      sessions: 200 + i,
+      clicks: 50 + i,
+      impressions: 1000,
+      position: 8.5,
+      revenue: 10_000 + i * 150,
+    }));
+    await callApi(owner, 'POST', `/sites/${bloomId}/metrics`, { ...w, body: { rows } });
+    // Harbor has Search Console clicks only: no sessions, no revenue.
+    await callApi(owner, 'POST', `/sites/${harborId}/metrics`, {
+      ...w,
+      body: { rows: [0, 1, 2].map((i) => ({ date: addDays(today, -i), clicks: 10 + i })) },
+    });
+    await callApi(owner, 'POST', '/services', {
+      ...w,
+      body: {
+        siteId: bloomId,
+        name: 'SEO retainer',
+        category: 'Content',
+        billing: 'monthly',
+        amount: 75_000,
+        startDate: addDays(today, -40),
+      },
+    });
+    hourlyId = (
+      await callApi(owner, 'POST', '/services', {
+        ...w,
+        body: {
+          siteId: bloomId,
+          name: 'Audit hours',
+          category: 'Technical SEO',
+          billing: 'hourly',
+          amount: 12_000,
+          startDate: addDays(today, -10),
+        },
+      })
+    ).id;
+    await callApi(owner, 'POST', `/services/${hourlyId}/time-entries`, {
+      ...w,
+      body: { date: addDays(today, -2), hours: 2.5, note: 'Crawl and fixes' },
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  const expectNoProblems = async (w: WatchedPage) => {
+    expect(w.problems, w.problems.join('\n')).toEqual([]);
+    expect(await unlabelledControls(w.page)).toEqual([]);
+  };
+  const at = (page = '') => `/w/${workspace}${page ? `/${page}` : ''}`;
+  /** Opens a page and waits for its h1 (and for it to stop loading). */
+  const visit = async (page: Page, path: string, heading: string | RegExp) => {
+    await page.goto(path);
+    await page.getByRole('heading', { level: 1, name: heading }).first().waitFor();
+    await expect.poll(() => page.locator('.loading').count()).toBe(0);
+  };
+  const signIn = async (w: WatchedPage) => {
+    await w.page.goto('/login');
+    await w.page.getByLabel('Email').fill(ownerEmail);
+    await w.page.getByLabel('Password').fill(password);
+    await w.page.getByRole('button', { name: 'Sign in' }).click();
+    await w.page.waitForURL('**/w/**');
+  };
+
+  it('says each problem once, beside its field, in words', async () => {
+    const visitor = await openPage(browser, app.baseUrl);
+    const { page } = visitor;
+    await page.goto('/signup');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    const errors = page.locator('.field-error');
+    await expect.poll(() => errors.count()).toBe(3);
+    const texts = await errors.allTextContents();
+    expect(texts[0]).toBe('Required');
+    expect(texts[1]).toBe('Must be an email address');
+    expect(texts[2]).toMatch(/^Must be at least 10 characters/);
+    // No banner repeating what the fields say, and no zod wording anywhere.
+    expect(await page.locator('.alert').count()).toBe(0);
+    const body = (await page.locator('main').textContent()) ?? '';
+    expect(body).not.toMatch(/Too small|Too big|expected string|Invalid input/);
+    await visitor.context.close();
+
+    // The server's own answer reads the same way (an API key with a blank name).
+    // The owner is signed in by the API sign-up.
+    const { page: op } = owner;
+    await visit(op, at('api-keys'), 'API keys');
+    await op.getByLabel('Key name').fill('   ');
+    await op.getByRole('button', { name: 'Create key' }).click();
+    await expect.poll(() => op.locator('.field-error').allTextContents()).toEqual(['Required']);
+    expect(await op.locator('.alert-error').count()).toBe(0);
+    // The page links to the API documentation.
+    expect(await op.getByRole('link', { name: 'API documentation' }).getAttribute('href')).toBe(
+      '/api/docs',
+    );
+
+    // A rejected import: one title, one sentence, a field in every row.
+    await visit(op, at(`sites/${bloomId}`), 'Bloom Florist');
+    const bad =
+      'date,sessions,revenue,clicks\n2026-13-01,10,5.00,1\n' + `${today},abc,1.00,x\n` + '1,2\n';
+    await op
+      .getByLabel(/Choose a CSV file/)
+      .setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    const table = op.getByTestId('import-errors');
+    await table.waitFor();
+    const alert = op.locator('.alert-error');
+    const alertText = (await alert.textContent()) ?? '';
+    expect(alertText).toContain('bad.csv was not imported; nothing was written');
+    expect(alertText.match(/nothing was (written|imported)/gi)).toHaveLength(1);
+    const fields = await table.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(fields.length).toBeGreaterThanOrEqual(4);
+    for (const f of fields) expect(f.trim()).not.toMatch(/^(—|)$/);
+    expect(fields).toEqual(expect.arrayContaining(['date', 'sessions', 'clicks', 'whole row']));
+    await expectNoProblems(owner);
+  });
+
+  let inviteLink = '';
+  it('invites a client only with a site, lists role and sites, and starts the form over', async () => {
+    const { page } = owner;
+    await visit(page, at('members'), 'Members');
+    await page.getByLabel('Email').fill('carla@client.test');
+    await page.getByLabel('Role').selectOption('client');
+    let requests = 0;
+    const count = (r: { url: () => string; method: () => string }) => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/v1/invitations')) requests++;
+    };
+    page.on('request', count);
+    await page.getByRole('button', { name: 'Create invitation' }).click();
+    const sitesGroup = page.getByRole('group', { name: 'Sites this client may see' });
+    await expect
+      .poll(() => sitesGroup.locator('.field-error').textContent())
+      .toBe('Choose at least one site');
+    expect(requests).toBe(0);
+    await page.getByRole('checkbox', { name: /Bloom Florist/ }).check();
+    await page.getByRole('button', { name: 'Create invitation' }).click();
+    const link = page.getByLabel('Invitation link');
+    await link.waitFor();
+    page.off('request', count);
+    inviteLink = (await link.inputValue()).replace(/^https?:\/\/[^/]+/, '');
+    // Reset completely: address empty, role back to member, no site list.
+    expect(await page.getByLabel('Email').inputValue()).toBe('');
+    expect(await page.getByLabel('Role').inputValue()).toBe('member');
+    expect(await sitesGroup.count()).toBe(0);
+    const row = page.getByRole('row', { name: /carla@client\.test/ });
+    await expect.poll(() => row.textContent()).toContain('client');
+    expect(await row.getByTestId('invitation-sites').textContent()).toBe('Sites: Bloom Florist');
+    await expectNoAxeViolations(page, 'members with a new invitation');
+    await expectNoProblems(owner);
+  });
+
+  it('the invitation page names workspace, role and inviter, and never shows the address to someone else', async () => {
+    // Signed out: the summary, and sign-up prefilled with the invited address.
+    const visitor = await openPage(browser, app.baseUrl, { width: 390, height: 844 });
+    const { page } = visitor;
+    await page.goto(inviteLink);
+    await page.getByRole('heading', { level: 1, name: 'Join Polish Agency' }).waitFor();
+    expect(await page.getByTestId('invitation-summary').textContent()).toMatch(
+      /Paula Owner invited you to join Polish Agency as a client, to see the reports of 1 site\./,
+    );
+    expect(await page.getByLabel('Work email').inputValue()).toBe('carla@client.test');
+    await expectNoAxeViolations(page, 'invite page, signed out, phone');
+    await visitor.context.close();
+
+    // Someone else signed in (the owner): told it is not theirs, never whose.
+    const { page: op } = owner;
+    await op.goto(inviteLink);
+    await op.getByText('This invitation is for another email address').waitFor();
+    expect(await op.content()).not.toContain('carla@client.test');
+    expect(await op.getByRole('button', { name: 'Accept invitation' }).count()).toBe(0);
+    await expectNoAxeViolations(op, 'invite page, another user');
+    await expectNoProblems(owner);
+  });
+
+  it('asks before withdrawing an invitation and before deleting a time entry', async () => {
+    const { page } = owner;
+    await visit(page, at('members'), 'Members');
+    const row = page.getByRole('row', { name: /carla@client\.test/ });
+    await row.getByRole('button', { name: /Withdraw/ }).click();
+    const ask = page.getByRole('dialog', { name: 'Please confirm' });
+    await ask.getByText('Withdraw the invitation for carla@client.test?').waitFor();
+    await expectNoAxeViolations(page, 'confirm dialog', { include: 'dialog[open]' });
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    expect(await row.count()).toBe(1);
+    await row.getByRole('button', { name: /Withdraw/ }).click();
+    await confirmIn(page, 'Withdraw');
+    await expect.poll(() => row.count()).toBe(0);
+
+    await visit(page, at('services'), 'Services');
+    await page.getByRole('button', { name: 'Time entries' }).click();
+    const dialog = page.getByRole('dialog', { name: /Audit hours/ });
+    await dialog.getByText('Crawl and fixes').waitFor();
+    await expectNoAxeViolations(page, 'time entries dialog', { include: 'dialog[open]' });
+    await dialog.getByRole('button', { name: /Delete the entry of/ }).click();
+    const confirm = page.getByRole('dialog', { name: 'Please confirm' });
+    await confirm.getByText(/Delete the 2\.5 hours logged on/).waitFor();
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    expect(await dialog.getByText('Crawl and fixes').count()).toBe(1);
+    await dialog.getByRole('button', { name: /Delete the entry of/ }).click();
+    await confirmIn(page, 'Delete');
+    await dialog.getByText('No hours logged yet').waitFor();
+    await page.keyboard.press('Escape');
+    await expectNoProblems(owner);
+  });
+
+  it('draws the site chart with axis titles, matching legend colours, cost beside revenue and no empty series', async () => {
+    const { page } = owner;
+    await visit(page, at(`sites/${bloomId}`), 'Bloom Florist');
+    await page.getByLabel('Period').selectOption('12m');
+    const chart = page.getByTestId('site-metrics-chart');
+    await chart.locator('.recharts-bar-rectangle').first().waitFor();
+    const svgText = (await chart.locator('.recharts-wrapper').first().textContent()) ?? '';
+    expect(svgText).toContain('Period');
+    expect(svgText).toContain('Sessions and clicks');
+    expect(svgText).toContain('Revenue and cost (USD)');
+    // Bars wide enough for their values carry them (a wide screen), thin ones do not (a phone).
+    await page.setViewportSize({ width: 1900, height: 900 });
+    await expect.poll(() => chart.locator('.bar-value').count()).toBeGreaterThanOrEqual(2);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => chart.locator('.bar-value').count()).toBe(0);
+    await page.setViewportSize({ width: 1360, height: 900 });
+    const legend = await chart.locator('.recharts-legend-item').allTextContents();
+    expect(legend).toEqual(['Revenue', 'Cost', 'Sessions', 'Clicks']);
+    // Every legend swatch has the colour of its marks.
+    const colours = await chart.evaluate((fig) => {
+      const swatch = (i: number) => {
+        const icon = fig.querySelectorAll('.recharts-legend-item')[i]!.querySelector('path')!;
+        const fill = icon.getAttribute('fill');
+        return fill && fill !== 'none' ? fill : icon.getAttribute('stroke');
+      };
+      const bars = [...fig.querySelectorAll('.recharts-bar')].map((b) =>
+        b.querySelector('.recharts-bar-rectangle path')?.getAttribute('fill'),
+      );
+      const lines = [...fig.querySelectorAll('.recharts-line-curve')].map((l) =>
+        l.getAttribute('stroke'),
+      );
+      return { legend: [0, 1, 2, 3].map(swatch), marks: [...bars, ...lines] };
+    });
+    expect(colours.legend).toEqual(colours.marks);
+    // Money in the tooltip, in the workspace's currency.
+    await chart.locator('.recharts-bar-rectangle').last().hover();
+    await expect
+      .poll(() => chart.locator('.recharts-tooltip-wrapper').textContent())
+      .toMatch(/Revenue\s*:\s*\$[\d,]+\.\d{2}/);
+    // The chart is not a keyboard trap: no focusable stop inside it.
+    expect(await chart.locator('[tabindex]:not([tabindex="-1"]), a, button').count()).toBe(0);
+
+    // Harbor has clicks only: no sessions line, no revenue bars, no money axis.
+    await visit(page, at(`sites/${harborId}`), 'Harbor Dental');
+    const harbor = page.getByTestId('site-metrics-chart');
+    await harbor.locator('.recharts-line-curve').first().waitFor();
+    expect(await harbor.locator('.recharts-legend-item').allTextContents()).toEqual(['Clicks']);
+    expect(await harbor.locator('.recharts-line-curve').count()).toBe(1);
+    await expectNoProblems(owner);
+  });
+
+  it('formats dates and money in the browser’s locale, and the figures fit a phone', async () => {
+    const german = await openPage(
+      browser,
+      app.baseUrl,
+      { width: 390, height: 844 },
+      { locale: 'de-DE' },
+    );
+    await signIn(german);
+    const { page } = german;
+    await visit(page, at(`sites/${bloomId}`), 'Bloom Florist');
+    const report = await callApi(
+      german,
+      'GET',
+      `/reports/roi?from=${addDays(today, -89)}&to=${today}&groupBy=week&siteId=${bloomId}`,
+      { workspace },
+    );
+    const stats = page.locator('.stats');
+    const revenue = new Intl.NumberFormat('de-DE', { style: 'currency', currency: 'USD' }).format(
+      report.totals.revenue / 100,
+    );
+    await expect.poll(() => stats.textContent()).toContain(revenue);
+    // Service dates in the German style, not ISO.
+    const start = new Intl.DateTimeFormat('de-DE', { dateStyle: 'medium', timeZone: 'UTC' }).format(
+      new Date(`${addDays(today, -40)}T00:00:00Z`),
+    );
+    expect(await page.locator('.plain-list').first().textContent()).toContain(start);
+    expect(await page.locator('.plain-list').first().textContent()).not.toMatch(
+      /\d{4}-\d{2}-\d{2}/,
+    );
+    // Every figure fits its card.
+    const overflowing = await page.evaluate(() =>
+      [...document.querySelectorAll('.stats dd, .kpi-value')]
+        .filter((el) => el.scrollWidth > el.clientWidth + 1)
+        .map((el) => el.textContent),
+    );
+    expect(overflowing).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      390,
+    );
+    await german.context.close();
+  });
+
+  it('thanks for a checkout once, and billing never shows a renewal beside an access-until date', async () => {
+    const { page } = owner;
+    await page.goto(`${at('billing')}?checkout=success`);
+    await page.getByText('Thank you: payment received').waitFor();
+    await expect.poll(() => new URL(page.url()).search).toBe('');
+    await page.reload();
+    await page.getByTestId('current-plan').waitFor();
+    expect(await page.getByText('Thank you: payment received').count()).toBe(0);
+
+    // Subscribe through the sandbox, then a payment fails: access until, and no renewal date.
+    await page
+      .getByTestId('plan-starter')
+      .getByRole('button', { name: /Choose Starter/ })
+      .click();
+    await page.waitForURL('**/sandbox/stripe/checkout/**');
+    await page.locator('main h1').waitFor();
+    await expectNoAxeViolations(page, 'sandbox checkout');
+    await page.getByRole('button', { name: 'Pay' }).click();
+    await page.waitForURL(`**${at('billing')}**`);
+    await expect.poll(() => page.getByTestId('plan-date').textContent()).toContain('Renews on');
+    await page.getByRole('button', { name: 'Manage subscription' }).click();
+    await page.waitForURL('**/sandbox/stripe/portal/**');
+    await page.locator('main h1').waitFor();
+    await expectNoAxeViolations(page, 'sandbox portal');
+    await page.getByRole('button', { name: 'Simulate failed payment' }).click();
+    await page.waitForURL('**/sandbox/stripe/portal/**');
+    await page.getByRole('link', { name: 'Return to ROI Spectrum' }).click();
+    await page.waitForURL(`**${at('billing')}`);
+    await expect
+      .poll(
+        async () => (await callApi(owner, 'GET', '/billing/subscription', { workspace })).status,
+      )
+      .toBe('past_due');
+    await page.reload();
+    await expect.poll(() => page.getByTestId('plan-date').textContent()).toContain('Access until');
+    expect(await page.getByTestId('current-plan').textContent()).not.toContain('Renews on');
+    await expectNoAxeViolations(page, 'billing, past due');
+  });
+
+  it('follows the system theme, and the toggle overrides it and is remembered', async () => {
+    const dark = await openPage(browser, app.baseUrl, undefined, { colorScheme: 'dark' });
+    const { page } = dark;
+    await page.goto('/login');
+    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const isDark = async () => {
+      const [r, g, b] = ((await bg()).match(/\d+/g) ?? []).map(Number);
+      return r! + g! + b! < 200;
+    };
+    await expect.poll(isDark).toBe(true);
+    await page.getByLabel('Theme').selectOption('light');
+    await expect.poll(isDark).toBe(false);
+    await page.reload();
+    await expect.poll(isDark).toBe(false);
+    expect(await page.getByLabel('Theme').inputValue()).toBe('light');
+    await page.getByLabel('Theme').selectOption('system');
+    await expect.poll(isDark).toBe(true);
+    await dark.context.close();
+  });
+
+  it('has a heading on unknown pages', async () => {
+    const { page } = owner;
+    await visit(page, '/no-such-page', 'Page not found');
+    await expectNoAxeViolations(page, 'not found');
+    await visit(page, at('no-such-page'), 'Page not found');
+    await expectNoAxeViolations(page, 'not found in a workspace');
+  });
+
+  /** Every page of the app, and how to see that it is ready. */
+  const PAGES: { name: string; path: () => string; heading: string | RegExp }[] = [
+    { name: 'dashboard', path: () => at(), heading: 'Dashboard' },
+    { name: 'sites', path: () => at('sites'), heading: 'Sites' },
+    { name: 'site', path: () => at(`sites/${bloomId}`), heading: 'Bloom Florist' },
+    { name: 'services', path: () => at('services'), heading: 'Services' },
+    { name: 'billing', path: () => at('billing'), heading: 'Billing' },
+    { name: 'members', path: () => at('members'), heading: 'Members' },
+    { name: 'api keys', path: () => at('api-keys'), heading: 'API keys' },
+    { name: 'audit log', path: () => at('audit'), heading: 'Audit log' },
+    { name: 'settings', path: () => at('settings'), heading: 'Settings' },
+    { name: 'new workspace', path: () => '/workspaces/new', heading: /workspace/i },
+  ];
+  const GUEST_PAGES = [
+    { name: 'sign in', path: '/login', heading: /Sign in/ },
+    { name: 'sign up', path: '/signup', heading: 'Create your account' },
+  ];
+  /** Dialogs opened from a page: [page, button that opens it, dialog name]. */
+  const DIALOGS: { page: () => string; heading: string; open: string; dialog: RegExp }[] = [
+    { page: () => at('sites'), heading: 'Sites', open: 'Add site', dialog: /Add a site|Add site/ },
+    {
+      page: () => at('services'),
+      heading: 'Services',
+      open: 'Add service',
+      dialog: /Add a service|Add service/,
+    },
+  ];
+
+  /**
+   * Scans the page as it is in every combination: desktop and phone width, light and dark
+   * system theme. Switching the viewport and the colour scheme in place (no reload) also checks
+   * that the app follows a theme change while open.
+   */
+  const scanAll = async (page: Page, where: string, include?: string) => {
+    for (const width of [1360, 390]) {
+      await page.setViewportSize({ width, height: width > 500 ? 900 : 844 });
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme });
+        // Two frames: the resize and the new palette reach the charts.
+        await page.evaluate(
+          () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
+        );
+        await expectNoAxeViolations(page, `${where} (${colorScheme}, ${width} px)`, { include });
+        if (width < 500 && !include) {
+          const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+          expect(scroll, `${where} fits ${width} px`).toBeLessThanOrEqual(width);
+          // Key figures fit their cards.
+          const clipped = await page.evaluate(() =>
+            [...document.querySelectorAll('.stats dd, .kpi-value')]
+              .filter((el) => el.scrollWidth > el.clientWidth + 1)
+              .map((el) => el.textContent),
+          );
+          expect(clipped, `${where}: figures wider than their cards`).toEqual([]);
+        }
+      }
+    }
+    await page.setViewportSize({ width: 1360, height: 900 });
+    await page.emulateMedia({ colorScheme: 'light' });
+  };
+
+  it('passes axe on the sign-in and sign-up pages, both themes, desktop and phone', async () => {
+    const w = await openPage(browser, app.baseUrl);
+    for (const p of GUEST_PAGES) {
+      await visit(w.page, p.path, p.heading);
+      await scanAll(w.page, p.name);
+    }
+    await expectNoProblems(w);
+    await w.context.close();
+  });
+
+  it('passes axe on every workspace page, both themes, desktop and phone', async () => {
+    const w = await openPage(browser, app.baseUrl);
+    await signIn(w);
+    for (const p of PAGES) {
+      await visit(w.page, p.path(), p.heading);
+      await scanAll(w.page, p.name);
+    }
+    // The phone menu, open.
+    await visit(w.page, at(), 'Dashboard');
+    await w.page.setViewportSize({ width: 390, height: 844 });
+    await w.page.getByRole('button', { name: 'Menu' }).click();
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await w.page.emulateMedia({ colorScheme });
+      await expectNoAxeViolations(w.page, `phone menu (${colorScheme})`);
+    }
+    await expectNoProblems(w);
+    await w.context.close();
+  });
+
+  it('passes axe on every dialog, both themes, desktop and phone', async () => {
+    const w = await openPage(browser, app.baseUrl);
+    await signIn(w);
+    const { page } = w;
+    for (const d of DIALOGS) {
+      await visit(page, d.page(), d.heading);
+      await page.getByRole('button', { name: d.open, exact: true }).first().click();
+      await page.getByRole('dialog', { name: d.dialog }).waitFor();
+      await scanAll(page, `${d.open} dialog`, 'dialog[open]');
+      await page.keyboard.press('Escape');
+    }
+    // The confirmation every delete asks, and the time entries of an hourly service.
+    await visit(page, at('sites'), 'Sites');
+    await page.getByRole('button', { name: 'Delete Harbor Dental' }).click();
+    await page.getByRole('dialog', { name: 'Please confirm' }).waitFor();
+    await scanAll(page, 'confirm dialog', 'dialog[open]');
+    await page.keyboard.press('Escape');
+    await visit(page, at('services'), 'Services');
+    await page.getByRole('button', { name: 'Time entries' }).click();
+    await page.getByRole('dialog', { name: /Audit hours/ }).waitFor();
+    await scanAll(page, 'time entries dialog', 'dialog[open]');
+    await page.keyboard.press('Escape');
+    await expectNoProblems(w);
+    await w.context.close();
+  });
+
+  it('the axe helper fails on a violation (a planted image without alt text)', async () => {
+    const { page } = owner;
+    await visit(page, at('settings'), 'Settings');
+    await page.evaluate(() => {
+      const img = document.createElement('img');
+      img.src = 'data:,';
+      document.querySelector('main')!.append(img);
+    });
+    await expect(expectNoAxeViolations(page, 'planted')).rejects.toThrow(/image-alt/);
+    await page.reload();
+  });
+});
