@@ -8,6 +8,8 @@ import { auditRoutes } from './audit.routes.ts';
 import { billingRoutes } from './billing.routes.ts';
 import { memberRoutes } from './members.routes.ts';
 import { metricRoutes } from './metrics.routes.ts';
+import { publicReportRoutes } from './public-reports.routes.ts';
+import { reportLinkRoutes } from './report-links.routes.ts';
 import { reportRoutes } from './reports.routes.ts';
 import { serviceRoutes } from './services.routes.ts';
 import { siteRoutes } from './sites.routes.ts';
@@ -24,6 +26,8 @@ export function allRoutes(): AnyRoute[] {
     ...serviceRoutes,
     ...metricRoutes,
     ...reportRoutes,
+    ...reportLinkRoutes,
+    ...publicReportRoutes,
     ...billingRoutes,
     ...auditRoutes,
   ];

@@ -1,0 +1,204 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Tx } from '../../data/database.ts';
+import { setScope } from '../../data/scoped-transaction.ts';
+import { sha256Hex } from '../../lib/ids.ts';
+import type { ReportPeriod } from '../../../shared/schemas/report-period.ts';
+import type { PublicReport } from '../../../shared/schemas/report-links.ts';
+import type { RoiReport } from '../../../shared/schemas/roi.ts';
+import { listAnnotations } from '../annotations/annotations.ts';
+import { resolvePeriod } from '../reports/period-presets.ts';
+import { addDays, daysBetween } from '../reports/periods.ts';
+import { buildRoiReport } from '../reports/roi-report.ts';
+import { brandName, presentBranding, readTenantLogo, type LogoImage } from '../tenants/branding.ts';
+import { TENANT_COLUMNS, tenantInfoFromRow } from '../tenants/tenants.ts';
+import type { TenantInfo } from '../principal.ts';
+
+/** A live share link as a public request finds it by its token. */
+export interface SharedLink {
+  id: string;
+  tenantId: string;
+  name: string;
+  siteIds: string[];
+  period: ReportPeriod;
+  passwordHash: string | null;
+}
+
+/**
+ * The live link whose token this is, or null for an unknown, revoked or expired token alike. The
+ * transaction names the token's hash in app.share_hash, which the table's policy admits
+ * (migrations/0060): only a caller holding the token reads its row before the tenant is known.
+ */
+export async function findSharedLink(
+  tx: Tx,
+  token: string,
+  now = new Date(),
+): Promise<SharedLink | null> {
+  const hash = sha256Hex(token);
+  await sql`SELECT set_config('app.share_hash', ${hash}, true)`.execute(tx);
+  const row = await tx
+    .selectFrom('report_links')
+    .select([
+      'tenant_id',
+      'id',
+      'name',
+      'site_ids',
+      'period',
+      'password_hash',
+      'expires_at',
+      'revoked_at',
+    ])
+    .where('token_hash', '=', hash)
+    .executeTakeFirst();
+  await sql`SELECT set_config('app.share_hash', '', true)`.execute(tx);
+  if (!row || row.revoked_at) return null;
+  if (row.expires_at && row.expires_at.getTime() <= now.getTime()) return null;
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    siteIds: row.site_ids,
+    period: row.period as ReportPeriod,
+    passwordHash: row.password_hash,
+  };
+}
+
+/** The ROI report of some sites, with `comparison` over the same number of days just before. */
+export async function buildComparedReport(
+  tx: Tx,
+  tenant: Pick<TenantInfo, 'id' | 'currency'>,
+  sites: { id: string; name: string }[],
+  range: { from: string; to: string },
+): Promise<{ report: RoiReport; siteReport: RoiReport }> {
+  const days = daysBetween(range.from, range.to) + 1;
+  const groupBy = days <= 62 ? 'day' : days <= 190 ? 'week' : 'month';
+  const previous = { from: addDays(range.from, -days), to: addDays(range.from, -1) };
+  const report = await buildRoiReport(tx, tenant.id, sites, range, groupBy, tenant.currency);
+  const before = await buildRoiReport(tx, tenant.id, sites, previous, 'month', tenant.currency);
+  const siteReport = await buildRoiReport(tx, tenant.id, sites, range, 'site', tenant.currency);
+  const compared = report as RoiReport & { comparison?: unknown };
+  compared.comparison ??= { from: previous.from, to: previous.to, totals: before.totals };
+  return { report: compared, siteReport };
+}
+
+/** Everything a shared report shows (and its PDF renders), read in one transaction. */
+export interface SharedReportData extends PublicReport {
+  tenant: TenantInfo;
+  /** Per-site figures (the same report grouped by site). */
+  siteReport: RoiReport;
+  logo: LogoImage | null;
+}
+
+/**
+ * Reads a link's report for a reader: the workspace's branding, the link's sites that still exist,
+ * the ROI report over the link's period (a preset resolved in the workspace's time zone now) with
+ * the previous period for comparison, and the annotations of those sites and the workspace in the
+ * period. Nothing else of the workspace is read. `countView` records the view (a successful read).
+ */
+export async function readSharedReport(
+  tx: Tx,
+  link: SharedLink,
+  options: { now?: Date; withLogo?: boolean; countView?: boolean } = {},
+): Promise<SharedReportData> {
+  const now = options.now ?? new Date();
+  await setScope(tx, { tenantId: link.tenantId });
+  const tenantRow = await tx
+    .selectFrom('tenants')
+    .select(TENANT_COLUMNS)
+    .where('id', '=', link.tenantId)
+    .executeTakeFirstOrThrow();
+  const tenant = tenantInfoFromRow(tenantRow);
+  const sites =
+    link.siteIds.length === 0
+      ? []
+      : await tx
+          .selectFrom('sites')
+          .select(['id', 'name', 'domain'])
+          .where('tenant_id', '=', link.tenantId)
+          .where('id', 'in', link.siteIds)
+          .orderBy('name')
+          .orderBy('id')
+          .execute();
+  const range = resolvePeriod(link.period, tenant.timezone, now);
+  const { report, siteReport } = await buildComparedReport(tx, tenant, sites, range);
+  const annotations =
+    sites.length === 0
+      ? []
+      : await listAnnotations(tx, link.tenantId, {
+          siteIds: sites.map((s) => s.id),
+          from: range.from,
+          to: range.to,
+        });
+  const logo = options.withLogo ? await readTenantLogo(tx, link.tenantId) : null;
+  if (options.countView) {
+    await tx
+      .updateTable('report_links')
+      .set({ views: sql<number>`views + 1`, last_viewed_at: now })
+      .where('tenant_id', '=', link.tenantId)
+      .where('id', '=', link.id)
+      .execute();
+  }
+  return {
+    tenant,
+    branding: { ...presentBranding(tenant), name: brandName(tenant) },
+    name: link.name,
+    period: link.period,
+    sites,
+    report,
+    siteReport,
+    annotations,
+    logo,
+  };
+}
+
+/** The public JSON of a shared report (no tenant internals, no logo bytes). */
+export const presentSharedReport = (data: SharedReportData) => ({
+  branding: data.branding,
+  name: data.name,
+  period: data.period,
+  sites: data.sites,
+  report: data.report,
+  siteReport: data.siteReport,
+  annotations: data.annotations,
+});
+
+// Unlock cookies --------------------------------------------------------------------------------
+
+/** How long an unlocked link stays unlocked in a browser. */
+export const UNLOCK_TTL_SECONDS = 12 * 60 * 60;
+/** Wrong passwords a link takes in a minute before every attempt is refused until it passes. */
+export const UNLOCK_MAX_FAILURES = 10;
+export const UNLOCK_WINDOW_SECONDS = 60;
+/** The rate-limit counter of a link's wrong passwords (shared across processes with Redis). */
+export const unlockFailureKey = (linkId: string) => `report-unlock:${linkId}`;
+
+function unlockMac(key: Buffer, link: SharedLink, expires: number): string {
+  return createHmac('sha256', createHmac('sha256', key).update('report-link-unlock').digest())
+    .update(`${link.id}.${link.passwordHash ?? ''}.${expires}`)
+    .digest('base64url');
+}
+
+/**
+ * The value of the cookie that unlocks one link: its expiry and an HMAC (keyed by the encryption
+ * key) of the link and its current password hash, so a new password locks every reader out again.
+ */
+export function unlockCookieValue(key: Buffer, link: SharedLink, now = Date.now()): string {
+  const expires = Math.floor(now / 1000) + UNLOCK_TTL_SECONDS;
+  return `${expires}.${unlockMac(key, link, expires)}`;
+}
+
+/** Whether a link may be read: it has no password, or the cookie unlocks this very link. */
+export function isUnlocked(
+  key: Buffer,
+  link: SharedLink,
+  cookie: string | undefined,
+  now = Date.now(),
+): boolean {
+  if (!link.passwordHash) return true;
+  const [expiresText, mac] = (cookie ?? '').split('.');
+  const expires = Number(expiresText);
+  if (!mac || !Number.isInteger(expires) || expires * 1000 <= now) return false;
+  const expected = Buffer.from(unlockMac(key, link, expires));
+  const given = Buffer.from(mac);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
