@@ -58,6 +58,11 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'POST /api/v1/sites/:siteId/metrics': STAFF,
   'GET /api/v1/reports/roi': ALL_ROLES,
 
+  // Annotations (clients read those of their granted sites and the workspace-wide ones)
+  'GET /api/v1/annotations': ALL_ROLES,
+  'POST /api/v1/annotations': STAFF,
+  'DELETE /api/v1/annotations/:id': STAFF,
+
   // Billing
   'GET /api/v1/billing/plans': 'public',
   'POST /api/v1/billing/webhooks/stripe': 'public',
