@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
 import type { TestApp } from './test-app.ts';
 import { addMember, signUp, uniq, type TestTenant } from './factories.ts';
+import { REPORTING_MAIL_SAMPLES } from './reporting-mail-samples.ts';
 
 /**
  * A valid request for every tenant-scoped route, built inside a given tenant. The generated
@@ -103,6 +104,7 @@ export const ROUTE_SAMPLES: Record<string, RouteSample> = {
   },
   ...ROI_SAMPLES(),
   ...BILLING_SAMPLES(),
+  ...REPORTING_MAIL_SAMPLES(),
   // Audit log (reading is itself audited, but reads are not mutating routes).
   'GET /api/v1/audit-logs': {
     build: async () => ({ path: '/api/v1/audit-logs?action=tenant.created' }),

@@ -300,6 +300,17 @@ export interface BillingInvoicesTable {
   updated_at: Timestamp;
 }
 
+export interface AnnotationsTable {
+  tenant_id: string;
+  id: string;
+  site_id: string | null;
+  date: string;
+  title: string;
+  note: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   users: UsersTable;
@@ -326,4 +337,5 @@ export interface DB {
   stripe_webhook_events: StripeWebhookEventsTable;
   billing_subscriptions: BillingSubscriptionsTable;
   billing_invoices: BillingInvoicesTable;
+  annotations: AnnotationsTable;
 }

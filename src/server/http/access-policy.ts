@@ -70,6 +70,11 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/v1/public/reports/:token': 'public',
   'POST /api/v1/public/reports/:token/unlock': 'public',
 
+  // Annotations (clients read those of their granted sites and the workspace-wide ones)
+  'GET /api/v1/annotations': ALL_ROLES,
+  'POST /api/v1/annotations': STAFF,
+  'DELETE /api/v1/annotations/:id': STAFF,
+
   // Billing
   'GET /api/v1/billing/plans': 'public',
   'POST /api/v1/billing/webhooks/stripe': 'public',

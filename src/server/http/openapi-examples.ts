@@ -33,6 +33,7 @@ export const EXAMPLE_IDS = {
   timeEntry: '45c48cce-2e2d-4fbd-a3c1-7d8e9f0a1b24',
   invitation: 'd3d94468-02a4-4c31-b7a6-3e4f5a6b7c85',
   apiKey: '6512bd43-d9ca-46e0-8b1f-4a5b6c7d8e96',
+  annotation: '1679091c-5a88-4faf-8b3e-2c4d6e8f0a13',
   stripeEvent: 'evt_1QExampleDeadEvent0001',
 } as const;
 
@@ -453,6 +454,56 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
     },
   },
   'DELETE /api/v1/services/:id': { params: { id: ID.service }, responses: { 204: null } },
+  'POST /api/v1/annotations': {
+    body: { siteId: ID.site, date: '2026-03-01', title: 'New landing pages live' },
+    responses: {
+      201: {
+        id: '01a24da2-7a10-7c1e-9d2b-3f4e5a6b7c8d',
+        siteId: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+        date: '2026-03-01',
+        title: 'New landing pages live',
+        note: null,
+        source: 'manual',
+        serviceId: null,
+        createdAt: '2026-03-02T09:15:42.101Z',
+      },
+    },
+  },
+  'GET /api/v1/annotations': {
+    query: { from: '2026-01-01', to: '2026-12-31', siteId: [ID.site] },
+    responses: {
+      200: {
+        data: [
+          {
+            id: '3f1c2a9e-5b7d-8e41-a2c3-9d8e7f6a5b4c',
+            siteId: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+            date: '2026-01-01',
+            title: 'Retainer started: SEO retainer',
+            note: null,
+            source: 'service',
+            serviceId: 'c9f0f895-fb98-4b91-9d5e-1a2b3c4d5e63',
+            createdAt: null,
+          },
+          {
+            id: '01a24da2-7a10-7c1e-9d2b-3f4e5a6b7c8d',
+            siteId: null,
+            date: '2026-03-13',
+            title: 'Google core update',
+            note: 'Rankings moved for a week',
+            source: 'manual',
+            serviceId: null,
+            createdAt: '2026-03-13T10:02:11.410Z',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'DELETE /api/v1/annotations/:id': {
+    params: { id: ID.annotation },
+    responses: { 204: null },
+    errors: [409],
+  },
   'GET /api/v1/services/:id/time-entries': {
     params: { id: ID.service },
     query: { limit: 50 },

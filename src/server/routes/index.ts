@@ -3,6 +3,7 @@ import type { AnyRoute } from '../http/define-route.ts';
 import type { AppServices } from '../services.ts';
 import { mountSandbox } from '../sandbox/mount-sandbox.ts';
 import { accountRoutes } from './accounts.routes.ts';
+import { annotationRoutes } from './annotations.routes.ts';
 import { apiKeyRoutes } from './api-keys.routes.ts';
 import { auditRoutes } from './audit.routes.ts';
 import { billingRoutes } from './billing.routes.ts';
@@ -28,6 +29,7 @@ export function allRoutes(): AnyRoute[] {
     ...reportRoutes,
     ...reportLinkRoutes,
     ...publicReportRoutes,
+    ...annotationRoutes,
     ...billingRoutes,
     ...auditRoutes,
   ];

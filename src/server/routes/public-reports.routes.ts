@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   PublicReport,
   PublicReportQuery,
@@ -64,7 +63,7 @@ export const publicReportRoutes = [
     responses: {
       200: {
         description: 'The shared report (JSON, or application/pdf with format=pdf)',
-        schema: PublicReport.extend({ siteReport: z.unknown() }),
+        schema: PublicReport,
       },
     },
     async handler(ctx, { params, query }) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IsoDateTime, ListQuery, text, Timestamp, Uuid } from './common.ts';
 import { ReportPeriod } from './report-period.ts';
+import { Annotation } from './annotations.ts';
 import { RoiReport } from './roi.ts';
 import { Branding } from './tenants.ts';
 
@@ -62,6 +63,12 @@ export const PublicReportQuery = z.object({
 
 export const UnlockReportBody = z.object({ password: text().min(1).max(200) });
 
+export const PublicReportQuery = z.object({
+  format: z.enum(['json', 'pdf']).optional().describe('pdf: the report as a PDF'),
+});
+
+export const UnlockReportBody = z.object({ password: text().min(1).max(200) });
+
 export const Annotation = z
   .object({
     id: Uuid,
@@ -80,7 +87,8 @@ export const PublicReport = z
     name: z.string().describe("The link's name"),
     period: ReportPeriod,
     sites: z.array(z.object({ id: Uuid, name: z.string(), domain: z.string() })),
-    report: RoiReport,
+    report: RoiReport.describe('The ROI report of those sites over the period, compare=previous'),
+    siteReport: RoiReport.describe('The same report grouped by site (the per-site table)'),
     annotations: z.array(Annotation),
   })
   .meta({ id: 'PublicReport' });

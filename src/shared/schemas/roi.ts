@@ -175,7 +175,7 @@ export const GroupBy = z.enum(['day', 'week', 'month', 'site']);
 export type GroupBy = z.infer<typeof GroupBy>;
 
 /** A query value that may repeat (`?siteId=a&siteId=b`) or be comma separated. */
-const Repeated = z.preprocess(
+export const Repeated = z.preprocess(
   (v) =>
     v === undefined
       ? undefined

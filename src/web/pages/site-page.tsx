@@ -30,6 +30,7 @@ import { useResource } from '../lib/use-resource.ts';
 import { useSubmit } from '../lib/use-submit.ts';
 import { isStaff, useCurrency, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 import { SiteDialog } from './sites-page.tsx';
+import { AnnotationsPanel } from './site/annotations-panel.tsx';
 
 type ImportState =
   | { state: 'idle' }
@@ -317,6 +318,7 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
           }
         </Loadable>
       </Card>
+      <AnnotationsPanel siteId={site.id} staff={staff} />
       <SiteDialog
         open={editing}
         site={site}
