@@ -15,10 +15,9 @@ import {
   UNLOCK_WINDOW_SECONDS,
   unlockCookieValue,
   unlockFailureKey,
-  type SharedReportData,
 } from '../domain/report-links/shared-report.ts';
-import { periodLabel } from '../domain/reports/period-label.ts';
-import { renderRoiReportPdf, type PdfInput } from '../domain/reports/report-pdf.ts';
+import { reportPdfInput } from '../domain/reports/report-document.ts';
+import { renderRoiReportPdf } from '../domain/reports/report-pdf.ts';
 import { inTransaction } from '../data/scoped-transaction.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { AppError } from '../errors.ts';
@@ -36,19 +35,6 @@ const PRIVATE_HEADERS = {
   'Referrer-Policy': 'no-referrer',
   'X-Robots-Tag': 'noindex, nofollow',
 };
-
-/** The PDF's input from what a shared report read. */
-export function sharedReportPdfInput(data: SharedReportData): PdfInput {
-  const bySite = new Map(data.siteReport.series.map((s) => [s.key, s]));
-  return {
-    report: data.report,
-    branding: data.branding,
-    logo: data.logo,
-    sites: data.sites.map((s) => ({ ...s, totals: bySite.get(s.id) ?? null })),
-    annotations: data.annotations,
-    periodLabel: periodLabel(data.period, data.report),
-  };
-}
 
 export const publicReportRoutes = [
   defineRoute({
@@ -87,7 +73,7 @@ export const publicReportRoutes = [
           'Content-Disposition': `attachment; filename="roi-report-${data.report.from}-${data.report.to}.pdf"`,
         },
         // Rendered once the transaction has committed.
-        render: () => renderRoiReportPdf(sharedReportPdfInput(data)),
+        render: () => renderRoiReportPdf(reportPdfInput(data)),
       };
     },
   }),

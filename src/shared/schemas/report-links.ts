@@ -54,7 +54,10 @@ export const ListReportLinksQuery = ListQuery.extend({
 });
 
 export const ReportTokenParams = z.object({
-  token: text().min(16).max(100).regex(/^[A-Za-z0-9_-]+$/, 'is not a report token'),
+  token: text()
+    .min(16)
+    .max(100)
+    .regex(/^[A-Za-z0-9_-]+$/, 'is not a report token'),
 });
 
 export const PublicReportQuery = z.object({
@@ -62,28 +65,12 @@ export const PublicReportQuery = z.object({
 });
 
 export const UnlockReportBody = z.object({ password: text().min(1).max(200) });
-
-export const PublicReportQuery = z.object({
-  format: z.enum(['json', 'pdf']).optional().describe('pdf: the report as a PDF'),
-});
-
-export const UnlockReportBody = z.object({ password: text().min(1).max(200) });
-
-export const Annotation = z
-  .object({
-    id: Uuid,
-    siteId: Uuid.nullable(),
-    date: z.string(),
-    title: z.string(),
-    note: z.string().nullable(),
-  })
-  .passthrough()
-  .meta({ id: 'ReportAnnotation' });
-export type ReportAnnotation = z.infer<typeof Annotation>;
 
 export const PublicReport = z
   .object({
-    branding: Branding.extend({ name: z.string().describe('displayName, else the workspace name') }),
+    branding: Branding.extend({
+      name: z.string().describe('displayName, else the workspace name'),
+    }),
     name: z.string().describe("The link's name"),
     period: ReportPeriod,
     sites: z.array(z.object({ id: Uuid, name: z.string(), domain: z.string() })),

@@ -4,15 +4,9 @@ import type { Tx } from '../../data/database.ts';
 import { setScope } from '../../data/scoped-transaction.ts';
 import { sha256Hex } from '../../lib/ids.ts';
 import type { ReportPeriod } from '../../../shared/schemas/report-period.ts';
-import type { PublicReport } from '../../../shared/schemas/report-links.ts';
-import type { RoiReport } from '../../../shared/schemas/roi.ts';
-import { listAnnotations } from '../annotations/annotations.ts';
 import { resolvePeriod } from '../reports/period-presets.ts';
-import { addDays, daysBetween } from '../reports/periods.ts';
-import { buildRoiReport } from '../reports/roi-report.ts';
-import { brandName, presentBranding, readTenantLogo, type LogoImage } from '../tenants/branding.ts';
+import { readReportDocument, type ReportDocument } from '../reports/report-document.ts';
 import { TENANT_COLUMNS, tenantInfoFromRow } from '../tenants/tenants.ts';
-import type { TenantInfo } from '../principal.ts';
 
 /** A live share link as a public request finds it by its token. */
 export interface SharedLink {
@@ -63,32 +57,6 @@ export async function findSharedLink(
   };
 }
 
-/** The ROI report of some sites, with `comparison` over the same number of days just before. */
-export async function buildComparedReport(
-  tx: Tx,
-  tenant: Pick<TenantInfo, 'id' | 'currency'>,
-  sites: { id: string; name: string }[],
-  range: { from: string; to: string },
-): Promise<{ report: RoiReport; siteReport: RoiReport }> {
-  const days = daysBetween(range.from, range.to) + 1;
-  const groupBy = days <= 62 ? 'day' : days <= 190 ? 'week' : 'month';
-  const previous = { from: addDays(range.from, -days), to: addDays(range.from, -1) };
-  const report = await buildRoiReport(tx, tenant.id, sites, range, groupBy, tenant.currency);
-  const before = await buildRoiReport(tx, tenant.id, sites, previous, 'month', tenant.currency);
-  const siteReport = await buildRoiReport(tx, tenant.id, sites, range, 'site', tenant.currency);
-  const compared = report as RoiReport & { comparison?: unknown };
-  compared.comparison ??= { from: previous.from, to: previous.to, totals: before.totals };
-  return { report: compared, siteReport };
-}
-
-/** Everything a shared report shows (and its PDF renders), read in one transaction. */
-export interface SharedReportData extends PublicReport {
-  tenant: TenantInfo;
-  /** Per-site figures (the same report grouped by site). */
-  siteReport: RoiReport;
-  logo: LogoImage | null;
-}
-
 /**
  * Reads a link's report for a reader: the workspace's branding, the link's sites that still exist,
  * the ROI report over the link's period (a preset resolved in the workspace's time zone now) with
@@ -99,7 +67,7 @@ export async function readSharedReport(
   tx: Tx,
   link: SharedLink,
   options: { now?: Date; withLogo?: boolean; countView?: boolean } = {},
-): Promise<SharedReportData> {
+): Promise<ReportDocument & { name: string }> {
   const now = options.now ?? new Date();
   await setScope(tx, { tenantId: link.tenantId });
   const tenantRow = await tx
@@ -120,16 +88,10 @@ export async function readSharedReport(
           .orderBy('id')
           .execute();
   const range = resolvePeriod(link.period, tenant.timezone, now);
-  const { report, siteReport } = await buildComparedReport(tx, tenant, sites, range);
-  const annotations =
-    sites.length === 0
-      ? []
-      : await listAnnotations(tx, link.tenantId, {
-          siteIds: sites.map((s) => s.id),
-          from: range.from,
-          to: range.to,
-        });
-  const logo = options.withLogo ? await readTenantLogo(tx, link.tenantId) : null;
+  const doc = await readReportDocument(tx, tenant, sites, range, {
+    period: link.period,
+    withLogo: options.withLogo,
+  });
   if (options.countView) {
     await tx
       .updateTable('report_links')
@@ -138,28 +100,18 @@ export async function readSharedReport(
       .where('id', '=', link.id)
       .execute();
   }
-  return {
-    tenant,
-    branding: { ...presentBranding(tenant), name: brandName(tenant) },
-    name: link.name,
-    period: link.period,
-    sites,
-    report,
-    siteReport,
-    annotations,
-    logo,
-  };
+  return { ...doc, name: link.name };
 }
 
-/** The public JSON of a shared report (no tenant internals, no logo bytes). */
-export const presentSharedReport = (data: SharedReportData) => ({
-  branding: data.branding,
-  name: data.name,
-  period: data.period,
-  sites: data.sites,
-  report: data.report,
-  siteReport: data.siteReport,
-  annotations: data.annotations,
+/** The public JSON of a shared report (no workspace internals, no logo bytes). */
+export const presentSharedReport = (doc: ReportDocument & { name: string }) => ({
+  branding: doc.branding,
+  name: doc.name,
+  period: doc.period!,
+  sites: doc.sites,
+  report: doc.report,
+  siteReport: doc.siteReport,
+  annotations: doc.annotations,
 });
 
 // Unlock cookies --------------------------------------------------------------------------------
