@@ -54,7 +54,8 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/v1/services/:id': ALL_ROLES,
   'PATCH /api/v1/services/:id': STAFF,
   'DELETE /api/v1/services/:id': STAFF,
-  'GET /api/v1/services/:id/time-entries': ALL_ROLES,
+  // The agency's time log (notes, hours at its rate) is internal: not for clients.
+  'GET /api/v1/services/:id/time-entries': STAFF,
   'POST /api/v1/services/:id/time-entries': STAFF,
   'DELETE /api/v1/services/:id/time-entries/:entryId': STAFF,
   'GET /api/v1/sites/:siteId/metrics': ALL_ROLES,

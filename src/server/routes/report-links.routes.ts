@@ -1,5 +1,6 @@
 import { IdParams, Page } from '../../shared/schemas/common.ts';
 import {
+  type ReportLink as ReportLinkT,
   CreateReportLinkBody,
   ListReportLinksQuery,
   ReportLink,
@@ -22,8 +23,12 @@ const secretsOf = (ctx: Pick<CacheContext, 'services'>): LinkSecrets => ({
   appUrl: ctx.services.config.appUrl,
 });
 
-/** A link's audited fields: never its token or password hash. */
-const AUDITED = ['name', 'siteIds', 'period', 'expiresAt', 'hasPassword'] as const;
+/** The audit log names a password only as whether the link is locked (no secret, no hash). */
+const auditShape = (link: ReportLinkT) => {
+  const { hasPassword, ...rest } = link;
+  return { ...rest, locked: hasPassword };
+};
+const AUDIT_FIELDS = ['name', 'siteIds', 'period', 'expiresAt', 'locked'] as const;
 
 export const reportLinkRoutes = [
   defineRoute({
@@ -56,7 +61,9 @@ export const reportLinkRoutes = [
       await ctx.audit({
         action: 'report_link.created',
         target: { type: 'report_link', id: link.id },
-        changes: Object.fromEntries(AUDITED.map((f) => [f, { from: null, to: link[f] }])),
+        changes: Object.fromEntries(
+          AUDIT_FIELDS.map((f) => [f, { from: null, to: auditShape(link)[f] }]),
+        ),
       });
       return { status: 201, body: link };
     },
@@ -114,9 +121,10 @@ export const reportLinkRoutes = [
         },
         secretsOf(ctx),
       );
-      const changes = diffChanges(before, after, [...AUDITED]);
-      // A new password over an old one changes no audited field but is a change all the same.
-      if (prepared.passwordHash && before.hasPassword) changes.password = { from: '…', to: '…' };
+      const changes = diffChanges(auditShape(before), auditShape(after), [...AUDIT_FIELDS]);
+      // A new secret over an old one changes no audited field but is a change all the same.
+      if (prepared.passwordHash && before.hasPassword)
+        changes.lockChanged = { from: null, to: true };
       await ctx.audit({
         action: 'report_link.updated',
         target: { type: 'report_link', id: after.id },
