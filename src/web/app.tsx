@@ -14,6 +14,7 @@ import { InvitePage } from './pages/invite-page.tsx';
 import { MembersPage } from './pages/members-page.tsx';
 import { NewWorkspacePage } from './pages/new-workspace-page.tsx';
 import { ServicesPage } from './pages/services-page.tsx';
+import { ShareLinksPage } from './pages/reports/share-links-page.tsx';
 import { SettingsPage } from './pages/settings-page.tsx';
 import { SitesPage } from './pages/sites-page.tsx';
 import {
@@ -29,6 +30,9 @@ const DashboardPage = lazy(() =>
   import('./pages/dashboard-page.tsx').then((m) => ({ default: m.DashboardPage })),
 );
 const SitePage = lazy(() => import('./pages/site-page.tsx').then((m) => ({ default: m.SitePage })));
+const PublicReportPage = lazy(() =>
+  import('./pages/reports/public-report-page.tsx').then((m) => ({ default: m.PublicReportPage })),
+);
 
 /** Pages behind sign-in: a signed-out visitor goes to /login and comes back afterwards. */
 function RequireSignIn({ children }: { children: ReactNode }) {
@@ -157,6 +161,24 @@ function ManagersOnly({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
+/** Pages of the agency's own work (services, time log): not for a client member. */
+function StaffOnly({ children }: { children: ReactNode }) {
+  const { workspace = '' } = useParams();
+  const { state } = useSession();
+  const role =
+    state.status === 'signed_in'
+      ? state.me.memberships.find((m) => m.tenant.subdomain === workspace)?.role
+      : undefined;
+  if (role === 'client') {
+    return (
+      <EmptyState title="Not available">
+        <p>This page is for the agency's team.</p>
+      </EmptyState>
+    );
+  }
+  return <>{children}</>;
+}
+
 function NotFound() {
   return (
     <main className="auth-page" id="main">
@@ -171,6 +193,7 @@ function NotFound() {
 
 function WorkspacePages() {
   const manager = useCallback((el: ReactNode) => <ManagersOnly>{el}</ManagersOnly>, []);
+  const staff = useCallback((el: ReactNode) => <StaffOnly>{el}</StaffOnly>, []);
   return (
     <WorkspaceRoute>
       <Suspense fallback={<Spinner />}>
@@ -178,12 +201,13 @@ function WorkspacePages() {
           <Route index element={<DashboardPage />} />
           <Route path="sites" element={<SitesPage />} />
           <Route path="sites/:siteId" element={<SitePage />} />
-          <Route path="services" element={<ServicesPage />} />
+          <Route path="services" element={staff(<ServicesPage />)} />
+          <Route path="shared-reports" element={<ShareLinksPage />} />
           <Route path="billing" element={manager(<BillingPage />)} />
           <Route path="members" element={manager(<MembersPage />)} />
           <Route path="api-keys" element={manager(<ApiKeysPage />)} />
           <Route path="audit" element={manager(<AuditPage />)} />
-          <Route path="settings" element={<SettingsPage />} />
+          <Route path="settings" element={staff(<SettingsPage />)} />
           <Route path="*" element={<EmptyState title="Page not found" />} />
         </Routes>
       </Suspense>
@@ -191,68 +215,85 @@ function WorkspacePages() {
   );
 }
 
+/** Shared reports need no account: their page lives outside the session. */
 export function App() {
   return (
     <BrowserRouter>
-      <SessionProvider>
-        <Routes>
-          <Route
-            path="/login"
-            element={
-              <GuestOnly>
-                <LoginPage />
-              </GuestOnly>
-            }
-          />
-          <Route
-            path="/signup"
-            element={
-              <GuestOnly>
-                <SignupPage />
-              </GuestOnly>
-            }
-          />
-          <Route path="/invite" element={<InvitePage />} />
-          <Route
-            path="/"
-            element={
-              <RequireSignIn>
-                <Home />
-              </RequireSignIn>
-            }
-          />
-          <Route
-            path="/workspaces/new"
-            element={
-              <RequireSignIn>
-                <NewWorkspacePage />
-              </RequireSignIn>
-            }
-          />
-          <Route
-            path="/w/:workspace/*"
-            element={
-              <RequireSignIn>
-                <WorkspacePages />
-              </RequireSignIn>
-            }
-          />
-          {['billing', 'settings', 'members', 'sites', 'services', 'audit', 'api-keys'].map(
-            (page) => (
-              <Route
-                key={page}
-                path={`/${page}`}
-                element={
-                  <RequireSignIn>
-                    <ToWorkspace page={page} />
-                  </RequireSignIn>
-                }
-              />
-            ),
-          )}
-          <Route path="*" element={<NotFound />} />
-        </Routes>
-      </SessionProvider>
+      <Routes>
+        <Route
+          path="/r/:token"
+          element={
+            <Suspense fallback={<Spinner label="Loading the report…" />}>
+              <PublicReportPage />
+            </Suspense>
+          }
+        />
+        <Route path="*" element={<SignedInApp />} />
+      </Routes>
     </BrowserRouter>
+  );
+}
+
+function SignedInApp() {
+  return (
+    <SessionProvider>
+      <Routes>
+        <Route
+          path="/login"
+          element={
+            <GuestOnly>
+              <LoginPage />
+            </GuestOnly>
+          }
+        />
+        <Route
+          path="/signup"
+          element={
+            <GuestOnly>
+              <SignupPage />
+            </GuestOnly>
+          }
+        />
+        <Route path="/invite" element={<InvitePage />} />
+        <Route
+          path="/"
+          element={
+            <RequireSignIn>
+              <Home />
+            </RequireSignIn>
+          }
+        />
+        <Route
+          path="/workspaces/new"
+          element={
+            <RequireSignIn>
+              <NewWorkspacePage />
+            </RequireSignIn>
+          }
+        />
+        <Route
+          path="/w/:workspace/*"
+          element={
+            <RequireSignIn>
+              <WorkspacePages />
+            </RequireSignIn>
+          }
+        />
+        {['billing', 'settings', 'members', 'sites', 'services', 'audit', 'api-keys'].map(
+          (page) => (
+            <Route
+              key={page}
+              path={`/${page}`}
+              element={
+                <RequireSignIn>
+                  <ToWorkspace page={page} />
+                </RequireSignIn>
+              }
+            />
+          ),
+        )}
+        <Route path="*" element={<NotFound />} />
+      </Routes>
+    </SessionProvider>
   );
 }

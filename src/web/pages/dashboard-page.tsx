@@ -14,6 +14,7 @@ import {
 } from '../lib/dates.ts';
 import { formatMoney, formatNumber, formatPercent, relativeChange } from '../lib/money.ts';
 import { useResource } from '../lib/use-resource.ts';
+import { downloadReportPdf } from '../api/reporting-share.ts';
 import { isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 
 const PRESETS: { value: PeriodPreset; label: string }[] = [
@@ -110,6 +111,7 @@ export function DashboardPage() {
   const exportCsv = useSubmit(() =>
     downloadRoiReport({ ...period, groupBy: groupingFor(period), siteId: siteIds }),
   );
+  const exportPdf = useSubmit(() => downloadReportPdf({ ...period, siteId: siteIds }));
   const siteName = (id: string, label: string) =>
     sites.data?.data.find((s) => s.id === id)?.name ?? label;
   const noSites = sites.data && sites.data.data.length === 0;
@@ -119,14 +121,25 @@ export function DashboardPage() {
       <PageHeader
         title="Dashboard"
         actions={
-          <Button onClick={() => void exportCsv.run()} busy={exportCsv.busy}>
-            Download CSV
-          </Button>
+          <>
+            <Button onClick={() => void exportPdf.run()} busy={exportPdf.busy}>
+              Download PDF
+            </Button>
+            <Button onClick={() => void exportCsv.run()} busy={exportCsv.busy}>
+              Download CSV
+            </Button>
+            {isStaff(role) && (
+              <Link className="btn btn-secondary" to={path('shared-reports')}>
+                Share
+              </Link>
+            )}
+          </>
         }
       >
         What the SEO work earned against what it cost.
       </PageHeader>
       <FormError error={exportCsv.error} />
+      <FormError error={exportPdf.error} />
       <form className="filters" aria-label="Report filters" onSubmit={(e) => e.preventDefault()}>
         <div className="field field-inline">
           <label htmlFor="period">Period</label>

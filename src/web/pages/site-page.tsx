@@ -28,6 +28,7 @@ import { parseRowErrors } from '../lib/import-errors.ts';
 import { formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
 import { useResource } from '../lib/use-resource.ts';
 import { useSubmit } from '../lib/use-submit.ts';
+import { downloadReportPdf } from '../api/reporting-share.ts';
 import { isStaff, useCurrency, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 import { SiteDialog } from './sites-page.tsx';
 import { AnnotationsPanel } from './site/annotations-panel.tsx';
@@ -198,25 +199,39 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
   });
   const staff = isStaff(role);
   const currency = useCurrency();
+  const pdf = useSubmit(() => downloadReportPdf({ ...period, siteId: [site.id] }));
 
   return (
     <>
       <PageHeader
         title={site.name}
         actions={
-          staff && (
-            <>
-              <Button onClick={() => setEditing(true)}>Edit</Button>
-              <ConfirmButton
-                variant="danger"
-                busy={remove.busy}
-                question={`Delete ${site.name}? Its metrics and services are deleted too.`}
-                onConfirm={() => void remove.run()}
+          <>
+            <Button onClick={() => void pdf.run()} busy={pdf.busy}>
+              Download PDF
+            </Button>
+            {staff && (
+              <Link
+                className="btn btn-secondary"
+                to={`${path('shared-reports')}?siteId=${site.id}`}
               >
-                Delete
-              </ConfirmButton>
-            </>
-          )
+                Share
+              </Link>
+            )}
+            {staff && (
+              <>
+                <Button onClick={() => setEditing(true)}>Edit</Button>
+                <ConfirmButton
+                  variant="danger"
+                  busy={remove.busy}
+                  question={`Delete ${site.name}? Its metrics and services are deleted too.`}
+                  onConfirm={() => void remove.run()}
+                >
+                  Delete
+                </ConfirmButton>
+              </>
+            )}
+          </>
         }
       >
         <a href={`https://${site.domain}`} target="_blank" rel="noreferrer noopener">
@@ -225,6 +240,7 @@ function SiteOverview({ site, reloadSite }: { site: SiteT; reloadSite: () => voi
         {site.clientName && <> · client: {site.clientName}</>}
       </PageHeader>
       <FormError error={remove.error} />
+      <FormError error={pdf.error} />
       <Card
         title="Performance"
         actions={
