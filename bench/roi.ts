@@ -16,6 +16,13 @@
  *   BENCH_SKIP_CSV=1 …                            # skip the 100,000-row CSV import (iterating on reports)
  *   BENCH_IMPORT_ONLY=1 …                         # the imports only, no report measures
  *
+ * Every site has a non-default attribution with a 90-day baseline at the start of its history, set
+ * before its import (so each import also recomputes the site's baseline and credited values), and
+ * every report asks compare=previous (issue 13).
+ *
+ *   BENCH_TENANTS=2 BENCH_SITES=2 BENCH_DAYS=120 BENCH_REPORTS=20 BENCH_WARMUP=10 BENCH_SECONDS=1 \
+ *     BENCH_SKIP_CSV=1 BENCH_BACKENDS=embedded npx tsx bench/roi.ts   # a check that it runs
+ *
  * Targets (issue 3, 2 cores): import ≥ 100,000 rows/s; report p99 ≤ 10 ms uncached and ≤ 3 ms
  * cached; cached report throughput ≥ half of /healthz.
  */
@@ -282,6 +289,25 @@ async function setup(base: string, child: ChildProcess): Promise<BenchTenant[]> 
       ) as { id: string };
       tenant.sites.push(site.id);
       const start = iso(Date.parse(`${today}T00:00:00Z`) - DAYS * DAY);
+      // Attribution on every site: shares, a conversion value and a baseline over the first 90
+      // days of the history the import brings.
+      await expectOk(
+        request(
+          base,
+          'PATCH',
+          `/api/v1/sites/${site.id}`,
+          h,
+          JSON.stringify({
+            attribution: {
+              revenueShare: 0.4 + s / 1000,
+              conversionValue: 2_500,
+              grossMargin: 0.65,
+              baseline: { from: start, to: iso(Date.parse(`${start}T00:00:00Z`) + 89 * DAY) },
+            },
+          }),
+        ),
+        'attribution',
+      );
       await expectOk(
         request(
           base,
@@ -461,10 +487,13 @@ async function serialLatencies(base: string, requests: { path: string; key?: str
   };
 }
 
-/** One-year tenant-wide monthly reports; each (tenant, window) is asked once → uncached. */
+/**
+ * One-year tenant-wide monthly reports compared with the 365 days before; each (tenant, window) is
+ * asked once → uncached.
+ */
 const reportRequests = (tenants: BenchTenant[], windows: string[][]) =>
   windows.map(([from, to], i) => ({
-    path: `/api/v1/reports/roi?from=${from}&to=${to}&groupBy=month`,
+    path: `/api/v1/reports/roi?from=${from}&to=${to}&groupBy=month&compare=previous`,
     key: tenants[i % tenants.length]!.key,
   }));
 
@@ -551,9 +580,9 @@ async function runBackend(backend: string) {
     // Throughput: /healthz, then one cached tenant-wide default report, each 16 clients.
     const health = await runLoad({ url: `${base}/healthz`, concurrency: 16, durationMs: DURATION });
     const healthLoad = os.loadavg()[0]!;
-    const reportUrl = `${base}/api/v1/reports/roi`;
+    const reportUrl = `${base}/api/v1/reports/roi?compare=previous`;
     const headers = { authorization: `Bearer ${tenants[0]!.key}` };
-    await expectOk(request(base, 'GET', '/api/v1/reports/roi', headers), 'warm');
+    await expectOk(request(base, 'GET', '/api/v1/reports/roi?compare=previous', headers), 'warm');
     const cachedLoad = await runLoad({
       url: reportUrl,
       headers,

@@ -7,13 +7,16 @@ import {
   eachDay,
   modelReport,
   type GroupBy,
+  type ModelAttribution,
   type ModelDay,
   type ModelService,
 } from './roi-model.ts';
 
 /**
- * Random sites, services, time entries and metric imports go through the API; the report the
- * server answers equals the in-memory computation of the contract's formulas, for every grouping.
+ * Random sites, services, time entries, metric imports and attribution (set before or after the
+ * imports, with or without a baseline) go through the API; the report the server answers equals
+ * the in-memory computation of the contract's formulas, for every grouping, with its coverage and
+ * the comparison with the previous period or the year before.
  */
 let app: TestApp;
 let tenant: TestTenant;
@@ -51,8 +54,25 @@ const service = fc.record({
   ),
 });
 
+const share = fc.oneof(
+  fc.constant(1),
+  fc.constant(0),
+  fc.integer({ min: 0, max: 1_000_000 }).map((v) => v / 1e6),
+);
+const attribution = fc.record({
+  revenueShare: share,
+  conversionValue: fc.oneof(fc.constant(0), fc.nat({ max: 200_000 })),
+  grossMargin: share,
+  baseline: fc.option(
+    fc.tuple(day, day).map(([a, b]) => (a <= b ? { from: a, to: b } : { from: b, to: a })),
+    { nil: null },
+  ),
+});
+
 const siteData = fc.record({
   services: fc.array(service, { maxLength: 3 }),
+  attribution: fc.option(attribution, { nil: undefined }),
+  attributionFirst: fc.boolean(),
   // Several imports: later ones upsert over earlier ones.
   imports: fc.array(fc.uniqueArray(metricRow, { selector: (r) => r.date, maxLength: 40 }), {
     minLength: 1,
@@ -64,7 +84,20 @@ const scenario = fc.record({
   sites: fc.array(siteData, { minLength: 1, maxLength: 3 }),
   range: fc.tuple(day, day).map(([a, b]) => (a <= b ? { from: a, to: b } : { from: b, to: a })),
   onlyFirstSite: fc.boolean(),
+  compare: fc.constantFrom('previous', 'year', 'none' as const),
 });
+
+/** The compared range, worked out here: N days before, or the same dates a year back. */
+function earlierRange(from: string, to: string, compare: 'previous' | 'year' | 'none') {
+  if (compare === 'none') return null;
+  if (compare === 'previous') {
+    const n = eachDay(from, to).length;
+    return { from: addDays(from, -n), to: addDays(from, -1) };
+  }
+  const back = (d: string) =>
+    `${Number(d.slice(0, 4)) - 1}-${d.slice(5) === '02-29' ? '02-28' : d.slice(5)}`;
+  return { from: back(from), to: back(to) };
+}
 
 function addDays(date: string, n: number) {
   return new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
@@ -78,11 +111,22 @@ describe('ROI report equals the contract formulas', () => {
         const siteIds: string[] = [];
         const metrics = new Map<string, Map<string, ModelDay>>();
         const services: ModelService[] = [];
+        const attributions = new Map<string, ModelAttribution>();
         for (const data of sc.sites) {
           const site = await createSite(tenant);
           siteIds.push(site.id);
           const days = new Map<string, ModelDay>();
           metrics.set(site.id, days);
+          const setAttribution = async () => {
+            if (!data.attribution) return;
+            const res = await c.patch(`/api/v1/sites/${site.id}`, {
+              attribution: data.attribution,
+            });
+            expect(res.status, res.text).toBe(200);
+            expect(res.body.attribution).toEqual(data.attribution);
+            attributions.set(site.id, data.attribution);
+          };
+          if (data.attributionFirst) await setAttribution();
           for (const rows of data.imports) {
             const res = await c.post(`/api/v1/sites/${site.id}/metrics`, { rows });
             expect(res.status, res.text).toBe(200);
@@ -93,6 +137,7 @@ describe('ROI report equals the contract formulas', () => {
               days.set(date, merged);
             }
           }
+          if (!data.attributionFirst) await setAttribution();
           for (const s of data.services) {
             const endDate = s.lengthDays === null ? null : addDays(s.startDate, s.lengthDays);
             const res = await c.post('/api/v1/services', {
@@ -125,11 +170,17 @@ describe('ROI report equals the contract formulas', () => {
         }
         const scope = sc.onlyFirstSite ? siteIds.slice(0, 1) : siteIds;
         for (const groupBy of ['day', 'week', 'month', 'site'] as GroupBy[]) {
-          const query = new URLSearchParams({ from: sc.range.from, to: sc.range.to, groupBy });
+          const query = new URLSearchParams({
+            from: sc.range.from,
+            to: sc.range.to,
+            groupBy,
+            compare: sc.compare,
+          });
           for (const id of scope) query.append('siteId', id);
           const res = await c.get(`/api/v1/reports/roi?${query}`);
           expect(res.status, res.text).toBe(200);
-          const model = modelReport({ ...sc.range, groupBy, sites: scope, metrics, services });
+          const input = { groupBy, sites: scope, metrics, services, attribution: attributions };
+          const model = modelReport({ ...sc.range, ...input });
           const sortedKeys = groupBy === 'site' ? [...model.keys].sort() : model.keys;
           const gotKeys = res.body.series.map((s: { key: string }) => s.key);
           expect(groupBy === 'site' ? [...gotKeys].sort() : gotKeys).toEqual(sortedKeys);
@@ -154,7 +205,19 @@ describe('ROI report equals the contract formulas', () => {
                 0.005 + 1e-9,
               );
           };
-          check(res.body.totals, model.totals, `${groupBy} totals`);
+          const { coverage, ...totals } = res.body.totals;
+          check(totals, model.totals, `${groupBy} totals`);
+          expect(coverage, `${groupBy} coverage`).toEqual(model.coverage);
+          const earlier = earlierRange(sc.range.from, sc.range.to, sc.compare);
+          if (earlier === null) expect(res.body.comparison).toBeNull();
+          else {
+            const before = modelReport({ ...earlier, ...input });
+            const { coverage: earlierCoverage, ...earlierTotals } = res.body.comparison.totals;
+            expect(res.body.comparison.from).toBe(earlier.from);
+            expect(res.body.comparison.to).toBe(earlier.to);
+            check(earlierTotals, before.totals, `${groupBy} comparison`);
+            expect(earlierCoverage, `${groupBy} comparison coverage`).toEqual(before.coverage);
+          }
           for (const item of res.body.series)
             check(item, model.series.get(item.key)!, `${groupBy} ${item.key}`);
           expect(res.body).toMatchObject({

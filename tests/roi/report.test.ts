@@ -81,11 +81,14 @@ describe('ROI report', () => {
       ['2026-04', 'Apr 2026'],
     ]);
     const [jan, feb, mar, apr] = res.body.series;
+    // January from the 15th: 100,000 / 31 = 3,225 r 25, so days 1–25 carry 3,226 and 26–31
+    // 3,225: the 15th–25th 11 × 3,226, the 26th–31st 6 × 3,225.
     expect(figures(jan)).toEqual({
       revenue: 400_000,
-      cost: 100_000,
-      profit: 300_000,
-      roi: 3,
+      value: 400_000,
+      cost: 54_836,
+      profit: 345_164,
+      roi: 345_164 / 54_836,
       sessions: 15,
       conversions: 1,
       clicks: 5,
@@ -103,12 +106,12 @@ describe('ROI report', () => {
     expect(figures(apr)).toMatchObject({ cost: 100_000 });
     expect(res.body.totals).toMatchObject({
       revenue: 420_000,
-      cost: 460_502,
-      profit: -40_502,
+      cost: 415_338,
+      profit: 4_662,
       impressions: 400,
       position: 5,
     });
-    expect(res.body.totals.roi).toBeCloseTo(-40_502 / 460_502, 12);
+    expect(res.body.totals.roi).toBeCloseTo(4_662 / 415_338, 12);
   });
 
   it('zero-fills every day, ISO week and site, with roi null when cost is 0', async () => {
@@ -174,6 +177,7 @@ describe('ROI report', () => {
     expect(res.body.series.length).toBeGreaterThanOrEqual(12);
     expect(res.body.totals).toEqual({
       revenue: 0,
+      value: 0,
       cost: 0,
       profit: 0,
       roi: null,
@@ -182,10 +186,14 @@ describe('ROI report', () => {
       clicks: 0,
       impressions: 0,
       position: null,
+      coverage: { days: 365, daysWithData: 0 },
     });
+    expect(res.body.comparison).toBeNull();
     for (const q of [
       'from=2026-02-01&to=2026-01-01',
       'groupBy=year',
+      'compare=month',
+      'compare=',
       'from=2026-02-30',
       'siteId=nope',
       'from=2000-01-01&to=2026-01-01',
@@ -213,10 +221,13 @@ describe('ROI report', () => {
     expect(byAccept.status).toBe(200);
     expect(byAccept.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(byAccept.text.split('\r\n')).toEqual([
-      'key,label,currency,revenue,cost,profit,roi,sessions,conversions,clicks,impressions,position',
-      '2026-01,Jan 2026,USD,1234.56,10.50,1224.06,116.577143,0,0,0,10,3',
-      '2026-02,Feb 2026,USD,0.00,0.00,0.00,,0,0,0,0,',
-      'total,Total,USD,1234.56,10.50,1224.06,116.577143,0,0,0,10,3',
+      'key,label,currency,revenue,value,cost,profit,roi,roi_percent,sessions,conversions,clicks,impressions,position',
+      '2026-01,Jan 2026,USD,1234.56,1234.56,10.50,1224.06,116.577143,11657.7%,0,0,0,10,3',
+      '2026-02,Feb 2026,USD,0.00,0.00,0.00,0.00,,—,0,0,0,0,',
+      'total,Total,USD,1234.56,1234.56,10.50,1224.06,116.577143,11657.7%,0,0,0,10,3',
+      '',
+      'site_id,site,revenue_share,conversion_value,gross_margin,baseline_from,baseline_to',
+      `${site.id},"Shop, ""main""",1,0.00,1,,`,
       '',
     ]);
     const byFormat = await c.get(
@@ -224,8 +235,33 @@ describe('ROI report', () => {
     );
     expect(byFormat.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(byFormat.text.split('\r\n')[1]).toBe(
-      `${site.id},"Shop, ""main""",USD,1234.56,10.50,1224.06,116.577143,0,0,0,10,3`,
+      `${site.id},"Shop, ""main""",USD,1234.56,1234.56,10.50,1224.06,116.577143,11657.7%,0,0,0,10,3`,
     );
+    // With attribution and a comparison: value, the settings used and the earlier totals. The
+    // JSON report is cached first: CSV is never answered from the cache.
+    const patched = await c.patch(`/api/v1/sites/${site.id}`, {
+      attribution: {
+        revenueShare: 0.25,
+        conversionValue: 1_999,
+        grossMargin: 0.5,
+        baseline: { from: '2025-12-01', to: '2025-12-31' },
+      },
+    });
+    expect(patched.status, patched.text).toBe(200);
+    const url = '/api/v1/reports/roi?from=2026-01-01&to=2026-01-31&compare=previous';
+    expect((await c.get(url)).body.totals.value).toBe(15_432); // 123,456 / 8 = 15,432
+    const withAttribution = await c.get(`${url}&format=csv`);
+    expect(withAttribution.text.split('\r\n')).toEqual([
+      'key,label,currency,revenue,value,cost,profit,roi,roi_percent,sessions,conversions,clicks,impressions,position',
+      // (154.32 − 10.50) / 10.50 = 13.697142… → 1369.7 %
+      '2026-01,Jan 2026,USD,1234.56,154.32,10.50,143.82,13.697143,1369.7%,0,0,0,10,3',
+      'total,Total,USD,1234.56,154.32,10.50,143.82,13.697143,1369.7%,0,0,0,10,3',
+      'comparison,2025-12-01 – 2025-12-31,USD,0.00,0.00,0.00,0.00,,—,0,0,0,0,',
+      '',
+      'site_id,site,revenue_share,conversion_value,gross_margin,baseline_from,baseline_to',
+      `${site.id},"Shop, ""main""",0.25,19.99,0.5,2025-12-01,2025-12-31`,
+      '',
+    ]);
   });
 
   it('is cached per tenant and query, and recomputed after any import or service change', async () => {

@@ -42,8 +42,51 @@ export function isoWeek(date: string): string {
   return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
 }
 
+/** A site's attribution as the API takes it. */
+export interface ModelAttribution {
+  revenueShare: number;
+  conversionValue: number;
+  grossMargin: number;
+  baseline: { from: string; to: string } | null;
+}
+
+/**
+ * Credited value of each day with a row, exactly: with S and M the shares in millionths, N the
+ * baseline's days and G the sum of revenue + conversions × conversionValue over them (missing
+ * days 0), value = round(S·M·(gross·N − G) / (10^12·N)), half away from zero, in BigInt.
+ */
+export function creditedValues(
+  days: Map<string, ModelDay> | undefined,
+  a: ModelAttribution | undefined,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!days) return out;
+  const S = BigInt(Math.round((a?.revenueShare ?? 1) * 1e6));
+  const M = BigInt(Math.round((a?.grossMargin ?? 1) * 1e6));
+  const cv = BigInt(a?.conversionValue ?? 0);
+  const gross = (m: ModelDay) => BigInt(m.revenue ?? 0) + BigInt(m.conversions ?? 0) * cv;
+  let N = 1n;
+  let G = 0n;
+  if (a?.baseline) {
+    const baselineDays = eachDay(a.baseline.from, a.baseline.to);
+    N = BigInt(baselineDays.length);
+    for (const d of baselineDays) {
+      const m = days.get(d);
+      if (m) G += gross(m);
+    }
+  }
+  const Q = 10n ** 12n * N;
+  for (const [date, m] of days) {
+    const P = S * M * (gross(m) * N - G);
+    const magnitude = (2n * (P < 0n ? -P : P) + Q) / (2n * Q);
+    out.set(date, Number(P < 0n ? -magnitude : magnitude));
+  }
+  return out;
+}
+
 export interface ModelFigures {
   revenue: number;
+  value: number;
   cost: number;
   profit: number;
   roi: number | null;
@@ -56,6 +99,7 @@ export interface ModelFigures {
 
 interface Acc {
   revenue: number;
+  value: number;
   cost: number;
   sessions: number;
   conversions: number;
@@ -67,6 +111,7 @@ interface Acc {
 
 const acc = (): Acc => ({
   revenue: 0,
+  value: 0,
   cost: 0,
   sessions: 0,
   conversions: 0,
@@ -79,15 +124,35 @@ const acc = (): Acc => ({
 function figures(a: Acc): ModelFigures {
   return {
     revenue: a.revenue,
+    value: a.value,
     cost: a.cost,
-    profit: a.revenue - a.cost,
-    roi: a.cost === 0 ? null : (a.revenue - a.cost) / a.cost,
+    profit: a.value - a.cost,
+    roi: a.cost === 0 ? null : (a.value - a.cost) / a.cost,
     sessions: a.sessions,
     conversions: a.conversions,
     clicks: a.clicks,
     impressions: a.impressions,
     position: a.posImpr > 0 ? a.posWeight / a.posImpr : null,
   };
+}
+
+/** Days in the date's calendar month (30 days hath September…, February by the leap-year rule). */
+export function daysInMonth(date: string): number {
+  const y = Number(date.slice(0, 4));
+  const m = Number(date.slice(5, 7));
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(m) ? 30 : 31;
+}
+
+/**
+ * One day's share of a monthly amount: the month's cents split evenly, the cents left over going
+ * one each to the month's first days.
+ */
+export function monthlyDayCost(amount: number, date: string): number {
+  const n = daysInMonth(date);
+  const day = Number(date.slice(8, 10));
+  const base = Math.floor(amount / n);
+  return base + (day <= amount - base * n ? 1 : 0);
 }
 
 /** The report the contract describes, computed the long way. */
@@ -98,7 +163,13 @@ export function modelReport(input: {
   sites: string[];
   metrics: Map<string, Map<string, ModelDay>>;
   services: ModelService[];
-}): { keys: string[]; series: Map<string, ModelFigures>; totals: ModelFigures } {
+  attribution?: Map<string, ModelAttribution>;
+}): {
+  keys: string[];
+  series: Map<string, ModelFigures>;
+  totals: ModelFigures;
+  coverage: { days: number; daysWithData: number };
+} {
   const { from, to, groupBy, sites } = input;
   const keyOf = (site: string, date: string) =>
     groupBy === 'day'
@@ -117,12 +188,16 @@ export function modelReport(input: {
     f(buckets.get(key)!);
     f(total);
   };
+  const withData = new Set<string>();
   for (const site of sites) {
+    const values = creditedValues(input.metrics.get(site), input.attribution?.get(site));
     for (const date of eachDay(from, to)) {
       const m = input.metrics.get(site)?.get(date);
       if (!m) continue;
+      withData.add(date);
       add(keyOf(site, date), (a) => {
         a.revenue += m.revenue ?? 0;
+        a.value += values.get(date)!;
         a.sessions += m.sessions ?? 0;
         a.conversions += m.conversions ?? 0;
         a.clicks += m.clicks ?? 0;
@@ -145,9 +220,7 @@ export function modelReport(input: {
     }
     if (s.billing === 'monthly') {
       const last = s.endDate !== null && s.endDate < to ? s.endDate : to;
-      // Every calendar month that overlaps [start, last], dated its first day.
-      for (const d of eachDay(s.startDate.slice(0, 8) + '01', last))
-        if (d.endsWith('-01')) costs.push([d, s.amount]);
+      for (const d of eachDay(s.startDate, last)) costs.push([d, monthlyDayCost(s.amount, d)]);
     }
     for (const [date, cost] of costs)
       if (inRange(date)) add(keyOf(s.siteId, date), (a) => (a.cost += cost));
@@ -156,5 +229,6 @@ export function modelReport(input: {
     keys,
     series: new Map([...buckets].map(([k, a]) => [k, figures(a)])),
     totals: figures(total),
+    coverage: { days: eachDay(from, to).length, daysWithData: withData.size },
   };
 }

@@ -250,7 +250,45 @@ function ROI_SAMPLES(): Record<string, RouteSample> {
       }),
       ownsObjects: true,
     },
+    'GET /api/v1/goals': { build: async () => ({ path: '/api/v1/goals' }) },
+    'GET /api/v1/goals/progress': { build: async () => ({ path: '/api/v1/goals/progress' }) },
+    'POST /api/v1/goals': {
+      build: async (_app, tenant) => ({
+        path: '/api/v1/goals',
+        body: {
+          siteId: await sampleSite(tenant),
+          metric: 'value',
+          period: 'month',
+          target: 500_000,
+        },
+      }),
+      audit: 'goal.created',
+    },
+    'PATCH /api/v1/goals/:id': {
+      build: async (_app, tenant) => ({
+        path: `/api/v1/goals/${await sampleGoal(tenant)}`,
+        body: { target: 2 },
+      }),
+      audit: 'goal.updated',
+      ownsObjects: true,
+    },
+    'DELETE /api/v1/goals/:id': {
+      build: async (_app, tenant) => ({ path: `/api/v1/goals/${await sampleGoal(tenant)}` }),
+      audit: 'goal.deleted',
+      ownsObjects: true,
+    },
   };
+}
+
+/** Creates a workspace-wide ROI goal through the API and returns its id. */
+async function sampleGoal(tenant: TestTenant): Promise<string> {
+  const res = await tenant.owner.client.post(
+    '/api/v1/goals',
+    { siteId: null, metric: 'roi', period: 'quarter', target: 1.5 },
+    { tenant: tenant.id },
+  );
+  expect(res.status, res.text).toBe(201);
+  return res.body.id;
 }
 
 /** Billing: checkout, portal, subscription, invoices and the Stripe event dead-letter list. */

@@ -85,6 +85,14 @@ export interface SitesTable {
   client_name: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Attribution (0030): shares to six decimals, conversion value in minor units. */
+  revenue_share: Generated<number>;
+  conversion_value: Generated<number>;
+  gross_margin: Generated<number>;
+  baseline_from: string | null;
+  baseline_to: string | null;
+  /** Sum of revenue + conversions × conversion_value over the baseline's days. */
+  baseline_gross: Generated<number>;
 }
 
 export interface SiteGrantsTable {
@@ -216,6 +224,22 @@ export interface MetricsMonthlyTable {
   impressions: number;
   position_weighted: number;
   position_impressions: number;
+  /** The month's credited value: per-day rounded values under the site's attribution (0030). */
+  value: Generated<number>;
+  /** Bit d−1 set when day d has a row. */
+  days_mask: Generated<number>;
+}
+
+/** Goals per site or workspace (0031). */
+export interface GoalsTable {
+  tenant_id: string;
+  id: string;
+  site_id: string | null;
+  metric: 'roi' | 'value' | 'conversions';
+  period: 'month' | 'quarter';
+  target: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 /** The workspace's uploaded logo (migrations/0060). */
@@ -334,6 +358,7 @@ export interface DB {
   metrics_monthly: MetricsMonthlyTable;
   tenant_logos: TenantLogosTable;
   report_links: ReportLinksTable;
+  goals: GoalsTable;
   stripe_webhook_events: StripeWebhookEventsTable;
   billing_subscriptions: BillingSubscriptionsTable;
   billing_invoices: BillingInvoicesTable;

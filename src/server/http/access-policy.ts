@@ -61,6 +61,12 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/v1/sites/:siteId/metrics': ALL_ROLES,
   'POST /api/v1/sites/:siteId/metrics': STAFF,
   'GET /api/v1/reports/roi': ALL_ROLES,
+  // Goals: staff manage; a client reads the goals of their granted sites only
+  'GET /api/v1/goals': ALL_ROLES,
+  'POST /api/v1/goals': STAFF,
+  'GET /api/v1/goals/progress': ALL_ROLES,
+  'PATCH /api/v1/goals/:id': STAFF,
+  'DELETE /api/v1/goals/:id': STAFF,
 
   // Shared report links: staff manage them; a client reads those of their own sites
   'POST /api/v1/report-links': STAFF,

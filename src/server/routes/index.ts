@@ -7,6 +7,7 @@ import { annotationRoutes } from './annotations.routes.ts';
 import { apiKeyRoutes } from './api-keys.routes.ts';
 import { auditRoutes } from './audit.routes.ts';
 import { billingRoutes } from './billing.routes.ts';
+import { goalRoutes } from './goals.routes.ts';
 import { memberRoutes } from './members.routes.ts';
 import { metricRoutes } from './metrics.routes.ts';
 import { publicReportRoutes } from './public-reports.routes.ts';
@@ -30,6 +31,7 @@ export function allRoutes(): AnyRoute[] {
     ...reportLinkRoutes,
     ...publicReportRoutes,
     ...annotationRoutes,
+    ...goalRoutes,
     ...billingRoutes,
     ...auditRoutes,
   ];

@@ -7,9 +7,10 @@ import {
   serializeReport,
   type SerializedReport,
 } from '../domain/reports/report-cache.ts';
-import { reportToCsv } from '../domain/reports/report-csv.ts';
+import { reportToCsv, type SiteAttributionUsed } from '../domain/reports/report-csv.ts';
 import { readReportDocument, reportPdfInput } from '../domain/reports/report-document.ts';
 import { renderRoiReportPdf } from '../domain/reports/report-pdf.ts';
+import { siteAttributions } from '../domain/sites/attribution.ts';
 import {
   buildRoiReport,
   listReportSites,
@@ -44,7 +45,7 @@ export const reportRoutes = [
     tag: 'Reports',
     summary: 'Read the ROI report',
     description:
-      'Revenue against the cost of the services delivered, per day, ISO week, month (default) or site, over [from, to] (default: the last 365 days, ending today in the workspace time zone; at most 3660 days). Every period appears, zero-filled. profit = revenue − cost; roi = profit / cost, null when cost is 0; position is impressions-weighted. Money in minor units of `currency`. A client sees only their granted sites; an unknown or ungranted siteId is 404. CSV (money in decimal major units, a final total row) with Accept: text/csv or format=csv. Cached per workspace and query until the data changes.',
+      'Credited value against the cost of the services delivered, per day, ISO week, month (default) or site, over [from, to] (default: the last 365 days, ending today in the workspace time zone; at most 3660 days). Every period appears, zero-filled. revenue is as imported; value is credited under each site’s attribution (PATCH /api/v1/sites/:id), rounded per day and site; cost accrues by day (a monthly amount spread over its month’s days). profit = value − cost; roi = profit / cost, null when cost is 0; position is impressions-weighted. totals.coverage counts the range’s days and those with a metric row for any selected site. compare=previous|year fills comparison with the earlier range’s totals and coverage. Money in minor units of `currency`. A client sees only their granted sites; an unknown or ungranted siteId is 404. CSV (money in decimal major units, ROI as a rounded percentage, a final total row and the attribution used per site; docs/roi-model.md) with Accept: text/csv or format=csv. Cached per workspace and query until the data or an attribution changes.',
     query: RoiReportQuery,
     responses: {
       200: { description: 'The report (JSON or CSV)', schema: RoiReport },
@@ -52,13 +53,15 @@ export const reportRoutes = [
     async fromCache(ctx, { query }) {
       // A PDF is built from a fresh read (with its comparison and annotations), never the cache.
       if (query.format === 'pdf') return null;
-      // Staff see every site, so their key needs no database read; a client's grants do.
-      if (viewerOf(ctx).role === 'client') return null;
+      // Staff see every site, so their key needs no database read; a client's grants do. CSV
+      // carries the attribution of each site, read with the report: never from the cache.
+      if (viewerOf(ctx).role === 'client' || wantsCsv(ctx, query.format)) return null;
       const tenant = requireTenant(ctx);
       const range = resolveReportRange(query, tenant.timezone);
       const key = reportCacheKey({
         ...range,
         groupBy: query.groupBy,
+        compare: query.compare,
         siteIds: query.siteId,
         granted: null,
         currency: tenant.currency,
@@ -67,7 +70,7 @@ export const reportRoutes = [
       const report = await ctx.services.cache.get<SerializedReport>(namespace, key, {
         since: ctx.receivedAt,
       });
-      if (report) return replyWithReport(ctx, report, query.format);
+      if (report) return replyWithReport(ctx, report, null);
       const generation = ctx.services.cache.generation(namespace);
       generation.catch(() => undefined); // awaited (and reported) by the handler
       generationRead.set(ctx.req, generation);
@@ -82,6 +85,7 @@ export const reportRoutes = [
       const generation = await (generationRead.get(ctx.req) ?? cache.generation(namespace));
       const viewer = viewerOf(ctx);
       if (viewer.role !== 'client') return { generation, granted: null };
+      const csv = wantsCsv(ctx, query.format);
       const granted = await inTransaction(
         database,
         { tenantId: tenant.id, userId: viewer.userId },
@@ -91,11 +95,14 @@ export const reportRoutes = [
       const key = reportCacheKey({
         ...range,
         groupBy: query.groupBy,
+        compare: query.compare,
         siteIds: query.siteId,
         granted,
         currency: tenant.currency,
       });
-      const cached = await cache.get<SerializedReport>(namespace, key, { since: ctx.receivedAt });
+      const cached = csv
+        ? undefined
+        : await cache.get<SerializedReport>(namespace, key, { since: ctx.receivedAt });
       return { generation, granted, cached };
     },
     async handler(ctx, { query, prepared }) {
@@ -118,24 +125,35 @@ export const reportRoutes = [
       const cache = ctx.services.cache;
       const namespace = reportCacheNamespace(tenant.id);
       const { generation, granted, cached } = prepared;
-      if (cached) return replyWithReport(ctx, cached, query.format);
+      if (cached) return replyWithReport(ctx, cached, null);
       const key = reportCacheKey({
         ...range,
         groupBy: query.groupBy,
+        compare: query.compare,
         siteIds: query.siteId,
         granted,
         currency: tenant.currency,
       });
       const sites = await reportSites(ctx.tx, tenant.id, granted, query.siteId, query.groupBy);
       const built = serializeReport(
-        await buildRoiReport(ctx.tx, tenant.id, sites, range, query.groupBy, tenant.currency),
+        await buildRoiReport(
+          ctx.tx,
+          tenant.id,
+          sites,
+          range,
+          query.groupBy,
+          tenant.currency,
+          query.compare,
+        ),
       );
       // Not awaited: the transaction commits and the reply leaves meanwhile. A later request of
       // this process still finds it, its read queued behind this write on the same connection.
       cache
         .set(namespace, key, built, REPORT_CACHE_TTL_SECONDS, { ifGeneration: generation })
         .catch((error: unknown) => ctx.req.log?.warn({ err: error }, 'report not cached'));
-      return replyWithReport(ctx, built, query.format);
+      if (!wantsCsv(ctx, query.format)) return replyWithReport(ctx, built, null);
+      const used = await siteAttributions(ctx.tx, tenant.id, sites ? sites.map((s) => s.id) : null);
+      return replyWithReport(ctx, built, used);
     },
   }),
 ];
@@ -143,21 +161,26 @@ export const reportRoutes = [
 /** The UTF-8 bytes of a cached report, kept as long as the (shared, frozen) cached copy itself. */
 const jsonBytes = new WeakMap<SerializedReport, Buffer>();
 
+/** Whether the report is asked for as CSV: `format=csv`, or `Accept: text/csv` without format. */
+function wantsCsv(ctx: CacheContext, format: 'json' | 'csv' | 'pdf' | undefined): boolean {
+  return (
+    format === 'csv' ||
+    (format === undefined &&
+      ctx.req.headers.accept !== undefined &&
+      ctx.req.accepts(['application/json', 'text/csv']) === 'text/csv')
+  );
+}
+
 /**
- * The stored JSON as it is, with its ETag (a matching If-None-Match gets a 304), or CSV when asked
- * by `format=csv` or `Accept: text/csv`.
+ * The stored JSON as it is, with its ETag (a matching If-None-Match gets a 304), or CSV with the
+ * attribution each site's value was credited under (`csvSites`, given when CSV was asked for).
  */
 function replyWithReport(
   ctx: CacheContext,
   serialized: SerializedReport,
-  format: 'json' | 'csv' | undefined,
+  csvSites: SiteAttributionUsed[] | null,
 ): Reply {
-  const csv =
-    format === 'csv' ||
-    (format === undefined &&
-      ctx.req.headers.accept !== undefined &&
-      ctx.req.accepts(['application/json', 'text/csv']) === 'text/csv');
-  if (!csv) {
+  if (!csvSites) {
     // Written here rather than by res.send: the cached hit is the path most reports take, and
     // its bytes are encoded once per cached copy (see jsonBytes).
     const { req, res } = ctx;
@@ -185,6 +208,6 @@ function replyWithReport(
       'Content-Disposition': `attachment; filename="roi-${report.from}-${report.to}-${report.groupBy}.csv"`,
       Vary: 'Accept',
     })
-    .send(reportToCsv(report));
+    .send(reportToCsv(report, csvSites));
   return { streamed: true };
 }

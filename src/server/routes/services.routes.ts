@@ -45,7 +45,7 @@ export const serviceRoutes = [
     tag: 'Services',
     summary: 'Record a service',
     description:
-      'billing: monthly (amount per calendar month that overlaps startDate..endDate), one_time (amount on startDate) or hourly (amount per hour of time entries). Amounts in minor units.',
+      'billing: monthly (amount per calendar month, accrued by day: each month’s amount spread over its days, the remainder cents one each to its first days, on each day of startDate..endDate, open-ended up to a report’s end), one_time (amount on startDate) or hourly (amount per hour of time entries, rounded per entry). Amounts in minor units.',
     body: CreateServiceBody,
     responses: { 201: { description: 'Created', schema: Service } },
     async handler(ctx, { body }) {

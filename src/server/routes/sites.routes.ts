@@ -71,14 +71,15 @@ export const siteRoutes = [
     path: '/api/v1/sites/:id',
     tag: 'Sites',
     summary: 'Change a site',
-    description: 'name, domain, clientName (null clears it).',
+    description:
+      'name, domain, clientName (null clears it), attribution (the fields named replace the stored ones): revenueShare and grossMargin 0–1 (six decimals at most), conversionValue in minor units, baseline {from, to} (at most 3660 days) or null. Credited value of a day = round((revenue + conversions × conversionValue) × revenueShare × grossMargin − baseline daily mean), per day and site (docs/roi-model.md). An attribution change is audited and recomputes every report.',
     params: IdParams,
     body: UpdateSiteBody,
     responses: { 200: { description: 'The site', schema: Site } },
     async handler(ctx, { params, body }) {
       const tenant = requireTenant(ctx);
       const { before, after } = await updateSite(ctx.tx, tenant.id, params.id, body);
-      const changes = diffChanges(before, after, SITE_FIELDS);
+      const changes = diffChanges(before, after, [...SITE_FIELDS, 'attribution']);
       if (Object.keys(changes).length > 0) {
         await ctx.audit({
           action: 'site.updated',

@@ -36,7 +36,7 @@ export const tenantRoutes = [
     tag: 'Workspaces',
     summary: 'Change the workspace settings',
     description:
-      'name, currency, timezone, branding (merged: displayName, primaryColor, reportTitle; the logo is uploaded with PUT /api/v1/tenant/logo). The subdomain and plan cannot be set here.',
+      'name, currency, timezone, branding (merged: displayName, primaryColor, reportTitle; the logo is uploaded with PUT /api/v1/tenant/logo). The subdomain and plan cannot be set here. The currency cannot change once the workspace stores money (services with an amount, time entries, imported revenue, conversion values, value goals): 409 naming why; stored amounts are never relabelled.',
     body: UpdateTenantBody,
     responses: { 200: { description: 'Updated settings', schema: TenantSettings } },
     async handler(ctx, { body }) {

@@ -21,15 +21,65 @@ export const Domain = text()
 const Name = text().trim().min(1).max(200);
 const ClientName = text().trim().min(1).max(200).nullable();
 
+/** A share from 0 to 1 with at most six decimals (0.35 = 35 %), so value is computed exactly. */
+export const Share = z
+  .number()
+  .min(0, 'must be at least 0')
+  .max(1, 'must be at most 1')
+  .refine((v) => Math.abs(Math.round(v * 1e6) - v * 1e6) < 1e-6, 'must have at most 6 decimals');
+
+/** Minor units; at most 10^13 (a hundred billion in major units) so sums stay exact. */
+export const MinorUnits = z.number().int().min(0, 'must not be negative').max(1e13);
+
+export const AttributionBaseline = z
+  .object({
+    from: CalendarDate.describe('First day of the baseline period'),
+    to: CalendarDate.describe('Last day (inclusive); at most 3660 days after from'),
+  })
+  .superRefine(dateRange('from', 'to'))
+  .meta({ id: 'AttributionBaseline' });
+
+const AttributionFields = {
+  revenueShare: Share.describe('Share of revenue credited to SEO (e.g. the organic share), 0–1'),
+  conversionValue: MinorUnits.describe('Value of one conversion, minor units'),
+  grossMargin: Share.describe('Gross margin that turns revenue into profit, 0–1'),
+  baseline: AttributionBaseline.nullable().describe(
+    'A period before the engagement whose mean daily credited value is subtracted from every day with data; null for none',
+  ),
+};
+
+export const SiteAttribution = z
+  .object(AttributionFields)
+  .meta({ id: 'SiteAttribution' })
+  .describe(
+    'Credited value of a day = round((revenue + conversions × conversionValue) × revenueShare × grossMargin − baselineDailyMean), per day and site',
+  );
+export type SiteAttribution = z.infer<typeof SiteAttribution>;
+
+/** A change of attribution: the fields named replace the stored ones, the rest stay. */
+export const UpdateSiteAttribution = z
+  .object(AttributionFields)
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, 'name at least one attribution field');
+export type UpdateSiteAttribution = z.infer<typeof UpdateSiteAttribution>;
+
 export const CreateSiteBody = z.object({
   name: Name,
   domain: Domain,
   clientName: ClientName.optional(),
 });
 export const UpdateSiteBody = z
-  .object({ name: Name, domain: Domain, clientName: ClientName })
+  .object({
+    name: Name,
+    domain: Domain,
+    clientName: ClientName,
+    attribution: UpdateSiteAttribution,
+  })
   .partial()
-  .refine((b) => Object.keys(b).length > 0, 'name at least one of name, domain, clientName');
+  .refine(
+    (b) => Object.keys(b).length > 0,
+    'name at least one of name, domain, clientName, attribution',
+  );
 
 export const Site = z
   .object({
@@ -37,6 +87,7 @@ export const Site = z
     name: z.string(),
     domain: z.string(),
     clientName: z.string().nullable(),
+    attribution: SiteAttribution,
     createdAt: IsoDateTime,
     updatedAt: IsoDateTime,
   })
@@ -49,9 +100,6 @@ export const SiteIdParams = z.object({ siteId: Uuid });
 
 export const BillingType = z.enum(['monthly', 'one_time', 'hourly']);
 export type BillingType = z.infer<typeof BillingType>;
-
-/** Minor units; at most 10^13 (a hundred billion in major units) so sums stay exact. */
-export const MinorUnits = z.number().int().min(0, 'must not be negative').max(1e13);
 
 const ServiceFields = z.object({
   name: Name,
@@ -191,6 +239,12 @@ export const RoiReportQuery = z
     to: CalendarDate.optional().describe("Inclusive; default: today in the workspace's time zone"),
     siteId: Repeated.describe('Repeatable; default: every site the caller may see'),
     groupBy: GroupBy.default('month'),
+    compare: z
+      .enum(['previous', 'year', 'none'])
+      .default('none')
+      .describe(
+        'previous: the same number of days just before from; year: the same dates a year earlier (29 February as 28 February); none: no comparison',
+      ),
     format: z
       .enum(['json', 'csv', 'pdf'])
       .optional()
@@ -202,10 +256,16 @@ export const RoiReportQuery = z
 export type RoiReportQuery = z.infer<typeof RoiReportQuery>;
 
 const Figures = {
-  revenue: z.number().int(),
-  cost: z.number().int(),
-  profit: z.number().int(),
-  roi: z.number().nullable().describe('(revenue − cost) / cost; null when cost is 0'),
+  revenue: z.number().int().describe('As imported, minor units'),
+  value: z
+    .number()
+    .int()
+    .describe(
+      'Credited value under each site’s attribution, minor units (equal to revenue by default)',
+    ),
+  cost: z.number().int().describe('Services accrued by day, minor units'),
+  profit: z.number().int().describe('value − cost'),
+  roi: z.number().nullable().describe('(value − cost) / cost; null when cost is 0'),
   sessions: z.number().int(),
   conversions: z.number().int(),
   clicks: z.number().int(),
@@ -221,14 +281,37 @@ export const RoiSeriesItem = z
   .meta({ id: 'RoiSeriesItem' });
 export type RoiSeriesItem = z.infer<typeof RoiSeriesItem>;
 
+export const RoiCoverage = z
+  .object({
+    days: z.number().int().describe('Days in the range'),
+    daysWithData: z.number().int().describe('Days with a metric row for any of the selected sites'),
+  })
+  .meta({ id: 'RoiCoverage' });
+export type RoiCoverage = z.infer<typeof RoiCoverage>;
+
+export const RoiTotals = z.object({ ...Figures, coverage: RoiCoverage }).meta({ id: 'RoiTotals' });
+export type RoiTotals = z.infer<typeof RoiTotals>;
+
+export const RoiComparison = z
+  .object({
+    from: z.iso.date(),
+    to: z.iso.date(),
+    totals: RoiTotals,
+  })
+  .meta({ id: 'RoiComparison' });
+export type RoiComparison = z.infer<typeof RoiComparison>;
+
 export const RoiReport = z
   .object({
     currency: z.string(),
     from: CalendarDate,
     to: CalendarDate,
     groupBy: GroupBy,
-    totals: RoiFigures,
+    totals: RoiTotals,
     series: z.array(RoiSeriesItem),
+    comparison: RoiComparison.nullable().describe(
+      'Totals of the compared range; null without compare',
+    ),
   })
   .meta({ id: 'RoiReport' });
 export type RoiReport = z.infer<typeof RoiReport>;

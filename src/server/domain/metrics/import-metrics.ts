@@ -3,6 +3,7 @@ import { arrayLiteral } from '../../data/array-literal.ts';
 import type { Tx } from '../../data/database.ts';
 import { AppError } from '../../errors.ts';
 import type { ImportMetricsResult } from '../../../shared/schemas/roi.ts';
+import { attributionTerms, creditedValue, refreshSiteValues } from '../sites/attribution.ts';
 import { getVisibleSite } from '../sites/sites.ts';
 import type { Viewer } from '../sites/viewer.ts';
 import {
@@ -42,8 +43,8 @@ export async function importMetrics(
   currency: string,
 ): Promise<ImportMetricsResult & { from: string | null; to: string | null }> {
   const format = importFormatOf(contentType);
-  await getVisibleSite(tx, tenantId, viewer, siteId, true);
-  const writer = createMetricsWriter(tx, tenantId, siteId);
+  const site = await getVisibleSite(tx, tenantId, viewer, siteId, true);
+  const writer = createMetricsWriter(tx, tenantId, siteId, site.attribution.baseline);
   let parsed;
   try {
     parsed =
@@ -70,9 +71,16 @@ export async function importMetrics(
 
 /**
  * Writes batches of parsed rows one after the other in the import's transaction, each started as
- * soon as it is handed over; `finish` waits for them and recounts the months that need it.
+ * soon as it is handed over; `finish` waits for them and recounts the months that need it. An
+ * import that touched the site's baseline period changes its mean, so every month's credited value
+ * is recomputed then.
  */
-function createMetricsWriter(tx: Tx, tenantId: string, siteId: string) {
+function createMetricsWriter(
+  tx: Tx,
+  tenantId: string,
+  siteId: string,
+  baseline: { from: string; to: string } | null,
+) {
   let writing: Promise<void> = Promise.resolve();
   let received = 0;
   let inserted = 0;
@@ -111,6 +119,8 @@ function createMetricsWriter(tx: Tx, tenantId: string, siteId: string) {
       // A day a batch updated may sit in a month an earlier batch added to: recounted from the
       // stored days, after every batch.
       await refreshMonthlyRollups(tx, tenantId, siteId, [...recount].sort());
+      if (baseline && from !== null && to !== null && from <= baseline.to && to >= baseline.from)
+        await refreshSiteValues(tx, tenantId, siteId);
       return { received, inserted, updated: received - inserted, from, to };
     },
   };
@@ -154,15 +164,21 @@ async function hasStoredDay(
   return stored.rows.length > 0;
 }
 
-// The monthly rollup row of a site's daily rows `d`, grouped by month (the third column).
+// The monthly rollup row of a site's daily rows `d`, grouped by month (the third column), with
+// their credited value under the site's attribution terms `a` and the mask of their days.
 const ROLLUP_COLUMNS = sql`(tenant_id, site_id, month, sessions, conversions, revenue, clicks,
-  impressions, position_weighted, position_impressions)`;
+  impressions, position_weighted, position_impressions, value, days_mask)`;
 const rollupOf = (tenantId: string, siteId: string) => sql`
   SELECT ${tenantId}::uuid, ${siteId}::uuid, date_trunc('month', d.day::timestamp)::date AS month,
          coalesce(sum(d.sessions), 0), coalesce(sum(d.conversions), 0), coalesce(sum(d.revenue), 0),
          coalesce(sum(d.clicks), 0), coalesce(sum(d.impressions), 0),
          coalesce(sum(d.position * d.impressions), 0),
-         coalesce(sum(d.impressions) FILTER (WHERE d.position IS NOT NULL), 0)`;
+         coalesce(sum(d.impressions) FILTER (WHERE d.position IS NOT NULL), 0),
+         coalesce(sum(${creditedValue('d', 'a')}), 0),
+         bit_or(1 << (extract(day FROM d.day)::int - 1))`;
+/** The site's attribution terms as a one-row table `a`. */
+const termsOf = (tenantId: string, siteId: string) =>
+  sql`(SELECT ${attributionTerms('s')} FROM sites s WHERE s.tenant_id = ${tenantId} AND s.id = ${siteId}) AS a`;
 
 /**
  * Inserts days the site does not have yet and adds their sums to the monthly rollups, in one
@@ -186,13 +202,14 @@ async function insertNewDays(
       RETURNING day, sessions, conversions, revenue, clicks, impressions, position
     )
     INSERT INTO metrics_monthly AS r ${ROLLUP_COLUMNS}
-    ${rollupOf(tenantId, siteId)} FROM d GROUP BY 3
+    ${rollupOf(tenantId, siteId)} FROM d CROSS JOIN ${termsOf(tenantId, siteId)} GROUP BY 3
     ON CONFLICT (tenant_id, site_id, month) DO UPDATE SET
       sessions = r.sessions + EXCLUDED.sessions, conversions = r.conversions + EXCLUDED.conversions,
       revenue = r.revenue + EXCLUDED.revenue, clicks = r.clicks + EXCLUDED.clicks,
       impressions = r.impressions + EXCLUDED.impressions,
       position_weighted = r.position_weighted + EXCLUDED.position_weighted,
-      position_impressions = r.position_impressions + EXCLUDED.position_impressions`.execute(tx);
+      position_impressions = r.position_impressions + EXCLUDED.position_impressions,
+      value = r.value + EXCLUDED.value, days_mask = r.days_mask | EXCLUDED.days_mask`.execute(tx);
 }
 
 /** Upserts every row by (site, day), a field a row leaves out keeping its value; returns how many were new. */
@@ -247,7 +264,7 @@ export async function refreshMonthlyRollups(
   await sql`
     INSERT INTO metrics_monthly AS r ${ROLLUP_COLUMNS}
     ${rollupOf(tenantId, siteId)}
-    FROM metrics_daily AS d
+    FROM metrics_daily AS d CROSS JOIN ${termsOf(tenantId, siteId)}
     WHERE d.tenant_id = ${tenantId} AND d.site_id = ${siteId}
       AND d.day >= ${first}::date AND d.day < (${last}::date + interval '1 month')
       AND date_trunc('month', d.day::timestamp)::date = ANY(${months}::date[])
@@ -255,7 +272,6 @@ export async function refreshMonthlyRollups(
     ON CONFLICT (tenant_id, site_id, month) DO UPDATE SET
       sessions = EXCLUDED.sessions, conversions = EXCLUDED.conversions, revenue = EXCLUDED.revenue,
       clicks = EXCLUDED.clicks, impressions = EXCLUDED.impressions,
-      position_weighted = EXCLUDED.position_weighted, position_impressions = EXCLUDED.position_impressions`.execute(
-    tx,
-  );
+      position_weighted = EXCLUDED.position_weighted, position_impressions = EXCLUDED.position_impressions,
+      value = EXCLUDED.value, days_mask = EXCLUDED.days_mask`.execute(tx);
 }

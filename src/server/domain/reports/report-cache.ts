@@ -9,13 +9,16 @@ export const REPORT_CACHE_TTL_SECONDS = 600;
 export const reportCacheNamespace = (tenantId: string) => `report:${tenantId}`;
 
 /**
- * The cache key of a report: the normalized query (resolved dates, sorted site ids), what the
- * viewer may see (`staff` or a client's granted sites), and the currency.
+ * The cache key of a report: the normalized query (resolved dates, grouping, comparison, sorted
+ * site ids), what the viewer may see (`staff` or a client's granted sites), and the currency.
+ * Everything else that changes the answer (metrics, services, sites and their attribution)
+ * invalidates the tenant's namespace when it changes.
  */
 export function reportCacheKey(parts: {
   from: string;
   to: string;
   groupBy: string;
+  compare: string;
   siteIds: string[] | undefined;
   granted: string[] | null;
   currency: string;
@@ -23,8 +26,8 @@ export function reportCacheKey(parts: {
   const sites =
     parts.siteIds && parts.siteIds.length > 0 ? [...new Set(parts.siteIds)].sort().join(',') : '*';
   const scope = parts.granted ? `client:${parts.granted.join(',')}` : 'staff';
-  // `roi2`: the value is a SerializedReport (`roi|` held the report object).
-  return `roi2|${parts.from}|${parts.to}|${parts.groupBy}|${sites}|${scope}|${parts.currency}`;
+  // `roi3`: the report with value, coverage and comparison (`roi2` had none of them).
+  return `roi3|${parts.from}|${parts.to}|${parts.groupBy}|${parts.compare}|${sites}|${scope}|${parts.currency}`;
 }
 
 /** Drops every cached report of the tenant, in every process (run after the change commits). */

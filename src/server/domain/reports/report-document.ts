@@ -7,7 +7,7 @@ import { listAnnotations } from '../annotations/annotations.ts';
 import type { TenantInfo } from '../principal.ts';
 import { brandName, presentBranding, readTenantLogo, type LogoImage } from '../tenants/branding.ts';
 import { periodLabel } from './period-label.ts';
-import { addDays, daysBetween } from './periods.ts';
+import { daysBetween } from './periods.ts';
 import type { PdfInput } from './report-pdf.ts';
 import { buildRoiReport } from './roi-report.ts';
 
@@ -43,13 +43,17 @@ export async function buildComparedReport(
 ): Promise<{ report: RoiReport; siteReport: RoiReport }> {
   const days = daysBetween(range.from, range.to) + 1;
   const groupBy = days <= 62 ? 'day' : days <= 190 ? 'week' : 'month';
-  const previous = { from: addDays(range.from, -days), to: addDays(range.from, -1) };
-  const report = await buildRoiReport(tx, tenant.id, sites, range, groupBy, tenant.currency);
-  const before = await buildRoiReport(tx, tenant.id, sites, previous, 'month', tenant.currency);
+  const report = await buildRoiReport(
+    tx,
+    tenant.id,
+    sites,
+    range,
+    groupBy,
+    tenant.currency,
+    'previous',
+  );
   const siteReport = await buildRoiReport(tx, tenant.id, sites, range, 'site', tenant.currency);
-  const compared = report as RoiReport & { comparison?: unknown };
-  compared.comparison ??= { from: previous.from, to: previous.to, totals: before.totals };
-  return { report: compared, siteReport };
+  return { report, siteReport };
 }
 
 /**

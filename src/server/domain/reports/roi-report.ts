@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../../data/database.ts';
 import { invalid } from '../../errors.ts';
 import type { GroupBy, RoiFigures, RoiReport, RoiSeriesItem } from '../../../shared/schemas/roi.ts';
+import { attributionTerms, creditedValue } from '../sites/attribution.ts';
 import { siteNotFound } from '../sites/sites.ts';
 import {
   addDays,
@@ -94,6 +95,7 @@ export async function listReportSites(
 /** Sums of one report bucket, as they come from SQL. */
 interface Sums {
   revenue: number;
+  value: number;
   cost: number;
   sessions: number;
   conversions: number;
@@ -105,6 +107,7 @@ interface Sums {
 
 const zeroSums = (): Sums => ({
   revenue: 0,
+  value: 0,
   cost: 0,
   sessions: 0,
   conversions: 0,
@@ -114,13 +117,17 @@ const zeroSums = (): Sums => ({
   positionImpressions: 0,
 });
 
-/** profit, roi and the weighted position from a bucket's sums (the contract's formulas). */
+/**
+ * profit, roi and the weighted position from a bucket's sums (the contract's formulas): profit =
+ * value − cost, roi = profit / cost (null when cost is 0).
+ */
 export function figuresOf(s: Sums): RoiFigures {
   return {
     revenue: s.revenue,
+    value: s.value,
     cost: s.cost,
-    profit: s.revenue - s.cost,
-    roi: s.cost === 0 ? null : (s.revenue - s.cost) / s.cost,
+    profit: s.value - s.cost,
+    roi: s.cost === 0 ? null : (s.value - s.cost) / s.cost,
     sessions: s.sessions,
     conversions: s.conversions,
     clicks: s.clicks,
@@ -132,8 +139,14 @@ export function figuresOf(s: Sums): RoiFigures {
   };
 }
 
-/** One row of the report statement: a bucket's metric sums or its cost (the other fields 0). */
-type SumsRow = Sums & { k: string };
+/**
+ * One row of the report statement: the part it belongs to (0 the report, 1 its comparison), and a
+ * bucket's metric sums, its cost, or (key `#coverage`) the days with data (the other fields 0).
+ */
+type SumsRow = Sums & { part: number; k: string; days: number };
+
+/** A report's grouping, or `total`: one bucket for the whole range (a comparison's totals). */
+type ReportGrouping = GroupBy | 'total';
 
 /** The site ids a statement covers: the given ones, or every site of the tenant. */
 type SiteSet = RawBuilder<string[]>;
@@ -142,7 +155,7 @@ type SiteSet = RawBuilder<string[]>;
  * How rows fall into a grouping's buckets: the expression they are grouped by (a date truncated
  * to its week or month, or the site) and the bucket's key, formatted once per bucket, not per row.
  */
-function bucketOf(groupBy: GroupBy, date: RawBuilder<unknown>) {
+function bucketOf(groupBy: ReportGrouping, date: RawBuilder<unknown>) {
   const at = sql`${date}::timestamp`;
   switch (groupBy) {
     case 'day':
@@ -157,6 +170,8 @@ function bucketOf(groupBy: GroupBy, date: RawBuilder<unknown>) {
     }
     case 'site':
       return { group: sql`site_id`, key: sql<string>`site_id::text` };
+    case 'total':
+      return { group: sql`()`, key: sql<string>`'total'` };
   }
 }
 
@@ -165,11 +180,12 @@ const dailySums = (sign: '' | '-') => sql`${sql.raw(sign)}coalesce(sum(revenue),
   ${sql.raw(sign)}coalesce(sum(sessions), 0) AS "sessions", ${sql.raw(sign)}coalesce(sum(conversions), 0) AS "conversions",
   ${sql.raw(sign)}coalesce(sum(clicks), 0) AS "clicks", ${sql.raw(sign)}coalesce(sum(impressions), 0) AS "impressions",
   ${sql.raw(sign)}coalesce(sum(position * impressions), 0) AS "positionWeighted",
-  ${sql.raw(sign)}coalesce(sum(impressions) FILTER (WHERE position IS NOT NULL), 0) AS "positionImpressions"`;
+  ${sql.raw(sign)}coalesce(sum(impressions) FILTER (WHERE position IS NOT NULL), 0) AS "positionImpressions",
+  ${sql.raw(sign)}coalesce(sum(${creditedValue('m', 'a')}), 0) AS "value"`;
 
 const MONTHLY_SUMS = sql`sum(revenue) AS "revenue", sum(sessions) AS "sessions", sum(conversions) AS "conversions",
   sum(clicks) AS "clicks", sum(impressions) AS "impressions", sum(position_weighted) AS "positionWeighted",
-  sum(position_impressions) AS "positionImpressions"`;
+  sum(position_impressions) AS "positionImpressions", sum(value) AS "value"`;
 
 /**
  * Metric sums per bucket. Month and site groupings read the monthly rollups for the whole months
@@ -178,7 +194,12 @@ const MONTHLY_SUMS = sql`sum(revenue) AS "revenue", sum(sessions) AS "sessions",
  * A one-year tenant-wide report so reads about sites × 13 months of rollups and at most half a
  * month of days per site at each edge, instead of sites × 365 days.
  */
-function metricSums(tenantId: string, siteIds: SiteSet, range: ReportRange, groupBy: GroupBy) {
+function metricSums(
+  tenantId: string,
+  siteIds: SiteSet,
+  range: ReportRange,
+  groupBy: ReportGrouping,
+) {
   // One index range scan per site (a lateral subquery that OFFSET 0 keeps from being flattened
   // into a join), whatever the planner's statistics say: otherwise, with statistics not yet
   // gathered after an import, the edges were planned as a scan of every day of the tenant.
@@ -186,6 +207,9 @@ function metricSums(tenantId: string, siteIds: SiteSet, range: ReportRange, grou
   const daily = (from: string, to: string, sign: '' | '-' = '') => sql`
     SELECT ${dailyBucket.key} AS k, ${dailySums(sign)}
     FROM unnest(${siteIds}) AS wanted(id)
+    CROSS JOIN LATERAL (
+      SELECT ${attributionTerms('s')} FROM sites s WHERE s.tenant_id = ${tenantId} AND s.id = wanted.id
+    ) AS a
     CROSS JOIN LATERAL (
       SELECT site_id, day, sessions, conversions, revenue, clicks, impressions, position FROM metrics_daily
       WHERE tenant_id = ${tenantId} AND site_id = wanted.id AND day >= ${from}::date AND day <= ${to}::date
@@ -232,31 +256,50 @@ function metricSums(tenantId: string, siteIds: SiteSet, range: ReportRange, grou
 }
 
 /**
- * Cost per bucket, attributed as the contract defines: `monthly` once per calendar month that
- * overlaps the service (open-ended: through the month of the report's end), dated the month's
- * first day, so a service starting on the 21st counts in a report that ends on the 15th of that
- * month, open-ended or not;
- * `one_time` on its start date; `hourly` hours × rate on each time entry's date, rounded per entry.
+ * Cost per bucket, accrued by day as the contract defines it. `monthly`: each calendar month's
+ * `amount` is spread over its days (amount / days, the remainder cents one each to its first
+ * days, so a whole month sums to exactly `amount`), on each day of [startDate, endDate] (open-ended:
+ * up to the report's `to`) inside the range; `one_time` on its start date; `hourly` hours × rate on
+ * each time entry's date, rounded per entry. Monthly services are cut into one segment per month
+ * [a, b]: for month and site groupings a segment's cost is summed in closed form,
+ * `(b − a + 1) × q + max(0, min(b, r) − a + 1)` with q, r the quotient and remainder of
+ * amount ÷ days (days counted as day-of-month numbers), so a year costs 12 rows per service, not
+ * 365; days and weeks expand segments into days.
  */
-function costSums(tenantId: string, siteIds: SiteSet, range: ReportRange, groupBy: GroupBy) {
+function costSums(tenantId: string, siteIds: SiteSet, range: ReportRange, groupBy: ReportGrouping) {
   const bucket = bucketOf(groupBy, sql`d`);
   const { from, to } = range;
+  const perDay = groupBy === 'day' || groupBy === 'week';
+  const monthly = perDay
+    ? sql`SELECT seg.site_id, day::date AS d,
+            (seg.q + CASE WHEN extract(day FROM day)::int <= seg.r THEN 1 ELSE 0 END)::numeric AS cost
+          FROM segments seg CROSS JOIN LATERAL generate_series(seg.a::timestamp, seg.b::timestamp, interval '1 day') AS day`
+    : sql`SELECT seg.site_id, seg.a AS d,
+            ((seg.db - seg.da + 1) * seg.q + greatest(0, least(seg.db, seg.r) - seg.da + 1))::numeric AS cost
+          FROM segments seg`;
   return sql`
+    WITH segments AS (
+      SELECT s.site_id, x.a, x.b, extract(day FROM x.a)::int AS da, extract(day FROM x.b)::int AS db,
+             s.amount / x.n AS q, s.amount % x.n AS r
+      FROM services s
+      CROSS JOIN LATERAL generate_series(
+        date_trunc('month', greatest(s.start_date, ${from}::date)::timestamp),
+        least(s.end_date, ${to}::date)::timestamp,
+        interval '1 month') AS m(month)
+      CROSS JOIN LATERAL (SELECT
+        greatest(s.start_date, ${from}::date, m.month::date) AS a,
+        least(s.end_date, ${to}::date, (m.month + interval '1 month' - interval '1 day')::date) AS b,
+        extract(day FROM m.month + interval '1 month' - interval '1 day')::int AS n) AS x
+      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'monthly'
+        AND s.amount > 0 AND s.start_date <= ${to}::date AND (s.end_date IS NULL OR s.end_date >= ${from}::date)
+    )
     SELECT ${bucket.key} AS k, sum(cost) AS cost FROM (
       SELECT s.site_id, s.start_date AS d, s.amount::numeric AS cost
       FROM services s
       WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'one_time'
         AND s.start_date >= ${from}::date AND s.start_date <= ${to}::date
       UNION ALL
-      SELECT s.site_id, m.month::date AS d, s.amount::numeric AS cost
-      FROM services s
-      CROSS JOIN LATERAL generate_series(
-        greatest(date_trunc('month', s.start_date::timestamp), date_trunc('month', ${from}::date::timestamp)),
-        date_trunc('month', least(s.end_date, ${to}::date)::timestamp),
-        interval '1 month') AS m(month)
-      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'monthly'
-        AND s.start_date < ${nextMonthStart(to)}::date AND (s.end_date IS NULL OR s.end_date >= ${monthStart(from)}::date)
-        AND m.month >= ${from}::date
+      ${monthly}
       UNION ALL
       SELECT s.site_id, te.date AS d, round(te.hours * s.amount) AS cost
       FROM services s
@@ -268,8 +311,71 @@ function costSums(tenantId: string, siteIds: SiteSet, range: ReportRange, groupB
 }
 
 /**
+ * Days of [from, to] with a metric row for any of the sites, from the rollups' day masks: per
+ * month, the masks of the sites OR-ed together, cut to the range at its edge months, and counted.
+ */
+function coverageOf(tenantId: string, siteIds: SiteSet, range: ReportRange) {
+  const first = monthStart(range.from);
+  const last = monthStart(range.to);
+  const fromDay = Number(range.from.slice(8, 10));
+  const toDay = Number(range.to.slice(8, 10));
+  return sql`
+    SELECT coalesce(sum(bit_count((x.m & (((1::bigint << x.hi) - 1) & ~((1::bigint << (x.lo - 1)) - 1)))::bit(32))), 0) AS days
+    FROM (
+      SELECT bit_or(days_mask)::bigint AS m,
+             CASE WHEN month = ${first}::date THEN ${fromDay}::int ELSE 1 END AS lo,
+             CASE WHEN month = ${last}::date THEN ${toDay}::int ELSE 31 END AS hi
+      FROM metrics_monthly
+      WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds})
+        AND month >= ${first}::date AND month <= ${last}::date
+      GROUP BY month
+    ) AS x`;
+}
+
+/** Which earlier period a report is compared with. */
+export type Compare = 'previous' | 'year' | 'none';
+
+/** The same date a year earlier; 29 February becomes 28 February. */
+export function yearEarlier(date: string): string {
+  const year = String(Number(date.slice(0, 4)) - 1).padStart(4, '0');
+  const monthDay = date.slice(5) === '02-29' ? '02-28' : date.slice(5);
+  return `${year}-${monthDay}`;
+}
+
+/**
+ * The range a report is compared with: `previous`, as many days just before `from`; `year`, the
+ * same dates a year earlier (29 February read as 28 February); null for `none`.
+ */
+export function comparisonRange(range: ReportRange, compare: Compare): ReportRange | null {
+  if (compare === 'none') return null;
+  if (compare === 'year') return { from: yearEarlier(range.from), to: yearEarlier(range.to) };
+  const days = daysBetween(range.from, range.to) + 1;
+  return { from: addDays(range.from, -days), to: addDays(range.from, -1) };
+}
+
+/** The statement's parts for one range: metric sums, costs and coverage, tagged with `part`. */
+function partOf(
+  part: number,
+  tenantId: string,
+  siteIds: SiteSet,
+  range: ReportRange,
+  groupBy: ReportGrouping,
+) {
+  const p = sql.lit(part);
+  return sql`
+    SELECT ${p} AS part, k, "revenue", "value", "sessions", "conversions", "clicks", "impressions",
+           "positionWeighted", "positionImpressions", 0 AS cost, 0 AS days
+    FROM (${metricSums(tenantId, siteIds, range, groupBy)}) AS metrics
+    UNION ALL
+    SELECT ${p}, k, 0, 0, 0, 0, 0, 0, 0, 0, cost, 0 FROM (${costSums(tenantId, siteIds, range, groupBy)}) AS costs
+    UNION ALL
+    SELECT ${p}, '#coverage', 0, 0, 0, 0, 0, 0, 0, 0, 0, days FROM (${coverageOf(tenantId, siteIds, range)}) AS coverage`;
+}
+
+/**
  * Builds the ROI report over the given sites (null: every site of the tenant) in one statement:
- * every period (or site) of the range appears, zero-filled, with totals over all of them.
+ * every period (or site) of the range appears, zero-filled, with totals over all of them, the
+ * range's coverage, and the totals of the comparison range when one is asked for.
  */
 export async function buildRoiReport(
   tx: Tx,
@@ -278,27 +384,31 @@ export async function buildRoiReport(
   range: ReportRange,
   groupBy: GroupBy,
   currency: string,
+  compare: Compare = 'none',
 ): Promise<RoiReport> {
   let buckets: Period[];
   if (groupBy !== 'site') buckets = periodsBetween(range.from, range.to, groupBy);
   else if (sites) buckets = sites.map((s) => ({ key: s.id, label: s.name }));
   else throw new Error('groupBy=site needs the sites with their names');
+  const earlier = comparisonRange(range, compare);
   const sums = new Map<string, Sums>(buckets.map((b) => [b.key, zeroSums()]));
+  const earlierSums = zeroSums();
+  const daysWithData = [0, 0];
   if (!sites || sites.length > 0) {
     const siteIds: SiteSet = sites
       ? sql`${sites.map((s) => s.id)}::uuid[]`
       : sql`ARRAY(SELECT id FROM sites WHERE tenant_id = ${tenantId})`;
-    // Metric sums and costs in one round trip: each row carries one of them, the rest 0.
-    const { rows } = await sql<SumsRow>`
-      SELECT k, "revenue", "sessions", "conversions", "clicks", "impressions", "positionWeighted",
-             "positionImpressions", 0 AS cost
-      FROM (${metricSums(tenantId, siteIds, range, groupBy)}) AS metrics
-      UNION ALL
-      SELECT k, 0, 0, 0, 0, 0, 0, 0, cost FROM (${costSums(tenantId, siteIds, range, groupBy)}) AS costs`.execute(
-      tx,
-    );
+    // Metric sums, costs and coverage in one round trip: each row carries one of them, the rest 0.
+    const parts = [partOf(0, tenantId, siteIds, range, groupBy)];
+    if (earlier) parts.push(partOf(1, tenantId, siteIds, earlier, 'total'));
+    const { rows } = await sql<SumsRow>`${sql.join(parts, sql` UNION ALL `)}`.execute(tx);
     for (const row of rows) {
-      const s = sums.get(row.k);
+      const part = Number(row.part);
+      if (row.k === '#coverage') {
+        daysWithData[part]! += Number(row.days);
+        continue;
+      }
+      const s = part === 0 ? sums.get(row.k) : earlierSums;
       if (!s) continue;
       for (const field of Object.keys(s) as (keyof Sums)[]) s[field] += Number(row[field]);
     }
@@ -309,5 +419,23 @@ export async function buildRoiReport(
     for (const field of Object.keys(total) as (keyof Sums)[]) total[field] += s[field];
     return { key: b.key, label: b.label, ...figuresOf(s) };
   });
-  return { currency, from: range.from, to: range.to, groupBy, totals: figuresOf(total), series };
+  const coverage = (r: ReportRange, days: number) => ({
+    days: daysBetween(r.from, r.to) + 1,
+    daysWithData: days,
+  });
+  return {
+    currency,
+    from: range.from,
+    to: range.to,
+    groupBy,
+    totals: { ...figuresOf(total), coverage: coverage(range, daysWithData[0]!) },
+    series,
+    comparison: earlier
+      ? {
+          from: earlier.from,
+          to: earlier.to,
+          totals: { ...figuresOf(earlierSums), coverage: coverage(earlier, daysWithData[1]!) },
+        }
+      : null,
+  };
 }

@@ -3,16 +3,30 @@ import type { SitesTable } from '../../data/schema.ts';
 import { notFound } from '../../errors.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { newId } from '../../lib/ids.ts';
-import type { Site } from '../../../shared/schemas/roi.ts';
+import type { Site, UpdateSiteAttribution } from '../../../shared/schemas/roi.ts';
 import { assertWithinPlanLimit } from '../billing/plans.ts';
+import { presentAttribution, refreshSiteValues, type AttributionRow } from './attribution.ts';
 import { grantedSiteIds, type Viewer } from './viewer.ts';
 
-type SiteRow = Pick<SitesTable, 'id' | 'name' | 'domain' | 'client_name'> & {
-  created_at: Date;
-  updated_at: Date;
-};
+type SiteRow = Pick<SitesTable, 'id' | 'name' | 'domain' | 'client_name'> &
+  AttributionRow & {
+    created_at: Date;
+    updated_at: Date;
+  };
 
-const COLUMNS = ['id', 'name', 'domain', 'client_name', 'created_at', 'updated_at'] as const;
+const COLUMNS = [
+  'id',
+  'name',
+  'domain',
+  'client_name',
+  'revenue_share',
+  'conversion_value',
+  'gross_margin',
+  'baseline_from',
+  'baseline_to',
+  'created_at',
+  'updated_at',
+] as const;
 
 /** The API shape of a site. */
 export const presentSite = (s: SiteRow): Site => ({
@@ -20,6 +34,7 @@ export const presentSite = (s: SiteRow): Site => ({
   name: s.name,
   domain: s.domain,
   clientName: s.client_name,
+  attribution: presentAttribution(s),
   createdAt: s.created_at.toISOString(),
   updatedAt: s.updated_at.toISOString(),
 });
@@ -119,12 +134,22 @@ export async function assertVisibleSites(
   if (rows.length !== unique.length) throw siteNotFound();
 }
 
-/** Changes a site's name, domain or client name; returns it before and after. */
+/**
+ * Changes a site's name, domain, client name or attribution (the attribution fields named replace
+ * the stored ones); returns it before and after. An attribution change recomputes the baseline's
+ * sum and the credited value of every monthly rollup of the site, under the site's row lock that
+ * imports also take.
+ */
 export async function updateSite(
   tx: Tx,
   tenantId: string,
   siteId: string,
-  patch: { name?: string; domain?: string; clientName?: string | null },
+  patch: {
+    name?: string;
+    domain?: string;
+    clientName?: string | null;
+    attribution?: UpdateSiteAttribution;
+  },
 ): Promise<{ before: Site; after: Site }> {
   const beforeRow = await tx
     .selectFrom('sites')
@@ -134,19 +159,34 @@ export async function updateSite(
     .forUpdate()
     .executeTakeFirst();
   if (!beforeRow) throw siteNotFound();
+  const before = presentSite(beforeRow);
+  const a = patch.attribution;
+  const attribution = a ? { ...before.attribution, ...a } : null;
+  const attributionChanged =
+    attribution !== null && JSON.stringify(attribution) !== JSON.stringify(before.attribution);
   const row = await tx
     .updateTable('sites')
     .set({
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.domain !== undefined ? { domain: patch.domain } : {}),
       ...(patch.clientName !== undefined ? { client_name: patch.clientName } : {}),
+      ...(attribution && attributionChanged
+        ? {
+            revenue_share: attribution.revenueShare,
+            conversion_value: attribution.conversionValue,
+            gross_margin: attribution.grossMargin,
+            baseline_from: attribution.baseline?.from ?? null,
+            baseline_to: attribution.baseline?.to ?? null,
+          }
+        : {}),
       updated_at: new Date(),
     })
     .where('tenant_id', '=', tenantId)
     .where('id', '=', siteId)
     .returning(COLUMNS)
     .executeTakeFirstOrThrow();
-  return { before: presentSite(beforeRow), after: presentSite(row) };
+  if (attributionChanged) await refreshSiteValues(tx, tenantId, siteId);
+  return { before, after: presentSite(row) };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Role } from '../../data/schema.ts';
 import type { TenantInfo } from '../principal.ts';
 import { AppError } from '../../errors.ts';
 import { newId } from '../../lib/ids.ts';
+import { assertCurrencyChangeAllowed } from './currency-lock.ts';
 import { presentBranding } from './branding.ts';
 
 /** Subdomains that name parts of the product, not a tenant. */
@@ -209,6 +210,8 @@ export async function updateTenantSettings(
     .where('id', '=', tenantId)
     .forUpdate()
     .executeTakeFirstOrThrow();
+  if (patch.currency !== undefined)
+    await assertCurrencyChangeAllowed(tx, tenantId, beforeRow.currency.trim(), patch.currency);
   const row = await tx
     .updateTable('tenants')
     .set({

@@ -23,7 +23,14 @@ import {
 import { Alert, Button, Spinner } from '../../components/ui.tsx';
 import { formatMoney, formatPercent } from '../../lib/money.ts';
 
-type Figures = PublicReportT['report']['totals'] & { value?: number };
+/** The figures the page shows (`value` is revenue on a report made before attribution existed). */
+type Figures = {
+  revenue: number;
+  value?: number;
+  cost: number;
+  profit: number;
+  roi: number | null;
+};
 type State =
   | { status: 'loading' }
   | { status: 'locked' }

@@ -1,0 +1,119 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Tx } from '../../data/database.ts';
+import type { SiteAttribution } from '../../../shared/schemas/roi.ts';
+
+/**
+ * Attribution: how a site's imported revenue and conversions become the value credited to SEO
+ * (contract v2). Per day and site:
+ *
+ *   value = round((revenue + conversions × conversionValue) × revenueShare × grossMargin − mean)
+ *
+ * where `mean` is the mean daily credited value (before this subtraction) over every day of the
+ * baseline period (days without a row count as 0), and 0 without a baseline. Days without a
+ * metric row carry no value: neither credit nor the baseline's subtraction (coverage tells how
+ * many days have data). Shares have at most six decimals, so with S = share × margin (twelve
+ * decimals), N the baseline's days and G the sum of (revenue + conversions × conversionValue)
+ * over them, value = round(S × (gross × N − G) / N): computed in exact numeric arithmetic and
+ * rounded half away from zero (as hourly costs are), never through floating point.
+ */
+
+/** The default: all revenue credited, conversions worth nothing, no margin, no baseline. */
+export const DEFAULT_ATTRIBUTION: SiteAttribution = {
+  revenueShare: 1,
+  conversionValue: 0,
+  grossMargin: 1,
+  baseline: null,
+};
+
+/** The attribution columns of a sites row. */
+export interface AttributionRow {
+  revenue_share: number;
+  conversion_value: number;
+  gross_margin: number;
+  baseline_from: string | null;
+  baseline_to: string | null;
+}
+
+/** The API shape of a site's attribution. */
+export const presentAttribution = (row: AttributionRow): SiteAttribution => ({
+  revenueShare: Number(row.revenue_share),
+  conversionValue: Number(row.conversion_value),
+  grossMargin: Number(row.gross_margin),
+  baseline:
+    row.baseline_from && row.baseline_to ? { from: row.baseline_from, to: row.baseline_to } : null,
+});
+
+/**
+ * The terms of the formula from the sites row aliased `s`: `sm` (share × margin), `cv`, `n` (the
+ * baseline's days, 1 without one) and `b` (their gross sum, 0 without one). Select them in a
+ * subquery, then use `creditedValue` over its alias.
+ */
+export const attributionTerms = (s: string) => {
+  const t = sql.raw(s);
+  return sql`${t}.revenue_share * ${t}.gross_margin AS sm, ${t}.conversion_value AS cv,
+    CASE WHEN ${t}.baseline_from IS NULL THEN 1 ELSE ${t}.baseline_to - ${t}.baseline_from + 1 END AS n,
+    CASE WHEN ${t}.baseline_from IS NULL THEN 0 ELSE ${t}.baseline_gross END AS b`;
+};
+
+/**
+ * The credited value of one day's row `d` under the terms `a` (see attributionTerms), rounded
+ * half away from zero to the minor unit: sign(P) × ⌊(2|P| + N) / 2N⌋ with P = S × (gross × N − G),
+ * `div` truncating an exact numeric quotient.
+ */
+export function creditedValue(d: string, a: string): RawBuilder<number> {
+  const row = sql.raw(d);
+  const t = sql.raw(a);
+  const p = sql`(${t}.sm * ((coalesce(${row}.revenue, 0) + coalesce(${row}.conversions, 0)::numeric * ${t}.cv) * ${t}.n - ${t}.b))`;
+  return sql<number>`(sign(${p}) * div(2 * abs(${p}) + ${t}.n, 2 * ${t}.n))`;
+}
+
+/**
+ * Recomputes what a site's attribution derives from its metrics: the baseline's gross sum, then
+ * the credited value of every monthly rollup of the site. Run under the site's row lock, after an
+ * attribution change or an import that touched the baseline period.
+ */
+export async function refreshSiteValues(tx: Tx, tenantId: string, siteId: string): Promise<void> {
+  await sql`
+    UPDATE sites AS s SET baseline_gross = CASE WHEN s.baseline_from IS NULL THEN 0 ELSE (
+      SELECT coalesce(sum(coalesce(d.revenue, 0) + coalesce(d.conversions, 0)::numeric * s.conversion_value), 0)
+      FROM metrics_daily d
+      WHERE d.tenant_id = s.tenant_id AND d.site_id = s.id
+        AND d.day >= s.baseline_from AND d.day <= s.baseline_to) END
+    WHERE s.tenant_id = ${tenantId} AND s.id = ${siteId}`.execute(tx);
+  await sql`
+    UPDATE metrics_monthly AS r SET value = x.value
+    FROM (
+      SELECT date_trunc('month', d.day::timestamp)::date AS month, sum(${creditedValue('d', 'a')}) AS value
+      FROM (SELECT ${attributionTerms('s')} FROM sites s WHERE s.tenant_id = ${tenantId} AND s.id = ${siteId}) AS a
+      CROSS JOIN metrics_daily d
+      WHERE d.tenant_id = ${tenantId} AND d.site_id = ${siteId}
+      GROUP BY 1
+    ) AS x
+    WHERE r.tenant_id = ${tenantId} AND r.site_id = ${siteId} AND r.month = x.month`.execute(tx);
+}
+
+/** The sites of a report (the given ids, or every site of the tenant) with their attribution. */
+export async function siteAttributions(
+  tx: Tx,
+  tenantId: string,
+  siteIds: string[] | null,
+): Promise<{ id: string; name: string; attribution: SiteAttribution }[]> {
+  if (siteIds && siteIds.length === 0) return [];
+  let q = tx
+    .selectFrom('sites')
+    .select([
+      'id',
+      'name',
+      'revenue_share',
+      'conversion_value',
+      'gross_margin',
+      'baseline_from',
+      'baseline_to',
+    ])
+    .where('tenant_id', '=', tenantId)
+    .orderBy('name')
+    .orderBy('id');
+  if (siteIds) q = q.where('id', 'in', siteIds);
+  const rows = await q.execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, attribution: presentAttribution(r) }));
+}
