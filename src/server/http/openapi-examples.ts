@@ -49,6 +49,29 @@ export const EXAMPLE_VALUES = {
 
 const ID = EXAMPLE_IDS;
 
+/** The figures of the shared report example (one site, March 2026). */
+const SHARED_FIGURES = {
+  revenue: 500000,
+  value: 500000,
+  cost: 120000,
+  profit: 380000,
+  roi: 3.1667,
+  sessions: 40,
+  conversions: 0,
+  clicks: 0,
+  impressions: 0,
+  position: null,
+};
+const SHARED_SITE_REPORT = {
+  currency: 'USD',
+  from: '2026-03-01',
+  to: '2026-03-31',
+  groupBy: 'site',
+  totals: { ...SHARED_FIGURES, coverage: { days: 31, daysWithData: 1 } },
+  series: [{ key: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12', label: 'Shop', ...SHARED_FIGURES }],
+  comparison: null,
+};
+
 /** A problem+json example for a status (RFC 9457, as the error middleware writes it). */
 export function problemExample(status: number, detail?: string): Record<string, unknown> {
   const [code, spec] = Object.entries(ERROR_CODES).find(([, c]) => c.status === status) ?? [
@@ -855,73 +878,25 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
           { id: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12', name: 'Shop', domain: 'shop.example.com' },
         ],
         report: {
-          ...{
-            currency: 'USD',
-            from: '2026-03-01',
-            to: '2026-03-31',
-            groupBy: 'site',
-            totals: {
-              revenue: 500000,
-              cost: 120000,
-              profit: 380000,
-              roi: 3.1667,
-              sessions: 40,
-              conversions: 0,
-              clicks: 0,
-              impressions: 0,
-              position: null,
-            },
-            series: [
-              {
-                key: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
-                label: 'Shop',
-                revenue: 500000,
-                cost: 120000,
-                profit: 380000,
-                roi: 3.1667,
-                sessions: 40,
-                conversions: 0,
-                clicks: 0,
-                impressions: 0,
-                position: null,
-              },
-            ],
-          },
+          ...SHARED_SITE_REPORT,
           groupBy: 'day',
           series: [],
-        },
-        siteReport: {
-          currency: 'USD',
-          from: '2026-03-01',
-          to: '2026-03-31',
-          groupBy: 'site',
-          totals: {
-            revenue: 500000,
-            cost: 120000,
-            profit: 380000,
-            roi: 3.1667,
-            sessions: 40,
-            conversions: 0,
-            clicks: 0,
-            impressions: 0,
-            position: null,
-          },
-          series: [
-            {
-              key: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
-              label: 'Shop',
-              revenue: 500000,
-              cost: 120000,
-              profit: 380000,
-              roi: 3.1667,
-              sessions: 40,
-              conversions: 0,
-              clicks: 0,
-              impressions: 0,
-              position: null,
+          comparison: {
+            from: '2026-01-29',
+            to: '2026-02-28',
+            totals: {
+              ...SHARED_FIGURES,
+              revenue: 200000,
+              value: 200000,
+              cost: 0,
+              profit: 200000,
+              roi: null,
+              sessions: 12,
+              coverage: { days: 31, daysWithData: 1 },
             },
-          ],
+          },
         },
+        siteReport: SHARED_SITE_REPORT,
         annotations: [
           {
             id: '01a24da2-7a10-7c1e-9d2b-3f4e5a6b7c8d',
