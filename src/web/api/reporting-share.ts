@@ -1,12 +1,12 @@
 import type { z } from 'zod';
 import { Page } from '../../shared/schemas/common.ts';
+import type { PublicReport } from '../../shared/schemas/report-links.ts';
 import {
-  PublicReport,
   ReportLink,
   type CreateReportLinkBody,
   type UpdateReportLinkBody,
 } from '../../shared/schemas/report-links.ts';
-import { TenantLogo } from '../../shared/schemas/tenants.ts';
+import type { TenantLogo } from '../../shared/schemas/tenants.ts';
 import { ApiError, toProblem } from './problem.ts';
 import { download, request, requestAs, requestHeaders } from './http.ts';
 
