@@ -109,7 +109,8 @@ describe('a shared report, end to end', () => {
     const reader = await openPage(browser, app.baseUrl);
     const { page } = reader;
     expect(await reader.context.cookies()).toEqual([]);
-    await page.goto(shareUrl);
+    const opened = await page.goto(shareUrl);
+    expect(opened?.status()).toBe(200);
     await page.getByRole('heading', { name: 'This report is protected' }).waitFor();
     await page.getByLabel('Password').fill('wrong password');
     await page.getByRole('button', { name: 'Open report' }).click();
@@ -149,7 +150,11 @@ describe('a shared report, end to end', () => {
     // Revoked, the same page says the link is not available.
     const links = await api('GET', '/report-links');
     await api('DELETE', `/report-links/${links.data[0].id}`);
-    await page.goto(shareUrl);
+    const gone = await page.goto(shareUrl);
+    expect(gone?.status()).toBe(404);
+    await page.getByRole('heading', { name: 'Report not available' }).waitFor();
+    const unknown = await page.goto(`${app.baseUrl}/r/${'A'.repeat(43)}`);
+    expect(unknown?.status()).toBe(404);
     await page.getByRole('heading', { name: 'Report not available' }).waitFor();
     await reader.context.close();
   });
