@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { decodeEncryptionKey } from './infra/encryption-key.ts';
 
 const optionalUrl = (protocols: string[]) =>
   z
@@ -116,11 +117,10 @@ const ConfigSchema = z.object({
   GOOGLE_CLIENT_SECRET: optionalString,
   /** Origin every Google endpoint is requested at, with Google's own paths (tests, proxies). */
   GOOGLE_API_BASE: optionalUrl(['http:', 'https:']),
-  /** 32 bytes, base64: encrypts stored OAuth tokens (AES-256-GCM). Unset: kept in DATA_DIR. */
-  ENCRYPTION_KEY: optionalString.refine(
-    (v) => v === undefined || (/^[A-Za-z0-9+/_-]+={0,2}$/.test(v) && decodeKey(v).length === 32),
-    { message: 'must be 32 bytes, base64 encoded (openssl rand -base64 32)' },
-  ),
+  /** 32 bytes, base64: encrypts stored secrets: OAuth tokens, share-link tokens (AES-256-GCM); else generated into DATA_DIR. */
+  ENCRYPTION_KEY: optionalString.refine((v) => v === undefined || decodeEncryptionKey(v) !== null, {
+    message: 'must be 32 bytes, base64 (e.g. `openssl rand -base64 32`)',
+  }),
   /**
    * How long a worker holds a site's sync lease before another may take it over (a killed
    * worker's sync resumes after this). Renewed with every chunk of days written.
@@ -129,11 +129,6 @@ const ConfigSchema = z.object({
   /** How often the worker looks for linked sites due for their daily sync and for stalled syncs. */
   GOOGLE_SYNC_SWEEP_MS: envNumber(z.coerce.number().int().min(200).max(86_400_000).default(60_000)),
 });
-
-/** The bytes of a base64 (or base64url) key. */
-export function decodeKey(value: string): Buffer {
-  return Buffer.from(value.replaceAll('-', '+').replaceAll('_', '/'), 'base64');
-}
 
 export type Config = z.infer<typeof ConfigSchema> & {
   appUrl: string;
@@ -175,10 +170,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   if (c.NODE_ENV === 'production' && c.DATABASE_URL && !c.ENCRYPTION_KEY) {
-    // Several processes share a database server: a key generated into one DATA_DIR would leave
-    // the others unable to read the tokens it encrypted.
     throw new ConfigError(
-      'Invalid configuration:\n  ENCRYPTION_KEY: required with DATABASE_URL and NODE_ENV=production',
+      'Invalid configuration:\n  ENCRYPTION_KEY: required with DATABASE_URL in production ' +
+        '(processes on other machines must share the key that encrypts stored secrets)',
     );
   }
   return {

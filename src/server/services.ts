@@ -3,9 +3,8 @@ import type { Config } from './config.ts';
 import { openDatabase, type Database } from './data/database.ts';
 import { migrate } from './data/migrate.ts';
 import { createHmac, randomBytes } from 'node:crypto';
-import { decodeKey } from './config.ts';
 import type { GoogleDeps } from './domain/google/connections.ts';
-import { createSecretBox, loadKeyFile } from './lib/secret-box.ts';
+import { createSecretBox } from './lib/secret-box.ts';
 import { GOOGLE_SANDBOX_CLIENT_ID, GOOGLE_SANDBOX_PATH } from './sandbox/mount-path.ts';
 import { createAuditBackend, type AuditBackend } from './domain/audit/audit-backend.ts';
 import { createStripeInbox, type StripeInbox } from './domain/billing/receive-stripe-webhook.ts';
@@ -13,6 +12,7 @@ import type { BillingSettings } from './domain/billing/billing-deps.ts';
 import { createBillingSettings, type StripeConnection } from './domain/billing/stripe-client.ts';
 import { createMemoryCache, createRedisCache, type Cache } from './infra/cache.ts';
 import { createBullmqQueue } from './infra/queue/bullmq-queue.ts';
+import { loadEncryptionKey } from './infra/encryption-key.ts';
 import type { JobQueue } from './infra/queue/job-queue.ts';
 import { createMemoryQueue } from './infra/queue/memory-queue.ts';
 import {
@@ -64,6 +64,8 @@ export interface AppServices {
   stripeInbox: StripeInbox;
   /** Google connections (real Google or the local sandbox); null when both are off. */
   google: GoogleDeps | null;
+  /** AES-256-GCM key of stored secrets (share-link tokens, OAuth tokens): infra/encryption-key.ts. */
+  encryptionKey: Buffer;
   close(): Promise<void>;
 }
 
@@ -124,7 +126,8 @@ export async function createServices(
   const billing = createBillingSettings(config, stripeConnection(config, sandboxSecrets));
   const audit = createAuditBackend(config);
   const stripeInbox = createStripeInbox({ database, queue, config, logger });
-  const google = googleDeps(config);
+  const encryptionKey = loadEncryptionKey(config);
+  const google = googleDeps(config, encryptionKey);
   return {
     config,
     logger,
@@ -138,6 +141,7 @@ export async function createServices(
     sandboxSecrets,
     stripeInbox,
     google,
+    encryptionKey,
     async close() {
       await stripeInbox.drain();
       await queue.close().catch((err) => logger.warn({ err }, 'queue close failed'));
@@ -168,23 +172,14 @@ function stripeConnection(
 }
 
 /**
- * The key that seals stored OAuth tokens: ENCRYPTION_KEY, else one generated once into DATA_DIR
- * (a fresh one per process under NODE_ENV=test, whose data does not outlive it).
- */
-function encryptionKey(config: Config): Buffer {
-  if (config.ENCRYPTION_KEY) return decodeKey(config.ENCRYPTION_KEY);
-  return config.NODE_ENV === 'test' ? randomBytes(32) : loadKeyFile(config.dataDir);
-}
-
-/**
  * Real Google with GOOGLE_CLIENT_ID, else the sandbox this process serves at /sandbox/google
  * (its client secret generated beside the Stripe sandbox's), else none. GOOGLE_API_BASE points
  * either at another Google-compatible server.
  */
-function googleDeps(config: Config): GoogleDeps | null {
+function googleDeps(config: Config, encryptionKey: Buffer): GoogleDeps | null {
   if (config.googleMode === 'off') return null;
   const redirectUri = () => `${config.appUrl}/api/v1/integrations/google/callback`;
-  const box = createSecretBox(encryptionKey(config));
+  const box = createSecretBox(encryptionKey);
   if (config.googleMode === 'google') {
     return {
       box,

@@ -15,6 +15,7 @@ import { InvitePage } from './pages/invite-page.tsx';
 import { MembersPage } from './pages/members-page.tsx';
 import { NewWorkspacePage } from './pages/new-workspace-page.tsx';
 import { ServicesPage } from './pages/services-page.tsx';
+import { ShareLinksPage } from './pages/reports/share-links-page.tsx';
 import { SettingsPage } from './pages/settings-page.tsx';
 import { SitesPage } from './pages/sites-page.tsx';
 import {
@@ -36,6 +37,9 @@ const DashboardPage = lazy(() =>
   import('./pages/dashboard-page.tsx').then((m) => ({ default: m.DashboardPage })),
 );
 const SitePage = lazy(() => import('./pages/site-page.tsx').then((m) => ({ default: m.SitePage })));
+const PublicReportPage = lazy(() =>
+  import('./pages/reports/public-report-page.tsx').then((m) => ({ default: m.PublicReportPage })),
+);
 
 /** Pages behind sign-in: a signed-out visitor goes to /login and comes back afterwards. */
 function RequireSignIn({ children }: { children: ReactNode }) {
@@ -164,7 +168,7 @@ function ManagersOnly({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
-/** Pages a client member (read-only, on granted sites) has no use for. */
+/** Pages of the agency's own work (services, time log, settings, integrations): not for a client. */
 function StaffOnly({ children }: { children: ReactNode }) {
   const { workspace = '' } = useParams();
   const { state } = useSession();
@@ -174,8 +178,8 @@ function StaffOnly({ children }: { children: ReactNode }) {
       : undefined;
   if (role && !isStaff(role)) {
     return (
-      <EmptyState title="Not available to clients">
-        <p>Your role ({role}) cannot open this page.</p>
+      <EmptyState title="Not available">
+        <p>This page is for the agency's team.</p>
       </EmptyState>
     );
   }
@@ -215,6 +219,7 @@ function WorkspaceNotFound() {
 
 function WorkspacePages() {
   const manager = useCallback((el: ReactNode) => <ManagersOnly>{el}</ManagersOnly>, []);
+  const staff = useCallback((el: ReactNode) => <StaffOnly>{el}</StaffOnly>, []);
   return (
     <WorkspaceRoute>
       <Suspense fallback={<Spinner />}>
@@ -222,20 +227,14 @@ function WorkspacePages() {
           <Route index element={<DashboardPage />} />
           <Route path="sites" element={<SitesPage />} />
           <Route path="sites/:siteId" element={<SitePage />} />
-          <Route path="services" element={<ServicesPage />} />
+          <Route path="services" element={staff(<ServicesPage />)} />
+          <Route path="shared-reports" element={<ShareLinksPage />} />
           <Route path="billing" element={manager(<BillingPage />)} />
           <Route path="members" element={manager(<MembersPage />)} />
           <Route path="api-keys" element={manager(<ApiKeysPage />)} />
           <Route path="audit" element={manager(<AuditPage />)} />
-          <Route
-            path="integrations"
-            element={
-              <StaffOnly>
-                <IntegrationsPage />
-              </StaffOnly>
-            }
-          />
-          <Route path="settings" element={<SettingsPage />} />
+          <Route path="integrations" element={staff(<IntegrationsPage />)} />
+          <Route path="settings" element={staff(<SettingsPage />)} />
           <Route path="*" element={<WorkspaceNotFound />} />
         </Routes>
       </Suspense>
@@ -243,76 +242,93 @@ function WorkspacePages() {
   );
 }
 
+/** Shared reports need no account: their page lives outside the session. */
 export function App() {
   return (
     <BrowserRouter>
-      <SessionProvider>
-        <Routes>
-          <Route
-            path="/login"
-            element={
-              <GuestOnly>
-                <LoginPage />
-              </GuestOnly>
-            }
-          />
-          <Route
-            path="/signup"
-            element={
-              <GuestOnly>
-                <SignupPage />
-              </GuestOnly>
-            }
-          />
-          <Route path="/invite" element={<InvitePage />} />
-          <Route
-            path="/"
-            element={
-              <RequireSignIn>
-                <Home />
-              </RequireSignIn>
-            }
-          />
-          <Route
-            path="/workspaces/new"
-            element={
-              <RequireSignIn>
-                <NewWorkspacePage />
-              </RequireSignIn>
-            }
-          />
-          <Route
-            path="/w/:workspace/*"
-            element={
-              <RequireSignIn>
-                <WorkspacePages />
-              </RequireSignIn>
-            }
-          />
-          {/* /integrations: where the Google OAuth callback sends the browser back (303). */}
-          {[
-            'billing',
-            'settings',
-            'members',
-            'sites',
-            'services',
-            'audit',
-            'api-keys',
-            'integrations',
-          ].map((page) => (
-            <Route
-              key={page}
-              path={`/${page}`}
-              element={
-                <RequireSignIn>
-                  <ToWorkspace page={page} />
-                </RequireSignIn>
-              }
-            />
-          ))}
-          <Route path="*" element={<NotFound />} />
-        </Routes>
-      </SessionProvider>
+      <Routes>
+        <Route
+          path="/r/:token"
+          element={
+            <Suspense fallback={<Spinner label="Loading the report…" />}>
+              <PublicReportPage />
+            </Suspense>
+          }
+        />
+        <Route path="*" element={<SignedInApp />} />
+      </Routes>
     </BrowserRouter>
+  );
+}
+
+function SignedInApp() {
+  return (
+    <SessionProvider>
+      <Routes>
+        <Route
+          path="/login"
+          element={
+            <GuestOnly>
+              <LoginPage />
+            </GuestOnly>
+          }
+        />
+        <Route
+          path="/signup"
+          element={
+            <GuestOnly>
+              <SignupPage />
+            </GuestOnly>
+          }
+        />
+        <Route path="/invite" element={<InvitePage />} />
+        <Route
+          path="/"
+          element={
+            <RequireSignIn>
+              <Home />
+            </RequireSignIn>
+          }
+        />
+        <Route
+          path="/workspaces/new"
+          element={
+            <RequireSignIn>
+              <NewWorkspacePage />
+            </RequireSignIn>
+          }
+        />
+        <Route
+          path="/w/:workspace/*"
+          element={
+            <RequireSignIn>
+              <WorkspacePages />
+            </RequireSignIn>
+          }
+        />
+        {/* /integrations: where the Google OAuth callback sends the browser back (303). */}
+        {[
+          'billing',
+          'settings',
+          'members',
+          'sites',
+          'services',
+          'audit',
+          'api-keys',
+          'integrations',
+        ].map((page) => (
+          <Route
+            key={page}
+            path={`/${page}`}
+            element={
+              <RequireSignIn>
+                <ToWorkspace page={page} />
+              </RequireSignIn>
+            }
+          />
+        ))}
+        <Route path="*" element={<NotFound />} />
+      </Routes>
+    </SessionProvider>
   );
 }

@@ -195,7 +195,8 @@ describe('services and time entries', () => {
     ]);
     expect((await c.get(`/api/v1/services/${secret.id}`)).status).toBe(404);
     expect((await c.get(`/api/v1/services?siteId=${hidden.id}`)).status).toBe(404);
-    expect((await c.get(`/api/v1/services/${visible.id}/time-entries`)).status).toBe(200);
+    // The agency's time log (notes, hours, cost at its rate) is internal.
+    expect((await c.get(`/api/v1/services/${visible.id}/time-entries`)).status).toBe(403);
     expect(
       (
         await c.post(`/api/v1/services/${visible.id}/time-entries`, {

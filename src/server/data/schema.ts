@@ -242,6 +242,34 @@ export interface GoalsTable {
   updated_at: Timestamp;
 }
 
+/** The workspace's uploaded logo (migrations/0060). */
+export interface TenantLogosTable {
+  tenant_id: string;
+  content_type: string;
+  bytes: Uint8Array;
+  sha256: string;
+  updated_at: Timestamp;
+}
+
+/** A shared report link (migrations/0060): found by the token's hash, the token kept encrypted. */
+export interface ReportLinksTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  site_ids: ColumnType<string[], string[], string[]>;
+  period: Json;
+  token_hash: string;
+  token_encrypted: string;
+  password_hash: string | null;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  views: Generated<number>;
+  last_viewed_at: Timestamp | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** Stripe webhook inbox (global: the tenant is known only after processing). */
 export interface StripeWebhookEventsTable {
   id: string;
@@ -381,6 +409,17 @@ export interface SearchTermsMonthlyTable {
   position_sum: number;
 }
 
+export interface AnnotationsTable {
+  tenant_id: string;
+  id: string;
+  site_id: string | null;
+  date: string;
+  title: string;
+  note: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   users: UsersTable;
@@ -402,6 +441,8 @@ export interface DB {
   time_entries: TimeEntriesTable;
   metrics_daily: MetricsDailyTable;
   metrics_monthly: MetricsMonthlyTable;
+  tenant_logos: TenantLogosTable;
+  report_links: ReportLinksTable;
   goals: GoalsTable;
   stripe_webhook_events: StripeWebhookEventsTable;
   billing_subscriptions: BillingSubscriptionsTable;
@@ -413,4 +454,5 @@ export interface DB {
   search_term_keys: SearchTermKeysTable;
   search_terms_daily: SearchTermsDailyTable;
   search_terms_monthly: SearchTermsMonthlyTable;
+  annotations: AnnotationsTable;
 }

@@ -27,6 +27,9 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   // Tenant settings
   'GET /api/v1/tenant': ALL_ROLES,
   'PATCH /api/v1/tenant': MANAGERS,
+  'PUT /api/v1/tenant/logo': MANAGERS,
+  'DELETE /api/v1/tenant/logo': MANAGERS,
+  'GET /api/v1/tenant/logo': 'public',
 
   // Members and invitations
   'GET /api/v1/members': MANAGERS,
@@ -52,7 +55,8 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/v1/services/:id': ALL_ROLES,
   'PATCH /api/v1/services/:id': STAFF,
   'DELETE /api/v1/services/:id': STAFF,
-  'GET /api/v1/services/:id/time-entries': ALL_ROLES,
+  // The agency's time log (notes, hours at its rate) is internal: not for clients.
+  'GET /api/v1/services/:id/time-entries': STAFF,
   'POST /api/v1/services/:id/time-entries': STAFF,
   'DELETE /api/v1/services/:id/time-entries/:entryId': STAFF,
   'GET /api/v1/sites/:siteId/metrics': ALL_ROLES,
@@ -64,6 +68,20 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/v1/goals/progress': ALL_ROLES,
   'PATCH /api/v1/goals/:id': STAFF,
   'DELETE /api/v1/goals/:id': STAFF,
+
+  // Shared report links: staff manage them; a client reads those of their own sites
+  'POST /api/v1/report-links': STAFF,
+  'GET /api/v1/report-links': ALL_ROLES,
+  'PATCH /api/v1/report-links/:id': STAFF,
+  'DELETE /api/v1/report-links/:id': STAFF,
+  // Public: the link's token is the credential
+  'GET /api/v1/public/reports/:token': 'public',
+  'POST /api/v1/public/reports/:token/unlock': 'public',
+
+  // Annotations (clients read those of their granted sites and the workspace-wide ones)
+  'GET /api/v1/annotations': ALL_ROLES,
+  'POST /api/v1/annotations': STAFF,
+  'DELETE /api/v1/annotations/:id': STAFF,
 
   // Billing
   'GET /api/v1/billing/plans': 'public',

@@ -5,6 +5,8 @@ import compression from 'compression';
 import { parse as parseCookies } from 'cookie';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import { inTransaction } from '../data/scoped-transaction.ts';
+import { findSharedLink } from '../domain/report-links/shared-report.ts';
 import { projectRoot } from '../lib/project-root.ts';
 import type { AppServices } from '../services.ts';
 import { allRoutes, mounts } from '../routes/index.ts';
@@ -123,6 +125,23 @@ function createHttpApp(services: AppServices, routes: AnyRoute[]): Express {
       }),
     );
     app.use(express.static(WEB_DIST, { index: false, maxAge: '1h' }));
+    // A shared report's page: the web app, answered 404 (the same page) for a link that is
+    // unknown, revoked or expired, like its API. The token never leaves in a Referer.
+    app.get('/r/:token', async (req, res, next) => {
+      try {
+        const token = String(req.params.token);
+        const live =
+          /^[A-Za-z0-9_-]{16,100}$/.test(token) &&
+          (await inTransaction(services.database, {}, (tx) => findSharedLink(tx, token))) !== null;
+        res.status(live ? 200 : 404);
+        res.setHeader('Cache-Control', 'no-store');
+        res.setHeader('Referrer-Policy', 'no-referrer');
+        res.setHeader('X-Robots-Tag', 'noindex, nofollow');
+        res.sendFile(path.join(WEB_DIST, 'index.html'));
+      } catch (error) {
+        next(error);
+      }
+    });
     // '/*splat' needs at least one segment in Express 5: '/' is listed apart.
     app.get(['/', '/*splat'], (_req, res) => {
       res.setHeader('Cache-Control', 'no-cache');

@@ -33,9 +33,11 @@ export const EXAMPLE_IDS = {
   timeEntry: '45c48cce-2e2d-4fbd-a3c1-7d8e9f0a1b24',
   invitation: 'd3d94468-02a4-4c31-b7a6-3e4f5a6b7c85',
   apiKey: '6512bd43-d9ca-46e0-8b1f-4a5b6c7d8e96',
+  annotation: '1679091c-5a88-4faf-8b3e-2c4d6e8f0a13',
   goal: '1f0e3dad-9990-4a5e-8c4b-2b3c4d5e6f70',
   stripeEvent: 'evt_1QExampleDeadEvent0001',
   integration: '2a7d4c1e-9b3f-4e8a-b6c5-0d1e2f3a4b5c',
+  reportLink: '0193a4c2-7b1d-7e2f-8a3b-4c5d6e7f8a9b',
 } as const;
 
 /** Other values that must be unique or real when the example is sent. */
@@ -45,9 +47,33 @@ export const EXAMPLE_VALUES = {
   invitationToken: 'inv_3q2Xr9vKcTz8LmN4pW7yBd5hJ6',
   googleCode: '4/0AeaYSHBexampleAuthorizationCode',
   googleState: 'f0e1d2c3-b4a5-4968-8776-655443322110.Xk3mP9qR2sT5vW8yZ1aC4dF7gH0jL3nQ6tV9xB2eE5h',
+  reportToken: 'Vq3X0aZ7c2JkR9mT4uWn8pLs1dYb6eHf5gQo2iCv7xA',
 } as const;
 
 const ID = EXAMPLE_IDS;
+
+/** The figures of the shared report example (one site, March 2026). */
+const SHARED_FIGURES = {
+  revenue: 500000,
+  value: 500000,
+  cost: 120000,
+  profit: 380000,
+  roi: 3.1667,
+  sessions: 40,
+  conversions: 0,
+  clicks: 0,
+  impressions: 0,
+  position: null,
+};
+const SHARED_SITE_REPORT = {
+  currency: 'USD',
+  from: '2026-03-01',
+  to: '2026-03-31',
+  groupBy: 'site',
+  totals: { ...SHARED_FIGURES, coverage: { days: 31, daysWithData: 1 } },
+  series: [{ key: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12', label: 'Shop', ...SHARED_FIGURES }],
+  comparison: null,
+};
 
 /** A problem+json example for a status (RFC 9457, as the error middleware writes it). */
 export function problemExample(status: number, detail?: string): Record<string, unknown> {
@@ -179,7 +205,7 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
         plan: 'free',
         currency: 'USD',
         timezone: 'UTC',
-        branding: {},
+        branding: { displayName: null, primaryColor: null, reportTitle: null, logoUrl: null },
         createdAt: '2026-03-02T09:15:27.773Z',
         billingStatus: 'none',
         pastDue: false,
@@ -191,7 +217,7 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
     body: {
       name: 'Acme SEO Agency',
       timezone: 'Europe/Paris',
-      branding: { primaryColor: '#1f6feb' },
+      branding: { displayName: 'Acme SEO', primaryColor: '#1f6feb' },
     },
     responses: {
       200: {
@@ -201,7 +227,12 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
         plan: 'free',
         currency: 'USD',
         timezone: 'Europe/Paris',
-        branding: { primaryColor: '#1f6feb' },
+        branding: {
+          displayName: 'Acme SEO',
+          primaryColor: '#1f6feb',
+          reportTitle: null,
+          logoUrl: '/api/v1/tenant/logo?tenant=acme-seo&v=9f86d081884c7d65',
+        },
         createdAt: '2026-03-02T09:15:28.447Z',
         billingStatus: 'none',
         pastDue: false,
@@ -209,6 +240,27 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
       },
     },
     errors: [409],
+  },
+
+  'PUT /api/v1/tenant/logo': {
+    body: '<the PNG, JPEG or WebP bytes>',
+    bodyType: 'image/png',
+    responses: {
+      200: {
+        contentType: 'image/png',
+        bytes: 18342,
+        sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+        url: '/api/v1/tenant/logo?tenant=acme-seo&v=9f86d081884c7d65',
+        updatedAt: '2026-03-02T09:20:11.204Z',
+      },
+    },
+    errors: [413],
+  },
+  'DELETE /api/v1/tenant/logo': { responses: { 204: null }, errors: [404] },
+  'GET /api/v1/tenant/logo': {
+    query: { tenant: ID.tenant },
+    responses: { 200: '<the image bytes>', 304: null },
+    errors: [404],
   },
 
   // Members and invitations
@@ -488,6 +540,56 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
     },
   },
   'DELETE /api/v1/services/:id': { params: { id: ID.service }, responses: { 204: null } },
+  'POST /api/v1/annotations': {
+    body: { siteId: ID.site, date: '2026-03-01', title: 'New landing pages live' },
+    responses: {
+      201: {
+        id: '01a24da2-7a10-7c1e-9d2b-3f4e5a6b7c8d',
+        siteId: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+        date: '2026-03-01',
+        title: 'New landing pages live',
+        note: null,
+        source: 'manual',
+        serviceId: null,
+        createdAt: '2026-03-02T09:15:42.101Z',
+      },
+    },
+  },
+  'GET /api/v1/annotations': {
+    query: { from: '2026-01-01', to: '2026-12-31', siteId: [ID.site] },
+    responses: {
+      200: {
+        data: [
+          {
+            id: '3f1c2a9e-5b7d-8e41-a2c3-9d8e7f6a5b4c',
+            siteId: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+            date: '2026-01-01',
+            title: 'Retainer started: SEO retainer',
+            note: null,
+            source: 'service',
+            serviceId: 'c9f0f895-fb98-4b91-9d5e-1a2b3c4d5e63',
+            createdAt: null,
+          },
+          {
+            id: '01a24da2-7a10-7c1e-9d2b-3f4e5a6b7c8d',
+            siteId: null,
+            date: '2026-03-13',
+            title: 'Google core update',
+            note: 'Rankings moved for a week',
+            source: 'manual',
+            serviceId: null,
+            createdAt: '2026-03-13T10:02:11.410Z',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'DELETE /api/v1/annotations/:id': {
+    params: { id: ID.annotation },
+    responses: { 204: null },
+    errors: [409],
+  },
   'GET /api/v1/services/:id/time-entries': {
     params: { id: ID.service },
     query: { limit: 50 },
@@ -699,6 +801,141 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
     },
   },
   'DELETE /api/v1/goals/:id': { params: { id: ID.goal }, responses: { 204: null } },
+
+  // Shared report links
+  'POST /api/v1/report-links': {
+    body: {
+      name: 'Shop: last 90 days',
+      siteIds: [ID.site],
+      period: { preset: 'last_90_days' },
+      password: 'plum tree 42',
+      expiresAt: '2999-01-31T00:00:00Z',
+    },
+    responses: {
+      201: {
+        id: '0193a4c2-7b1d-7e2f-8a3b-4c5d6e7f8a9b',
+        name: 'Shop: last 90 days',
+        url: 'https://app.example.com/r/Vq3X0aZ7c2JkR9mT4uWn8pLs1dYb6eHf5gQo2iCv7xA',
+        siteIds: ['8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12'],
+        period: { preset: 'last_90_days' },
+        expiresAt: '2027-01-31T00:00:00.000Z',
+        hasPassword: true,
+        views: 0,
+        lastViewedAt: null,
+        createdAt: '2026-03-02T09:30:00.000Z',
+      },
+    },
+    errors: [404],
+  },
+  'GET /api/v1/report-links': {
+    query: { limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            id: '0193a4c2-7b1d-7e2f-8a3b-4c5d6e7f8a9b',
+            name: 'Shop: last 90 days',
+            url: 'https://app.example.com/r/Vq3X0aZ7c2JkR9mT4uWn8pLs1dYb6eHf5gQo2iCv7xA',
+            siteIds: ['8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12'],
+            period: { preset: 'last_90_days' },
+            expiresAt: '2027-01-31T00:00:00.000Z',
+            hasPassword: true,
+            views: 0,
+            lastViewedAt: null,
+            createdAt: '2026-03-02T09:30:00.000Z',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'PATCH /api/v1/report-links/:id': {
+    params: { id: ID.reportLink },
+    body: { name: 'Shop: year to date', period: { preset: 'year_to_date' }, password: null },
+    responses: {
+      200: {
+        ...{
+          id: '0193a4c2-7b1d-7e2f-8a3b-4c5d6e7f8a9b',
+          name: 'Shop: last 90 days',
+          url: 'https://app.example.com/r/Vq3X0aZ7c2JkR9mT4uWn8pLs1dYb6eHf5gQo2iCv7xA',
+          siteIds: ['8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12'],
+          period: { preset: 'last_90_days' },
+          expiresAt: '2027-01-31T00:00:00.000Z',
+          hasPassword: true,
+          views: 0,
+          lastViewedAt: null,
+          createdAt: '2026-03-02T09:30:00.000Z',
+        },
+        name: 'Shop: year to date',
+        period: { preset: 'year_to_date' },
+        hasPassword: false,
+      },
+    },
+    errors: [404],
+  },
+  'DELETE /api/v1/report-links/:id': {
+    params: { id: ID.reportLink },
+    responses: { 204: null },
+    errors: [404],
+  },
+  'GET /api/v1/public/reports/:token': {
+    params: { token: EXAMPLE_VALUES.reportToken },
+    responses: {
+      200: {
+        branding: {
+          name: 'Acme SEO',
+          displayName: 'Acme SEO',
+          primaryColor: '#1f6feb',
+          reportTitle: null,
+          logoUrl: null,
+        },
+        name: 'Shop: March',
+        period: { from: '2026-03-01', to: '2026-03-31' },
+        sites: [
+          { id: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12', name: 'Shop', domain: 'shop.example.com' },
+        ],
+        report: {
+          ...SHARED_SITE_REPORT,
+          groupBy: 'day',
+          series: [],
+          comparison: {
+            from: '2026-01-29',
+            to: '2026-02-28',
+            totals: {
+              ...SHARED_FIGURES,
+              revenue: 200000,
+              value: 200000,
+              cost: 0,
+              profit: 200000,
+              roi: null,
+              sessions: 12,
+              coverage: { days: 31, daysWithData: 1 },
+            },
+          },
+        },
+        siteReport: SHARED_SITE_REPORT,
+        annotations: [
+          {
+            id: '01a24da2-7a10-7c1e-9d2b-3f4e5a6b7c8d',
+            siteId: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+            date: '2026-03-12',
+            title: 'New category pages',
+            note: null,
+            source: 'manual',
+            serviceId: null,
+            createdAt: '2026-03-12T08:00:00.000Z',
+          },
+        ],
+      },
+    },
+    errors: [401, 404],
+  },
+  'POST /api/v1/public/reports/:token/unlock': {
+    params: { token: EXAMPLE_VALUES.reportToken },
+    body: { password: 'plum tree 42' },
+    responses: { 204: null },
+    errors: [401, 404, 429],
+  },
 
   // Billing
   'GET /api/v1/billing/plans': {

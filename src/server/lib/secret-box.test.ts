@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config.ts';
-import { createSecretBox, loadKeyFile } from './secret-box.ts';
+import { createSecretBox } from './secret-box.ts';
 
 describe('secret box (AES-256-GCM)', () => {
   it('opens what it sealed, only for the same row, and refuses a tampered value', () => {
@@ -19,18 +16,6 @@ describe('secret box (AES-256-GCM)', () => {
     parts[3] = Buffer.from('tampered').toString('base64url');
     expect(() => box.open(parts.join('.'), 'row-a')).toThrow();
     expect(() => createSecretBox(randomBytes(32)).open(sealed, 'row-a')).toThrow();
-  });
-
-  it('generates its key file once, mode 0600, and reads it back', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-key-'));
-    try {
-      const a = loadKeyFile(dir);
-      const b = loadKeyFile(dir);
-      expect(a.equals(b)).toBe(true);
-      expect(fs.statSync(path.join(dir, 'encryption-key')).mode & 0o777).toBe(0o600);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   it('configuration: ENCRYPTION_KEY must be 32 bytes, the Google client pair goes together', () => {

@@ -1,6 +1,4 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 
 /**
  * AES-256-GCM for secrets kept at rest (Google refresh tokens). A sealed value is
@@ -39,29 +37,4 @@ export function createSecretBox(key: Buffer): SecretBox {
       ]).toString('utf8');
     },
   };
-}
-
-const KEY_FILE = 'encryption-key';
-
-/**
- * The key kept in `dataDir` (generated on first use, mode 0600): for a single machine without
- * ENCRYPTION_KEY. Exclusive create, so two processes starting at once agree on one key.
- */
-export function loadKeyFile(dataDir: string): Buffer {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const file = path.join(dataDir, KEY_FILE);
-  try {
-    const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
-    if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);
-    fs.chmodSync(file, 0o600);
-    return key;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  try {
-    fs.writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  return loadKeyFile(dataDir);
 }

@@ -4,6 +4,7 @@ import type { AppServices } from '../services.ts';
 import { mountGoogleSandbox } from '../sandbox/google/mount-google-sandbox.ts';
 import { mountSandbox } from '../sandbox/mount-sandbox.ts';
 import { accountRoutes } from './accounts.routes.ts';
+import { annotationRoutes } from './annotations.routes.ts';
 import { apiKeyRoutes } from './api-keys.routes.ts';
 import { auditRoutes } from './audit.routes.ts';
 import { billingRoutes } from './billing.routes.ts';
@@ -11,6 +12,8 @@ import { goalRoutes } from './goals.routes.ts';
 import { integrationRoutes } from './integrations.routes.ts';
 import { memberRoutes } from './members.routes.ts';
 import { metricRoutes } from './metrics.routes.ts';
+import { publicReportRoutes } from './public-reports.routes.ts';
+import { reportLinkRoutes } from './report-links.routes.ts';
 import { reportRoutes } from './reports.routes.ts';
 import { serviceRoutes } from './services.routes.ts';
 import { siteRoutes } from './sites.routes.ts';
@@ -27,6 +30,9 @@ export function allRoutes(): AnyRoute[] {
     ...serviceRoutes,
     ...metricRoutes,
     ...reportRoutes,
+    ...reportLinkRoutes,
+    ...publicReportRoutes,
+    ...annotationRoutes,
     ...goalRoutes,
     ...billingRoutes,
     ...auditRoutes,

@@ -223,7 +223,7 @@ export const GroupBy = z.enum(['day', 'week', 'month', 'site']);
 export type GroupBy = z.infer<typeof GroupBy>;
 
 /** A query value that may repeat (`?siteId=a&siteId=b`) or be comma separated. */
-const Repeated = z.preprocess(
+export const Repeated = z.preprocess(
   (v) =>
     v === undefined
       ? undefined
@@ -246,9 +246,11 @@ export const RoiReportQuery = z
         'previous: the same number of days just before from; year: the same dates a year earlier (29 February as 28 February); none: no comparison',
       ),
     format: z
-      .enum(['json', 'csv'])
+      .enum(['json', 'csv', 'pdf'])
       .optional()
-      .describe('csv: the same report as CSV (also with Accept: text/csv)'),
+      .describe(
+        'csv: the same report as CSV (also with Accept: text/csv); pdf: a branded PDF of the range with the previous period for comparison, per-site figures and annotations',
+      ),
   })
   .superRefine(dateRange('from', 'to'));
 export type RoiReportQuery = z.infer<typeof RoiReportQuery>;

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useState, type CSSProperties, type ReactNode } from 'react';
 import { Link, NavLink, useLocation, useNavigate } from 'react-router';
 import { useMe, useSession } from '../session/session.tsx';
 import { isManager, isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
@@ -9,6 +9,7 @@ interface NavItem {
   to: string;
   label: string;
   managersOnly?: boolean;
+  /** Pages for the agency's team (services, integrations, settings): hidden from a client member. */
   staffOnly?: boolean;
   end?: boolean;
 }
@@ -16,18 +17,19 @@ interface NavItem {
 const NAV: NavItem[] = [
   { to: '', label: 'Dashboard', end: true },
   { to: 'sites', label: 'Sites' },
-  { to: 'services', label: 'Services' },
+  { to: 'services', label: 'Services', staffOnly: true },
+  { to: 'shared-reports', label: 'Shared reports' },
   { to: 'integrations', label: 'Integrations', staffOnly: true },
   { to: 'billing', label: 'Billing', managersOnly: true },
   { to: 'members', label: 'Members', managersOnly: true },
   { to: 'api-keys', label: 'API keys', managersOnly: true },
   { to: 'audit', label: 'Audit log', managersOnly: true },
-  { to: 'settings', label: 'Settings' },
+  { to: 'settings', label: 'Settings', staffOnly: true },
 ];
 
 function WorkspaceSwitcher() {
   const me = useMe();
-  const { tenant } = useWorkspace();
+  const { tenant, role } = useWorkspace();
   const navigate = useNavigate();
   return (
     <div className="switcher">
@@ -47,9 +49,36 @@ function WorkspaceSwitcher() {
             {m.tenant.name} ({m.role})
           </option>
         ))}
-        <option value="__new">+ Create a workspace…</option>
+        {role !== 'client' && <option value="__new">+ Create a workspace…</option>}
       </select>
     </div>
+  );
+}
+
+/**
+ * The product's name for the agency's team; for a client member, the agency's branding (its
+ * display name and logo), as on the reports it shares.
+ */
+function Brand({ client, to }: { client: boolean; to: string }) {
+  const { tenant, settings } = useWorkspace();
+  if (client) {
+    const name = settings?.branding.displayName ?? tenant.name;
+    return (
+      <Link to={to} className="brand" data-testid="client-brand">
+        {settings?.branding.logoUrl && (
+          <img className="brand-logo" src={settings.branding.logoUrl} alt="" />
+        )}{' '}
+        {name}
+      </Link>
+    );
+  }
+  return (
+    <Link to={to} className="brand">
+      <span className="brand-mark" aria-hidden="true">
+        ◆
+      </span>{' '}
+      ROI Spectrum
+    </Link>
   );
 }
 
@@ -57,7 +86,7 @@ function WorkspaceSwitcher() {
 export function AppShell({ children }: { children: ReactNode }) {
   const me = useMe();
   const { signOut } = useSession();
-  const { role } = useWorkspace();
+  const { role, settings } = useWorkspace();
   const path = useWorkspacePath();
   const location = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
@@ -72,18 +101,20 @@ export function AppShell({ children }: { children: ReactNode }) {
   );
 
   return (
-    <div className="shell">
+    <div
+      className="shell"
+      style={
+        role === 'client' && settings?.branding.primaryColor
+          ? ({ '--primary': settings.branding.primaryColor } as CSSProperties)
+          : undefined
+      }
+    >
       <a className="skip-link" href="#main">
         Skip to content
       </a>
       <aside className={`sidebar${menuOpen ? ' sidebar-open' : ''}`}>
         <div className="sidebar-top">
-          <Link to={path()} className="brand">
-            <span className="brand-mark" aria-hidden="true">
-              ◆
-            </span>{' '}
-            ROI Spectrum
-          </Link>
+          <Brand client={role === 'client'} to={path()} />
           <button
             type="button"
             className="menu-toggle"

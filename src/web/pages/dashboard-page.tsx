@@ -28,6 +28,7 @@ import { formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
 import { comparisonDelta, describeDelta, isCovered, type Coverage } from '../lib/roi.ts';
 import { useResource } from '../lib/use-resource.ts';
 import { useSubmit } from '../lib/use-submit.ts';
+import { downloadReportPdf } from '../api/reporting-share.ts';
 import { isStaff, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 
 type Compare = 'previous' | 'year' | 'none';
@@ -206,6 +207,7 @@ export function DashboardPage() {
   );
   const siteList = sites.data?.data ?? [];
   const siteName = (id: string, label: string) => siteList.find((s) => s.id === id)?.name ?? label;
+  const exportPdf = useSubmit(() => downloadReportPdf({ ...period, siteId: siteIds }));
   const noSites = sites.data && sites.data.data.length === 0;
 
   return (
@@ -213,14 +215,25 @@ export function DashboardPage() {
       <PageHeader
         title="Dashboard"
         actions={
-          <Button onClick={() => void exportCsv.run()} busy={exportCsv.busy}>
-            Download CSV
-          </Button>
+          <>
+            <Button onClick={() => void exportPdf.run()} busy={exportPdf.busy}>
+              Download PDF
+            </Button>
+            <Button onClick={() => void exportCsv.run()} busy={exportCsv.busy}>
+              Download CSV
+            </Button>
+            {isStaff(role) && (
+              <Link className="btn btn-secondary" to={path('shared-reports')}>
+                Share
+              </Link>
+            )}
+          </>
         }
       >
         What the SEO work earned against what it cost.
       </PageHeader>
       <FormError error={exportCsv.error} />
+      <FormError error={exportPdf.error} />
       <form className="filters" aria-label="Report filters" onSubmit={(e) => e.preventDefault()}>
         <div className="field field-inline">
           <label htmlFor="period">Period</label>

@@ -14,6 +14,7 @@ import {
 import { precheck, useSubmit } from '../lib/use-submit.ts';
 import { useSession } from '../session/session.tsx';
 import { isManager, useWorkspace } from '../session/workspace.tsx';
+import { LogoCard } from './settings/logo-card.tsx';
 
 const CURRENCIES = [
   'USD',
@@ -48,7 +49,7 @@ function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdi
     name: settings.name,
     currency: settings.currency,
     timezone: settings.timezone,
-    logoUrl: settings.branding.logoUrl ?? '',
+    displayName: settings.branding.displayName ?? '',
     primaryColor: settings.branding.primaryColor ?? '',
     reportTitle: settings.branding.reportTitle ?? '',
   });
@@ -58,7 +59,7 @@ function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdi
     currency: form.currency,
     timezone: form.timezone,
     branding: {
-      logoUrl: form.logoUrl.trim() || null,
+      displayName: form.displayName.trim() || null,
       primaryColor: form.primaryColor.trim() || null,
       reportTitle: form.reportTitle.trim() || null,
     },
@@ -91,125 +92,136 @@ function SettingsForm({ settings, canEdit }: { settings: TenantSettingsT; canEdi
     : [settings.currency, ...CURRENCIES];
 
   return (
-    <form onSubmit={onSubmit} noValidate className="form">
-      {!canEdit && <Alert kind="info">Only owners and admins can change these settings.</Alert>}
-      {saved && <Alert kind="success">Settings saved.</Alert>}
-      {currencyRefused ? (
-        <Alert kind="error" title="The currency was not changed">
-          <p data-testid="currency-refused">
-            {submit.error instanceof ApiError && submit.error.problem.detail
-              ? submit.error.problem.detail
-              : 'Money is already stored in this workspace in its current currency.'}
-          </p>
-          <p>Nothing was saved. Set the currency back to {settings.currency} to save the rest.</p>
-        </Alert>
-      ) : (
-        <FormError error={submit.error} fields={['name', 'currency', 'timezone', 'branding']} />
-      )}
-      <fieldset disabled={!canEdit} className="fieldset-plain">
-        <Card title="Workspace">
-          <div className="grid-2">
-            <Field label="Name" name="name" errors={submit.fieldErrors}>
-              {(p) => (
-                <input {...p} value={form.name} onChange={set('name')} required maxLength={120} />
-              )}
-            </Field>
-            <Field label="Subdomain" name="subdomain" hint="Fixed when the workspace was created.">
-              {(p) => <input {...p} value={settings.subdomain} readOnly />}
-            </Field>
-            <Field
-              label="Currency"
-              name="currency"
-              errors={submit.fieldErrors}
-              hint={
-                <>
-                  Every amount is stored in it. It cannot change once any money is stored (services,
-                  time entries, imported revenue, conversion values or value goals): amounts are
-                  never converted or relabelled. Choose it before recording money.
-                </>
-              }
-            >
-              {(p) => (
-                <select {...p} value={form.currency} onChange={set('currency')}>
-                  {currencies.map((c) => (
-                    <option key={c}>{c}</option>
-                  ))}
-                </select>
-              )}
-            </Field>
-            <Field label="Time zone" name="timezone" errors={submit.fieldErrors}>
-              {(p) => (
-                <>
-                  <input
-                    {...p}
-                    value={form.timezone}
-                    onChange={set('timezone')}
-                    list="tz-list"
-                    autoComplete="off"
-                  />
-                  <datalist id="tz-list">
-                    {zones.map((z) => (
-                      <option key={z} value={z} />
+    <>
+      <form onSubmit={onSubmit} noValidate className="form">
+        {!canEdit && <Alert kind="info">Only owners and admins can change these settings.</Alert>}
+        {saved && <Alert kind="success">Settings saved.</Alert>}
+        {currencyRefused ? (
+          <Alert kind="error" title="The currency was not changed">
+            <p data-testid="currency-refused">
+              {submit.error instanceof ApiError && submit.error.problem.detail
+                ? submit.error.problem.detail
+                : 'Money is already stored in this workspace in its current currency.'}
+            </p>
+            <p>Nothing was saved. Set the currency back to {settings.currency} to save the rest.</p>
+          </Alert>
+        ) : (
+          <FormError error={submit.error} fields={['name', 'currency', 'timezone', 'branding']} />
+        )}
+        <fieldset disabled={!canEdit} className="fieldset-plain">
+          <Card title="Workspace">
+            <div className="grid-2">
+              <Field label="Name" name="name" errors={submit.fieldErrors}>
+                {(p) => (
+                  <input {...p} value={form.name} onChange={set('name')} required maxLength={120} />
+                )}
+              </Field>
+              <Field
+                label="Subdomain"
+                name="subdomain"
+                hint="Fixed when the workspace was created."
+              >
+                {(p) => <input {...p} value={settings.subdomain} readOnly />}
+              </Field>
+              <Field
+                label="Currency"
+                name="currency"
+                errors={submit.fieldErrors}
+                hint={
+                  <>
+                    Every amount is stored in it. It cannot change once any money is stored
+                    (services, time entries, imported revenue, conversion values or value goals):
+                    amounts are never converted or relabelled. Choose it before recording money.
+                  </>
+                }
+              >
+                {(p) => (
+                  <select {...p} value={form.currency} onChange={set('currency')}>
+                    {currencies.map((c) => (
+                      <option key={c}>{c}</option>
                     ))}
-                  </datalist>
-                </>
-              )}
-            </Field>
-          </div>
-        </Card>
-        <Card title="Branding" className="mt">
-          <div className="grid-2">
-            <Field label="Report title" name="branding.reportTitle" errors={submit.fieldErrors}>
-              {(p) => (
-                <input
-                  {...p}
-                  value={form.reportTitle}
-                  onChange={set('reportTitle')}
-                  maxLength={200}
-                />
-              )}
-            </Field>
-            <Field
-              label="Primary colour"
-              name="branding.primaryColor"
-              errors={submit.fieldErrors}
-              hint="Like #1a2b3c."
-            >
-              {(p) => (
-                <div className="color-input">
+                  </select>
+                )}
+              </Field>
+              <Field label="Time zone" name="timezone" errors={submit.fieldErrors}>
+                {(p) => (
+                  <>
+                    <input
+                      {...p}
+                      value={form.timezone}
+                      onChange={set('timezone')}
+                      list="tz-list"
+                      autoComplete="off"
+                    />
+                    <datalist id="tz-list">
+                      {zones.map((z) => (
+                        <option key={z} value={z} />
+                      ))}
+                    </datalist>
+                  </>
+                )}
+              </Field>
+            </div>
+          </Card>
+          <Card title="Branding" className="mt">
+            <div className="grid-2">
+              <Field label="Report title" name="branding.reportTitle" errors={submit.fieldErrors}>
+                {(p) => (
                   <input
                     {...p}
-                    value={form.primaryColor}
-                    onChange={set('primaryColor')}
-                    placeholder="#4f46e5"
+                    value={form.reportTitle}
+                    onChange={set('reportTitle')}
+                    maxLength={200}
                   />
+                )}
+              </Field>
+              <Field
+                label="Primary colour"
+                name="branding.primaryColor"
+                errors={submit.fieldErrors}
+                hint="Like #1a2b3c."
+              >
+                {(p) => (
+                  <div className="color-input">
+                    <input
+                      {...p}
+                      value={form.primaryColor}
+                      onChange={set('primaryColor')}
+                      placeholder="#4f46e5"
+                    />
+                    <input
+                      type="color"
+                      aria-label="Pick the primary colour"
+                      value={
+                        /^#[0-9a-fA-F]{6}$/.test(form.primaryColor) ? form.primaryColor : '#4f46e5'
+                      }
+                      onChange={set('primaryColor')}
+                    />
+                  </div>
+                )}
+              </Field>
+              <Field
+                label="Display name"
+                name="branding.displayName"
+                errors={submit.fieldErrors}
+                hint="What clients see on shared reports, PDFs and e-mails; empty: the workspace name."
+              >
+                {(p) => (
                   <input
-                    type="color"
-                    aria-label="Pick the primary colour"
-                    value={
-                      /^#[0-9a-fA-F]{6}$/.test(form.primaryColor) ? form.primaryColor : '#4f46e5'
-                    }
-                    onChange={set('primaryColor')}
+                    {...p}
+                    value={form.displayName}
+                    onChange={set('displayName')}
+                    maxLength={120}
                   />
-                </div>
-              )}
-            </Field>
-            <Field label="Logo URL" name="branding.logoUrl" errors={submit.fieldErrors}>
-              {(p) => (
-                <input
-                  {...p}
-                  type="url"
-                  value={form.logoUrl}
-                  onChange={set('logoUrl')}
-                  placeholder="https://…"
-                />
-              )}
-            </Field>
-          </div>
-        </Card>
-        {canEdit && <FormActions submitLabel="Save settings" busy={submit.busy} />}
-      </fieldset>
-    </form>
+                )}
+              </Field>
+            </div>
+          </Card>
+          {canEdit && <FormActions submitLabel="Save settings" busy={submit.busy} />}
+        </fieldset>
+      </form>
+      <LogoCard logoUrl={settings.branding.logoUrl} canEdit={canEdit} />
+    </>
   );
 }
 

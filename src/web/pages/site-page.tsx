@@ -30,11 +30,13 @@ import {
 import { formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
 import { useResource } from '../lib/use-resource.ts';
 import { useSubmit } from '../lib/use-submit.ts';
+import { downloadReportPdf } from '../api/reporting-share.ts';
 import { isStaff, useCurrency, useWorkspace, useWorkspacePath } from '../session/workspace.tsx';
 import { SiteDialog } from './sites-page.tsx';
 import { MetricsImport } from './site/metrics-import.tsx';
 import { SearchPanel } from './site/search-panel.tsx';
 import { SourcesPanel } from './site/sources-panel.tsx';
+import { AnnotationsPanel } from './site/annotations-panel.tsx';
 
 const PERIODS: { value: ReportPresetName; label: string }[] = [
   { value: 'last_30_days', label: 'Last 30 days' },
@@ -69,25 +71,39 @@ function SiteOverview({
   const currency = useCurrency();
   // Bumped when a Google sync ends: the panels read the site's data again.
   const [synced, setSynced] = useState(0);
+  const pdf = useSubmit(() => downloadReportPdf({ ...period, siteId: [site.id] }));
 
   return (
     <>
       <PageHeader
         title={site.name}
         actions={
-          staff && (
-            <>
-              <Button onClick={() => setEditing(true)}>Edit</Button>
-              <ConfirmButton
-                variant="danger"
-                busy={remove.busy}
-                question={`Delete ${site.name}? Its metrics and services are deleted too.`}
-                onConfirm={() => void remove.run()}
+          <>
+            <Button onClick={() => void pdf.run()} busy={pdf.busy}>
+              Download PDF
+            </Button>
+            {staff && (
+              <Link
+                className="btn btn-secondary"
+                to={`${path('shared-reports')}?siteId=${site.id}`}
               >
-                Delete
-              </ConfirmButton>
-            </>
-          )
+                Share
+              </Link>
+            )}
+            {staff && (
+              <>
+                <Button onClick={() => setEditing(true)}>Edit</Button>
+                <ConfirmButton
+                  variant="danger"
+                  busy={remove.busy}
+                  question={`Delete ${site.name}? Its metrics and services are deleted too.`}
+                  onConfirm={() => void remove.run()}
+                >
+                  Delete
+                </ConfirmButton>
+              </>
+            )}
+          </>
         }
       >
         <a href={`https://${site.domain}`} target="_blank" rel="noreferrer noopener">
@@ -96,6 +112,7 @@ function SiteOverview({
         {site.clientName && <> · client: {site.clientName}</>}
       </PageHeader>
       <FormError error={remove.error} />
+      <FormError error={pdf.error} />
       <Card
         title="Performance"
         actions={
@@ -224,6 +241,7 @@ function SiteOverview({
           }
         </Loadable>
       </Card>
+      <AnnotationsPanel siteId={site.id} staff={staff} />
       <SiteDialog
         open={editing}
         site={site}

@@ -166,7 +166,10 @@ export function SitesPage() {
   });
   const staff = isStaff(role);
   // The plan's site limit, shown before the 402 would be.
-  const plans = useResource(() => listPlans().catch(() => null), []);
+  const plans = useResource(
+    () => (staff ? listPlans().catch(() => null) : Promise.resolve(null)),
+    [staff],
+  );
   const plan = plans.data?.data.find((p) => p.id === settings?.plan);
   const limit = plan?.limits.sites;
   const planName = plan?.name ?? '';
@@ -184,7 +187,7 @@ export function SitesPage() {
         }
       >
         Each client website whose SEO results you track.
-        {limit !== null && limit !== undefined && first.data && !first.data.nextCursor && (
+        {staff && limit !== null && limit !== undefined && first.data && !first.data.nextCursor && (
           <>
             {' '}
             {sites.length} of {limit} sites on the {planName} plan

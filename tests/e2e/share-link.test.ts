@@ -1,0 +1,161 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays } from '../../src/web/lib/dates.ts';
+import { samplePng } from '../support/reporting-share-samples.ts';
+import { startApp, type RunningApp } from './support/app.ts';
+import {
+  launchBrowser,
+  openPage,
+  unlabelledControls,
+  type WatchedPage,
+} from './support/browser.ts';
+
+/**
+ * An agency owner brands the workspace and shares a password-protected link to one site's last
+ * 90 days; a reader with no account, in a fresh browser context, enters the password, sees the
+ * branded report and downloads its PDF.
+ */
+describe('a shared report, end to end', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let owner: WatchedPage;
+  const workspace = 'lumen-digital';
+  const today = new Date().toISOString().slice(0, 10);
+  let shareUrl = '';
+
+  beforeAll(async () => {
+    app = await startApp();
+    browser = await launchBrowser();
+    owner = await openPage(browser, app.baseUrl);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  /** The owner's API calls, with the session and CSRF cookies the browser context holds. */
+  async function api(method: string, path: string, data?: unknown) {
+    const csrf = (await owner.context.cookies()).find((c) => c.name === 'csrf_token')?.value;
+    const res = await owner.context.request.fetch(`/api/v1${path}`, {
+      method,
+      headers: { 'X-Tenant-ID': workspace, ...(csrf ? { 'X-CSRF-Token': csrf } : {}) },
+      data,
+    });
+    expect(res.status(), await res.text()).toBeLessThan(300);
+    return res.json().catch(() => null) as Promise<any>;
+  }
+
+  it('sets up a workspace with a site, its metrics and a service', async () => {
+    await api('POST', '/auth/signup', {
+      email: 'olga@lumen.test',
+      password: 'correct horse battery',
+      name: 'Olga Owner',
+    });
+    await api('POST', '/tenants', { name: 'Lumen internal', subdomain: workspace });
+    const site = await api('POST', '/sites', {
+      name: 'Garden Shop',
+      domain: 'garden-shop.example',
+    });
+    await api('POST', '/sites', { name: 'Other Client', domain: 'other.example' });
+    await api('POST', `/sites/${site.id}/metrics`, {
+      rows: [
+        { date: addDays(today, -20), revenue: 512_345, sessions: 300 },
+        { date: addDays(today, -10), revenue: 100_000, sessions: 120 },
+      ],
+    });
+    await api('POST', '/services', {
+      siteId: site.id,
+      name: 'Technical audit',
+      category: 'technical',
+      billing: 'one_time',
+      amount: 120_000,
+      startDate: addDays(today, -15),
+    });
+  });
+
+  it('brands the workspace in Settings: display name, colour, logo', async () => {
+    const { page } = owner;
+    await page.goto(`/w/${workspace}/settings`);
+    await page.getByLabel('Display name').fill('Lumen Digital');
+    await page.getByLabel('Primary colour', { exact: true }).fill('#7a1fb0');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    const logo = `${app.dataDir}/logo.png`;
+    fs.writeFileSync(logo, samplePng());
+    await page.getByLabel('Logo file').setInputFiles(logo);
+    await page.getByAltText('Current workspace logo').waitFor();
+    expect(owner.problems, owner.problems.join('\n')).toEqual([]);
+  });
+
+  it('shares a password-protected link to one site over the last 90 days', async () => {
+    const { page } = owner;
+    await page.goto(`/w/${workspace}/shared-reports`);
+    const form = page.getByRole('form', { name: 'Share a report' });
+    await form.getByLabel('Name').fill('Garden Shop: last 90 days');
+    await form.getByLabel('Period').selectOption('last_90_days');
+    await form.getByLabel('Password (optional)').fill('plum tree 42');
+    await form.getByLabel('Garden Shop').check();
+    await form.getByRole('button', { name: 'Create link' }).click();
+    shareUrl = await page.getByLabel('Link URL').inputValue();
+    expect(shareUrl).toMatch(new RegExp(`^${app.baseUrl}/r/[A-Za-z0-9_-]{43}$`));
+    await page.getByTestId('report-links').getByText('Garden Shop: last 90 days').waitFor();
+    expect(await unlabelledControls(page)).toEqual([]);
+    expect(owner.problems, owner.problems.join('\n')).toEqual([]);
+  });
+
+  it('a reader with no account unlocks the link, sees the branded report and downloads the PDF', async () => {
+    const reader = await openPage(browser, app.baseUrl);
+    const { page } = reader;
+    expect(await reader.context.cookies()).toEqual([]);
+    const opened = await page.goto(shareUrl);
+    expect(opened?.status()).toBe(200);
+    await page.getByRole('heading', { name: 'This report is protected' }).waitFor();
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Open report' }).click();
+    await page.getByText('Wrong password').waitFor();
+    await page.getByLabel('Password').fill('plum tree 42');
+    await page.getByRole('button', { name: 'Open report' }).click();
+
+    await page.getByTestId('brand-name').waitFor();
+    expect(await page.getByTestId('brand-name').textContent()).toBe('Lumen Digital');
+    const logoLoaded = await page
+      .getByAltText('Lumen Digital logo')
+      .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0);
+    expect(logoLoaded).toBe(true);
+    const kpis = await page.getByTestId('public-kpis').textContent();
+    expect(kpis).toContain('$6,123.45');
+    expect(kpis).toContain('$1,200.00');
+    await page.getByRole('heading', { name: 'Value versus cost' }).waitFor();
+    await page.getByRole('heading', { name: 'Payback' }).waitFor();
+    await page.getByRole('heading', { name: 'How ROI is calculated' }).waitFor();
+    expect(await page.getByRole('table').textContent()).toContain('Garden Shop');
+    expect(await page.content()).not.toContain('Other Client');
+    expect(await page.content()).not.toContain('Lumen internal');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download PDF' }).click(),
+    ]);
+    const file = await download.path();
+    const pdf = fs.readFileSync(file!);
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    const text = spawnSync('pdftotext', ['-', '-'], { input: pdf }).stdout.toString();
+    expect(text).toContain('Lumen Digital');
+    expect(text).toContain('Garden Shop');
+    expect(text).toContain('$6,123.45');
+    expect(reader.problems, reader.problems.join('\n')).toEqual([]);
+
+    // Revoked, the same page says the link is not available.
+    const links = await api('GET', '/report-links');
+    await api('DELETE', `/report-links/${links.data[0].id}`);
+    const gone = await page.goto(shareUrl);
+    expect(gone?.status()).toBe(404);
+    await page.getByRole('heading', { name: 'Report not available' }).waitFor();
+    const unknown = await page.goto(`${app.baseUrl}/r/${'A'.repeat(43)}`);
+    expect(unknown?.status()).toBe(404);
+    await page.getByRole('heading', { name: 'Report not available' }).waitFor();
+    await reader.context.close();
+  });
+});

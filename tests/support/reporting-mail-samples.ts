@@ -1,0 +1,44 @@
+import { expect } from 'vitest';
+import type { RouteSample } from './route-samples.ts';
+import { uniq, type TestTenant } from './factories.ts';
+
+/** Creates a site through the API (kept here so this file needs nothing from route-samples.ts at load). */
+async function site(tenant: TestTenant): Promise<string> {
+  const res = await tenant.owner.client.post(
+    '/api/v1/sites',
+    { name: `Site ${uniq()}`, domain: `${uniq()}.example.com` },
+    { tenant: tenant.id },
+  );
+  expect(res.status, res.text).toBe(201);
+  return res.body.id;
+}
+
+/** Samples of the annotation, outbox and report-schedule routes (see route-samples.ts). */
+export function REPORTING_MAIL_SAMPLES(): Record<string, RouteSample> {
+  return {
+    'GET /api/v1/annotations': {
+      build: async (_app, tenant) => ({ path: `/api/v1/annotations?siteId=${await site(tenant)}` }),
+      ownsObjects: true,
+    },
+    'POST /api/v1/annotations': {
+      build: async (_app, tenant) => ({
+        path: '/api/v1/annotations',
+        body: { siteId: await site(tenant), date: '2026-03-01', title: 'New landing pages' },
+      }),
+      audit: 'annotation.created',
+    },
+    'DELETE /api/v1/annotations/:id': {
+      build: async (_app, tenant) => {
+        const res = await tenant.owner.client.post(
+          '/api/v1/annotations',
+          { date: '2026-03-01', title: 'Core update' },
+          { tenant: tenant.id },
+        );
+        expect(res.status, res.text).toBe(201);
+        return { path: `/api/v1/annotations/${res.body.id}` };
+      },
+      audit: 'annotation.deleted',
+      ownsObjects: true,
+    },
+  };
+}
