@@ -40,5 +40,20 @@ export function REPORTING_MAIL_SAMPLES(): Record<string, RouteSample> {
       audit: 'annotation.deleted',
       ownsObjects: true,
     },
+    'GET /api/v1/outbox': { build: async () => ({ path: '/api/v1/outbox' }) },
+    'GET /api/v1/outbox/:id': {
+      build: async (_app, tenant) => {
+        const invite = await tenant.owner.client.post(
+          '/api/v1/invitations',
+          { email: `inv-${uniq()}@example.test`, role: 'member' },
+          { tenant: tenant.id },
+        );
+        expect(invite.status, invite.text).toBe(201);
+        const list = await tenant.owner.client.get('/api/v1/outbox', { tenant: tenant.id });
+        expect(list.status, list.text).toBe(200);
+        return { path: `/api/v1/outbox/${list.body.data[0].id}` };
+      },
+      ownsObjects: true,
+    },
   };
 }

@@ -34,6 +34,7 @@ export const EXAMPLE_IDS = {
   invitation: 'd3d94468-02a4-4c31-b7a6-3e4f5a6b7c85',
   apiKey: '6512bd43-d9ca-46e0-8b1f-4a5b6c7d8e96',
   annotation: '1679091c-5a88-4faf-8b3e-2c4d6e8f0a13',
+  outboxMessage: '70efdf2e-c9b0-4607-9795-0c5d8e6f7a24',
   stripeEvent: 'evt_1QExampleDeadEvent0001',
 } as const;
 
@@ -42,6 +43,7 @@ export const EXAMPLE_VALUES = {
   email: 'jane@agency.example',
   subdomain: 'acme-seo',
   invitationToken: 'inv_3q2Xr9vKcTz8LmN4pW7yBd5hJ6',
+  passwordResetToken: 'pwr_Jd8Qm2xR5tV9wY3zB6cF1hK4nP7',
 } as const;
 
 const ID = EXAMPLE_IDS;
@@ -94,6 +96,15 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
     },
   },
   'POST /api/v1/auth/logout': { responses: { 204: null } },
+  'POST /api/v1/auth/password-reset': {
+    body: { email: EXAMPLE_VALUES.email },
+    responses: { 202: null },
+  },
+  'POST /api/v1/auth/password-reset/confirm': {
+    body: { token: EXAMPLE_VALUES.passwordResetToken, password: 'a new long passphrase' },
+    responses: { 204: null },
+    errors: [400],
+  },
   'GET /api/v1/me': {
     responses: {
       200: {
@@ -454,6 +465,47 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
     },
   },
   'DELETE /api/v1/services/:id': { params: { id: ID.service }, responses: { 204: null } },
+  'GET /api/v1/outbox': {
+    query: { limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            id: '01a24da2-7b20-7d3e-8f4a-5b6c7d8e9f01',
+            kind: 'invitation',
+            to: ['sam@client.example'],
+            subject: 'Join Acme SEO on ROI Spectrum',
+            status: 'queued',
+            createdAt: '2026-03-02T09:15:43.200Z',
+            sentAt: null,
+            error: null,
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'GET /api/v1/outbox/:id': {
+    params: { id: ID.outboxMessage },
+    responses: {
+      200: {
+        id: '01a24da2-7b20-7d3e-8f4a-5b6c7d8e9f01',
+        kind: 'invitation',
+        to: ['sam@client.example'],
+        subject: 'Join Acme SEO on ROI Spectrum',
+        status: 'sent',
+        createdAt: '2026-03-02T09:15:43.200Z',
+        sentAt: '2026-03-02T09:15:45.020Z',
+        error: null,
+        fromName: 'Acme SEO',
+        messageId: '<01a24da2-7b20-7d3e-8f4a-5b6c7d8e9f01@acme.example>',
+        attempts: 1,
+        text: 'Jane Doe invited you to join Acme SEO on ROI Spectrum as a client.\n\nAccept the invitation: https://app.example/invite?token=inv_…\n',
+        html: '<!doctype html><html>…</html>',
+        attachments: [],
+      },
+    },
+  },
   'POST /api/v1/annotations': {
     body: { siteId: ID.site, date: '2026-03-01', title: 'New landing pages live' },
     responses: {

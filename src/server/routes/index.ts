@@ -7,6 +7,8 @@ import { annotationRoutes } from './annotations.routes.ts';
 import { apiKeyRoutes } from './api-keys.routes.ts';
 import { auditRoutes } from './audit.routes.ts';
 import { billingRoutes } from './billing.routes.ts';
+import { mailRoutes } from './mail.routes.ts';
+import { passwordResetRoutes } from './password-reset.routes.ts';
 import { memberRoutes } from './members.routes.ts';
 import { metricRoutes } from './metrics.routes.ts';
 import { reportRoutes } from './reports.routes.ts';
@@ -18,6 +20,7 @@ import { tenantRoutes } from './tenant.routes.ts';
 export function allRoutes(): AnyRoute[] {
   return [
     ...accountRoutes,
+    ...passwordResetRoutes,
     ...tenantRoutes,
     ...memberRoutes,
     ...apiKeyRoutes,
@@ -26,6 +29,7 @@ export function allRoutes(): AnyRoute[] {
     ...metricRoutes,
     ...reportRoutes,
     ...annotationRoutes,
+    ...mailRoutes,
     ...billingRoutes,
     ...auditRoutes,
   ];

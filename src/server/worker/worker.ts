@@ -5,6 +5,7 @@ import { auditRetention } from './audit-retention.ts';
 import { billingEventsConsumer, billingSweeper } from './billing-events.ts';
 import { billingReconcile, billingResync } from './billing-reconcile.ts';
 import { coreMaintenance } from './core-maintenance.ts';
+import { outboxSender } from './outbox-sender.ts';
 import { securityAudit } from './security-audit.ts';
 
 /** Every background module of the worker role. */
@@ -17,6 +18,7 @@ export const workerModules: WorkerModule[] = [
   billingReconcile,
   billingResync,
   securityAudit,
+  outboxSender,
 ];
 
 /** Starts the worker role in this process. */
