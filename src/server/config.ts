@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { decodeEncryptionKey } from './infra/encryption-key.ts';
 
 const optionalUrl = (protocols: string[]) =>
   z
@@ -121,6 +122,10 @@ const ConfigSchema = z.object({
   MAIL_POLL_MS: envNumber(z.coerce.number().int().min(50).max(600_000).default(5_000)),
   /** How long a worker holds a message (or a report delivery) it is sending before another may take over. */
   MAIL_LEASE_MS: envNumber(z.coerce.number().int().min(500).max(3_600_000).default(300_000)),
+  /** 32 bytes, base64: encrypts stored secrets (AES-256-GCM); else generated into DATA_DIR. */
+  ENCRYPTION_KEY: optionalString.refine((v) => v === undefined || decodeEncryptionKey(v) !== null, {
+    message: 'must be 32 bytes, base64 (e.g. `openssl rand -base64 32`)',
+  }),
 });
 
 const MAILBOX_ADDRESS = /^[^\s@<>(),;:"]+@[a-z0-9.-]+$/i;
@@ -167,6 +172,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       'Invalid configuration:\n  STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET: required with NODE_ENV=production ' +
         '(the Stripe sandbox is off there unless SANDBOXES=on)',
+    );
+  }
+  if (c.NODE_ENV === 'production' && c.DATABASE_URL && !c.ENCRYPTION_KEY) {
+    throw new ConfigError(
+      'Invalid configuration:\n  ENCRYPTION_KEY: required with DATABASE_URL in production ' +
+        '(processes on other machines must share the key that encrypts stored secrets)',
     );
   }
   return {

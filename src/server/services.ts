@@ -8,6 +8,7 @@ import type { BillingSettings } from './domain/billing/billing-deps.ts';
 import { createBillingSettings, type StripeConnection } from './domain/billing/stripe-client.ts';
 import { createMemoryCache, createRedisCache, type Cache } from './infra/cache.ts';
 import { createBullmqQueue } from './infra/queue/bullmq-queue.ts';
+import { loadEncryptionKey } from './infra/encryption-key.ts';
 import type { JobQueue } from './infra/queue/job-queue.ts';
 import { createMemoryQueue } from './infra/queue/memory-queue.ts';
 import {
@@ -57,6 +58,8 @@ export interface AppServices {
   sandboxSecrets: SandboxSecrets | null;
   /** Stores verified webhook deliveries in batches (see createStripeInbox). */
   stripeInbox: StripeInbox;
+  /** AES-256-GCM key of stored secrets (share-link tokens, OAuth tokens): infra/encryption-key.ts. */
+  encryptionKey: Buffer;
   close(): Promise<void>;
 }
 
@@ -117,6 +120,7 @@ export async function createServices(
   const billing = createBillingSettings(config, stripeConnection(config, sandboxSecrets));
   const audit = createAuditBackend(config);
   const stripeInbox = createStripeInbox({ database, queue, config, logger });
+  const encryptionKey = loadEncryptionKey(config);
   return {
     config,
     logger,
@@ -129,6 +133,7 @@ export async function createServices(
     billing,
     sandboxSecrets,
     stripeInbox,
+    encryptionKey,
     async close() {
       await stripeInbox.drain();
       await queue.close().catch((err) => logger.warn({ err }, 'queue close failed'));

@@ -21,6 +21,8 @@ const NON_TENANT_ROUTES: Record<string, string> = {
     'ends the caller’s own session; no workspace data changes (test below)',
   'POST /api/v1/tenants': 'tenant.created opens the new chain (test below)',
   'POST /api/v1/invitations/accept': 'member.joined in the inviting workspace (test below)',
+  'POST /api/v1/public/reports/:token/unlock':
+    'changes no data (sets a cookie; wrong passwords are counted by the rate limiter): tests/reporting/share-links.test.ts',
   'POST /api/v1/billing/webhooks/stripe':
     'each effect is audited as actor stripe: tests/billing/billing-flow.test.ts',
 };

@@ -139,9 +139,14 @@ describe('NUL characters', () => {
 });
 
 describe('URLs', () => {
-  it('stores only http and https URLs', async () => {
+  it('stores no linked logo, javascript: and other schemes included (the logo is uploaded)', async () => {
     const before = await chainHead(tenant.id);
-    for (const logoUrl of ['javascript:alert(1)', 'data:text/html,x', 'ftp://example.com/x.png']) {
+    for (const logoUrl of [
+      'javascript:alert(1)',
+      'data:text/html,x',
+      'ftp://example.com/x.png',
+      'https://cdn.example.com/logo.png',
+    ]) {
       expectBadRequest(
         await tenant.owner.client.patch('/api/v1/tenant', { branding: { logoUrl } }),
         logoUrl,
@@ -149,8 +154,9 @@ describe('URLs', () => {
     }
     expect(await chainHead(tenant.id)).toBe(before);
     const ok = await tenant.owner.client.patch('/api/v1/tenant', {
-      branding: { logoUrl: 'https://cdn.example.com/logo.png' },
+      branding: { primaryColor: '#123456' },
     });
     expect(ok.status, ok.text).toBe(200);
+    expect(ok.body.branding.logoUrl).toBeNull();
   });
 });

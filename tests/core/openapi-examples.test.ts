@@ -12,6 +12,7 @@ import { allRoutes } from '../../src/server/routes/index.ts';
 import { Problem } from '../../src/shared/schemas/common.ts';
 import { buildTenant, createApiKey, signUp, uniq } from '../support/factories.ts';
 import { passwordResetToken } from '../support/mail.ts';
+import { samplePng } from '../support/reporting-share-samples.ts';
 import { ROUTE_SAMPLES, sampleSite } from '../support/route-samples.ts';
 import type { TestClient } from '../support/test-client.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
@@ -146,6 +147,17 @@ async function send(route: AnyRoute, example: OperationExample, p: Prepared) {
       raw: payload,
       contentType: 'application/json',
       headers: { 'stripe-signature': signature },
+    });
+  }
+  if (routeKey(route) === 'PUT /api/v1/tenant/logo') {
+    // An image is bytes: the example's body only names them.
+    return fetch(app.baseUrl + path, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${p.apiKey}`, 'content-type': 'image/png' },
+      body: new Uint8Array(samplePng()),
+    }).then(async (res) => {
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, text, body: JSON.parse(text) };
     });
   }
   const options: { body?: unknown; raw?: string; contentType?: string } = {

@@ -3,6 +3,7 @@ import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
 import type { TestApp } from './test-app.ts';
 import { addMember, signUp, uniq, type TestTenant } from './factories.ts';
 import { REPORTING_MAIL_SAMPLES } from './reporting-mail-samples.ts';
+import { REPORTING_SHARE_SAMPLES } from './reporting-share-samples.ts';
 
 /**
  * A valid request for every tenant-scoped route, built inside a given tenant. The generated
@@ -13,8 +14,8 @@ export interface SampleRequest {
   /** Concrete path (ids filled in) with any query string. */
   path: string;
   body?: unknown;
-  /** A non-JSON body (CSV, raw). */
-  raw?: string;
+  /** A non-JSON body (CSV, raw bytes). */
+  raw?: string | Buffer;
   contentType?: string;
 }
 
@@ -105,6 +106,7 @@ export const ROUTE_SAMPLES: Record<string, RouteSample> = {
   ...ROI_SAMPLES(),
   ...BILLING_SAMPLES(),
   ...REPORTING_MAIL_SAMPLES(),
+  ...REPORTING_SHARE_SAMPLES(),
   // Audit log (reading is itself audited, but reads are not mutating routes).
   'GET /api/v1/audit-logs': {
     build: async () => ({ path: '/api/v1/audit-logs?action=tenant.created' }),

@@ -218,6 +218,34 @@ export interface MetricsMonthlyTable {
   position_impressions: number;
 }
 
+/** The workspace's uploaded logo (migrations/0060). */
+export interface TenantLogosTable {
+  tenant_id: string;
+  content_type: string;
+  bytes: Uint8Array;
+  sha256: string;
+  updated_at: Timestamp;
+}
+
+/** A shared report link (migrations/0060): found by the token's hash, the token kept encrypted. */
+export interface ReportLinksTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  site_ids: ColumnType<string[], string[], string[]>;
+  period: Json;
+  token_hash: string;
+  token_encrypted: string;
+  password_hash: string | null;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  views: Generated<number>;
+  last_viewed_at: Timestamp | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** Stripe webhook inbox (global: the tenant is known only after processing). */
 export interface StripeWebhookEventsTable {
   id: string;
@@ -387,6 +415,8 @@ export interface DB {
   time_entries: TimeEntriesTable;
   metrics_daily: MetricsDailyTable;
   metrics_monthly: MetricsMonthlyTable;
+  tenant_logos: TenantLogosTable;
+  report_links: ReportLinksTable;
   stripe_webhook_events: StripeWebhookEventsTable;
   billing_subscriptions: BillingSubscriptionsTable;
   billing_invoices: BillingInvoicesTable;

@@ -28,6 +28,9 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   // Tenant settings
   'GET /api/v1/tenant': ALL_ROLES,
   'PATCH /api/v1/tenant': MANAGERS,
+  'PUT /api/v1/tenant/logo': MANAGERS,
+  'DELETE /api/v1/tenant/logo': MANAGERS,
+  'GET /api/v1/tenant/logo': 'public',
 
   // Members and invitations
   'GET /api/v1/members': MANAGERS,
@@ -63,6 +66,15 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/v1/sites/:siteId/metrics': ALL_ROLES,
   'POST /api/v1/sites/:siteId/metrics': STAFF,
   'GET /api/v1/reports/roi': ALL_ROLES,
+
+  // Shared report links: staff manage them; a client reads those of their own sites
+  'POST /api/v1/report-links': STAFF,
+  'GET /api/v1/report-links': ALL_ROLES,
+  'PATCH /api/v1/report-links/:id': STAFF,
+  'DELETE /api/v1/report-links/:id': STAFF,
+  // Public: the link's token is the credential
+  'GET /api/v1/public/reports/:token': 'public',
+  'POST /api/v1/public/reports/:token/unlock': 'public',
 
   // Annotations (clients read those of their granted sites and the workspace-wide ones)
   'GET /api/v1/annotations': ALL_ROLES,

@@ -53,6 +53,11 @@ export function requireTenant(ctx: Pick<RequestContext, 'tenant'>): TenantInfo {
 
 export type Reply =
   | { status: number; body?: unknown; headers?: Record<string, string> }
+  /**
+   * A body made once the request's transaction has committed (a PDF): read the data in the
+   * handler, render it here, so no transaction waits on the rendering.
+   */
+  | { status: number; headers?: Record<string, string>; render: () => Promise<Buffer> }
   /** The handler wrote the response itself (streams). */
   | { streamed: true };
 

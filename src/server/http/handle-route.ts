@@ -123,7 +123,7 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     const plain = { services, ...caller, meta, req, res, receivedAt };
     const cached = route.fromCache ? await route.fromCache(plain, input) : null;
     if (cached) {
-      sendReply(res, cached);
+      await sendReply(res, cached);
       return;
     }
     // Network calls and password hashing: before the transaction, never inside it, and not again
@@ -131,12 +131,12 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     if (route.prepare) {
       const replay = await storedReplay(services, idempotentRequest(req, route, caller, input));
       if (replay) {
-        sendReply(res, replay);
+        await sendReply(res, replay);
         return;
       }
     }
     const prepared = route.prepare ? await route.prepare(plain, input) : undefined;
-    sendReply(res, await runHandler(services, route, plain, { ...input, prepared }));
+    await sendReply(res, await runHandler(services, route, plain, { ...input, prepared }));
   });
   return handlers;
 }
@@ -289,8 +289,14 @@ async function runHandler(
   return reply;
 }
 
-function sendReply(res: Response, reply: Reply) {
+async function sendReply(res: Response, reply: Reply): Promise<void> {
   if ('streamed' in reply) return;
+  if ('render' in reply) {
+    const bytes = await reply.render();
+    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+    res.status(reply.status).end(bytes);
+    return;
+  }
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   if (reply.body === undefined) res.status(reply.status).end();
   else res.status(reply.status).json(reply.body);
@@ -382,7 +388,7 @@ async function withIdempotency(
     return replayOf(await readIdempotentReply(tx, scope, key), requestHash);
   }
   const reply = await run();
-  if ('streamed' in reply) return reply;
+  if ('streamed' in reply || 'render' in reply) return reply;
   let stored = reply.body;
   if (stored && typeof stored === 'object' && route.secretFields?.length) {
     stored = { ...stored, ...Object.fromEntries(route.secretFields.map((f) => [f, null])) };

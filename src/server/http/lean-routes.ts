@@ -76,6 +76,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 function writeReply(res: ServerResponse, reply: Reply) {
   if ('streamed' in reply) return;
+  if ('render' in reply) throw new Error('a lean route answers JSON, not a rendered body');
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   res.statusCode = reply.status;
   if (reply.body === undefined) {

@@ -36,6 +36,7 @@ export const EXAMPLE_IDS = {
   annotation: '1679091c-5a88-4faf-8b3e-2c4d6e8f0a13',
   outboxMessage: '70efdf2e-c9b0-4607-9795-0c5d8e6f7a24',
   stripeEvent: 'evt_1QExampleDeadEvent0001',
+  reportLink: '0193a4c2-7b1d-7e2f-8a3b-4c5d6e7f8a9b',
 } as const;
 
 /** Other values that must be unique or real when the example is sent. */
@@ -44,6 +45,7 @@ export const EXAMPLE_VALUES = {
   subdomain: 'acme-seo',
   invitationToken: 'inv_3q2Xr9vKcTz8LmN4pW7yBd5hJ6',
   passwordResetToken: 'pwr_Jd8Qm2xR5tV9wY3zB6cF1hK4nP7',
+  reportToken: 'Vq3X0aZ7c2JkR9mT4uWn8pLs1dYb6eHf5gQo2iCv7xA',
 } as const;
 
 const ID = EXAMPLE_IDS;
@@ -173,7 +175,7 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
         plan: 'free',
         currency: 'USD',
         timezone: 'UTC',
-        branding: {},
+        branding: { displayName: null, primaryColor: null, reportTitle: null, logoUrl: null },
         createdAt: '2026-03-02T09:15:27.773Z',
         billingStatus: 'none',
         pastDue: false,
@@ -185,7 +187,7 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
     body: {
       name: 'Acme SEO Agency',
       timezone: 'Europe/Paris',
-      branding: { primaryColor: '#1f6feb' },
+      branding: { displayName: 'Acme SEO', primaryColor: '#1f6feb' },
     },
     responses: {
       200: {
@@ -195,7 +197,12 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
         plan: 'free',
         currency: 'USD',
         timezone: 'Europe/Paris',
-        branding: { primaryColor: '#1f6feb' },
+        branding: {
+          displayName: 'Acme SEO',
+          primaryColor: '#1f6feb',
+          reportTitle: null,
+          logoUrl: '/api/v1/tenant/logo?tenant=acme-seo&v=9f86d081884c7d65',
+        },
         createdAt: '2026-03-02T09:15:28.447Z',
         billingStatus: 'none',
         pastDue: false,
@@ -203,6 +210,27 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
       },
     },
     errors: [409],
+  },
+
+  'PUT /api/v1/tenant/logo': {
+    body: '<the PNG, JPEG or WebP bytes>',
+    bodyType: 'image/png',
+    responses: {
+      200: {
+        contentType: 'image/png',
+        bytes: 18342,
+        sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+        url: '/api/v1/tenant/logo?tenant=acme-seo&v=9f86d081884c7d65',
+        updatedAt: '2026-03-02T09:20:11.204Z',
+      },
+    },
+    errors: [413],
+  },
+  'DELETE /api/v1/tenant/logo': { responses: { 204: null }, errors: [404] },
+  'GET /api/v1/tenant/logo': {
+    query: { tenant: ID.tenant },
+    responses: { 200: '<the image bytes>', 304: null },
+    errors: [404],
   },
 
   // Members and invitations
@@ -665,6 +693,189 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
         ],
       },
     },
+  },
+
+  // Shared report links
+  'POST /api/v1/report-links': {
+    body: {
+      name: 'Shop: last 90 days',
+      siteIds: [ID.site],
+      period: { preset: 'last_90_days' },
+      password: 'plum tree 42',
+      expiresAt: '2999-01-31T00:00:00Z',
+    },
+    responses: {
+      201: {
+        id: '0193a4c2-7b1d-7e2f-8a3b-4c5d6e7f8a9b',
+        name: 'Shop: last 90 days',
+        url: 'https://app.example.com/r/Vq3X0aZ7c2JkR9mT4uWn8pLs1dYb6eHf5gQo2iCv7xA',
+        siteIds: ['8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12'],
+        period: { preset: 'last_90_days' },
+        expiresAt: '2027-01-31T00:00:00.000Z',
+        hasPassword: true,
+        views: 0,
+        lastViewedAt: null,
+        createdAt: '2026-03-02T09:30:00.000Z',
+      },
+    },
+    errors: [404],
+  },
+  'GET /api/v1/report-links': {
+    query: { limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            id: '0193a4c2-7b1d-7e2f-8a3b-4c5d6e7f8a9b',
+            name: 'Shop: last 90 days',
+            url: 'https://app.example.com/r/Vq3X0aZ7c2JkR9mT4uWn8pLs1dYb6eHf5gQo2iCv7xA',
+            siteIds: ['8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12'],
+            period: { preset: 'last_90_days' },
+            expiresAt: '2027-01-31T00:00:00.000Z',
+            hasPassword: true,
+            views: 0,
+            lastViewedAt: null,
+            createdAt: '2026-03-02T09:30:00.000Z',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'PATCH /api/v1/report-links/:id': {
+    params: { id: ID.reportLink },
+    body: { name: 'Shop: year to date', period: { preset: 'year_to_date' }, password: null },
+    responses: {
+      200: {
+        ...{
+          id: '0193a4c2-7b1d-7e2f-8a3b-4c5d6e7f8a9b',
+          name: 'Shop: last 90 days',
+          url: 'https://app.example.com/r/Vq3X0aZ7c2JkR9mT4uWn8pLs1dYb6eHf5gQo2iCv7xA',
+          siteIds: ['8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12'],
+          period: { preset: 'last_90_days' },
+          expiresAt: '2027-01-31T00:00:00.000Z',
+          hasPassword: true,
+          views: 0,
+          lastViewedAt: null,
+          createdAt: '2026-03-02T09:30:00.000Z',
+        },
+        name: 'Shop: year to date',
+        period: { preset: 'year_to_date' },
+        hasPassword: false,
+      },
+    },
+    errors: [404],
+  },
+  'DELETE /api/v1/report-links/:id': {
+    params: { id: ID.reportLink },
+    responses: { 204: null },
+    errors: [404],
+  },
+  'GET /api/v1/public/reports/:token': {
+    params: { token: EXAMPLE_VALUES.reportToken },
+    responses: {
+      200: {
+        branding: {
+          name: 'Acme SEO',
+          displayName: 'Acme SEO',
+          primaryColor: '#1f6feb',
+          reportTitle: null,
+          logoUrl: null,
+        },
+        name: 'Shop: March',
+        period: { from: '2026-03-01', to: '2026-03-31' },
+        sites: [
+          { id: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12', name: 'Shop', domain: 'shop.example.com' },
+        ],
+        report: {
+          ...{
+            currency: 'USD',
+            from: '2026-03-01',
+            to: '2026-03-31',
+            groupBy: 'site',
+            totals: {
+              revenue: 500000,
+              cost: 120000,
+              profit: 380000,
+              roi: 3.1667,
+              sessions: 40,
+              conversions: 0,
+              clicks: 0,
+              impressions: 0,
+              position: null,
+            },
+            series: [
+              {
+                key: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+                label: 'Shop',
+                revenue: 500000,
+                cost: 120000,
+                profit: 380000,
+                roi: 3.1667,
+                sessions: 40,
+                conversions: 0,
+                clicks: 0,
+                impressions: 0,
+                position: null,
+              },
+            ],
+          },
+          groupBy: 'day',
+          series: [],
+        },
+        siteReport: {
+          currency: 'USD',
+          from: '2026-03-01',
+          to: '2026-03-31',
+          groupBy: 'site',
+          totals: {
+            revenue: 500000,
+            cost: 120000,
+            profit: 380000,
+            roi: 3.1667,
+            sessions: 40,
+            conversions: 0,
+            clicks: 0,
+            impressions: 0,
+            position: null,
+          },
+          series: [
+            {
+              key: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+              label: 'Shop',
+              revenue: 500000,
+              cost: 120000,
+              profit: 380000,
+              roi: 3.1667,
+              sessions: 40,
+              conversions: 0,
+              clicks: 0,
+              impressions: 0,
+              position: null,
+            },
+          ],
+        },
+        annotations: [
+          {
+            id: '01a24da2-7a10-7c1e-9d2b-3f4e5a6b7c8d',
+            siteId: '8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12',
+            date: '2026-03-12',
+            title: 'New category pages',
+            note: null,
+            source: 'manual',
+            serviceId: null,
+            createdAt: '2026-03-12T08:00:00.000Z',
+          },
+        ],
+      },
+    },
+    errors: [401, 404],
+  },
+  'POST /api/v1/public/reports/:token/unlock': {
+    params: { token: EXAMPLE_VALUES.reportToken },
+    body: { password: 'plum tree 42' },
+    responses: { 204: null },
+    errors: [401, 404, 429],
   },
 
   // Billing

@@ -13,6 +13,11 @@ export interface RateLimiter {
   hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitResult>;
   /** Clears a key (a successful sign-in clears the account's failure count). */
   reset(key: string): Promise<void>;
+  /**
+   * The key's count in its current window, without counting a hit (a lockout that counts only
+   * failures checks it before each attempt); `retryAfter` is 0 when no window is open.
+   */
+  peek(key: string): Promise<{ count: number; retryAfter: number }>;
 }
 
 export function createMemoryRateLimiter(): RateLimiter {
@@ -40,6 +45,12 @@ export function createMemoryRateLimiter(): RateLimiter {
     async reset(key) {
       windows.delete(key);
     },
+    async peek(key) {
+      const now = Date.now();
+      const w = windows.get(key);
+      if (!w || w.resetAt <= now) return { count: 0, retryAfter: 0 };
+      return { count: w.count, retryAfter: Math.max(1, Math.ceil((w.resetAt - now) / 1000)) };
+    },
   };
 }
 
@@ -59,6 +70,15 @@ export function createRedisRateLimiter(redis: Redis): RateLimiter {
     },
     async reset(key) {
       await redis.del(`rl:${key}`);
+    },
+    async peek(key) {
+      assertOutsideTransaction('a Redis rate-limit count');
+      const k = `rl:${key}`;
+      const results = await redis.multi().get(k).pttl(k).exec();
+      const count = Number(results?.[0]?.[1] ?? 0);
+      const ttl = Number(results?.[1]?.[1] ?? -2);
+      if (!count || ttl <= 0) return { count: 0, retryAfter: 0 };
+      return { count, retryAfter: Math.max(1, Math.ceil(ttl / 1000)) };
     },
   };
 }
@@ -85,6 +105,14 @@ export function createFallbackRateLimiter(
     async reset(key) {
       await fallback.reset(key);
       await primary.reset(key).catch(onFallback);
+    },
+    async peek(key) {
+      try {
+        return await primary.peek(key);
+      } catch (error) {
+        onFallback(error);
+        return fallback.peek(key);
+      }
     },
   };
 }

@@ -11,6 +11,8 @@ import { mailRoutes } from './mail.routes.ts';
 import { passwordResetRoutes } from './password-reset.routes.ts';
 import { memberRoutes } from './members.routes.ts';
 import { metricRoutes } from './metrics.routes.ts';
+import { publicReportRoutes } from './public-reports.routes.ts';
+import { reportLinkRoutes } from './report-links.routes.ts';
 import { reportRoutes } from './reports.routes.ts';
 import { serviceRoutes } from './services.routes.ts';
 import { siteRoutes } from './sites.routes.ts';
@@ -28,6 +30,8 @@ export function allRoutes(): AnyRoute[] {
     ...serviceRoutes,
     ...metricRoutes,
     ...reportRoutes,
+    ...reportLinkRoutes,
+    ...publicReportRoutes,
     ...annotationRoutes,
     ...mailRoutes,
     ...billingRoutes,

@@ -8,7 +8,14 @@ import {
   type SerializedReport,
 } from '../domain/reports/report-cache.ts';
 import { reportToCsv } from '../domain/reports/report-csv.ts';
-import { buildRoiReport, reportSites, resolveReportRange } from '../domain/reports/roi-report.ts';
+import { readReportDocument, reportPdfInput } from '../domain/reports/report-document.ts';
+import { renderRoiReportPdf } from '../domain/reports/report-pdf.ts';
+import {
+  buildRoiReport,
+  listReportSites,
+  reportSites,
+  resolveReportRange,
+} from '../domain/reports/roi-report.ts';
 import { inTransaction } from '../data/scoped-transaction.ts';
 import { grantedSiteIds, viewerOf } from '../domain/sites/viewer.ts';
 import { defineRoute, requireTenant, type CacheContext, type Reply } from '../http/define-route.ts';
@@ -43,6 +50,8 @@ export const reportRoutes = [
       200: { description: 'The report (JSON or CSV)', schema: RoiReport },
     },
     async fromCache(ctx, { query }) {
+      // A PDF is built from a fresh read (with its comparison and annotations), never the cache.
+      if (query.format === 'pdf') return null;
       // Staff see every site, so their key needs no database read; a client's grants do.
       if (viewerOf(ctx).role === 'client') return null;
       const tenant = requireTenant(ctx);
@@ -92,6 +101,20 @@ export const reportRoutes = [
     async handler(ctx, { query, prepared }) {
       const tenant = requireTenant(ctx);
       const range = resolveReportRange(query, tenant.timezone);
+      if (query.format === 'pdf') {
+        const sites = await listReportSites(ctx.tx, tenant.id, prepared.granted, query.siteId);
+        const doc = await readReportDocument(ctx.tx, tenant, sites, range, { withLogo: true });
+        return {
+          status: 200,
+          headers: {
+            'Content-Type': 'application/pdf',
+            'Content-Disposition': `attachment; filename="roi-report-${range.from}-${range.to}.pdf"`,
+            'Cache-Control': 'private, no-store',
+          },
+          // Rendered once the transaction has committed: it never holds one open.
+          render: () => renderRoiReportPdf(reportPdfInput(doc)),
+        };
+      }
       const cache = ctx.services.cache;
       const namespace = reportCacheNamespace(tenant.id);
       const { generation, granted, cached } = prepared;

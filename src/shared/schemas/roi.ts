@@ -192,9 +192,11 @@ export const RoiReportQuery = z
     siteId: Repeated.describe('Repeatable; default: every site the caller may see'),
     groupBy: GroupBy.default('month'),
     format: z
-      .enum(['json', 'csv'])
+      .enum(['json', 'csv', 'pdf'])
       .optional()
-      .describe('csv: the same report as CSV (also with Accept: text/csv)'),
+      .describe(
+        'csv: the same report as CSV (also with Accept: text/csv); pdf: a branded PDF of the range with the previous period for comparison, per-site figures and annotations',
+      ),
   })
   .superRefine(dateRange('from', 'to'));
 export type RoiReportQuery = z.infer<typeof RoiReportQuery>;

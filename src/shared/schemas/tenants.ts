@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Currency, HttpUrl, IsoDateTime, Role, text, Uuid } from './common.ts';
+import { Currency, IsoDateTime, Role, text, Uuid } from './common.ts';
 import { Email, Subdomain } from './accounts.ts';
 import { SubscriptionStatus } from './billing.ts';
 
@@ -18,15 +18,56 @@ export const Tenant = z
   })
   .meta({ id: 'Tenant' });
 
-export const Branding = z.object({
-  logoUrl: HttpUrl.nullable().optional(),
-  primaryColor: z
-    .string()
-    .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1a2b3c')
-    .nullable()
+const Colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1a2b3c');
+
+/**
+ * What clients see: shared reports, PDFs, report e-mails and a client member's view of the app.
+ * The logo is uploaded (PUT /api/v1/tenant/logo), not linked: a stored third-party URL would be
+ * fetched by every reader of a shared report and could not go into a PDF.
+ */
+export const BrandingInput = z.object({
+  displayName: text().trim().max(120).nullable().optional(),
+  primaryColor: Colour.nullable().optional(),
+  reportTitle: text().trim().max(200).nullable().optional(),
+  logoUrl: z
+    .never({ error: 'upload the logo with PUT /api/v1/tenant/logo (PNG, JPEG or WebP)' })
     .optional(),
-  reportTitle: text().max(200).nullable().optional(),
 });
+
+export const Branding = z
+  .object({
+    displayName: z.string().nullable().describe("Shown to clients; null: the workspace's name"),
+    primaryColor: z.string().nullable(),
+    reportTitle: z.string().nullable(),
+    logoUrl: z
+      .string()
+      .nullable()
+      .describe('Path of the uploaded logo (GET /api/v1/tenant/logo?tenant=…), null without one'),
+  })
+  .meta({ id: 'Branding' });
+export type Branding = z.infer<typeof Branding>;
+
+/** Logo uploads: the image types accepted, checked by content (magic bytes) as well. */
+export const LOGO_CONTENT_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const;
+export const MAX_LOGO_BYTES = 256 * 1024;
+
+export const LogoQuery = z.object({
+  tenant: text()
+    .max(100)
+    .optional()
+    .describe('The workspace (id or subdomain), when neither X-Tenant-ID nor the host names it'),
+  v: text().max(100).optional().describe('The logo version (its hash prefix), for caching'),
+});
+
+export const TenantLogo = z
+  .object({
+    contentType: z.enum(LOGO_CONTENT_TYPES),
+    bytes: z.number().int(),
+    sha256: z.string(),
+    url: z.string(),
+    updatedAt: IsoDateTime,
+  })
+  .meta({ id: 'TenantLogo' });
 
 export const TenantSettings = z
   .object({
@@ -62,7 +103,7 @@ export const UpdateTenantBody = z
     name: text().trim().min(1).max(120),
     currency: Currency,
     timezone: text().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris'),
-    branding: Branding,
+    branding: BrandingInput,
   })
   .partial();
 

@@ -65,6 +65,32 @@ export async function reportSites(
   return rows;
 }
 
+/**
+ * The sites a client-facing report (a PDF) covers, with names and domains: the requested ones
+ * (each visible to the reader, else 404), else every site the reader may see.
+ */
+export async function listReportSites(
+  tx: Tx,
+  tenantId: string,
+  granted: string[] | null,
+  requested: string[] | undefined,
+): Promise<{ id: string; name: string; domain: string }[]> {
+  const wanted = requested && requested.length > 0 ? [...new Set(requested)] : null;
+  if (wanted && granted && wanted.some((id) => !granted.includes(id))) throw siteNotFound();
+  const ids = wanted ?? granted;
+  if (ids && ids.length === 0) return [];
+  let q = tx
+    .selectFrom('sites')
+    .select(['id', 'name', 'domain'])
+    .where('tenant_id', '=', tenantId)
+    .orderBy('name')
+    .orderBy('id');
+  if (ids) q = q.where('id', 'in', ids);
+  const rows = await q.execute();
+  if (wanted && rows.length !== wanted.length) throw siteNotFound();
+  return rows;
+}
+
 /** Sums of one report bucket, as they come from SQL. */
 interface Sums {
   revenue: number;

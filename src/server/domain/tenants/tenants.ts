@@ -5,6 +5,7 @@ import type { Role } from '../../data/schema.ts';
 import type { TenantInfo } from '../principal.ts';
 import { AppError } from '../../errors.ts';
 import { newId } from '../../lib/ids.ts';
+import { presentBranding } from './branding.ts';
 
 /** Subdomains that name parts of the product, not a tenant. */
 export const RESERVED_SUBDOMAINS = new Set([
@@ -233,7 +234,7 @@ export const presentTenantSettings = (t: TenantInfo & Partial<TenantBillingInfo>
   plan: t.plan,
   currency: t.currency,
   timezone: t.timezone,
-  branding: t.branding,
+  branding: presentBranding(t),
   createdAt: t.createdAt,
   billingStatus: t.billingStatus ?? 'none',
   pastDue: t.billingStatus === 'past_due',
