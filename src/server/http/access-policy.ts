@@ -44,6 +44,16 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/v1/outbox': MANAGERS,
   'GET /api/v1/outbox/:id': MANAGERS,
 
+  // Scheduled report e-mails
+  'POST /api/v1/report-schedules': MANAGERS,
+  'GET /api/v1/report-schedules': MANAGERS,
+  'GET /api/v1/report-schedules/:id': MANAGERS,
+  'PATCH /api/v1/report-schedules/:id': MANAGERS,
+  'DELETE /api/v1/report-schedules/:id': MANAGERS,
+  'GET /api/v1/report-schedules/:id/deliveries': MANAGERS,
+  'POST /api/v1/report-schedules/:id/send': MANAGERS,
+  'GET /api/v1/report-schedules/:id/preview': MANAGERS,
+
   // API keys
   'GET /api/v1/api-keys': MANAGERS,
   'POST /api/v1/api-keys': MANAGERS,

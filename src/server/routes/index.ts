@@ -9,6 +9,7 @@ import { auditRoutes } from './audit.routes.ts';
 import { billingRoutes } from './billing.routes.ts';
 import { mailRoutes } from './mail.routes.ts';
 import { passwordResetRoutes } from './password-reset.routes.ts';
+import { reportScheduleRoutes } from './report-schedules.routes.ts';
 import { memberRoutes } from './members.routes.ts';
 import { metricRoutes } from './metrics.routes.ts';
 import { publicReportRoutes } from './public-reports.routes.ts';
@@ -34,6 +35,7 @@ export function allRoutes(): AnyRoute[] {
     ...publicReportRoutes,
     ...annotationRoutes,
     ...mailRoutes,
+    ...reportScheduleRoutes,
     ...billingRoutes,
     ...auditRoutes,
   ];

@@ -6,6 +6,7 @@ import { billingEventsConsumer, billingSweeper } from './billing-events.ts';
 import { billingReconcile, billingResync } from './billing-reconcile.ts';
 import { coreMaintenance } from './core-maintenance.ts';
 import { outboxSender } from './outbox-sender.ts';
+import { reportScheduler } from './report-scheduler.ts';
 import { securityAudit } from './security-audit.ts';
 
 /** Every background module of the worker role. */
@@ -18,6 +19,7 @@ export const workerModules: WorkerModule[] = [
   billingReconcile,
   billingResync,
   securityAudit,
+  reportScheduler,
   outboxSender,
 ];
 
