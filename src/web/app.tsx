@@ -8,7 +8,12 @@ import { Alert, Button, EmptyState, Spinner } from './components/ui.tsx';
 import { useResource } from './lib/use-resource.ts';
 import { ApiKeysPage } from './pages/api-keys-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
-import { LoginPage, SignupPage } from './pages/auth-pages.tsx';
+import {
+  ForgotPasswordPage,
+  LoginPage,
+  ResetPasswordPage,
+  SignupPage,
+} from './pages/auth-pages.tsx';
 import { BillingPage } from './pages/billing/billing-page.tsx';
 import { InvitePage } from './pages/invite-page.tsx';
 import { MembersPage } from './pages/members-page.tsx';
@@ -213,6 +218,15 @@ export function App() {
             }
           />
           <Route path="/invite" element={<InvitePage />} />
+          <Route
+            path="/forgot-password"
+            element={
+              <GuestOnly>
+                <ForgotPasswordPage />
+              </GuestOnly>
+            }
+          />
+          <Route path="/reset-password" element={<ResetPasswordPage />} />
           <Route
             path="/"
             element={

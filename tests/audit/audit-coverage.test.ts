@@ -23,6 +23,10 @@ const NON_TENANT_ROUTES: Record<string, string> = {
   'POST /api/v1/invitations/accept': 'member.joined in the inviting workspace (test below)',
   'POST /api/v1/public/reports/:token/unlock':
     'changes no data (sets a cookie; wrong passwords are counted by the rate limiter): tests/reporting/share-links.test.ts',
+  'POST /api/v1/auth/password-reset':
+    'a security event for any email; no workspace data changes: tests/reporting/mail.test.ts',
+  'POST /api/v1/auth/password-reset/confirm':
+    'user.password_reset in each workspace of the account: tests/reporting/mail.test.ts',
   'POST /api/v1/billing/webhooks/stripe':
     'each effect is audited as actor stripe: tests/billing/billing-flow.test.ts',
 };
