@@ -8,6 +8,8 @@ import { Alert, Button, EmptyState, Spinner } from './components/ui.tsx';
 import { useResource } from './lib/use-resource.ts';
 import { ApiKeysPage } from './pages/api-keys-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
+import { OutboxPage } from './pages/outbox-page.tsx';
+import { ReportSchedulesPage } from './pages/report-schedules-page.tsx';
 import {
   ForgotPasswordPage,
   LoginPage,
@@ -188,6 +190,8 @@ function WorkspacePages() {
           <Route path="members" element={manager(<MembersPage />)} />
           <Route path="api-keys" element={manager(<ApiKeysPage />)} />
           <Route path="audit" element={manager(<AuditPage />)} />
+          <Route path="outbox" element={manager(<OutboxPage />)} />
+          <Route path="report-emails" element={manager(<ReportSchedulesPage />)} />
           <Route path="settings" element={<SettingsPage />} />
           <Route path="*" element={<EmptyState title="Page not found" />} />
         </Routes>
