@@ -45,7 +45,7 @@ function startChild(): ChildProcess {
     MAIL_FROM: 'Reports <reports@crash.test>',
     MAIL_POLL_MS: '100',
     // Each SMTP step may take a third of this: long enough to be killed mid-send.
-    MAIL_LEASE_MS: '6000',
+    MAIL_LEASE_MS: '15000',
     ...(server ? { DATABASE_URL: process.env.DATABASE_URL } : { DATA_DIR: dataDir }),
   };
   const c = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', 'all'], {
@@ -134,7 +134,8 @@ describe('report e-mail across a kill -9 of the sending worker', () => {
     await waitReady();
     const mail = await eventually(
       async () => smtp.received.find((m) => m.envelopeTo.includes(to)),
-      30_000,
+      // The lease must expire first (or, had the send timed out before the kill, its backoff).
+      90_000,
     );
     expect(mail.messageId).toBe(`<${schedule.body.id}.${sent.body.periodKey}@crash.test>`);
     const deliveries = await eventually(async () => {
@@ -146,7 +147,7 @@ describe('report e-mail across a kill -9 of the sending worker', () => {
     const reports = outbox.body.data.filter((m: { kind: string }) => m.kind === 'report');
     expect(reports).toHaveLength(1);
     const detail = await client.get(`/api/v1/outbox/${reports[0].id}`);
-    // Two tries of one message: the killed one and the one that went through.
+    // Two tries of one message: the killed (or timed-out) one and the one that went through.
     expect(detail.body).toMatchObject({ status: 'sent', attempts: 2 });
     expect(smtp.received.filter((m) => m.envelopeTo.includes(to))).toHaveLength(1);
   });
