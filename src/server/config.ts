@@ -117,6 +117,16 @@ const ConfigSchema = z.object({
   GOOGLE_CLIENT_SECRET: optionalString,
   /** Origin every Google endpoint is requested at, with Google's own paths (tests, proxies). */
   GOOGLE_API_BASE: optionalUrl(['http:', 'https:']),
+  /** Outgoing mail server, e.g. smtp://user:pass@host:587 (smtps: for TLS from the start). */
+  SMTP_URL: optionalUrl(['smtp:', 'smtps:']),
+  /** The From of every message: `Name <address>` or an address; default `ROI Spectrum <no-reply@BASE_DOMAIN>`. */
+  MAIL_FROM: optionalString.refine((v) => v === undefined || parseMailbox(v) !== null, {
+    message: 'must be an address (no-reply@example.com) or Name <no-reply@example.com>',
+  }),
+  /** How often the worker looks for queued mail and due report schedules, in ms. */
+  MAIL_POLL_MS: envNumber(z.coerce.number().int().min(50).max(600_000).default(5_000)),
+  /** How long a worker holds a message (or a report delivery) it is sending before another may take over. */
+  MAIL_LEASE_MS: envNumber(z.coerce.number().int().min(500).max(3_600_000).default(300_000)),
   /** 32 bytes, base64: encrypts stored secrets: OAuth tokens, share-link tokens (AES-256-GCM); else generated into DATA_DIR. */
   ENCRYPTION_KEY: optionalString.refine((v) => v === undefined || decodeEncryptionKey(v) !== null, {
     message: 'must be 32 bytes, base64 (e.g. `openssl rand -base64 32`)',
@@ -130,6 +140,18 @@ const ConfigSchema = z.object({
   GOOGLE_SYNC_SWEEP_MS: envNumber(z.coerce.number().int().min(200).max(86_400_000).default(60_000)),
 });
 
+const MAILBOX_ADDRESS = /^[^\s@<>(),;:"]+@[a-z0-9.-]+$/i;
+
+/** `Name <address>` or a bare address as {name, address}; null when it is neither. */
+export function parseMailbox(value: string): { name: string | null; address: string } | null {
+  const trimmed = value.trim();
+  const angled = /^(.*?)\s*<([^<>]+)>$/.exec(trimmed);
+  const name = angled ? angled[1]!.trim().replace(/^"(.*)"$/, '$1') || null : null;
+  const address = angled ? angled[2]!.trim() : trimmed;
+  if (!MAILBOX_ADDRESS.test(address) || /[\r\n]/.test(trimmed)) return null;
+  return { name, address };
+}
+
 export type Config = z.infer<typeof ConfigSchema> & {
   appUrl: string;
   dataDir: string;
@@ -139,6 +161,8 @@ export type Config = z.infer<typeof ConfigSchema> & {
   stripeMode: 'stripe' | 'sandbox' | 'off';
   /** Real Google (client set), the local Google sandbox, or no Google connections at all. */
   googleMode: 'google' | 'sandbox' | 'off';
+  /** MAIL_FROM parsed: the address, and the display name used when a workspace has no branding name. */
+  mailFrom: { name: string; address: string };
 };
 
 /** Thrown when an environment variable does not validate; the message names every bad one. */
@@ -182,5 +206,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     appUrl: (c.APP_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ''),
     dataDir: path.resolve(c.DATA_DIR),
     stripeMode: c.STRIPE_SECRET_KEY ? 'stripe' : sandboxes ? 'sandbox' : 'off',
+    mailFrom: mailFromOf(c.MAIL_FROM, c.BASE_DOMAIN),
+  };
+}
+
+/** MAIL_FROM, or `ROI Spectrum <no-reply@BASE_DOMAIN>`. */
+function mailFromOf(value: string | undefined, baseDomain: string) {
+  const parsed = value ? parseMailbox(value) : null;
+  return {
+    name: parsed?.name ?? 'ROI Spectrum',
+    address: parsed?.address ?? `no-reply@${baseDomain}`,
   };
 }

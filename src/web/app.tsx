@@ -8,7 +8,14 @@ import { Alert, Button, EmptyState, Spinner } from './components/ui.tsx';
 import { useResource } from './lib/use-resource.ts';
 import { ApiKeysPage } from './pages/api-keys-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
-import { LoginPage, SignupPage } from './pages/auth-pages.tsx';
+import { OutboxPage } from './pages/outbox-page.tsx';
+import { ReportSchedulesPage } from './pages/report-schedules-page.tsx';
+import {
+  ForgotPasswordPage,
+  LoginPage,
+  ResetPasswordPage,
+  SignupPage,
+} from './pages/auth-pages.tsx';
 import { BillingPage } from './pages/billing/billing-page.tsx';
 import { IntegrationsPage } from './pages/integrations-page.tsx';
 import { InvitePage } from './pages/invite-page.tsx';
@@ -233,6 +240,8 @@ function WorkspacePages() {
           <Route path="members" element={manager(<MembersPage />)} />
           <Route path="api-keys" element={manager(<ApiKeysPage />)} />
           <Route path="audit" element={manager(<AuditPage />)} />
+          <Route path="outbox" element={manager(<OutboxPage />)} />
+          <Route path="report-emails" element={manager(<ReportSchedulesPage />)} />
           <Route path="integrations" element={staff(<IntegrationsPage />)} />
           <Route path="settings" element={staff(<SettingsPage />)} />
           <Route path="*" element={<WorkspaceNotFound />} />
@@ -282,6 +291,15 @@ function SignedInApp() {
           }
         />
         <Route path="/invite" element={<InvitePage />} />
+        <Route
+          path="/forgot-password"
+          element={
+            <GuestOnly>
+              <ForgotPasswordPage />
+            </GuestOnly>
+          }
+        />
+        <Route path="/reset-password" element={<ResetPasswordPage />} />
         <Route
           path="/"
           element={

@@ -25,6 +25,10 @@ const NON_TENANT_ROUTES: Record<string, string> = {
     'a read sent as POST (the token stays out of URLs): changes nothing; tests/core/members.test.ts',
   'POST /api/v1/public/reports/:token/unlock':
     'changes no data (sets a cookie; wrong passwords are counted by the rate limiter): tests/reporting/share-links.test.ts',
+  'POST /api/v1/auth/password-reset':
+    'a security event for any email; no workspace data changes: tests/reporting/mail.test.ts',
+  'POST /api/v1/auth/password-reset/confirm':
+    'user.password_reset in each workspace of the account: tests/reporting/mail.test.ts',
   'POST /api/v1/billing/webhooks/stripe':
     'each effect is audited as actor stripe: tests/billing/billing-flow.test.ts',
 };

@@ -12,6 +12,7 @@ import { allRoutes } from '../../src/server/routes/index.ts';
 import { Problem } from '../../src/shared/schemas/common.ts';
 import { buildTenant, createApiKey, signUp, uniq } from '../support/factories.ts';
 import { sandboxConsent, sandboxIntegration } from '../support/google-server.ts';
+import { passwordResetToken } from '../support/mail.ts';
 import { samplePng } from '../support/reporting-share-samples.ts';
 import { ROUTE_SAMPLES, sampleSite } from '../support/route-samples.ts';
 import type { TestClient } from '../support/test-client.ts';
@@ -107,6 +108,13 @@ async function prepare(route: AnyRoute, example: OperationExample): Promise<Prep
       name: 'Jane Doe',
     });
     expect(res.status, res.text).toBe(201);
+    return { client: app.client(), placeholders };
+  }
+  if (key === 'POST /api/v1/auth/password-reset/confirm') {
+    placeholders.set(
+      EXAMPLE_VALUES.passwordResetToken,
+      await passwordResetToken(app, tenant.owner.user.email),
+    );
     return { client: app.client(), placeholders };
   }
   if (key === 'POST /api/v1/invitations/accept' || key === 'POST /api/v1/invitations/lookup') {

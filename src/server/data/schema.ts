@@ -420,6 +420,89 @@ export interface AnnotationsTable {
   created_at: Timestamp;
 }
 
+export interface OutboxMessagesTable {
+  tenant_id: string;
+  id: string;
+  kind: 'report' | 'invitation' | 'password_reset';
+  to_addresses: string[];
+  from_name: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  attachments: Json;
+  message_id: string;
+  status: Generated<'queued' | 'sent' | 'failed'>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  locked_until: Timestamp | null;
+  delivery_id: string | null;
+  error: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
+export interface SystemOutboxMessagesTable {
+  id: string;
+  kind: 'password_reset';
+  user_id: string | null;
+  to_addresses: string[];
+  from_name: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  attachments: Json;
+  message_id: string;
+  status: Generated<'queued' | 'sent' | 'failed'>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  locked_until: Timestamp | null;
+  error: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
+export interface PasswordResetTokensTable {
+  token_hash: string;
+  user_id: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  ip: string | null;
+}
+
+export interface ReportSchedulesTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  site_ids: string[];
+  recipients: string[];
+  frequency: 'weekly' | 'monthly';
+  day_of_week: number | null;
+  day_of_month: number | null;
+  hour: number;
+  period: Json;
+  attach_pdf: boolean;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ReportDeliveriesTable {
+  tenant_id: string;
+  id: string;
+  schedule_id: string;
+  period_key: string;
+  trigger: 'schedule' | 'manual';
+  status: Generated<'pending' | 'sent' | 'failed'>;
+  recipients: string[];
+  locked_until: Timestamp | null;
+  attempts: Generated<number>;
+  outbox_id: string | null;
+  error: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   users: UsersTable;
@@ -455,4 +538,9 @@ export interface DB {
   search_terms_daily: SearchTermsDailyTable;
   search_terms_monthly: SearchTermsMonthlyTable;
   annotations: AnnotationsTable;
+  outbox_messages: OutboxMessagesTable;
+  system_outbox_messages: SystemOutboxMessagesTable;
+  password_reset_tokens: PasswordResetTokensTable;
+  report_schedules: ReportSchedulesTable;
+  report_deliveries: ReportDeliveriesTable;
 }

@@ -18,6 +18,8 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'POST /api/v1/auth/signup': 'public',
   'POST /api/v1/auth/login': 'public',
   'POST /api/v1/auth/logout': 'public',
+  'POST /api/v1/auth/password-reset': 'public',
+  'POST /api/v1/auth/password-reset/confirm': 'public',
   'GET /api/v1/me': 'signed_in',
   'POST /api/v1/tenants': 'signed_in',
   'GET /api/v1/subdomains/:subdomain': 'signed_in',
@@ -38,6 +40,20 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/v1/invitations': MANAGERS,
   'POST /api/v1/invitations': MANAGERS,
   'DELETE /api/v1/invitations/:id': MANAGERS,
+
+  // Outgoing mail
+  'GET /api/v1/outbox': MANAGERS,
+  'GET /api/v1/outbox/:id': MANAGERS,
+
+  // Scheduled report e-mails
+  'POST /api/v1/report-schedules': MANAGERS,
+  'GET /api/v1/report-schedules': MANAGERS,
+  'GET /api/v1/report-schedules/:id': MANAGERS,
+  'PATCH /api/v1/report-schedules/:id': MANAGERS,
+  'DELETE /api/v1/report-schedules/:id': MANAGERS,
+  'GET /api/v1/report-schedules/:id/deliveries': MANAGERS,
+  'POST /api/v1/report-schedules/:id/send': MANAGERS,
+  'GET /api/v1/report-schedules/:id/preview': MANAGERS,
 
   // API keys
   'GET /api/v1/api-keys': MANAGERS,

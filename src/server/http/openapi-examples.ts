@@ -35,6 +35,8 @@ export const EXAMPLE_IDS = {
   apiKey: '6512bd43-d9ca-46e0-8b1f-4a5b6c7d8e96',
   annotation: '1679091c-5a88-4faf-8b3e-2c4d6e8f0a13',
   goal: '1f0e3dad-9990-4a5e-8c4b-2b3c4d5e6f70',
+  outboxMessage: '70efdf2e-c9b0-4607-9795-0c5d8e6f7a24',
+  reportSchedule: 'e4da3b7f-bbce-4345-9777-2b0674a318d5',
   stripeEvent: 'evt_1QExampleDeadEvent0001',
   integration: '2a7d4c1e-9b3f-4e8a-b6c5-0d1e2f3a4b5c',
   reportLink: '0193a4c2-7b1d-7e2f-8a3b-4c5d6e7f8a9b',
@@ -47,6 +49,7 @@ export const EXAMPLE_VALUES = {
   invitationToken: 'inv_3q2Xr9vKcTz8LmN4pW7yBd5hJ6',
   googleCode: '4/0AeaYSHBexampleAuthorizationCode',
   googleState: 'f0e1d2c3-b4a5-4968-8776-655443322110.Xk3mP9qR2sT5vW8yZ1aC4dF7gH0jL3nQ6tV9xB2eE5h',
+  passwordResetToken: 'pwr_Jd8Qm2xR5tV9wY3zB6cF1hK4nP7',
   reportToken: 'Vq3X0aZ7c2JkR9mT4uWn8pLs1dYb6eHf5gQo2iCv7xA',
 } as const;
 
@@ -123,6 +126,15 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
     },
   },
   'POST /api/v1/auth/logout': { responses: { 204: null } },
+  'POST /api/v1/auth/password-reset': {
+    body: { email: EXAMPLE_VALUES.email },
+    responses: { 202: null },
+  },
+  'POST /api/v1/auth/password-reset/confirm': {
+    body: { token: EXAMPLE_VALUES.passwordResetToken, password: 'a new long passphrase' },
+    responses: { 204: null },
+    errors: [400],
+  },
   'GET /api/v1/me': {
     responses: {
       200: {
@@ -540,6 +552,200 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExample>> = {
     },
   },
   'DELETE /api/v1/services/:id': { params: { id: ID.service }, responses: { 204: null } },
+  'GET /api/v1/outbox': {
+    query: { limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            id: '01a24da2-7b20-7d3e-8f4a-5b6c7d8e9f01',
+            kind: 'invitation',
+            to: ['sam@client.example'],
+            subject: 'Join Acme SEO on ROI Spectrum',
+            status: 'queued',
+            createdAt: '2026-03-02T09:15:43.200Z',
+            sentAt: null,
+            error: null,
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'GET /api/v1/outbox/:id': {
+    params: { id: ID.outboxMessage },
+    responses: {
+      200: {
+        id: '01a24da2-7b20-7d3e-8f4a-5b6c7d8e9f01',
+        kind: 'invitation',
+        to: ['sam@client.example'],
+        subject: 'Join Acme SEO on ROI Spectrum',
+        status: 'sent',
+        createdAt: '2026-03-02T09:15:43.200Z',
+        sentAt: '2026-03-02T09:15:45.020Z',
+        error: null,
+        fromName: 'Acme SEO',
+        messageId: '<01a24da2-7b20-7d3e-8f4a-5b6c7d8e9f01@acme.example>',
+        attempts: 1,
+        text: 'Jane Doe invited you to join Acme SEO on ROI Spectrum as a client.\n\nAccept the invitation: https://app.example/invite?token=inv_…\n',
+        html: '<!doctype html><html>…</html>',
+        attachments: [],
+      },
+    },
+  },
+  'POST /api/v1/report-schedules': {
+    body: {
+      name: 'Monthly client report',
+      siteIds: [ID.site],
+      recipients: ['marketing@client.example'],
+      frequency: 'monthly',
+      dayOfMonth: 1,
+      hour: 8,
+      period: { preset: 'previous_month' },
+      attachPdf: true,
+    },
+    responses: {
+      201: {
+        id: 'a87ff679-a2f3-471d-8181-a67b7542122c',
+        name: 'Monthly client report',
+        siteIds: ['8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12'],
+        recipients: ['marketing@client.example'],
+        frequency: 'monthly',
+        dayOfWeek: null,
+        dayOfMonth: 1,
+        hour: 8,
+        period: { preset: 'previous_month' },
+        attachPdf: true,
+        nextRunAt: '2026-04-01T08:00:00.000Z',
+        createdAt: '2026-03-02T09:15:44.010Z',
+        updatedAt: '2026-03-02T09:15:44.010Z',
+      },
+    },
+  },
+  'GET /api/v1/report-schedules': {
+    query: { limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            id: 'a87ff679-a2f3-471d-8181-a67b7542122c',
+            name: 'Monthly client report',
+            siteIds: ['8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12'],
+            recipients: ['marketing@client.example'],
+            frequency: 'monthly',
+            dayOfWeek: null,
+            dayOfMonth: 1,
+            hour: 8,
+            period: { preset: 'previous_month' },
+            attachPdf: true,
+            nextRunAt: '2026-04-01T08:00:00.000Z',
+            createdAt: '2026-03-02T09:15:44.010Z',
+            updatedAt: '2026-03-02T09:15:44.010Z',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'GET /api/v1/report-schedules/:id': {
+    params: { id: ID.reportSchedule },
+    responses: {
+      200: {
+        id: 'a87ff679-a2f3-471d-8181-a67b7542122c',
+        name: 'Monthly client report',
+        siteIds: ['8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12'],
+        recipients: ['marketing@client.example'],
+        frequency: 'monthly',
+        dayOfWeek: null,
+        dayOfMonth: 1,
+        hour: 8,
+        period: { preset: 'previous_month' },
+        attachPdf: true,
+        nextRunAt: '2026-04-01T08:00:00.000Z',
+        createdAt: '2026-03-02T09:15:44.010Z',
+        updatedAt: '2026-03-02T09:15:44.010Z',
+      },
+    },
+  },
+  'PATCH /api/v1/report-schedules/:id': {
+    params: { id: ID.reportSchedule },
+    body: { hour: 8 },
+    responses: {
+      200: {
+        id: 'a87ff679-a2f3-471d-8181-a67b7542122c',
+        name: 'Monthly client report',
+        siteIds: ['8f14e45f-ceea-4e7a-a2f6-0c3e5d7b9a12'],
+        recipients: ['marketing@client.example'],
+        frequency: 'monthly',
+        dayOfWeek: null,
+        dayOfMonth: 1,
+        hour: 8,
+        period: { preset: 'previous_month' },
+        attachPdf: true,
+        nextRunAt: '2026-04-01T08:00:00.000Z',
+        createdAt: '2026-03-02T09:15:44.010Z',
+        updatedAt: '2026-03-02T09:15:44.010Z',
+      },
+    },
+  },
+  'DELETE /api/v1/report-schedules/:id': {
+    params: { id: ID.reportSchedule },
+    responses: { 204: null },
+  },
+  'GET /api/v1/report-schedules/:id/deliveries': {
+    params: { id: ID.reportSchedule },
+    query: { limit: 50 },
+    responses: {
+      200: {
+        data: [
+          {
+            id: '01a24da2-7c30-7e4f-9a5b-6c7d8e9f0a12',
+            scheduleId: 'a87ff679-a2f3-471d-8181-a67b7542122c',
+            periodKey: '2026-03',
+            status: 'pending',
+            trigger: 'manual',
+            recipients: ['marketing@client.example'],
+            outboxMessageId: null,
+            createdAt: '2026-03-02T09:15:45.500Z',
+            sentAt: null,
+            error: null,
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'POST /api/v1/report-schedules/:id/send': {
+    params: { id: ID.reportSchedule },
+    responses: {
+      202: {
+        id: '01a24da2-7c30-7e4f-9a5b-6c7d8e9f0a12',
+        scheduleId: 'a87ff679-a2f3-471d-8181-a67b7542122c',
+        periodKey: '2026-03',
+        status: 'pending',
+        trigger: 'manual',
+        recipients: ['marketing@client.example'],
+        outboxMessageId: null,
+        createdAt: '2026-03-02T09:15:45.500Z',
+        sentAt: null,
+        error: null,
+      },
+    },
+    errors: [409],
+  },
+  'GET /api/v1/report-schedules/:id/preview': {
+    params: { id: ID.reportSchedule },
+    responses: {
+      200: {
+        periodKey: '2026-03',
+        from: '2026-02-01',
+        to: '2026-02-28',
+        subject: 'Monthly client report: Previous month (2026-02-01 – 2026-02-28)',
+        text: 'Acme SEO — Monthly client report\n…',
+        html: '<!doctype html><html>…</html>',
+      },
+    },
+  },
   'POST /api/v1/annotations': {
     body: { siteId: ID.site, date: '2026-03-01', title: 'New landing pages live' },
     responses: {

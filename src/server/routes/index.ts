@@ -10,6 +10,9 @@ import { auditRoutes } from './audit.routes.ts';
 import { billingRoutes } from './billing.routes.ts';
 import { goalRoutes } from './goals.routes.ts';
 import { integrationRoutes } from './integrations.routes.ts';
+import { mailRoutes } from './mail.routes.ts';
+import { passwordResetRoutes } from './password-reset.routes.ts';
+import { reportScheduleRoutes } from './report-schedules.routes.ts';
 import { memberRoutes } from './members.routes.ts';
 import { metricRoutes } from './metrics.routes.ts';
 import { publicReportRoutes } from './public-reports.routes.ts';
@@ -23,6 +26,7 @@ import { tenantRoutes } from './tenant.routes.ts';
 export function allRoutes(): AnyRoute[] {
   return [
     ...accountRoutes,
+    ...passwordResetRoutes,
     ...tenantRoutes,
     ...memberRoutes,
     ...apiKeyRoutes,
@@ -34,6 +38,8 @@ export function allRoutes(): AnyRoute[] {
     ...publicReportRoutes,
     ...annotationRoutes,
     ...goalRoutes,
+    ...mailRoutes,
+    ...reportScheduleRoutes,
     ...billingRoutes,
     ...auditRoutes,
     ...integrationRoutes,

@@ -18,6 +18,8 @@ import {
   presentInvitation,
   revokeInvitation,
 } from '../domain/members/invitations.ts';
+import { enqueueInvitationMail } from '../domain/mail/invitation-mail.ts';
+import { mailSettingsOf } from '../domain/mail/outbox.ts';
 import { listMembers, removeMember, updateMember } from '../domain/members/members.ts';
 import { listMemberships } from '../domain/tenants/tenants.ts';
 import { defineRoute, requireTenant } from '../http/define-route.ts';
@@ -94,7 +96,7 @@ export const memberRoutes = [
     tag: 'Members',
     summary: 'Invite someone by email',
     description:
-      'Replies with the token and the link to accept it (valid 7 days). No mail is sent: the link is logged and shown to the inviter. A pending invitation counts toward the member limit (402).',
+      'E-mails the link to accept it (valid 7 days) to the invitee through the outbox, and replies with the token and the link too, so the inviter can pass it on. A pending invitation counts toward the member limit (402).',
     body: CreateInvitationBody,
     secretFields: ['token', 'acceptUrl'],
     responses: { 201: { description: 'Invited', schema: CreatedInvitation } },
@@ -110,16 +112,19 @@ export const memberRoutes = [
         body,
       );
       const acceptUrl = `${ctx.services.config.appUrl}/invite?token=${encodeURIComponent(token)}`;
+      const { config } = ctx.services;
+      await enqueueInvitationMail(
+        ctx.tx,
+        tenant,
+        { email: row.email, role: row.role, expiresAt: row.expires_at },
+        ctx.principal?.kind === 'session' ? ctx.principal.name : null,
+        acceptUrl,
+        mailSettingsOf(config),
+      );
       await ctx.audit({
         action: 'invitation.created',
         target: { type: 'invitation', id: row.id },
         changes: { email: { from: null, to: row.email }, role: { from: null, to: row.role } },
-      });
-      ctx.afterCommit(() => {
-        ctx.services.logger.info(
-          { tenant: tenant.subdomain, email: row.email, acceptUrl },
-          'invitation link',
-        );
       });
       return { status: 201, body: { ...presentInvitation(row), token, acceptUrl } };
     },

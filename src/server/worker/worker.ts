@@ -6,6 +6,8 @@ import { billingEventsConsumer, billingSweeper } from './billing-events.ts';
 import { billingReconcile, billingResync } from './billing-reconcile.ts';
 import { coreMaintenance } from './core-maintenance.ts';
 import { googleSyncConsumer, googleSyncScheduler } from './google-sync.ts';
+import { outboxSender } from './outbox-sender.ts';
+import { reportScheduler } from './report-scheduler.ts';
 import { securityAudit } from './security-audit.ts';
 
 /** Every background module of the worker role. */
@@ -20,6 +22,8 @@ export const workerModules: WorkerModule[] = [
   securityAudit,
   googleSyncConsumer,
   googleSyncScheduler,
+  reportScheduler,
+  outboxSender,
 ];
 
 /** Starts the worker role in this process. */

@@ -39,3 +39,8 @@ export const MeReply = z.object({
   memberships: z.array(z.object({ tenant: TenantSummary, role: Role })),
 });
 export type MeReply = z.infer<typeof MeReply>;
+
+export const PasswordResetRequestBody = z.object({ email: text().trim().max(254) }).strict();
+export const PasswordResetConfirmBody = z
+  .object({ token: text().min(1).max(200), password: Password })
+  .strict();

@@ -24,6 +24,8 @@ const NAV: NavItem[] = [
   { to: 'members', label: 'Members', managersOnly: true },
   { to: 'api-keys', label: 'API keys', managersOnly: true },
   { to: 'audit', label: 'Audit log', managersOnly: true },
+  { to: 'report-emails', label: 'Report e-mails', managersOnly: true },
+  { to: 'outbox', label: 'Outbox', managersOnly: true },
   { to: 'settings', label: 'Settings', staffOnly: true },
 ];
 

@@ -2,8 +2,9 @@ import { useState, type ChangeEvent, type FormEvent, type ReactNode } from 'reac
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { SignupBody } from '../../shared/schemas/accounts.ts';
 import { login, signup } from '../api/endpoints.ts';
+import { confirmPasswordReset, requestPasswordReset } from '../api/mail.ts';
 import { ThemeToggle } from '../components/theme-toggle.tsx';
-import { Button, Field, FormError } from '../components/ui.tsx';
+import { Alert, Button, Field, FormError } from '../components/ui.tsx';
 import { precheck, useSubmit } from '../lib/use-submit.ts';
 import { useSession } from '../session/session.tsx';
 
@@ -76,6 +77,9 @@ export function LoginPage() {
           Sign in
         </Button>
       </form>
+      <p className="auth-switch">
+        <Link to="/forgot-password">Forgot password?</Link>
+      </p>
       <p className="auth-switch">
         New here?{' '}
         <Link to={`/signup${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>
@@ -181,6 +185,121 @@ export function SignupPage() {
         Already have an account?{' '}
         <Link to={`/login${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Sign in</Link>
       </p>
+    </AuthFrame>
+  );
+}
+
+/** Asks for a reset link; the answer is the same whether or not the email has an account. */
+export function ForgotPasswordPage() {
+  const [email, setEmail] = useState('');
+  const [done, setDone] = useState(false);
+  const submit = useSubmit(async () => {
+    await requestPasswordReset(email);
+    setDone(true);
+  });
+  return (
+    <AuthFrame title="Reset your password">
+      {done ? (
+        <Alert kind="success" title="Check your inbox">
+          <p>
+            If {email} has an account, an e-mail with a link to choose a new password is on its way.
+            The link works once, for one hour.
+          </p>
+        </Alert>
+      ) : (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void submit.run();
+          }}
+          noValidate
+          className="form"
+        >
+          <FormError error={submit.error} fields={['email']} />
+          <Field label="Email" name="email" errors={submit.fieldErrors}>
+            {(p) => (
+              <input
+                {...p}
+                type="email"
+                autoComplete="email"
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+                required
+                autoFocus
+              />
+            )}
+          </Field>
+          <Button type="submit" variant="primary" busy={submit.busy} className="btn-block">
+            E-mail me a reset link
+          </Button>
+        </form>
+      )}
+      <p className="auth-switch">
+        <Link to="/login">Back to sign in</Link>
+      </p>
+    </AuthFrame>
+  );
+}
+
+/** Sets a new password with the token of an e-mailed link. */
+export function ResetPasswordPage() {
+  const [params] = useSearchParams();
+  const token = params.get('token') ?? '';
+  const [password, setPassword] = useState('');
+  const [done, setDone] = useState(false);
+  const submit = useSubmit(async () => {
+    await confirmPasswordReset(token, password);
+    setDone(true);
+  });
+  return (
+    <AuthFrame title="Choose a new password">
+      {done ? (
+        <Alert kind="success" title="Password changed">
+          <p>
+            Every session of your account was signed out. <Link to="/login">Sign in</Link> with the
+            new password.
+          </p>
+        </Alert>
+      ) : !token ? (
+        <Alert kind="error" title="This reset link is incomplete">
+          <p>
+            Open the link from the e-mail as it is, or{' '}
+            <Link to="/forgot-password">ask for a new one</Link>.
+          </p>
+        </Alert>
+      ) : (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void submit.run();
+          }}
+          noValidate
+          className="form"
+        >
+          <FormError error={submit.error} fields={['password']} />
+          <Field
+            label="New password"
+            name="password"
+            errors={submit.fieldErrors}
+            hint="At least 10 characters."
+          >
+            {(p) => (
+              <input
+                {...p}
+                type="password"
+                autoComplete="new-password"
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+                required
+                autoFocus
+              />
+            )}
+          </Field>
+          <Button type="submit" variant="primary" busy={submit.busy} className="btn-block">
+            Set the new password
+          </Button>
+        </form>
+      )}
     </AuthFrame>
   );
 }
