@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Stray outbound HTTP fails the test: fetch to anything but loopback throws.
     setupFiles: ['tests/support/setup.ts'],
+    // The embedded suite's files start from one migrated database (tests/support/pglite-template.ts).
+    globalSetup: ['tests/support/pglite-template.ts'],
   },
 });

@@ -429,11 +429,16 @@ describe('the web app, polished', () => {
     { name: 'api keys', path: () => at('api-keys'), heading: 'API keys' },
     { name: 'audit log', path: () => at('audit'), heading: 'Audit log' },
     { name: 'settings', path: () => at('settings'), heading: 'Settings' },
+    { name: 'integrations', path: () => at('integrations'), heading: 'Integrations' },
+    { name: 'shared reports', path: () => at('shared-reports'), heading: 'Shared reports' },
+    { name: 'report e-mails', path: () => at('report-emails'), heading: 'Report e-mails' },
+    { name: 'outbox', path: () => at('outbox'), heading: 'Outbox' },
     { name: 'new workspace', path: () => '/workspaces/new', heading: /workspace/i },
   ];
   const GUEST_PAGES = [
     { name: 'sign in', path: '/login', heading: /Sign in/ },
     { name: 'sign up', path: '/signup', heading: 'Create your account' },
+    { name: 'forgot password', path: '/forgot-password', heading: 'Reset your password' },
   ];
   /** Dialogs opened from a page: [page, button that opens it, dialog name]. */
   const DIALOGS: { page: () => string; heading: string; open: string; dialog: RegExp }[] = [

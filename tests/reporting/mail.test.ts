@@ -96,7 +96,7 @@ describe('outbox and mail delivery', () => {
       .where('id', '=', tenant.id)
       .execute();
     const email = `invitee-${uniq()}@example.test`;
-    const invite = await tenant.owner.client.post('/api/v1/invitations', { email, role: 'client' });
+    const invite = await tenant.owner.client.post('/api/v1/invitations', { email, role: 'member' });
     expect(invite.status, invite.text).toBe(201);
     const mail = await eventually(async () => receivedBy(email)[0], 15_000);
     expect(mail.parsed.from?.value).toEqual([{ name: 'Brand & Co', address: 'reports@roi.test' }]);

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/server/config.ts';
@@ -39,10 +40,13 @@ let sharedDatabase: Promise<Database> | undefined;
  */
 export function testDatabase(): Promise<Database> {
   sharedDatabase ??= (async () => {
+    const template = process.env.TEST_PGLITE_TEMPLATE; // tests/support/pglite-template.ts
     const database = await openDatabase({
       databaseUrl: process.env.DATABASE_URL,
       dataDir: 'memory://',
       poolSize: 8,
+      loadDataDir:
+        template && !process.env.DATABASE_URL ? new Blob([fs.readFileSync(template)]) : undefined,
     });
     await migrate(database);
     return database;

@@ -28,6 +28,8 @@ export interface Database {
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Embedded only: the data directory as a tarball (the test suite's migrated template). */
+  dumpDataDir?(): Promise<Blob>;
 }
 
 export interface OpenDatabaseOptions {
@@ -35,13 +37,19 @@ export interface OpenDatabaseOptions {
   /** Directory for the embedded database; `memory://` for a throwaway one. */
   dataDir: string;
   poolSize?: number;
+  /**
+   * Embedded only: start from this dump of a data directory (`PGlite#dumpDataDir`) instead of an
+   * empty cluster. The test suite opens one database per file from a migrated template: a fresh
+   * cluster's initdb costs seconds, loading a dump about one.
+   */
+  loadDataDir?: Blob;
 }
 
 /** Opens PostgreSQL at `databaseUrl`, or the embedded PGlite in `dataDir` when there is none. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   return options.databaseUrl
     ? openPostgres(options.databaseUrl, options.poolSize ?? 10)
-    : openPglite(options.dataDir);
+    : openPglite(options.dataDir, options.loadDataDir);
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
@@ -97,7 +105,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   let releaseDirLock = () => {};
   if (!inMemory) {
@@ -107,6 +115,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   // Options go in the one-argument form: `new PGlite(undefined, options)` drops them.
   const pglite = new PGlite({
     dataDir: inMemory ? undefined : path.join(dataDir, 'pg'),
+    loadDataDir,
     parsers: { [OID.int8]: parseNumber, [OID.numeric]: parseNumber, [OID.date]: parseDate },
   });
   await pglite.waitReady;
@@ -130,6 +139,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     },
     // One process owns the directory (see lockDataDir), so there is nobody else to lock out.
     withLock: (_key, fn) => fn(),
+    dumpDataDir: () => pglite.dumpDataDir('none'),
     async ping() {
       await pool.query('SELECT 1');
     },
