@@ -185,7 +185,7 @@ function StaffOnly({ children }: { children: ReactNode }) {
       : undefined;
   if (role && !isStaff(role)) {
     return (
-      <EmptyState title="Not available">
+      <EmptyState title="Not available to clients">
         <p>This page is for the agency's team.</p>
       </EmptyState>
     );

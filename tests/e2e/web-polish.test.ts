@@ -261,7 +261,8 @@ describe('the web app, polished', () => {
   it('draws the site chart with axis titles, matching legend colours, cost beside revenue and no empty series', async () => {
     const { page } = owner;
     await visit(page, at(`sites/${bloomId}`), 'Bloom Florist');
-    await page.getByLabel('Period').selectOption('12m');
+    // The site overview's period (the Search panel below has its own).
+    await page.getByLabel('Period').first().selectOption('last_12_months');
     const chart = page.getByTestId('site-metrics-chart');
     await chart.locator('.recharts-bar-rectangle').first().waitFor();
     const svgText = (await chart.locator('.recharts-wrapper').first().textContent()) ?? '';
@@ -322,10 +323,11 @@ describe('the web app, polished', () => {
     const report = await callApi(
       german,
       'GET',
-      `/reports/roi?from=${addDays(today, -89)}&to=${today}&groupBy=week&siteId=${bloomId}`,
+      // The site page's default period: the 90 days ending yesterday.
+      `/reports/roi?from=${addDays(today, -90)}&to=${addDays(today, -1)}&groupBy=week&siteId=${bloomId}`,
       { workspace },
     );
-    const stats = page.locator('.stats');
+    const stats = page.locator('.stats').first(); // the site overview's figures
     const revenue = new Intl.NumberFormat('de-DE', { style: 'currency', currency: 'USD' }).format(
       report.totals.revenue / 100,
     );
