@@ -126,8 +126,9 @@ describe('Google connection, end to end', () => {
       .not.toBe('0');
     const terms = search.getByTestId('search-terms');
     await expect.poll(() => terms.locator('tbody tr').count()).toBeGreaterThan(0);
-    const to = new Date().toISOString().slice(0, 10);
-    const from = new Date(Date.now() - 89 * 86_400_000).toISOString().slice(0, 10);
+    // The site page's default period: the 90 days ending yesterday (the workspace is on UTC).
+    const to = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const from = new Date(Date.now() - 90 * 86_400_000).toISOString().slice(0, 10);
     const report = await apiGet(`/reports/roi?from=${from}&to=${to}&groupBy=week&siteId=${siteId}`);
     expect(report.totals.clicks).toBeGreaterThan(0);
     expect(await search.getByTestId('search-clicks').textContent()).toBe(
