@@ -157,6 +157,8 @@ describe('the web app, polished', () => {
     await op
       .getByLabel(/Choose a CSV file/)
       .setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    // The mapping step previews the file; importing sends it, and the server lists every bad row.
+    await op.getByRole('button', { name: /^Import \d+ rows?$/ }).click();
     const table = op.getByTestId('import-errors');
     await table.waitFor();
     const alert = op.locator('.alert-error');
