@@ -37,6 +37,9 @@ import pg from 'pg';
 import { StripeSandbox, type SandboxEvent } from '../src/server/sandbox/sandbox-state.ts';
 import { SerialClient } from './lib/serial-client.ts';
 
+/** Every role of one run shares the key, as processes of one deployment must. */
+const ENCRYPTION_KEY = randomBytes(32).toString('base64');
+
 const SECRET = 'sk_test_bench';
 const WHSEC = 'whsec_bench_secret';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -73,7 +76,14 @@ function startRole(role: 'all' | 'api' | 'worker', env: Record<string, string>):
     : [];
   // The built server, as `npm start` runs it (`npm run build` first).
   return spawn(process.execPath, [...profile, 'dist/server/main.js', role], {
-    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      // Production with DATABASE_URL requires the shared key for stored secrets.
+      ENCRYPTION_KEY,
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }
