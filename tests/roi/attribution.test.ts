@@ -185,6 +185,41 @@ describe('site attribution', () => {
     expect((await report(tenant, feb)).totals.value).toBe(299);
   });
 
+  it('credits the days of an import under the baseline mean that import brings', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const c = tenant.owner.client;
+    const set = await c.patch(`/api/v1/sites/${site.id}`, {
+      attribution: {
+        baseline: { from: '2026-03-01', to: '2026-03-04' },
+        conversionValue: 10,
+        grossMargin: 0.5,
+      },
+    });
+    expect(set.status, set.text).toBe(200);
+    // History loaded in one import, baseline included (a new site: no rollup credited earlier).
+    // Baseline gross: 100 + (40 + 2 × 10) + 0 + no row = 160 over 4 days; share × margin 0.5, so
+    // the mean is 0.5 × 160 / 4 = 20.
+    await importRows(tenant, site.id, [
+      { date: '2026-03-01', revenue: 100 },
+      { date: '2026-03-02', revenue: 40, conversions: 2 },
+      { date: '2026-03-03', revenue: 0 },
+      { date: '2026-04-10', revenue: 91 },
+      { date: '2026-04-11', revenue: 0, conversions: 1 },
+    ]);
+    // March: 50 − 20 = 30, 30 − 20 = 10, 0 − 20 = −20 → 20. April: 45.5 − 20 = 25.5 → 26 and
+    // 5 − 20 = −15 → 11.
+    expect((await report(tenant, 'from=2026-03-01&to=2026-03-31')).totals.value).toBe(20);
+    expect((await report(tenant, 'from=2026-04-01&to=2026-04-30')).totals.value).toBe(11);
+    const days = await report(tenant, 'from=2026-04-10&to=2026-04-11&groupBy=day');
+    expect(days.series.map((s: { value: number }) => s.value)).toEqual([26, -15]);
+    // A later import of new baseline days recomputes what was credited under the old mean:
+    // gross 160 + 80 = 240, mean 0.5 × 240 / 4 = 30.
+    await importRows(tenant, site.id, [{ date: '2026-03-04', revenue: 80 }]);
+    // April: 45.5 − 30 = 15.5 → 16 and 5 − 30 = −25.
+    expect((await report(tenant, 'from=2026-04-01&to=2026-04-30')).totals.value).toBe(-9);
+  });
+
   it('recomputes cached reports when the attribution changes', async () => {
     const tenant = await buildTenant(app);
     const site = await createSite(tenant);

@@ -85,9 +85,14 @@ export async function writeMetricColumns(
 
 /**
  * Writes batches of parsed rows one after the other in the import's transaction, each started as
- * soon as it is handed over; `finish` waits for them and recounts the months that need it. An
- * import that touched the site's baseline period changes its mean, so every month's credited value
- * is recomputed then.
+ * soon as it is handed over; `finish` waits for them and recounts the months that need it.
+ *
+ * Rows inside the site's baseline period change its mean, and with it every month's credited
+ * value. A batch of days the site does not have yet adds its rows' gross to the baseline's sum
+ * before it is inserted, so its own months are credited under the new mean; only when the site
+ * already had rollups (credited under the old mean) is every month recomputed at the end. Loading
+ * a site's history, baseline included, so writes each value once. An upsert over stored days
+ * inside the baseline always ends with the full recomputation.
  */
 function createMetricsWriter(
   tx: Tx,
@@ -101,16 +106,22 @@ function createMetricsWriter(
   let from: string | null = null;
   let to: string | null = null;
   const recount = new Set<string>();
+  let recomputeValues = false;
 
   const writeBatch = async (batch: MetricColumns, range: { from: string; to: string }) => {
     const rows = unnestRows(batch);
+    const inBaseline = baseline !== null && range.from <= baseline.to && range.to >= baseline.from;
     if (!(await hasStoredDay(tx, tenantId, siteId, range.from, range.to))) {
+      if (inBaseline && (await addToBaselineGross(tx, tenantId, siteId, rows))) {
+        recomputeValues ||= await hasRollups(tx, tenantId, siteId);
+      }
       await insertNewDays(tx, tenantId, siteId, rows);
       inserted += batch.dates.length;
       return;
     }
     inserted += await upsertDailyMetrics(tx, tenantId, siteId, rows);
     for (const month of touchedMonths(batch.dates)) recount.add(month);
+    if (inBaseline) recomputeValues = true;
   };
 
   return {
@@ -133,8 +144,7 @@ function createMetricsWriter(
       // A day a batch updated may sit in a month an earlier batch added to: recounted from the
       // stored days, after every batch.
       await refreshMonthlyRollups(tx, tenantId, siteId, [...recount].sort());
-      if (baseline && from !== null && to !== null && from <= baseline.to && to >= baseline.from)
-        await refreshSiteValues(tx, tenantId, siteId);
+      if (recomputeValues) await refreshSiteValues(tx, tenantId, siteId);
       return { received, inserted, updated: received - inserted, from, to };
     },
   };
@@ -175,6 +185,40 @@ async function hasStoredDay(
     SELECT 1 FROM metrics_daily
     WHERE tenant_id = ${tenantId} AND site_id = ${siteId} AND day BETWEEN ${from}::date AND ${to}::date
     LIMIT 1`.execute(tx);
+  return stored.rows.length > 0;
+}
+
+/**
+ * Adds the gross (revenue + conversions × conversionValue) of the rows inside the site's baseline
+ * period to its stored sum; whether that changed it. Exact only for rows that are all new days
+ * (`hasStoredDay` found none in their range), as `insertNewDays` requires too.
+ */
+async function addToBaselineGross(
+  tx: Tx,
+  tenantId: string,
+  siteId: string,
+  rows: ReturnType<typeof unnestRows>,
+): Promise<boolean> {
+  const result = await sql<{ added: string }>`
+    WITH added AS (
+      SELECT coalesce(sum(coalesce(u.revenue, 0) + coalesce(u.conversions, 0)::numeric * s.conversion_value), 0) AS gross
+      FROM sites s CROSS JOIN ${rows}
+      WHERE s.tenant_id = ${tenantId} AND s.id = ${siteId}
+        AND u.day >= s.baseline_from AND u.day <= s.baseline_to
+    )
+    UPDATE sites AS s SET baseline_gross = s.baseline_gross + added.gross
+    FROM added
+    WHERE s.tenant_id = ${tenantId} AND s.id = ${siteId} AND added.gross <> 0
+    RETURNING added.gross AS added`.execute(tx);
+  return result.rows.length > 0;
+}
+
+/** Whether the site has any monthly rollup (any stored day). */
+async function hasRollups(tx: Tx, tenantId: string, siteId: string): Promise<boolean> {
+  const stored = await sql`
+    SELECT 1 FROM metrics_monthly WHERE tenant_id = ${tenantId} AND site_id = ${siteId} LIMIT 1`.execute(
+    tx,
+  );
   return stored.rows.length > 0;
 }
 
