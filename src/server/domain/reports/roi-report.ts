@@ -175,22 +175,79 @@ function bucketOf(groupBy: ReportGrouping, date: RawBuilder<unknown>) {
   }
 }
 
-/** The daily rows' sums, or their negatives (`-`: days to take off a month's rollup). */
-const dailySums = (sign: '' | '-') => sql`${sql.raw(sign)}coalesce(sum(revenue), 0) AS "revenue",
-  ${sql.raw(sign)}coalesce(sum(sessions), 0) AS "sessions", ${sql.raw(sign)}coalesce(sum(conversions), 0) AS "conversions",
-  ${sql.raw(sign)}coalesce(sum(clicks), 0) AS "clicks", ${sql.raw(sign)}coalesce(sum(impressions), 0) AS "impressions",
-  ${sql.raw(sign)}coalesce(sum(position * impressions), 0) AS "positionWeighted",
-  ${sql.raw(sign)}coalesce(sum(impressions) FILTER (WHERE position IS NOT NULL), 0) AS "positionImpressions",
-  ${sql.raw(sign)}coalesce(sum(${creditedValue('m', 'a')}), 0) AS "value"`;
+/** The daily rows' sums, each multiplied by `sign` (−1: days to take off a month's rollup). */
+const dailySums = (sign: number) => {
+  const k = sql`${sign}::int`;
+  return sql`${k} * coalesce(sum(revenue), 0) AS "revenue",
+  ${k} * coalesce(sum(sessions), 0) AS "sessions", ${k} * coalesce(sum(conversions), 0) AS "conversions",
+  ${k} * coalesce(sum(clicks), 0) AS "clicks", ${k} * coalesce(sum(impressions), 0) AS "impressions",
+  ${k} * coalesce(sum(position * impressions), 0) AS "positionWeighted",
+  ${k} * coalesce(sum(impressions) FILTER (WHERE position IS NOT NULL), 0) AS "positionImpressions",
+  ${k} * coalesce(sum(${creditedValue('m', 'a')}), 0) AS "value"`;
+};
 
 const MONTHLY_SUMS = sql`sum(revenue) AS "revenue", sum(sessions) AS "sessions", sum(conversions) AS "conversions",
   sum(clicks) AS "clicks", sum(impressions) AS "impressions", sum(position_weighted) AS "positionWeighted",
   sum(position_impressions) AS "positionImpressions", sum(value) AS "value"`;
 
+/** Days [from, to] (none when from > to) added (sign 1) or taken off (−1). */
+interface DayEdge {
+  from: string;
+  to: string;
+  sign: 1 | -1;
+}
+
+const NO_DAYS: DayEdge = { from: '9999-12-31', to: '0001-01-01', sign: 1 };
+
 /**
- * Metric sums per bucket. Month and site groupings read the monthly rollups for the whole months
- * inside the range, and for a partial month at an edge whichever is fewer days: the days inside
- * the range, or its rollup less the days outside (rows with negated sums, added up like the rest).
+ * How a month or site grouping reads [from, to]: the monthly rollups of [rollupFrom, rollupTo)
+ * (none when equal), plus or minus the days of two edges. The whole months inside the range come
+ * from rollups; a partial month at an edge from whichever is fewer days: the days inside the
+ * range, or its rollup less the days outside. A range without a whole month reads its days.
+ */
+function readingPlan(range: ReportRange): {
+  rollupFrom: string;
+  rollupTo: string;
+  edges: [DayEdge, DayEdge];
+} {
+  const fullStart = range.from === monthStart(range.from) ? range.from : nextMonthStart(range.from);
+  const afterTo = addDays(range.to, 1);
+  const fullEnd = afterTo === monthStart(afterTo) ? afterTo : monthStart(range.to); // exclusive
+  if (fullStart >= fullEnd) {
+    return {
+      rollupFrom: fullStart,
+      rollupTo: fullStart,
+      edges: [{ from: range.from, to: range.to, sign: 1 }, NO_DAYS],
+    };
+  }
+  let rollupFrom = fullStart;
+  let rollupTo = fullEnd;
+  let head = NO_DAYS;
+  let tail = NO_DAYS;
+  if (range.from < fullStart) {
+    const first = monthStart(range.from);
+    const outside = daysBetween(first, range.from); // the days before `from` in its month
+    if (outside < daysBetween(range.from, fullStart)) {
+      rollupFrom = first;
+      if (outside > 0) head = { from: first, to: addDays(range.from, -1), sign: -1 };
+    } else head = { from: range.from, to: addDays(fullStart, -1), sign: 1 };
+  }
+  if (fullEnd <= range.to) {
+    const next = nextMonthStart(range.to);
+    const outside = daysBetween(afterTo, next); // the days after `to` in its month
+    if (outside < daysBetween(fullEnd, afterTo)) {
+      rollupTo = next;
+      tail = { from: afterTo, to: addDays(next, -1), sign: -1 };
+    } else tail = { from: fullEnd, to: range.to, sign: 1 };
+  }
+  return { rollupFrom, rollupTo, edges: [head, tail] };
+}
+
+/**
+ * Metric sums per bucket. Day and week groupings read the days; month and site groupings (and a
+ * comparison's totals) the rollups and edge days of `readingPlan`. Every range of one grouping is
+ * read by the same statement text, an edge without days included (it finds no row), so that
+ * PostgreSQL keeps one generic plan for it instead of planning each shape of edges anew.
  * A one-year tenant-wide report so reads about sites × 13 months of rollups and at most half a
  * month of days per site at each edge, instead of sites × 365 days.
  */
@@ -204,7 +261,7 @@ function metricSums(
   // into a join), whatever the planner's statistics say: otherwise, with statistics not yet
   // gathered after an import, the edges were planned as a scan of every day of the tenant.
   const dailyBucket = bucketOf(groupBy, sql`day`);
-  const daily = (from: string, to: string, sign: '' | '-' = '') => sql`
+  const daily = ({ from, to, sign }: DayEdge) => sql`
     SELECT ${dailyBucket.key} AS k, ${dailySums(sign)}
     FROM unnest(${siteIds}) AS wanted(id)
     CROSS JOIN LATERAL (
@@ -216,43 +273,16 @@ function metricSums(
       OFFSET 0
     ) AS m
     GROUP BY ${dailyBucket.group}`;
-  if (groupBy === 'day' || groupBy === 'week') return daily(range.from, range.to);
+  if (groupBy === 'day' || groupBy === 'week') return daily({ ...range, sign: 1 });
 
-  const fullStart = range.from === monthStart(range.from) ? range.from : nextMonthStart(range.from);
-  const afterTo = addDays(range.to, 1);
-  const fullEnd = afterTo === monthStart(afterTo) ? afterTo : monthStart(range.to); // exclusive
-  if (fullStart >= fullEnd) return daily(range.from, range.to);
-
-  // The months read from rollups, [rollupFrom, rollupTo), and the days added or taken off.
-  let rollupFrom = fullStart;
-  let rollupTo = fullEnd;
-  const edges: RawBuilder<unknown>[] = [];
-  if (range.from < fullStart) {
-    const first = monthStart(range.from);
-    const outside = daysBetween(first, range.from); // the days before `from` in its month
-    if (outside < daysBetween(range.from, fullStart)) {
-      rollupFrom = first;
-      if (outside > 0) edges.push(daily(first, addDays(range.from, -1), '-'));
-    } else edges.push(daily(range.from, addDays(fullStart, -1)));
-  }
-  if (fullEnd <= range.to) {
-    const next = nextMonthStart(range.to);
-    const outside = daysBetween(afterTo, next); // the days after `to` in its month
-    if (outside < daysBetween(fullEnd, afterTo)) {
-      rollupTo = next;
-      edges.push(daily(afterTo, addDays(next, -1), '-'));
-    } else edges.push(daily(fullEnd, range.to));
-  }
-
+  const { rollupFrom, rollupTo, edges } = readingPlan(range);
   const monthlyBucket = bucketOf(groupBy, sql`month`);
-  const parts = [
-    sql`SELECT ${monthlyBucket.key} AS k, ${MONTHLY_SUMS} FROM metrics_monthly
+  return sql`SELECT ${monthlyBucket.key} AS k, ${MONTHLY_SUMS} FROM metrics_monthly
         WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds})
           AND month >= ${rollupFrom}::date AND month < ${rollupTo}::date
-        GROUP BY ${monthlyBucket.group}`,
-    ...edges,
-  ];
-  return sql.join(parts, sql` UNION ALL `);
+        GROUP BY ${monthlyBucket.group}
+      UNION ALL ${daily(edges[0])}
+      UNION ALL ${daily(edges[1])}`;
 }
 
 /**
