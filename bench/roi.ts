@@ -15,6 +15,7 @@
  *   BENCH_TENANTS=5 BENCH_SITES=10 …              # a smaller data set
  *   BENCH_SKIP_CSV=1 …                            # skip the 100,000-row CSV import (iterating on reports)
  *   BENCH_IMPORT_ONLY=1 …                         # the imports only, no report measures
+ *   BENCH_KEEP_DB=1 …                             # keep the PostgreSQL database (EXPLAIN on it)
  *
  * Every site has a non-default attribution with a 90-day baseline at the start of its history, set
  * before its import (so each import also recomputes the site's baseline and credited values), and
@@ -617,7 +618,8 @@ async function runBackend(backend: string) {
     child.send({ type: 'stop' });
     await new Promise((r) => child.once('exit', r));
     fs.rmSync(dataDir, { recursive: true, force: true });
-    if (dbName) {
+    if (dbName && process.env.BENCH_KEEP_DB === '1') console.log(`[postgres] kept ${dbName}`);
+    else if (dbName) {
       const admin = new pg.Client({ connectionString: ADMIN_URL });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
