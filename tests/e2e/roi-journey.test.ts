@@ -589,6 +589,20 @@ describe('the web app, end to end', () => {
     expect(await sites.textContent()).toContain('Bloom Florist');
     expect(await sites.textContent()).not.toContain('Harbor Dental');
     expect(await page.getByRole('button', { name: 'Add site' }).count()).toBe(0);
+    // No word of the agency's plan (staff see "1 of 2 sites on the Free plan" here).
+    expect(await page.getByRole('main').textContent()).not.toMatch(/\bplan\b/i);
+
+    // The granted site's services: what the retainer costs, but not the agency's hourly rate,
+    // and nothing of its time log.
+    await sites.getByRole('link', { name: 'Bloom Florist' }).click();
+    const services = page.getByRole('region', { name: 'Services', exact: true });
+    await services.getByText('Technical audit hours').waitFor();
+    const listed = (await services.textContent()) ?? '';
+    expect(listed).toContain('$750.00 a month');
+    expect(listed).toMatch(/Technical audit hours · Technical SEO · billed by the hour/);
+    expect(listed).not.toContain('$120.00');
+    expect(await page.content()).not.toContain('Crawl and fixes');
+    expect(await page.getByRole('link', { name: 'Manage services' }).count()).toBe(0);
 
     // Another site's page, opened by URL, is not there for the client.
     const all = await apiGet(owner, '/sites');

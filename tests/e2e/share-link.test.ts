@@ -13,9 +13,12 @@ import {
 } from './support/browser.ts';
 
 /**
- * An agency owner brands the workspace and shares a password-protected link to one site's last
- * 90 days; a reader with no account, in a fresh browser context, enters the password, sees the
- * branded report and downloads its PDF.
+ * Issue 15's "Done when", in the browser on the embedded default: an agency owner brands the
+ * workspace (display name, colour, logo upload), shares a password-protected link to one site's
+ * last 90 days, downloads its PDF, schedules a monthly report e-mail and sends it now, and the
+ * recipient's message (kept in the outbox without SMTP_URL, read in the app) carries the branded
+ * figures and the link to the report. A reader with no account, in a fresh browser context, then
+ * unlocks the link, sees the branded report and downloads its PDF; revoked, it is gone.
  */
 describe('a shared report, end to end', () => {
   let app: RunningApp;
@@ -24,6 +27,16 @@ describe('a shared report, end to end', () => {
   const workspace = 'lumen-digital';
   const today = new Date().toISOString().slice(0, 10);
   let shareUrl = '';
+  let siteId = '';
+  const recipient = 'gardener@garden-shop.example';
+
+  /** The text of a PDF as pdftotext (poppler-utils) reads it. */
+  function pdfText(pdf: Buffer): string {
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    const run = spawnSync('pdftotext', ['-', '-'], { input: pdf });
+    if (run.error) throw new Error(`pdftotext is needed (poppler-utils): ${run.error.message}`);
+    return run.stdout.toString();
+  }
 
   beforeAll(async () => {
     app = await startApp();
@@ -58,6 +71,7 @@ describe('a shared report, end to end', () => {
       name: 'Garden Shop',
       domain: 'garden-shop.example',
     });
+    siteId = site.id;
     await api('POST', '/sites', { name: 'Other Client', domain: 'other.example' });
     await api('POST', `/sites/${site.id}/metrics`, {
       rows: [
@@ -105,6 +119,102 @@ describe('a shared report, end to end', () => {
     expect(owner.problems, owner.problems.join('\n')).toEqual([]);
   });
 
+  it('the owner opens the link, unlocks it and downloads its branded PDF', async () => {
+    const { page } = owner;
+    await page.goto(shareUrl);
+    await page.getByRole('heading', { name: 'This report is protected' }).waitFor();
+    await page.getByLabel('Password').fill('plum tree 42');
+    await page.getByRole('button', { name: 'Open report' }).click();
+    await page.getByTestId('brand-name').waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download PDF' }).click(),
+    ]);
+    const text = pdfText(fs.readFileSync((await download.path())!));
+    expect(text).toContain('Lumen Digital');
+    expect(text).toContain('Last 90 days');
+    expect(text).toContain('Garden Shop');
+    expect(text).toContain('$6,123.45'); // value
+    expect(text).toContain('$1,200.00'); // cost
+    expect(text).toContain('$4,923.45'); // profit
+    expect(text).not.toContain('Other Client');
+    expect(text).not.toContain('Lumen internal');
+    expect(owner.problems, owner.problems.join('\n')).toEqual([]);
+  });
+
+  it('schedules a monthly report e-mail, sends it now, and the message waits in the outbox', async () => {
+    const { page } = owner;
+    await page.goto(`/w/${workspace}/report-emails`);
+    await page.getByRole('button', { name: 'Schedule a report' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Schedule a report e-mail' });
+    await dialog.getByLabel('Name').fill('Garden Shop monthly');
+    await dialog.getByLabel('Sites').selectOption({ label: 'Garden Shop' });
+    await dialog.getByLabel('Recipients').fill(recipient);
+    await dialog.getByLabel('Frequency').selectOption('monthly');
+    await dialog.getByLabel('Day of the month').fill('1');
+    await dialog.getByLabel('Hour (workspace time zone)').fill('8');
+    await dialog.getByLabel('Period').selectOption('last_90_days');
+    await dialog.getByRole('button', { name: 'Schedule' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByText('On day 1 of each month at 08:00 · Last 90 days').waitFor();
+    expect(await unlabelledControls(page)).toEqual([]);
+
+    await page.getByRole('button', { name: 'Deliveries' }).click();
+    await page.getByText('Not sent yet').waitFor();
+    await page.getByRole('button', { name: 'Send now' }).click();
+    const deliveries = page.getByTestId('deliveries');
+    await deliveries.waitFor();
+    const occurrence = today.slice(0, 7); // a monthly schedule's period key: 2026-12
+    await expect.poll(() => deliveries.textContent()).toContain(occurrence);
+    expect(await deliveries.textContent()).toContain('sent now');
+
+    // Without SMTP_URL the worker leaves the message queued in the outbox, which the app shows.
+    await page.goto(`/w/${workspace}/outbox`);
+    const outbox = page.getByTestId('outbox');
+    const row = outbox.getByRole('row', { name: new RegExp(recipient.replace('.', '\\.')) });
+    await expect
+      .poll(async () => {
+        await page.reload();
+        return row.count();
+      })
+      .toBe(1);
+    expect(await row.textContent()).toContain('report');
+    await row.getByRole('button', { name: /Garden Shop monthly/ }).click();
+    const message = page.getByTestId('outbox-message');
+    await message.waitFor();
+    const shown = (await message.textContent()) ?? '';
+    expect(shown).toContain('From Lumen Digital');
+    expect(shown).toContain(recipient);
+    expect(shown).toContain('Lumen Digital — Garden Shop monthly');
+    expect(shown).toContain('Value: $6,123.45');
+    expect(shown).toContain('Cost: $1,200.00');
+    expect(shown).toContain('Profit: $4,923.45');
+    const link = /Open the report: (\S+)/.exec(shown)?.[1];
+    expect(link).toBeDefined();
+    const url = new URL(link!);
+    expect(url.origin).toBe(app.baseUrl);
+    expect(url.pathname).toBe(`/w/${workspace}`);
+    expect(url.searchParams.get('site')).toBe(siteId);
+    expect(url.searchParams.get('to')).toBe(addDays(today, -1));
+    expect(url.searchParams.get('from')).toBe(addDays(today, -90));
+
+    // The HTML part carries the branding too: the colour and the logo.
+    const listed = await api('GET', '/outbox');
+    const mail = listed.data.find((m: { to: string[] }) => m.to.includes(recipient));
+    expect(mail).toMatchObject({ kind: 'report', status: 'queued' });
+    const full = await api('GET', `/outbox/${mail.id}`);
+    expect(full.html).toContain('#7a1fb0');
+    expect(full.html).toContain('/api/v1/tenant/logo');
+    expect(full.html).toContain('$6,123.45');
+
+    // The link opens that report in the app for a signed-in reader.
+    await page.keyboard.press('Escape');
+    const opened = await page.goto(link!);
+    expect(opened?.status()).toBe(200);
+    await page.getByText('$6,123.45').first().waitFor();
+    expect(owner.problems, owner.problems.join('\n')).toEqual([]);
+  });
+
   it('a reader with no account unlocks the link, sees the branded report and downloads the PDF', async () => {
     const reader = await openPage(browser, app.baseUrl);
     const { page } = reader;
@@ -138,10 +248,7 @@ describe('a shared report, end to end', () => {
       page.waitForEvent('download'),
       page.getByRole('link', { name: 'Download PDF' }).click(),
     ]);
-    const file = await download.path();
-    const pdf = fs.readFileSync(file!);
-    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
-    const text = spawnSync('pdftotext', ['-', '-'], { input: pdf }).stdout.toString();
+    const text = pdfText(fs.readFileSync((await download.path())!));
     expect(text).toContain('Lumen Digital');
     expect(text).toContain('Garden Shop');
     expect(text).toContain('$6,123.45');

@@ -4,7 +4,7 @@ import { renderRoiReportPdf } from '../../src/server/domain/reports/report-pdf.t
 import { addMember, buildTenant } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { createService, createSite, importRows, setPlan } from '../roi/helpers.ts';
-import { pngImage } from './images.ts';
+import { pngImage, webpBytes } from './images.ts';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -149,6 +149,31 @@ describe('report PDFs', () => {
       { tenant: t.id },
     );
     expect(foreign.status).toBe(404);
+  });
+
+  it('draws a PNG logo; a WebP logo (pdfkit cannot draw it) leaves the display name alone', async () => {
+    const { t } = await brandedWorkspace();
+    const path = '/api/v1/reports/roi?from=2026-03-01&to=2026-03-31&format=pdf';
+    const cookie = [...t.owner.client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const pdfNow = async () =>
+      pdfOf(await fetch(`${app.baseUrl}${path}`, { headers: { cookie, 'x-tenant-id': t.id } }));
+    // pdfkit writes object dictionaries uncompressed: an embedded image is an XObject of this subtype.
+    const images = (pdf: Buffer) => pdf.toString('latin1').match(/\/Subtype \/Image/g)?.length ?? 0;
+
+    const withPng = await pdfNow();
+    expect(images(withPng)).toBe(1);
+
+    const put = await t.owner.client.request('PUT', '/api/v1/tenant/logo', {
+      raw: webpBytes(),
+      contentType: 'image/webp',
+    });
+    expect(put.status, put.text).toBe(200);
+    const withWebp = await pdfNow();
+    expect(images(withWebp)).toBe(0);
+    const text = pdfText(withWebp);
+    expect(text).toContain('Lumen Digital');
+    expect(text).toContain('SEO results');
+    expect(text).toContain('$5,123.45');
   });
 
   it('renders a 12-month, 25-site report with many annotations quickly and with every site', async () => {

@@ -8,6 +8,7 @@ import { addMember, buildTenant, eventually, uniq } from '../support/factories.t
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { auditActions, createService, createSite, importRows } from '../roi/helpers.ts';
+import { pngImage } from './images.ts';
 
 describe('occurrences in the tenant time zone', () => {
   const weekly = { frequency: 'weekly' as const, dayOfWeek: 1, dayOfMonth: null, hour: 9 };
@@ -146,6 +147,11 @@ describe('report schedules', () => {
       .set({ branding: JSON.stringify({ displayName: 'Acme Reports', primaryColor: '#117733' }) })
       .where('id', '=', tenant.id)
       .execute();
+    const logo = await tenant.owner.client.request('PUT', '/api/v1/tenant/logo', {
+      raw: pngImage(40, 20),
+      contentType: 'image/png',
+    });
+    expect(logo.status, logo.text).toBe(200);
     const site = await createSite(tenant, { name: 'Shop' });
     await createService(tenant, site.id, { startDate: '2025-01-01', amount: 300_000 });
     const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
@@ -185,6 +191,18 @@ describe('report schedules', () => {
       new RegExp(`http://127\\.0\\.0\\.1:\\d+/w/${tenant.subdomain}\\?`),
     );
     expect(String(mail.parsed.html)).toContain('#117733');
+    // The logo, by its public URL (mail clients fetch it), answers with the uploaded image.
+    const logoSrc = /<img src="([^"]+)" alt="Acme Reports logo"/.exec(
+      String(mail.parsed.html),
+    )?.[1];
+    expect(logoSrc).toMatch(
+      new RegExp(
+        `^http://127\\.0\\.0\\.1:\\d+/api/v1/tenant/logo\\?tenant=${tenant.subdomain}&amp;v=`,
+      ),
+    );
+    const served = await fetch(logoSrc!.replaceAll('&amp;', '&'));
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('image/png');
     expect(mail.parsed.attachments).toHaveLength(1);
     expect(mail.parsed.attachments[0]!.contentType).toBe('application/pdf');
     expect(mail.parsed.attachments[0]!.content.subarray(0, 5).toString()).toBe('%PDF-');

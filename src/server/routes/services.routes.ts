@@ -16,6 +16,7 @@ import {
   getVisibleService,
   listServices,
   presentService,
+  presentServiceFor,
   updateService,
 } from '../domain/services/services.ts';
 import {
@@ -68,7 +69,8 @@ export const serviceRoutes = [
     path: '/api/v1/services',
     tag: 'Services',
     summary: 'List services',
-    description: 'Of one site with ?siteId=, else of every site the caller may see; oldest first.',
+    description:
+      "Of one site with ?siteId=, else of every site the caller may see; oldest first. A `client` member sees the services of their granted sites without an hourly service's `amount` (the agency's rate).",
     query: ListServicesQuery,
     responses: { 200: { description: 'Services', schema: Page(Service) } },
     async handler(ctx, { query }) {
@@ -77,7 +79,7 @@ export const serviceRoutes = [
       return {
         status: 200,
         body: {
-          data: page.data.map((s) => presentService(s, tenant.currency)),
+          data: page.data.map((s) => presentServiceFor(s, tenant.currency, ctx.role)),
           nextCursor: page.nextCursor,
         },
       };
@@ -88,12 +90,14 @@ export const serviceRoutes = [
     path: '/api/v1/services/:id',
     tag: 'Services',
     summary: 'Read a service',
+    description:
+      "A `client` member reads the services of their granted sites (others: 404), without an hourly service's `amount`.",
     params: IdParams,
     responses: { 200: { description: 'The service', schema: Service } },
     async handler(ctx, { params }) {
       const tenant = requireTenant(ctx);
       const row = await getVisibleService(ctx.tx, tenant.id, viewerOf(ctx), params.id);
-      return { status: 200, body: presentService(row, tenant.currency) };
+      return { status: 200, body: presentServiceFor(row, tenant.currency, ctx.role) };
     },
   }),
   defineRoute({
@@ -182,7 +186,8 @@ export const serviceRoutes = [
     path: '/api/v1/services/:id/time-entries',
     tag: 'Services',
     summary: 'List time entries of a service',
-    description: 'By date, oldest first.',
+    description:
+      "By date, oldest first. Staff only: the agency's notes and hours at its rate are internal (a `client` member gets 403).",
     params: IdParams,
     query: ListQuery,
     responses: { 200: { description: 'Time entries', schema: Page(TimeEntry) } },

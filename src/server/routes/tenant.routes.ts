@@ -25,9 +25,15 @@ export const tenantRoutes = [
     path: '/api/v1/tenant',
     tag: 'Workspaces',
     summary: 'Read the workspace settings',
+    description:
+      "Any member. A `client` member gets name, currency, timezone and branding but not the agency's plan and billing (plan, billingStatus, pastDue, billingGraceEndsAt are omitted).",
     responses: { 200: { description: 'Settings', schema: TenantSettings } },
     async handler(ctx) {
-      return { status: 200, body: presentTenantSettings(requireTenant(ctx)) };
+      // No role reads as a client: the least a reader may see.
+      return {
+        status: 200,
+        body: presentTenantSettings(requireTenant(ctx), ctx.role ?? 'client'),
+      };
     },
   }),
   defineRoute({
@@ -50,7 +56,7 @@ export const tenantRoutes = [
           changes,
         });
       }
-      return { status: 200, body: presentTenantSettings(after) };
+      return { status: 200, body: presentTenantSettings(after, ctx.role ?? 'client') };
     },
   }),
   defineRoute({
@@ -58,7 +64,7 @@ export const tenantRoutes = [
     path: '/api/v1/tenant/logo',
     tag: 'Workspaces',
     summary: 'Upload the workspace logo',
-    description: `The image as the raw body with its Content-Type: PNG, JPEG or WebP, checked by its content (a file whose bytes are not the type it is sent as is refused), at most ${MAX_LOGO_BYTES / 1024} KiB (413 beyond). SVG is refused: it can carry script. Shown on shared reports, PDFs and report e-mails.`,
+    description: `The image as the raw body with its Content-Type: PNG, JPEG or WebP, checked by its content (a file whose bytes are not the type it is sent as is refused), at most ${MAX_LOGO_BYTES / 1024} KiB (413 beyond). SVG is refused: it can carry script. Shown on shared reports, PDFs and report e-mails; PDFs draw PNG and JPEG only (a WebP logo leaves the display name alone there).`,
     bodyKind: 'raw',
     bodyLimit: MAX_LOGO_BYTES,
     requestContentTypes: Object.fromEntries(

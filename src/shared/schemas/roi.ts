@@ -133,7 +133,13 @@ export const Service = z
     name: z.string(),
     category: z.string(),
     billing: BillingType,
-    amount: z.number().int(),
+    amount: z
+      .number()
+      .int()
+      .optional()
+      .describe(
+        "Minor units: a month's fee, the one-off price or the hourly rate. Omitted for a `client` member on an hourly service: the agency's rate is internal.",
+      ),
     currency: z.string(),
     startDate: CalendarDate,
     endDate: CalendarDate.nullable(),

@@ -69,22 +69,28 @@ export const TenantLogo = z
   })
   .meta({ id: 'TenantLogo' });
 
+const AGENCY_ONLY = "Omitted for a `client` member: the agency's plan and billing are internal.";
+
 export const TenantSettings = z
   .object({
     id: Uuid,
     name: z.string(),
     subdomain: z.string(),
-    plan: z.string(),
+    plan: z.string().optional().describe(`The plan whose limits apply. ${AGENCY_ONLY}`),
     currency: z.string(),
     timezone: z.string(),
     branding: Branding,
     createdAt: IsoDateTime,
     /** The Stripe subscription status (`none` without one): drives the payment warning. */
-    billingStatus: SubscriptionStatus,
-    /** A payment failed: every member sees a warning until it is paid or the grace period ends. */
-    pastDue: z.boolean(),
+    billingStatus: SubscriptionStatus.optional().describe(
+      `The Stripe subscription status (none without one). ${AGENCY_ONLY}`,
+    ),
+    /** A payment failed: staff see a warning until it is paid or the grace period ends. */
+    pastDue: z.boolean().optional().describe(`A payment failed. ${AGENCY_ONLY}`),
     /** When a past_due workspace falls back to the free plan's limits. */
-    billingGraceEndsAt: IsoDateTime.nullable(),
+    billingGraceEndsAt: IsoDateTime.nullable()
+      .optional()
+      .describe(`When a past-due workspace falls back to the free plan. ${AGENCY_ONLY}`),
   })
   .meta({ id: 'TenantSettings' });
 export type TenantSettings = z.infer<typeof TenantSettings>;

@@ -73,7 +73,11 @@ function ServiceForm({
     name: service?.name ?? '',
     category: service?.category ?? '',
     billing: service?.billing ?? ('monthly' as ServiceT['billing']),
-    amount: service ? minorToInput(service.amount, service.currency ?? currency) : '',
+    // Staff always read the amount; only a client's copy of an hourly service leaves it out.
+    amount:
+      service?.amount !== undefined
+        ? minorToInput(service.amount, service.currency ?? currency)
+        : '',
     startDate: service?.startDate ?? today(),
     endDate: service?.endDate ?? '',
   });

@@ -226,12 +226,16 @@ function SiteOverview({
                 {page.data.map((s) => (
                   <li key={s.id}>
                     <strong>{s.name}</strong> · {s.category} ·{' '}
-                    {formatMoney(s.amount, s.currency ?? currency)}
-                    {s.billing === 'monthly'
-                      ? ' a month'
-                      : s.billing === 'hourly'
-                        ? ' an hour'
-                        : ' once'}{' '}
+                    {s.amount === undefined
+                      ? // A client is not shown the agency's hourly rate.
+                        'billed by the hour'
+                      : `${formatMoney(s.amount, s.currency ?? currency)}${
+                          s.billing === 'monthly'
+                            ? ' a month'
+                            : s.billing === 'hourly'
+                              ? ' an hour'
+                              : ' once'
+                        }`}{' '}
                     · from {formatDate(s.startDate)}
                     {s.endDate ? ` to ${formatDate(s.endDate)}` : ''}
                   </li>

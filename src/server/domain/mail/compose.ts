@@ -16,14 +16,21 @@ export interface MailBrand {
   name: string;
   /** `#rrggbb`; a neutral blue without branding. */
   color: string;
+  /** Absolute URL of the workspace logo (public, GET /api/v1/tenant/logo), when it has one. */
+  logoUrl?: string | null;
 }
 
-/** The brand of a workspace from its name and branding settings. */
-export function mailBrand(name: string, branding: Record<string, unknown>): MailBrand {
+/** The brand of a workspace from its name and branding settings (and its logo's URL, if any). */
+export function mailBrand(
+  name: string,
+  branding: Record<string, unknown>,
+  logoUrl: string | null = null,
+): MailBrand {
   const color = branding.primaryColor;
   return {
     name,
     color: typeof color === 'string' && /^#[0-9a-f]{6}$/i.test(color) ? color : '#2457c5',
+    logoUrl,
   };
 }
 
@@ -34,7 +41,7 @@ export function brandedHtml(brand: MailBrand, bodyHtml: string): string {
 <body style="margin:0;padding:24px;background:#f4f5f7;font-family:Arial,Helvetica,sans-serif;color:#1d2330">
 <table role="presentation" width="100%" style="max-width:640px;margin:0 auto;background:#ffffff;border-radius:6px;border-top:4px solid ${brand.color}">
 <tr><td style="padding:24px">
-<div style="font-size:18px;font-weight:bold;color:${brand.color};margin-bottom:16px">${escapeHtml(brand.name)}</div>
+${brand.logoUrl ? `<img src="${escapeHtml(brand.logoUrl)}" alt="${escapeHtml(brand.name)} logo" height="48" style="display:block;height:48px;max-width:200px;margin-bottom:8px">` : ''}<div style="font-size:18px;font-weight:bold;color:${brand.color};margin-bottom:16px">${escapeHtml(brand.name)}</div>
 ${bodyHtml}
 </td></tr></table>
 </body></html>`;

@@ -6,6 +6,7 @@ import { periodLabel } from '../reports/period-label.ts';
 import { resolvePeriod } from '../reports/period-presets.ts';
 import { formatMoney, formatRoi } from '../reports/report-pdf.ts';
 import { readReportDocument, type ReportDocument } from '../reports/report-document.ts';
+import { logoPath } from '../tenants/branding.ts';
 import { TENANT_COLUMNS, tenantInfoFromRow } from '../tenants/tenants.ts';
 
 /** A schedule as the mail builder needs it. */
@@ -109,7 +110,10 @@ export async function composeReportMail(
     withLogo: options.withLogo ?? false,
   });
   const label = periodLabel(schedule.period, range);
-  const brand = mailBrand(doc.branding.name, tenant.branding);
+  // The logo as the public route serves it (mail clients fetch it; a message cannot embed it
+  // for every client, and the route is public for that reason).
+  const logo = logoPath(tenant);
+  const brand = mailBrand(doc.branding.name, tenant.branding, logo && `${options.appUrl}${logo}`);
   const query = new URLSearchParams({ period: 'custom', from: range.from, to: range.to });
   if (sites.length === 1) query.set('site', sites[0]!.id);
   const link = `${options.appUrl}/w/${encodeURIComponent(tenant.subdomain)}?${query}`;

@@ -29,7 +29,10 @@ export interface PdfReport {
 export interface PdfInput {
   report: PdfReport;
   branding: { name: string; primaryColor?: string | null; reportTitle?: string | null };
-  /** PNG or JPEG bytes are drawn; other types (WebP) leave the name alone. */
+  /**
+   * PNG or JPEG bytes are drawn. PDF has no WebP image type and pdfkit no WebP decoder, nor does
+   * any dependency of ours: a WebP logo leaves the display name alone (docs/client-reporting.md).
+   */
   logo: { contentType: string; bytes: Buffer } | null;
   /** The report's sites, each with its own totals when known (the per-site table). */
   sites: { id: string; name: string; domain?: string; totals?: PdfFigures | null }[];

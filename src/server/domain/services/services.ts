@@ -1,5 +1,5 @@
 import type { Tx } from '../../data/database.ts';
-import type { ServicesTable } from '../../data/schema.ts';
+import type { Role, ServicesTable } from '../../data/schema.ts';
 import { invalid, notFound } from '../../errors.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { newId } from '../../lib/ids.ts';
@@ -39,6 +39,18 @@ export const presentService = (s: ServiceRow, currency: string): Service => ({
   createdAt: s.created_at.toISOString(),
   updatedAt: s.updated_at.toISOString(),
 });
+
+/**
+ * A service as `role` may read it: a `client` member does not see the agency's hourly rate
+ * (their reports show what the hours cost, not what an hour is billed internally).
+ */
+export function presentServiceFor(s: ServiceRow, currency: string, role: Role | null): Service {
+  const service = presentService(s, currency);
+  const staff = role !== null && role !== 'client';
+  if (staff || s.billing !== 'hourly') return service;
+  delete service.amount;
+  return service;
+}
 
 export const serviceNotFound = () => notFound('Service');
 

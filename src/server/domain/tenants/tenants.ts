@@ -229,20 +229,27 @@ export async function updateTenantSettings(
   return { before: tenantInfoFromRow(beforeRow), after: tenantInfoFromRow(row) };
 }
 
-/** The settings document of GET /tenant. */
-export const presentTenantSettings = (t: TenantInfo & Partial<TenantBillingInfo>) => ({
-  id: t.id,
-  name: t.name,
-  subdomain: t.subdomain,
-  plan: t.plan,
-  currency: t.currency,
-  timezone: t.timezone,
-  branding: presentBranding(t),
-  createdAt: t.createdAt,
-  billingStatus: t.billingStatus ?? 'none',
-  pastDue: t.billingStatus === 'past_due',
-  billingGraceEndsAt: t.billingGraceEndsAt ?? null,
-});
+/** The settings document of GET /tenant, without the plan and billing for a `client` member. */
+export const presentTenantSettings = (t: TenantInfo & Partial<TenantBillingInfo>, role: Role) => {
+  const settings = {
+    id: t.id,
+    name: t.name,
+    subdomain: t.subdomain,
+    currency: t.currency,
+    timezone: t.timezone,
+    branding: presentBranding(t),
+    createdAt: t.createdAt,
+  };
+  // The agency's plan and billing are none of its clients' business (issue 15).
+  if (role === 'client') return settings;
+  return {
+    ...settings,
+    plan: t.plan,
+    billingStatus: t.billingStatus ?? 'none',
+    pastDue: t.billingStatus === 'past_due',
+    billingGraceEndsAt: t.billingGraceEndsAt ?? null,
+  };
+};
 
 /** The tenant document of POST /tenants. */
 export const presentTenant = (t: TenantInfo) => ({
