@@ -4,6 +4,7 @@ import { renderRoiReportPdf } from '../../src/server/domain/reports/report-pdf.t
 import { addMember, buildTenant } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { createService, createSite, importRows, setPlan } from '../roi/helpers.ts';
+import sharp from 'sharp';
 import { pngImage, webpBytes } from './images.ts';
 
 let app: TestApp;
@@ -151,7 +152,7 @@ describe('report PDFs', () => {
     expect(foreign.status).toBe(404);
   });
 
-  it('draws a PNG logo; a WebP logo (pdfkit cannot draw it) leaves the display name alone', async () => {
+  it('draws a PNG and a WebP logo; an unreadable one leaves the display name alone', async () => {
     const { t } = await brandedWorkspace();
     const path = '/api/v1/reports/roi?from=2026-03-01&to=2026-03-31&format=pdf';
     const cookie = [...t.owner.client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -159,18 +160,32 @@ describe('report PDFs', () => {
       pdfOf(await fetch(`${app.baseUrl}${path}`, { headers: { cookie, 'x-tenant-id': t.id } }));
     // pdfkit writes object dictionaries uncompressed: an embedded image is an XObject of this subtype.
     const images = (pdf: Buffer) => pdf.toString('latin1').match(/\/Subtype \/Image/g)?.length ?? 0;
+    const upload = async (raw: Buffer) => {
+      const put = await t.owner.client.request('PUT', '/api/v1/tenant/logo', {
+        raw,
+        contentType: 'image/webp',
+      });
+      expect(put.status, put.text).toBe(200);
+    };
 
-    const withPng = await pdfNow();
-    expect(images(withPng)).toBe(1);
+    expect(images(await pdfNow())).toBe(1);
 
-    const put = await t.owner.client.request('PUT', '/api/v1/tenant/logo', {
-      raw: webpBytes(),
-      contentType: 'image/webp',
-    });
-    expect(put.status, put.text).toBe(200);
+    // A real WebP (PDF has no WebP image type: drawn as PNG).
+    const webp = await sharp({
+      create: { width: 40, height: 16, channels: 3, background: '#0a7d5a' },
+    })
+      .webp()
+      .toBuffer();
+    await upload(webp);
     const withWebp = await pdfNow();
-    expect(images(withWebp)).toBe(0);
-    const text = pdfText(withWebp);
+    expect(images(withWebp)).toBe(1);
+    expect(withWebp.toString('latin1')).toMatch(/\/Width 40\b/);
+
+    // WebP by its first bytes, but no image: the name alone, figures intact.
+    await upload(webpBytes());
+    const unreadable = await pdfNow();
+    expect(images(unreadable)).toBe(0);
+    const text = pdfText(unreadable);
     expect(text).toContain('Lumen Digital');
     expect(text).toContain('SEO results');
     expect(text).toContain('$5,123.45');

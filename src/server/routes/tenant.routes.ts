@@ -64,7 +64,7 @@ export const tenantRoutes = [
     path: '/api/v1/tenant/logo',
     tag: 'Workspaces',
     summary: 'Upload the workspace logo',
-    description: `The image as the raw body with its Content-Type: PNG, JPEG or WebP, checked by its content (a file whose bytes are not the type it is sent as is refused), at most ${MAX_LOGO_BYTES / 1024} KiB (413 beyond). SVG is refused: it can carry script. Shown on shared reports, PDFs and report e-mails; PDFs draw PNG and JPEG only (a WebP logo leaves the display name alone there).`,
+    description: `The image as the raw body with its Content-Type: PNG, JPEG or WebP, checked by its content (a file whose bytes are not the type it is sent as is refused), at most ${MAX_LOGO_BYTES / 1024} KiB (413 beyond). SVG is refused: it can carry script. Shown on shared reports, PDFs (a WebP logo drawn as PNG there: PDF has no WebP image type) and report e-mails.`,
     bodyKind: 'raw',
     bodyLimit: MAX_LOGO_BYTES,
     requestContentTypes: Object.fromEntries(

@@ -1,4 +1,5 @@
 import PDFDocument from 'pdfkit';
+import sharp from 'sharp';
 
 /**
  * The ROI report as a PDF (pdfkit): branding, period, KPIs with the comparison, the value-versus-
@@ -29,10 +30,7 @@ export interface PdfReport {
 export interface PdfInput {
   report: PdfReport;
   branding: { name: string; primaryColor?: string | null; reportTitle?: string | null };
-  /**
-   * PNG or JPEG bytes are drawn. PDF has no WebP image type and pdfkit no WebP decoder, nor does
-   * any dependency of ours: a WebP logo leaves the display name alone (docs/client-reporting.md).
-   */
+  /** PNG or JPEG bytes are drawn as they are; WebP (no PDF image type) is drawn as PNG. */
   logo: { contentType: string; bytes: Buffer } | null;
   /** The report's sites, each with its own totals when known (the per-site table). */
   sites: { id: string; name: string; domain?: string; totals?: PdfFigures | null }[];
@@ -92,8 +90,26 @@ function axisMoney(minor: number): string {
   return major.toFixed(0);
 }
 
+/**
+ * The logo as PNG or JPEG bytes pdfkit can draw: PDF has no WebP image type, so a WebP logo is
+ * converted to PNG (sharp); null for an image that cannot be read (the name alone brands it).
+ */
+async function drawableLogo(logo: PdfInput['logo']): Promise<Buffer | null> {
+  if (!logo) return null;
+  if (logo.contentType === 'image/png' || logo.contentType === 'image/jpeg') return logo.bytes;
+  if (logo.contentType !== 'image/webp') return null;
+  try {
+    return await sharp(logo.bytes, { limitInputPixels: 4096 * 4096 })
+      .png()
+      .toBuffer();
+  } catch {
+    return null;
+  }
+}
+
 /** Renders the report; resolves with the PDF's bytes. */
-export function renderRoiReportPdf(input: PdfInput): Promise<Buffer> {
+export async function renderRoiReportPdf(input: PdfInput): Promise<Buffer> {
+  const logo = await drawableLogo(input.logo);
   const colour = /^#[0-9a-fA-F]{6}$/.test(input.branding.primaryColor ?? '')
     ? input.branding.primaryColor!
     : DEFAULT_COLOUR;
@@ -113,7 +129,7 @@ export function renderRoiReportPdf(input: PdfInput): Promise<Buffer> {
     doc.on('error', reject);
   });
   try {
-    drawHeader(doc, input, colour);
+    drawHeader(doc, input, colour, logo);
     drawKpis(doc, input, colour);
     drawChart(doc, input, colour);
     drawSiteTable(doc, input);
@@ -133,14 +149,13 @@ function ensureSpace(doc: Doc, height: number) {
   if (doc.y + height > doc.page.height - PAGE_MARGIN) doc.addPage();
 }
 
-function drawHeader(doc: Doc, input: PdfInput, colour: string) {
+function drawHeader(doc: Doc, input: PdfInput, colour: string, logo: Buffer | null) {
   const top = PAGE_MARGIN;
   doc.rect(0, 0, doc.page.width, 8).fill(colour);
   let textX = PAGE_MARGIN;
-  const { logo } = input;
-  if (logo && (logo.contentType === 'image/png' || logo.contentType === 'image/jpeg')) {
+  if (logo) {
     try {
-      doc.image(logo.bytes, PAGE_MARGIN, top, { fit: [120, 48] });
+      doc.image(logo, PAGE_MARGIN, top, { fit: [120, 48] });
       textX = PAGE_MARGIN + 132;
     } catch {
       // An image pdfkit cannot read: the name alone brands the report.

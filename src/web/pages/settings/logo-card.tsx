@@ -11,11 +11,9 @@ export function LogoCard({ logoUrl, canEdit }: { logoUrl: string | null; canEdit
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [webp, setWebp] = useState(false);
 
   async function upload(file: File) {
     setError(null);
-    setWebp(false);
     if (!(LOGO_CONTENT_TYPES as readonly string[]).includes(file.type)) {
       setError('Choose a PNG, JPEG or WebP image (SVG is not accepted).');
       return;
@@ -27,8 +25,6 @@ export function LogoCard({ logoUrl, canEdit }: { logoUrl: string | null; canEdit
     setBusy(true);
     try {
       await uploadLogo(file);
-      // PDF has no WebP image format, and no decoder ships with the server: say so at once.
-      setWebp(file.type === 'image/webp');
       reloadSettings();
     } catch (err) {
       setError(describeError(err));
@@ -51,15 +47,8 @@ export function LogoCard({ logoUrl, canEdit }: { logoUrl: string | null; canEdit
         <div>
           <p className="muted">
             PNG, JPEG or WebP, at most 256 KiB. Shown on shared reports, PDFs and report e-mails.
-            PDFs cannot show a WebP logo (they carry the display name alone): prefer PNG or JPEG.
           </p>
           {error && <Alert kind="error">{error}</Alert>}
-          {webp && (
-            <Alert kind="warning">
-              WebP logo saved. Shared reports and e-mails show it; PDFs show the display name
-              without it. Upload a PNG or JPEG to have the logo in PDFs too.
-            </Alert>
-          )}
           {canEdit && (
             <div className="row-actions">
               <label className="btn btn-secondary">
