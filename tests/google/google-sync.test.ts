@@ -224,6 +224,14 @@ describe('syncing a site', () => {
         )
       ).rows[0]!.n;
     expect(await rows()).toBe(40 * google.fake.termsPerDay * 2);
+    // Key ids are computed by the app; they are the MD5 prefix the database would compute.
+    const ids = await sql<{ n: number; wrong: number }>`
+      SELECT count(*)::int AS n,
+             count(*) FILTER (WHERE id <> ('x' || left(md5(key), 16))::bit(64)::bigint)::int AS wrong
+      FROM search_term_keys WHERE tenant_id = ${tenant.id} AND site_id = ${siteId}`.execute(
+      app.database.db,
+    );
+    expect(ids.rows[0]).toEqual({ n: google.fake.termsPerDay * 2, wrong: 0 });
     await syncAndWait(tenant, siteId, '2026-02-20', to);
     expect(await rows()).toBe(40 * google.fake.termsPerDay * 2);
     const again = await tenant.owner.client.get(
