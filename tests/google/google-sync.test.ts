@@ -157,6 +157,12 @@ describe('syncing a site', () => {
     const { siteId } = await linkedSite(tenant);
     const from = '2026-01-25';
     const to = '2026-03-05';
+    // A report read before the sync is cached; the sync's metrics writer drops it.
+    const before = await tenant.owner.client.get(
+      `/api/v1/reports/roi?from=2026-02-01&to=2026-02-28&siteId=${siteId}`,
+    );
+    expect(before.status, before.text).toBe(200);
+    expect(before.body.totals.clicks).toBe(0);
     const state = await syncAndWait(tenant, siteId, from, to);
     expect(state).toMatchObject({
       status: 'idle',
@@ -399,6 +405,7 @@ describe('syncing a site', () => {
           database: app.database,
           google: google_,
           leaseMs: 60_000,
+          reports: app.services.cache,
           onChunk: () => {
             active.add(worker);
             if (active.size > 1) overlap = true;

@@ -5,7 +5,6 @@ import {
 } from '../domain/google/sync-queue.ts';
 import { findStalledSyncs, queueDailySyncs } from '../domain/google/schedule-syncs.ts';
 import { runSiteSync } from '../domain/google/sync-site.ts';
-import { invalidateReports } from '../domain/reports/report-cache.ts';
 import { every, type WorkerModule } from './worker-module.ts';
 
 /** Sites one worker process syncs at once. */
@@ -26,12 +25,7 @@ export const googleSyncConsumer: WorkerModule = {
             database: services.database,
             google,
             leaseMs: services.config.GOOGLE_SYNC_LEASE_MS,
-            // Days were written: cached reports of the workspace are stale from now on.
-            onChunk: ({ tenantId }) => {
-              invalidateReports(services.cache, tenantId).catch((error: unknown) =>
-                services.logger.warn({ err: error, tenantId }, 'report cache not invalidated'),
-              );
-            },
+            reports: services.cache,
           },
           tenantId,
           siteId,
