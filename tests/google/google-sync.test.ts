@@ -3,8 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
 import { queueSync } from '../../src/server/domain/google/site-sources.ts';
 import { decimalToMinor, runSiteSync } from '../../src/server/domain/google/sync-site.ts';
-import { addDays } from '../../src/server/domain/reports/periods.ts';
+import { addDays, todayIn } from '../../src/server/domain/reports/periods.ts';
 import { DEMO_ACCOUNT } from '../../src/server/sandbox/google/fake-google.ts';
+import {
+  GOOGLE_DAILY_SYNC_SCHEDULER,
+  GOOGLE_SYNC_SCHEDULE_QUEUE,
+} from '../../src/server/worker/google-sync.ts';
 import {
   addMember,
   buildTenant,
@@ -26,7 +30,8 @@ let google: GoogleTestServer;
 let app: TestApp;
 beforeAll(async () => {
   google = await startGoogleServer();
-  app = await startTestApp({ env: google.env });
+  // The daily-sync scheduler fires every half second here (a day's wait is what the test fakes).
+  app = await startTestApp({ env: { ...google.env, GOOGLE_SYNC_SWEEP_MS: '500' } });
 });
 afterAll(async () => {
   await app.close();
@@ -388,6 +393,54 @@ describe('syncing a site', () => {
     expect((await client.client.get(`/api/v1/sites/${hidden.body.id}/sources`)).status).toBe(404);
     expect((await client.client.post(`/api/v1/sites/${siteId}/sync`, {})).status).toBe(403);
     expect((await client.client.delete(`/api/v1/sites/${siteId}/sources`)).status).toBe(403);
+  });
+
+  it('the job scheduler fires the daily sync of a site a day after its last: the days since plus 4 before', async () => {
+    const schedulers = await app.services.queue.schedulers(GOOGLE_SYNC_SCHEDULE_QUEUE);
+    expect(schedulers).toEqual([
+      expect.objectContaining({ id: GOOGLE_DAILY_SYNC_SCHEDULER, everyMs: 500 }),
+    ]);
+    const tenant = await buildTenant(app);
+    const { siteId } = await linkedSite(tenant);
+    const tz = await sql<{ timezone: string }>`
+      SELECT timezone FROM tenants WHERE id = ${tenant.id}`.execute(app.database.db);
+    const yesterday = addDays(todayIn(tz.rows[0]!.timezone), -1);
+    const lastDay = addDays(yesterday, -6);
+    // As if the site was linked and last synced (through `lastDay`) two days ago.
+    await sql`UPDATE site_sources SET created_at = now() - interval '2 days'
+      WHERE tenant_id = ${tenant.id} AND site_id = ${siteId}`.execute(app.database.db);
+    await sql`
+      INSERT INTO site_syncs (tenant_id, site_id, status, synced_through, last_synced_at, requested_at)
+      VALUES (${tenant.id}, ${siteId}, 'idle', ${lastDay}::date, now() - interval '2 days',
+              now() - interval '2 days')
+      ON CONFLICT (tenant_id, site_id) DO UPDATE SET status = 'idle',
+        synced_through = excluded.synced_through, last_synced_at = excluded.last_synced_at,
+        requested_at = excluded.requested_at`.execute(app.database.db);
+    const state = await eventually(async () => {
+      const s = await tenant.owner.client.get(`/api/v1/sites/${siteId}/sync`);
+      return s.body.status === 'idle' && s.body.syncedThrough === yesterday ? s.body : null;
+    }, 30_000);
+    expect(state).toMatchObject({ progress: { done: 11, total: 11 }, lastError: null });
+    expect(Date.parse(state.lastSyncedAt)).toBeGreaterThan(Date.now() - 60_000);
+    // Read from Google a calendar month at a time: from 4 days before the last synced day.
+    const asked = google.fake
+      .requests(/searchAnalytics\/query$/)
+      .map((r) => r.body as { startDate: string; endDate: string })
+      .filter((b) => b.startDate >= addDays(lastDay, -4));
+    expect(asked.map((b) => b.startDate).sort()[0]).toBe(addDays(lastDay, -4));
+    expect(
+      asked
+        .map((b) => b.endDate)
+        .sort()
+        .at(-1),
+    ).toBe(yesterday);
+    const metrics = await tenant.owner.client.get(
+      `/api/v1/sites/${siteId}/metrics?from=${addDays(lastDay, -4)}&to=${yesterday}`,
+    );
+    expect(metrics.body.data).toHaveLength(11);
+    // Synced now: not due again for a day, whatever the scheduler does meanwhile.
+    const audit = await tenant.owner.client.get('/api/v1/audit-logs?action=site.synced');
+    expect(audit.body.data).toHaveLength(1);
   });
 
   it('two workers never sync one site at once', async () => {
