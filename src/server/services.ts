@@ -4,7 +4,6 @@ import { openDatabase, type Database } from './data/database.ts';
 import { migrate } from './data/migrate.ts';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { GoogleDeps } from './domain/google/connections.ts';
-import { createSecretBox } from './lib/secret-box.ts';
 import { GOOGLE_SANDBOX_CLIENT_ID, GOOGLE_SANDBOX_PATH } from './sandbox/mount-path.ts';
 import { createAuditBackend, type AuditBackend } from './domain/audit/audit-backend.ts';
 import { createStripeInbox, type StripeInbox } from './domain/billing/receive-stripe-webhook.ts';
@@ -179,10 +178,9 @@ function stripeConnection(
 function googleDeps(config: Config, encryptionKey: Buffer): GoogleDeps | null {
   if (config.googleMode === 'off') return null;
   const redirectUri = () => `${config.appUrl}/api/v1/integrations/google/callback`;
-  const box = createSecretBox(encryptionKey);
   if (config.googleMode === 'google') {
     return {
-      box,
+      encryptionKey,
       settings: {
         clientId: config.GOOGLE_CLIENT_ID!,
         clientSecret: config.GOOGLE_CLIENT_SECRET!,
@@ -192,7 +190,7 @@ function googleDeps(config: Config, encryptionKey: Buffer): GoogleDeps | null {
     };
   }
   return {
-    box,
+    encryptionKey,
     settings: {
       clientId: GOOGLE_SANDBOX_CLIENT_ID,
       clientSecret: googleSandboxSecret(config),

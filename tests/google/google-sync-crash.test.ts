@@ -12,10 +12,13 @@ import { startGoogleServer, type GoogleTestServer } from '../support/google-serv
 import { TestClient } from '../support/test-client.ts';
 
 /**
- * The app (its own embedded database in DATA_DIR, worker in the same process) is killed with
- * SIGKILL in the middle of a site's backfill from a Google-compatible server. Restarted, it
- * resumes the sync once the dead worker's lease runs out, and every day of the range ends stored
- * once: none lost, none doubled (search terms summed over the range equal Google's).
+ * The app is killed with SIGKILL in the middle of a site's backfill from a Google-compatible
+ * server. Restarted, it resumes the sync once the dead worker's lease runs out, and every day of
+ * the range ends stored once: none lost, none doubled (search terms summed over the range equal
+ * Google's). On the embedded database (its own, in DATA_DIR) the worker runs in the app's one
+ * process; on PostgreSQL + Redis (`npm run test:server`: DATABASE_URL and REDIS_URL) `all` runs
+ * the worker in a child process, and the whole process group is killed, the syncing worker with
+ * it: its BullMQ job is left active under a dead lock until BullMQ takes it back.
  */
 const SC = 'https://www.example.com/';
 const GA = '310000001';
@@ -35,11 +38,23 @@ async function freePort(): Promise<number> {
   });
 }
 
+const server = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+const redisPrefix = `test-crash-${uniq()}`;
+
 function startChild(): ChildProcess {
   const c = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', 'all'], {
     cwd: projectRoot(),
+    // Its own process group: a SIGKILL to the group kills the worker child too, as a crash would.
+    detached: true,
     env: {
       PATH: process.env.PATH,
+      ...(server
+        ? {
+            DATABASE_URL: process.env.DATABASE_URL,
+            REDIS_URL: process.env.REDIS_URL,
+            REDIS_PREFIX: redisPrefix,
+          }
+        : {}),
       NODE_ENV: 'development',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       PORT: String(port),
@@ -71,7 +86,7 @@ async function stopChild(signal: NodeJS.Signals) {
   child = null;
   if (!c || c.exitCode !== null) return;
   const exited = new Promise((r) => c.once('exit', r));
-  c.kill(signal);
+  process.kill(-c.pid!, signal);
   await exited;
 }
 

@@ -3,8 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
 import { queueSync } from '../../src/server/domain/google/site-sources.ts';
 import { decimalToMinor, runSiteSync } from '../../src/server/domain/google/sync-site.ts';
-import { addDays } from '../../src/server/domain/reports/periods.ts';
+import { addDays, todayIn } from '../../src/server/domain/reports/periods.ts';
 import { DEMO_ACCOUNT } from '../../src/server/sandbox/google/fake-google.ts';
+import {
+  GOOGLE_DAILY_SYNC_SCHEDULER,
+  GOOGLE_SYNC_SCHEDULE_QUEUE,
+} from '../../src/server/worker/google-sync.ts';
 import {
   addMember,
   buildTenant,
@@ -26,7 +30,8 @@ let google: GoogleTestServer;
 let app: TestApp;
 beforeAll(async () => {
   google = await startGoogleServer();
-  app = await startTestApp({ env: google.env });
+  // The daily-sync scheduler fires every half second here (a day's wait is what the test fakes).
+  app = await startTestApp({ env: { ...google.env, GOOGLE_SYNC_SWEEP_MS: '500' } });
 });
 afterAll(async () => {
   await app.close();
@@ -157,6 +162,12 @@ describe('syncing a site', () => {
     const { siteId } = await linkedSite(tenant);
     const from = '2026-01-25';
     const to = '2026-03-05';
+    // A report read before the sync is cached; the sync's metrics writer drops it.
+    const before = await tenant.owner.client.get(
+      `/api/v1/reports/roi?from=2026-02-01&to=2026-02-28&siteId=${siteId}`,
+    );
+    expect(before.status, before.text).toBe(200);
+    expect(before.body.totals.clicks).toBe(0);
     const state = await syncAndWait(tenant, siteId, from, to);
     expect(state).toMatchObject({
       status: 'idle',
@@ -224,6 +235,14 @@ describe('syncing a site', () => {
         )
       ).rows[0]!.n;
     expect(await rows()).toBe(40 * google.fake.termsPerDay * 2);
+    // Key ids are computed by the app; they are the MD5 prefix the database would compute.
+    const ids = await sql<{ n: number; wrong: number }>`
+      SELECT count(*)::int AS n,
+             count(*) FILTER (WHERE id <> ('x' || left(md5(key), 16))::bit(64)::bigint)::int AS wrong
+      FROM search_term_keys WHERE tenant_id = ${tenant.id} AND site_id = ${siteId}`.execute(
+      app.database.db,
+    );
+    expect(ids.rows[0]).toEqual({ n: google.fake.termsPerDay * 2, wrong: 0 });
     await syncAndWait(tenant, siteId, '2026-02-20', to);
     expect(await rows()).toBe(40 * google.fake.termsPerDay * 2);
     const again = await tenant.owner.client.get(
@@ -376,6 +395,54 @@ describe('syncing a site', () => {
     expect((await client.client.delete(`/api/v1/sites/${siteId}/sources`)).status).toBe(403);
   });
 
+  it('the job scheduler fires the daily sync of a site a day after its last: the days since plus 4 before', async () => {
+    const schedulers = await app.services.queue.schedulers(GOOGLE_SYNC_SCHEDULE_QUEUE);
+    expect(schedulers).toEqual([
+      expect.objectContaining({ id: GOOGLE_DAILY_SYNC_SCHEDULER, everyMs: 500 }),
+    ]);
+    const tenant = await buildTenant(app);
+    const { siteId } = await linkedSite(tenant);
+    const tz = await sql<{ timezone: string }>`
+      SELECT timezone FROM tenants WHERE id = ${tenant.id}`.execute(app.database.db);
+    const yesterday = addDays(todayIn(tz.rows[0]!.timezone), -1);
+    const lastDay = addDays(yesterday, -6);
+    // As if the site was linked and last synced (through `lastDay`) two days ago.
+    await sql`UPDATE site_sources SET created_at = now() - interval '2 days'
+      WHERE tenant_id = ${tenant.id} AND site_id = ${siteId}`.execute(app.database.db);
+    await sql`
+      INSERT INTO site_syncs (tenant_id, site_id, status, synced_through, last_synced_at, requested_at)
+      VALUES (${tenant.id}, ${siteId}, 'idle', ${lastDay}::date, now() - interval '2 days',
+              now() - interval '2 days')
+      ON CONFLICT (tenant_id, site_id) DO UPDATE SET status = 'idle',
+        synced_through = excluded.synced_through, last_synced_at = excluded.last_synced_at,
+        requested_at = excluded.requested_at`.execute(app.database.db);
+    const state = await eventually(async () => {
+      const s = await tenant.owner.client.get(`/api/v1/sites/${siteId}/sync`);
+      return s.body.status === 'idle' && s.body.syncedThrough === yesterday ? s.body : null;
+    }, 30_000);
+    expect(state).toMatchObject({ progress: { done: 11, total: 11 }, lastError: null });
+    expect(Date.parse(state.lastSyncedAt)).toBeGreaterThan(Date.now() - 60_000);
+    // Read from Google a calendar month at a time: from 4 days before the last synced day.
+    const asked = google.fake
+      .requests(/searchAnalytics\/query$/)
+      .map((r) => r.body as { startDate: string; endDate: string })
+      .filter((b) => b.startDate >= addDays(lastDay, -4));
+    expect(asked.map((b) => b.startDate).sort()[0]).toBe(addDays(lastDay, -4));
+    expect(
+      asked
+        .map((b) => b.endDate)
+        .sort()
+        .at(-1),
+    ).toBe(yesterday);
+    const metrics = await tenant.owner.client.get(
+      `/api/v1/sites/${siteId}/metrics?from=${addDays(lastDay, -4)}&to=${yesterday}`,
+    );
+    expect(metrics.body.data).toHaveLength(11);
+    // Synced now: not due again for a day, whatever the scheduler does meanwhile.
+    const audit = await tenant.owner.client.get('/api/v1/audit-logs?action=site.synced');
+    expect(audit.body.data).toHaveLength(1);
+  });
+
   it('two workers never sync one site at once', async () => {
     const tenant = await buildTenant(app);
     const { siteId } = await linkedSite(tenant);
@@ -391,6 +458,7 @@ describe('syncing a site', () => {
           database: app.database,
           google: google_,
           leaseMs: 60_000,
+          reports: app.services.cache,
           onChunk: () => {
             active.add(worker);
             if (active.size > 1) overlap = true;

@@ -44,12 +44,31 @@ export async function inTransaction<T>(
   scope: TransactionScope,
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
-  return database.db.transaction().execute((tx) =>
+  const hooks = new Map<string, () => Promise<void>>();
+  const result = await database.db.transaction().execute((tx) =>
     openTransaction.run(true, async () => {
+      commitHooks.set(tx, hooks);
       await setScope(tx, scope);
       return fn(tx);
     }),
   );
+  for (const hook of hooks.values()) await hook();
+  return result;
+}
+
+/** The after-commit work of each open transaction (see afterCommit). */
+const commitHooks = new WeakMap<Tx, Map<string, () => Promise<void>>>();
+
+/**
+ * Runs `fn` once the transaction of `tx` has committed, before inTransaction returns (never if it
+ * rolls back): work that must not see a state that may still roll back, such as dropping cached
+ * reports of data the transaction changes. Registered once per `key` per transaction. `fn`
+ * should not throw: the transaction has committed whatever it does.
+ */
+export function afterCommit(tx: Tx, key: string, fn: () => Promise<void>): void {
+  const hooks = commitHooks.get(tx);
+  if (!hooks) throw new Error('afterCommit: this transaction was not opened by inTransaction');
+  if (!hooks.has(key)) hooks.set(key, fn);
 }
 
 /** Switches the running transaction to another scope (after a tenant is created or resolved). */

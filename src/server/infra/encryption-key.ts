@@ -76,15 +76,31 @@ export function sealSecret(key: Buffer, plaintext: string, context = ''): string
     .join('.');
 }
 
-/** Opens what sealSecret made with the same key and context; null when it does not open. */
+/**
+ * Opens what sealSecret made with the same key and context; null when it does not open. Google
+ * tokens sealed before December 2026 by the former secret box put the tag before the ciphertext
+ * (`v1.<nonce>.<tag>.<ciphertext>`); they are read too. Trying both layouts is safe: GCM's tag
+ * authenticates the value, so a layout that is not the value's own never opens.
+ */
 export function openSecret(key: Buffer, sealed: string, context = ''): string | null {
-  const [version, nonce, body, tag, ...rest] = sealed.split('.');
-  if (version !== VERSION || !nonce || body === undefined || !tag || rest.length > 0) return null;
+  const [version, nonce, second, third, ...rest] = sealed.split('.');
+  if (version !== VERSION || !nonce || second === undefined || third === undefined) return null;
+  if (rest.length > 0) return null;
+  return openGcm(key, nonce, second, third, context) ?? openGcm(key, nonce, third, second, context);
+}
+
+function openGcm(
+  key: Buffer,
+  nonce: string,
+  body: string,
+  tag: string,
+  context: string,
+): string | null {
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
-    decipher.setAAD(Buffer.from(context, 'utf8'));
     const tagBytes = Buffer.from(tag, 'base64url');
     if (tagBytes.length !== TAG_BYTES) return null;
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
+    decipher.setAAD(Buffer.from(context, 'utf8'));
     decipher.setAuthTag(tagBytes);
     return Buffer.concat([
       decipher.update(Buffer.from(body, 'base64url')),

@@ -9,7 +9,6 @@ import {
 } from '../../shared/schemas/roi.ts';
 import { importFormatOf, importMetrics } from '../domain/metrics/import-metrics.ts';
 import { listDailyMetrics } from '../domain/metrics/list-metrics.ts';
-import { invalidateReports } from '../domain/reports/report-cache.ts';
 import { viewerOf } from '../domain/sites/viewer.ts';
 import { defineRoute, requireTenant } from '../http/define-route.ts';
 
@@ -44,6 +43,8 @@ export const metricRoutes = [
         raw,
         contentType,
         tenant.currency,
+        // The writer drops the workspace's cached reports once the import commits.
+        ctx.services.cache,
       );
       const { from, to, ...counts } = result;
       await ctx.audit({
@@ -51,8 +52,6 @@ export const metricRoutes = [
         target: { type: 'site', id: params.siteId },
         changes: { format: importFormatOf(contentType), ...counts, from, to },
       });
-      if (counts.received > 0)
-        ctx.afterCommit(() => invalidateReports(ctx.services.cache, tenant.id));
       return { status: 200, body: counts };
     },
   }),

@@ -5,8 +5,7 @@ import {
 } from '../domain/google/sync-queue.ts';
 import { findStalledSyncs, queueDailySyncs } from '../domain/google/schedule-syncs.ts';
 import { runSiteSync } from '../domain/google/sync-site.ts';
-import { invalidateReports } from '../domain/reports/report-cache.ts';
-import { every, type WorkerModule } from './worker-module.ts';
+import type { WorkerModule } from './worker-module.ts';
 
 /** Sites one worker process syncs at once. */
 const CONCURRENCY = 2;
@@ -26,12 +25,7 @@ export const googleSyncConsumer: WorkerModule = {
             database: services.database,
             google,
             leaseMs: services.config.GOOGLE_SYNC_LEASE_MS,
-            // Days were written: cached reports of the workspace are stale from now on.
-            onChunk: ({ tenantId }) => {
-              invalidateReports(services.cache, tenantId).catch((error: unknown) =>
-                services.logger.warn({ err: error, tenantId }, 'report cache not invalidated'),
-              );
-            },
+            reports: services.cache,
           },
           tenantId,
           siteId,
@@ -43,19 +37,26 @@ export const googleSyncConsumer: WorkerModule = {
   },
 };
 
+/** The queue the daily-sync scheduler fires into, and its scheduler's id. */
+export const GOOGLE_SYNC_SCHEDULE_QUEUE = 'google-sync-schedule';
+export const GOOGLE_DAILY_SYNC_SCHEDULER = 'google-daily-sync';
+/** How often a worker upserts the scheduler again (a flushed Redis loses it). */
+const REASSERT_MS = 60 * 60_000;
+
 /**
- * Every GOOGLE_SYNC_SWEEP_MS: the daily sync of each linked site that is due, and a new job for
- * each sync whose worker died (its lease ran out) or whose job was lost (Redis flushed). Any
- * number of workers may sweep at once: the lease decides who syncs.
+ * The daily sync of each linked site, scheduled with a job scheduler (BullMQ's on Redis, so one
+ * firing every GOOGLE_SYNC_SWEEP_MS whatever the number of workers; the in-process queue's
+ * without). Each firing queues the sites whose daily sync is due (a day since their last sync,
+ * request or linking: the days since their last synced day plus the 4 before) and re-enqueues
+ * every sync whose worker died (its lease ran out) or whose job was lost. The lease, not the
+ * scheduler, decides who syncs a site.
  */
 export const googleSyncScheduler: WorkerModule = {
   name: 'google-sync-scheduler',
   async start(services) {
     if (!services.google) return async () => undefined;
-    return every(
-      services,
-      'google-sync-scheduler',
-      services.config.GOOGLE_SYNC_SWEEP_MS,
+    const stopConsumer = await services.queue.process(
+      GOOGLE_SYNC_SCHEDULE_QUEUE,
       async () => {
         const daily = await queueDailySyncs(services.database);
         const stalled = await findStalledSyncs(services.database);
@@ -67,6 +68,36 @@ export const googleSyncScheduler: WorkerModule = {
           await enqueueSiteSync(services.queue, ref.tenantId, ref.siteId);
         }
       },
+      { concurrency: 1 },
     );
+    let stopSchedule: (() => Promise<void>) | null = null;
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+    // Upserted at start and again every hour; while Redis is away, tried again until it answers.
+    const upsert = async () => {
+      if (stopped) return;
+      try {
+        const stop = await services.queue.schedule(
+          GOOGLE_SYNC_SCHEDULE_QUEUE,
+          GOOGLE_DAILY_SYNC_SCHEDULER,
+          services.config.GOOGLE_SYNC_SWEEP_MS,
+          { name: 'daily-syncs', data: {} },
+        );
+        await stopSchedule?.();
+        stopSchedule = stop;
+        retry = setTimeout(() => void upsert(), REASSERT_MS);
+      } catch (err) {
+        services.logger.warn({ err }, 'google daily-sync scheduler not upserted; trying again');
+        retry = setTimeout(() => void upsert(), 5_000);
+      }
+      retry.unref();
+    };
+    await upsert();
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      await stopSchedule?.();
+      await stopConsumer();
+    };
   },
 };

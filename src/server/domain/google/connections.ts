@@ -5,7 +5,7 @@ import type { Selectable } from 'kysely';
 import type { GoogleConnectionsTable } from '../../data/schema.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
-import type { SecretBox } from '../../lib/secret-box.ts';
+import { openSecret, sealSecret } from '../../infra/encryption-key.ts';
 import type { Integration } from '../../../shared/schemas/integrations.ts';
 import {
   authorizationUrl,
@@ -17,7 +17,8 @@ import {
 /** What the Google connections need: where Google is, and the key that seals tokens. */
 export interface GoogleDeps {
   settings: GoogleSettings;
-  box: SecretBox;
+  /** AES-256-GCM key (ENCRYPTION_KEY or DATA_DIR's): `sealSecret`/`openSecret`. */
+  encryptionKey: Buffer;
 }
 
 /** How long a connection under way may take at Google's consent page. */
@@ -30,6 +31,13 @@ const verifierContext = (tenantId: string, stateHash: string) =>
   `google-pkce:${tenantId}:${stateHash}`;
 
 type ConnectionRow = Selectable<GoogleConnectionsTable>;
+
+/** A sealed value of ours that does not open: another key (ENCRYPTION_KEY changed) or tampering. */
+function openSealed(deps: GoogleDeps, sealed: string, context: string): string {
+  const plain = openSecret(deps.encryptionKey, sealed, context);
+  if (plain === null) throw new Error('a sealed Google secret does not open with this key');
+  return plain;
+}
 
 function presentIntegration(row: ConnectionRow): Integration {
   return {
@@ -70,7 +78,11 @@ export async function startGoogleConnection(
       tenant_id: tenantId,
       state_hash: stateHash,
       user_id: userId,
-      code_verifier_sealed: deps.box.seal(pkce.verifier, verifierContext(tenantId, stateHash)),
+      code_verifier_sealed: sealSecret(
+        deps.encryptionKey,
+        pkce.verifier,
+        verifierContext(tenantId, stateHash),
+      ),
       expires_at: new Date(Date.now() + STATE_TTL_MS),
     })
     .execute();
@@ -123,7 +135,7 @@ export async function consumeOAuthState(
     .where('tenant_id', '=', tenantId)
     .where('state_hash', '=', stateHash)
     .execute();
-  return deps.box.open(row.code_verifier_sealed, verifierContext(tenantId, stateHash));
+  return openSealed(deps, row.code_verifier_sealed, verifierContext(tenantId, stateHash));
 }
 
 /**
@@ -145,7 +157,7 @@ export async function saveGoogleConnection(
     .forUpdate()
     .executeTakeFirst();
   const id = existing?.id ?? randomUUID();
-  const sealed = deps.box.seal(account.refreshToken, tokenContext(tenantId, id));
+  const sealed = sealSecret(deps.encryptionKey, account.refreshToken, tokenContext(tenantId, id));
   let row: ConnectionRow;
   if (existing) {
     row = await tx
@@ -220,7 +232,7 @@ export async function readGoogleConnection(
   if (!row) throw notConnected();
   return {
     integration: presentIntegration(row),
-    refreshToken: deps.box.open(row.refresh_token_sealed, tokenContext(tenantId, row.id)),
+    refreshToken: openSealed(deps, row.refresh_token_sealed, tokenContext(tenantId, row.id)),
   };
 }
 

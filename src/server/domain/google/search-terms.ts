@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { arrayLiteral } from '../../data/array-literal.ts';
 import type { Tx } from '../../data/database.ts';
@@ -28,18 +29,44 @@ export const emptyTermColumns = (): SearchTermColumns => ({
 });
 
 /**
- * A key's id: the first 64 bits of its MD5, computed by the database as it inserts, so rows are
- * written without a round trip to learn ids. Two keys of one site colliding is about 1 in 10^8
- * at a million keys; the dictionary keeps the first.
+ * A key's id: the first 64 bits of its MD5 as a signed bigint, the same as SQL's
+ * `('x' || left(md5(key), 16))::bit(64)::bigint`. Computed here, once per distinct key of a
+ * chunk, so the day rows carry ids and the database hashes nothing per row. Two keys of one site
+ * colliding is about 1 in 10^8 at a million keys; the dictionary keeps the first.
  */
-const keyId = (column: ReturnType<typeof sql>) =>
-  sql`('x' || left(md5(${column}), 16))::bit(64)::bigint`;
+export function searchTermKeyId(key: string): string {
+  const hex = createHash('md5').update(key, 'utf8').digest('hex').slice(0, 16);
+  return BigInt.asIntN(64, BigInt(`0x${hex}`)).toString();
+}
+
+/** The chunk's distinct keys with their ids, and each row's key id (decimal text). */
+function keyIdsOf(keys: readonly string[]) {
+  const dictionary = new Map<string, string>();
+  const ids = new Array<string>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    let id = dictionary.get(key);
+    if (id === undefined) dictionary.set(key, (id = searchTermKeyId(key)));
+    ids[i] = id;
+  }
+  return { dictionary, ids };
+}
+
+/** Decimal integers as an array literal: digits and a sign need no quoting. */
+const integerLiteral = (values: readonly string[]) => `{${values.join(',')}}`;
 
 /**
  * Replaces the search terms of one dimension for the days [from, to] with `rows` (rows of other
  * days are not touched) and recomputes the monthly rollups of the months those days fall in.
  * Idempotent: writing the same days again leaves the same rows, so a resumed sync doubles nothing.
  * Runs in the sync's chunk transaction.
+ *
+ * Per chunk (a calendar month of a backfill: about 45,000 rows at 1,500 terms a day) this is one
+ * DELETE of the days, one INSERT of the distinct keys into the dictionary and one INSERT … SELECT
+ * FROM unnest of the rows bound as one array literal per column, sorted by the primary key so the
+ * index grows at its right edge. When the range is whole months (every chunk of a backfill but
+ * its edges) the same statement adds the rows' sums as those months' rollups; otherwise the
+ * touched months are recomputed from the day rows.
  */
 export async function replaceSearchTerms(
   tx: Tx,
@@ -50,34 +77,51 @@ export async function replaceSearchTerms(
   rows: SearchTermColumns,
 ): Promise<void> {
   const dim = DIMENSIONS[dimension];
+  const first = monthStart(range.from);
+  const end = nextMonthStart(range.to);
+  const wholeMonths = range.from === first && addDays(range.to, 1) === end;
   await sql`
     DELETE FROM search_terms_daily
     WHERE tenant_id = ${tenantId} AND site_id = ${siteId} AND dimension = ${dim}
       AND day BETWEEN ${range.from}::date AND ${range.to}::date`.execute(tx);
-  if (rows.days.length > 0) {
-    const keys = arrayLiteral(rows.keys);
-    await sql`
-      INSERT INTO search_term_keys (tenant_id, site_id, dimension, id, key)
-      SELECT ${tenantId}::uuid, ${siteId}::uuid, ${dim}::smallint, ${keyId(sql.ref('k'))}, k
-      FROM (SELECT DISTINCT k FROM unnest(${keys}::text::text[]) AS u(k)) d
-      ON CONFLICT DO NOTHING`.execute(tx);
-    await sql`
-      INSERT INTO search_terms_daily
-        (tenant_id, site_id, dimension, day, key_id, clicks, impressions, position_sum)
-      SELECT ${tenantId}::uuid, ${siteId}::uuid, ${dim}::smallint, u.day, ${keyId(sql.ref('u.k'))},
-             u.clicks, u.impressions, u.position * u.impressions
-      FROM unnest(${arrayLiteral(rows.days)}::text::date[], ${keys}::text::text[],
-                  ${arrayLiteral(rows.clicks)}::text::integer[],
-                  ${arrayLiteral(rows.impressions)}::text::integer[],
-                  ${arrayLiteral(rows.positions)}::text::double precision[])
-           AS u(day, k, clicks, impressions, position)`.execute(tx);
-  }
-  const first = monthStart(range.from);
-  const end = nextMonthStart(range.to);
   await sql`
     DELETE FROM search_terms_monthly
     WHERE tenant_id = ${tenantId} AND site_id = ${siteId} AND dimension = ${dim}
       AND month >= ${first}::date AND month < ${end}::date`.execute(tx);
+  if (rows.days.length > 0) {
+    const { dictionary, ids } = keyIdsOf(rows.keys);
+    await sql`
+      INSERT INTO search_term_keys (tenant_id, site_id, dimension, id, key)
+      SELECT ${tenantId}::uuid, ${siteId}::uuid, ${dim}::smallint, d.id, d.key
+      FROM unnest(${integerLiteral([...dictionary.values()])}::text::bigint[],
+                  ${arrayLiteral([...dictionary.keys()])}::text::text[]) AS d(id, key)
+      ON CONFLICT DO NOTHING`.execute(tx);
+    const input = sql`
+      SELECT u.day, u.key_id, u.clicks, u.impressions, u.position * u.impressions AS position_sum
+      FROM unnest(${arrayLiteral(rows.days)}::text::date[], ${integerLiteral(ids)}::text::bigint[],
+                  ${arrayLiteral(rows.clicks)}::text::integer[],
+                  ${arrayLiteral(rows.impressions)}::text::integer[],
+                  ${arrayLiteral(rows.positions)}::text::double precision[])
+           AS u(day, key_id, clicks, impressions, position)`;
+    const insertDays = sql`
+      INSERT INTO search_terms_daily
+        (tenant_id, site_id, dimension, day, key_id, clicks, impressions, position_sum)
+      SELECT ${tenantId}::uuid, ${siteId}::uuid, ${dim}::smallint, day, key_id, clicks,
+             impressions, position_sum
+      FROM u ORDER BY day, key_id`;
+    if (wholeMonths) {
+      await sql`
+        WITH u AS MATERIALIZED (${input}), d AS (${insertDays})
+        INSERT INTO search_terms_monthly
+          (tenant_id, site_id, dimension, month, key_id, clicks, impressions, position_sum)
+        SELECT ${tenantId}::uuid, ${siteId}::uuid, ${dim}::smallint,
+               date_trunc('month', day::timestamp)::date, key_id,
+               sum(clicks), sum(impressions), sum(position_sum)
+        FROM u GROUP BY 4, 5`.execute(tx);
+      return;
+    }
+    await sql`WITH u AS (${input}) ${insertDays}`.execute(tx);
+  }
   await sql`
     INSERT INTO search_terms_monthly
       (tenant_id, site_id, dimension, month, key_id, clicks, impressions, position_sum)

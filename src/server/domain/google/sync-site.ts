@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Database } from '../../data/database.ts';
 import { inTransaction } from '../../data/scoped-transaction.ts';
 import { recordAuditEvent, type Actor } from '../audit/record-audit-event.ts';
-import { writeMetricColumns } from '../metrics/import-metrics.ts';
+import { writeMetricColumns, type ReportCache } from '../metrics/import-metrics.ts';
 import { minorDigitsOf, type MetricColumns } from '../metrics/parse-metric-rows.ts';
 import { addDays, daysBetween, nextMonthStart } from '../reports/periods.ts';
 import { markConnectionBroken, readGoogleConnection, type GoogleDeps } from './connections.ts';
@@ -15,15 +15,16 @@ import {
   type SearchTermColumns,
 } from './search-terms.ts';
 
-/** What a sync needs: the database, Google, and how long its lease on a site lasts. */
+/**
+ * What a sync needs: the database, Google, how long its lease on a site lasts, and the report
+ * cache the metrics writer drops the workspace's reports from once a chunk commits.
+ */
 export interface SyncDeps {
   database: Database;
   google: GoogleDeps;
   leaseMs: number;
-  /**
-   * Called after each chunk of days is committed: the worker drops the workspace's cached reports
-   * here (tests also stop a sync midway here).
-   */
+  reports: ReportCache;
+  /** Called after each chunk of days is committed (tests watch or stop a sync midway here). */
   onChunk?: (info: { tenantId: string; siteId: string; through: string }) => void;
 }
 
@@ -108,7 +109,7 @@ async function runClaimedSync(
           AND status = 'running' AND next_day = ${day}::date
         FOR UPDATE`.execute(tx);
       if (lease.rows.length === 0) return false;
-      await writeMetricColumns(tx, tenantId, siteId, chunk.totals);
+      await writeMetricColumns(tx, deps.reports, tenantId, siteId, chunk.totals);
       if (claimed.searchConsoleProperty) {
         for (const dimension of ['query', 'page'] as const) {
           await replaceSearchTerms(

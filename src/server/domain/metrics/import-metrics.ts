@@ -1,8 +1,11 @@
 import { sql } from 'kysely';
 import { arrayLiteral } from '../../data/array-literal.ts';
 import type { Tx } from '../../data/database.ts';
+import { afterCommit } from '../../data/scoped-transaction.ts';
+import type { Cache } from '../../infra/cache.ts';
 import { AppError } from '../../errors.ts';
 import type { ImportMetricsResult } from '../../../shared/schemas/roi.ts';
+import { invalidateReports, reportCacheNamespace } from '../reports/report-cache.ts';
 import { attributionTerms, creditedValue, refreshSiteValues } from '../sites/attribution.ts';
 import { getVisibleSite } from '../sites/sites.ts';
 import type { Viewer } from '../sites/viewer.ts';
@@ -36,10 +39,11 @@ export async function importMetrics(
   body: Buffer,
   contentType: string | undefined,
   currency: string,
+  reports: ReportCache,
 ): Promise<ImportMetricsResult & { from: string | null; to: string | null }> {
   const format = importFormatOf(contentType);
   const site = await getVisibleSite(tx, tenantId, viewer, siteId, true);
-  const writer = createMetricsWriter(tx, tenantId, siteId, site.attribution.baseline);
+  const writer = createMetricsWriter(tx, reports, tenantId, siteId, site.attribution.baseline);
   let parsed;
   try {
     parsed =
@@ -71,21 +75,27 @@ export async function importMetrics(
  */
 export async function writeMetricColumns(
   tx: Tx,
+  reports: ReportCache,
   tenantId: string,
   siteId: string,
   columns: MetricColumns,
 ): Promise<ImportMetricsResult> {
   // The sync acts for the workspace itself: every site is visible to it.
   const site = await getVisibleSite(tx, tenantId, { role: 'owner', userId: null }, siteId, true);
-  const writer = createMetricsWriter(tx, tenantId, siteId, site.attribution.baseline);
+  const writer = createMetricsWriter(tx, reports, tenantId, siteId, site.attribution.baseline);
   writer.write(columns);
   const { received, inserted, updated } = await writer.finish();
   return { received, inserted, updated };
 }
 
+/** The report cache the metrics writer drops a workspace's reports from (AppServices.cache). */
+export type ReportCache = Pick<Cache, 'invalidate'>;
+
 /**
  * Writes batches of parsed rows one after the other in the import's transaction, each started as
- * soon as it is handed over; `finish` waits for them and recounts the months that need it.
+ * soon as it is handed over; `finish` waits for them and recounts the months that need it. Every
+ * writer of metrics (imports, Google syncs) comes through here, so here the workspace's cached
+ * reports are dropped once the transaction has committed.
  *
  * Rows inside the site's baseline period change its mean, and with it every month's credited
  * value. A batch of days the site does not have yet adds its rows' gross to the baseline's sum
@@ -96,6 +106,7 @@ export async function writeMetricColumns(
  */
 function createMetricsWriter(
   tx: Tx,
+  reports: ReportCache,
   tenantId: string,
   siteId: string,
   baseline: { from: string; to: string } | null,
@@ -145,6 +156,9 @@ function createMetricsWriter(
       // stored days, after every batch.
       await refreshMonthlyRollups(tx, tenantId, siteId, [...recount].sort());
       if (recomputeValues) await refreshSiteValues(tx, tenantId, siteId);
+      if (received > 0) {
+        afterCommit(tx, reportCacheNamespace(tenantId), () => invalidateReports(reports, tenantId));
+      }
       return { received, inserted, updated: received - inserted, from, to };
     },
   };

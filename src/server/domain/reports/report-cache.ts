@@ -31,7 +31,10 @@ export function reportCacheKey(parts: {
 }
 
 /** Drops every cached report of the tenant, in every process (run after the change commits). */
-export async function invalidateReports(cache: Cache, tenantId: string): Promise<void> {
+export async function invalidateReports(
+  cache: Pick<Cache, 'invalidate'>,
+  tenantId: string,
+): Promise<void> {
   await cache.invalidate(reportCacheNamespace(tenantId));
 }
 

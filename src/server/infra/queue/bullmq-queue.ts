@@ -122,6 +122,31 @@ export function createBullmqQueue(
         workers.splice(workers.indexOf(worker), 1);
       };
     },
+    async schedule(queue, schedulerId, everyMs, job) {
+      await produce(
+        () =>
+          queueOf(queue).upsertJobScheduler(
+            schedulerId,
+            { every: everyMs },
+            {
+              name: job.name,
+              data: job.data,
+              // Each firing is a prompt: a failed one is not retried, the next one comes anyway.
+              opts: { attempts: 1, removeOnComplete: true, removeOnFail: true },
+            },
+          ),
+        'schedule',
+      );
+      return async () => undefined;
+    },
+    async schedulers(queue) {
+      const list = await produce(() => queueOf(queue).getJobSchedulers(0, -1), 'queue read');
+      return list.map((s) => ({
+        id: s.id ?? s.key,
+        everyMs: s.every ?? 0,
+        next: s.next ?? null,
+      }));
+    },
     async pending(queue) {
       const counts = await produce(
         () => queueOf(queue).getJobCounts('waiting', 'delayed', 'active', 'prioritized'),

@@ -38,6 +38,19 @@ export interface ProcessOptions {
 
 export type JobHandler<T = unknown> = (job: Job<T>) => Promise<void>;
 
+/** What a job scheduler adds to its queue each time it fires. */
+export interface ScheduledJob {
+  name: string;
+  data: unknown;
+}
+
+/** A job scheduler as the queue holds it: when it fires next (epoch ms; null when unknown). */
+export interface JobSchedulerInfo {
+  id: string;
+  everyMs: number;
+  next: number | null;
+}
+
 export interface JobQueue {
   readonly kind: 'memory' | 'bullmq';
   enqueue(queue: string, name: string, data: unknown, options?: EnqueueOptions): Promise<void>;
@@ -52,6 +65,20 @@ export interface JobQueue {
     handler: JobHandler,
     options?: ProcessOptions,
   ): Promise<() => Promise<void>>;
+  /**
+   * Creates or updates the job scheduler `schedulerId`: `job` is added to `queue` every `everyMs`
+   * (the first at once). On Redis it is BullMQ's job scheduler, one for every process sharing the
+   * queue (upserting it again changes nothing but its interval); in process, a timer. Resolves to
+   * a function that stops this process's timer (BullMQ's scheduler stays, for the other workers).
+   */
+  schedule(
+    queue: string,
+    schedulerId: string,
+    everyMs: number,
+    job: ScheduledJob,
+  ): Promise<() => Promise<void>>;
+  /** The job schedulers of a queue. */
+  schedulers(queue: string): Promise<JobSchedulerInfo[]>;
   /** Waiting + delayed + active jobs of a queue. */
   pending(queue: string): Promise<number>;
   ping(): Promise<void>;

@@ -28,6 +28,10 @@ export function createMemoryQueue(): JobQueue {
   const known = new Map<string, Set<string>>();
   const consumers = new Map<string, Consumer>();
   const timers = new Set<NodeJS.Timeout>();
+  const schedulers = new Map<
+    string,
+    { queue: string; id: string; everyMs: number; next: number; timer: NodeJS.Timeout }
+  >();
   let closed = false;
   let counter = 0;
 
@@ -125,12 +129,41 @@ export function createMemoryQueue(): JobQueue {
         while (consumer.running > 0) await new Promise((r) => setTimeout(r, 10));
       };
     },
+    async schedule(queue, schedulerId, everyMs, job) {
+      const key = `${queue}\u0000${schedulerId}`;
+      const previous = schedulers.get(key);
+      if (previous) clearInterval(previous.timer);
+      // One job id per scheduler: a firing while the last one still waits or runs adds nothing.
+      const fire = () => {
+        entry.next = Date.now() + everyMs;
+        void memoryQueue.enqueue(queue, job.name, job.data, {
+          jobId: `scheduler:${schedulerId}`,
+          attempts: 1,
+        });
+      };
+      const timer = setInterval(fire, everyMs);
+      timer.unref();
+      const entry = { queue, id: schedulerId, everyMs, next: Date.now(), timer };
+      schedulers.set(key, entry);
+      fire();
+      return async () => {
+        clearInterval(timer);
+        if (schedulers.get(key) === entry) schedulers.delete(key);
+      };
+    },
+    async schedulers(queue) {
+      return [...schedulers.values()]
+        .filter((s) => s.queue === queue)
+        .map((s) => ({ id: s.id, everyMs: s.everyMs, next: s.next }));
+    },
     async pending(queue) {
       return idsOf(queue).size;
     },
     async ping() {},
     async close() {
       closed = true;
+      for (const s of schedulers.values()) clearInterval(s.timer);
+      schedulers.clear();
       for (const t of timers) clearTimeout(t);
       timers.clear();
       // Let running handlers finish so their transactions commit before the database closes.
