@@ -20,6 +20,7 @@ import {
   unlockPublicReport,
   type PublicReportT,
 } from '../../api/reporting-share.ts';
+import { chartChrome, useChartPalette } from '../../components/charts.tsx';
 import { Alert, Button, Spinner } from '../../components/ui.tsx';
 import { formatMoney, formatPercent } from '../../lib/money.ts';
 
@@ -133,6 +134,8 @@ function Kpis({ data }: { data: PublicReportT }) {
 }
 
 function ValueCostChart({ data, colour }: { data: PublicReportT; colour: string }) {
+  const palette = useChartPalette();
+  const chrome = chartChrome(palette);
   const { report } = data;
   const rows = report.series.map((s) => ({
     key: s.key,
@@ -149,16 +152,20 @@ function ValueCostChart({ data, colour }: { data: PublicReportT; colour: string 
     <figure className="chart" aria-label="Value versus cost over the period">
       <ResponsiveContainer width="100%" height={280}>
         <ComposedChart data={rows} margin={{ top: 16, right: 8, bottom: 0, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e7eb" />
+          <CartesianGrid {...chrome.grid} vertical={false} />
           <XAxis
             dataKey="key"
             tickFormatter={(k: string) => rows.find((r) => r.key === k)?.label ?? k}
-            tick={{ fontSize: 12 }}
+            {...chrome.axis}
             minTickGap={16}
           />
-          <YAxis tickFormatter={money} tick={{ fontSize: 12 }} width={72} />
-          <Tooltip formatter={(v) => formatMoney(Number(v), report.currency)} />
-          <Legend />
+          <YAxis tickFormatter={money} {...chrome.axis} width={72} />
+          <Tooltip
+            formatter={(v) => formatMoney(Number(v), report.currency)}
+            {...chrome.tooltip}
+            cursor={chrome.barCursor}
+          />
+          <Legend {...chrome.legend} />
           <Bar
             dataKey="value"
             name="Value"
@@ -169,7 +176,7 @@ function ValueCostChart({ data, colour }: { data: PublicReportT; colour: string 
           <Bar
             dataKey="cost"
             name="Cost"
-            fill="#9aa4b2"
+            fill={palette.cost}
             radius={[3, 3, 0, 0]}
             isAnimationActive={false}
           />
@@ -177,9 +184,9 @@ function ValueCostChart({ data, colour }: { data: PublicReportT; colour: string 
             <ReferenceLine
               key={m.id}
               x={m.key}
-              stroke="#bf8700"
+              stroke={palette.note}
               strokeDasharray="4 3"
-              label={{ value: '◆', position: 'top', fill: '#bf8700' }}
+              label={{ value: '◆', position: 'top', fill: palette.note }}
             />
           ))}
         </ComposedChart>
@@ -192,6 +199,8 @@ function ValueCostChart({ data, colour }: { data: PublicReportT; colour: string 
 }
 
 function PaybackChart({ data, colour }: { data: PublicReportT; colour: string }) {
+  const palette = useChartPalette();
+  const chrome = chartChrome(palette);
   const { report } = data;
   let value = 0;
   let cost = 0;
@@ -206,11 +215,15 @@ function PaybackChart({ data, colour }: { data: PublicReportT; colour: string })
     <figure className="chart" aria-label="Payback: cumulative value against cumulative cost">
       <ResponsiveContainer width="100%" height={240}>
         <LineChart data={rows} margin={{ top: 16, right: 8, bottom: 0, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e7eb" />
-          <XAxis dataKey="label" tick={{ fontSize: 12 }} minTickGap={16} />
-          <YAxis tickFormatter={money} tick={{ fontSize: 12 }} width={72} />
-          <Tooltip formatter={(v) => formatMoney(Number(v), report.currency)} />
-          <Legend />
+          <CartesianGrid {...chrome.grid} vertical={false} />
+          <XAxis dataKey="label" {...chrome.axis} minTickGap={16} />
+          <YAxis tickFormatter={money} {...chrome.axis} width={72} />
+          <Tooltip
+            formatter={(v) => formatMoney(Number(v), report.currency)}
+            {...chrome.tooltip}
+            cursor={chrome.lineCursor}
+          />
+          <Legend {...chrome.legend} />
           <Line
             dataKey="value"
             name="Cumulative value"
@@ -222,7 +235,7 @@ function PaybackChart({ data, colour }: { data: PublicReportT; colour: string })
           <Line
             dataKey="cost"
             name="Cumulative cost"
-            stroke="#9aa4b2"
+            stroke={palette.cost}
             strokeWidth={2}
             dot={false}
             isAnimationActive={false}
