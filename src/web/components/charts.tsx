@@ -285,6 +285,30 @@ export function chartChrome(palette: ChartPalette) {
   };
 }
 
+/** The relative luminance of a `#rgb` or `#rrggbb` colour (WCAG), or null for another notation. */
+function luminance(colour: string): number | null {
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(colour.trim())?.[1];
+  if (!hex) return null;
+  const full = hex.length === 3 ? [...hex].map((c) => c + c).join('') : hex;
+  const [r, g, b] = [0, 2, 4].map((i) => {
+    const v = parseInt(full.slice(i, i + 2), 16) / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
+
+/**
+ * A colour of the tenant's choosing (a brand colour) for a chart's marks and legend, where it
+ * reads against the theme's surface (4.5:1, as text): a dark brand colour in dark mode gives way
+ * to the palette's own colour for the series.
+ */
+export function legibleColour(preferred: string, fallback: string, palette: ChartPalette): string {
+  const [a, b] = [luminance(preferred), luminance(palette.surface)];
+  if (a === null || b === null) return preferred;
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  return ratio >= 4.5 ? preferred : fallback;
+}
+
 /**
  * The palette, read again when the theme changes (the system's setting or the toggle's
  * `data-theme`), so marks, legend and axes keep their contrast in both themes.

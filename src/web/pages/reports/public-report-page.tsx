@@ -20,7 +20,7 @@ import {
   unlockPublicReport,
   type PublicReportT,
 } from '../../api/reporting-share.ts';
-import { chartChrome, useChartPalette } from '../../components/charts.tsx';
+import { chartChrome, legibleColour, useChartPalette } from '../../components/charts.tsx';
 import { Alert, Button, Spinner } from '../../components/ui.tsx';
 import { formatMoney, formatPercent } from '../../lib/money.ts';
 
@@ -133,9 +133,10 @@ function Kpis({ data }: { data: PublicReportT }) {
   );
 }
 
-function ValueCostChart({ data, colour }: { data: PublicReportT; colour: string }) {
+function ValueCostChart({ data, colour: brand }: { data: PublicReportT; colour: string }) {
   const palette = useChartPalette();
   const chrome = chartChrome(palette);
+  const colour = legibleColour(brand, palette.revenue, palette);
   const { report } = data;
   const rows = report.series.map((s) => ({
     key: s.key,
@@ -198,9 +199,10 @@ function ValueCostChart({ data, colour }: { data: PublicReportT; colour: string 
   );
 }
 
-function PaybackChart({ data, colour }: { data: PublicReportT; colour: string }) {
+function PaybackChart({ data, colour: brand }: { data: PublicReportT; colour: string }) {
   const palette = useChartPalette();
   const chrome = chartChrome(palette);
+  const colour = legibleColour(brand, palette.revenue, palette);
   const { report } = data;
   let value = 0;
   let cost = 0;
@@ -258,7 +260,8 @@ function SiteTable({ data }: { data: PublicReportT }) {
   const currency = data.report.currency;
   return (
     <div className="table-wrap">
-      <table className="table">
+      {/* Stacked on a phone, each figure named by its column (as the app's own tables). */}
+      <table className="table table-responsive">
         <caption className="sr-only">Figures per site</caption>
         <thead>
           <tr>
@@ -285,10 +288,18 @@ function SiteTable({ data }: { data: PublicReportT }) {
                 <th scope="row">
                   {site.name} <span className="muted">{site.domain}</span>
                 </th>
-                <td className="num">{f ? formatMoney(valueOf(f), currency) : '—'}</td>
-                <td className="num">{f ? formatMoney(f.cost, currency) : '—'}</td>
-                <td className="num">{f ? formatMoney(f.profit, currency) : '—'}</td>
-                <td className="num">{f ? formatPercent(f.roi) : '—'}</td>
+                <td className="num" data-label="Value">
+                  {f ? formatMoney(valueOf(f), currency) : '—'}
+                </td>
+                <td className="num" data-label="Cost">
+                  {f ? formatMoney(f.cost, currency) : '—'}
+                </td>
+                <td className="num" data-label="Profit">
+                  {f ? formatMoney(f.profit, currency) : '—'}
+                </td>
+                <td className="num" data-label="ROI">
+                  {f ? formatPercent(f.roi) : '—'}
+                </td>
               </tr>
             );
           })}
@@ -343,6 +354,7 @@ export function PublicReportPage() {
   const { token = '' } = useParams();
   const [state, setState] = useState<State>({ status: 'loading' });
   const [tick, setTick] = useState(0);
+  const palette = useChartPalette();
   useEffect(() => {
     const controller = new AbortController();
     fetchPublicReport(token, controller.signal).then(
@@ -388,7 +400,10 @@ export function PublicReportPage() {
   }
   const data = state.report;
   const colour = data.branding.primaryColor ?? '#3f4fd8';
-  const style = { '--primary': colour, '--brand': colour } as CSSProperties;
+  // The brand colour paints the page's name and buttons where it reads against the theme (a dark
+  // brand colour in dark mode would not): else the theme's own primary colour stays.
+  const legible = legibleColour(colour, '', palette) !== '';
+  const style = (legible ? { '--primary': colour, '--brand': colour } : {}) as CSSProperties;
   return (
     <div className="public-report" style={style}>
       <header className="public-report-header" style={{ borderTopColor: colour }}>
