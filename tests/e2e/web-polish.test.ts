@@ -716,6 +716,11 @@ describe('the web app, polished', () => {
   it('passes axe on every workspace page, both themes, desktop and phone', async () => {
     const w = await openPage(browser, app.baseUrl);
     await signIn(w);
+    // A shared report in the list, with its row of actions, whichever tests ran before.
+    await callApi(w, 'POST', '/report-links', {
+      workspace,
+      body: { name: 'Scanned link', siteIds: [bloomId], period: { preset: 'last_30_days' } },
+    });
     for (const p of PAGES) {
       await visit(w.page, p.path(), p.heading);
       await scanAll(w.page, p.name);
