@@ -1,4 +1,4 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../src/web/lib/dates.ts';
 import { startApp, type RunningApp } from './support/app.ts';
@@ -216,7 +216,7 @@ describe('the web app, polished', () => {
       /Paula Owner invited you to join Polish Agency as a client, to see the reports of 1 site\./,
     );
     expect(await page.getByLabel('Work email').inputValue()).toBe('carla@client.test');
-    await expectNoAxeViolations(page, 'invite page, signed out, phone');
+    await scanAll(page, 'invite page, signed out');
     await visitor.context.close();
 
     // Someone else signed in (the owner): told it is not theirs, never whose.
@@ -312,6 +312,145 @@ describe('the web app, polished', () => {
     await expectNoProblems(owner);
   });
 
+  /**
+   * Reads every chart on the page as drawn: the colour of each text (ticks, axis titles, value
+   * labels, legend), mark (bars, lines) and grid line, with its contrast against the card behind
+   * the chart, and the legend swatches beside the colours of the marks.
+   */
+  const readCharts = (page: Page) =>
+    page.evaluate(() => {
+      const probe = document.createElement('span');
+      document.body.append(probe);
+      const rgb = (colour: string) => {
+        probe.style.color = '';
+        probe.style.color = colour;
+        return getComputedStyle(probe).color;
+      };
+      const channels = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+      const luminance = (c: string) => {
+        const [r, g, b] = channels(c).map((v) => {
+          const s = v / 255;
+          return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+      };
+      const contrast = (a: string, b: string) => {
+        const [x, y] = [luminance(a), luminance(b)].sort((m, n) => n - m);
+        return Math.round(((x! + 0.05) / (y! + 0.05)) * 100) / 100;
+      };
+      const backdrop = (el: Element) => {
+        for (let e: Element | null = el; e; e = e.parentElement) {
+          const bg = getComputedStyle(e).backgroundColor;
+          if (channels(bg)[3] !== 0 && bg !== 'transparent') return bg;
+        }
+        return 'rgb(255, 255, 255)';
+      };
+      const paint = (el: Element, prop: 'fill' | 'stroke') => {
+        const own = el.getAttribute(prop);
+        return rgb(own && own !== 'none' ? own : getComputedStyle(el)[prop]);
+      };
+      const charts = [...document.querySelectorAll('figure.chart')].map((fig) => {
+        const bg = backdrop(fig);
+        const texts = [...fig.querySelectorAll('svg text')]
+          .filter((t) => (t.textContent ?? '').trim())
+          .map((t) => ({ text: t.textContent!.trim(), contrast: contrast(paint(t, 'fill'), bg) }));
+        const legendTexts = [...fig.querySelectorAll('.recharts-legend-item-text')].map((t) => ({
+          text: t.textContent ?? '',
+          contrast: contrast(getComputedStyle(t).color, bg),
+        }));
+        const bars = [...fig.querySelectorAll('.recharts-bar')]
+          .map((b) => b.querySelector('.recharts-bar-rectangle path'))
+          .filter((p): p is Element => !!p)
+          .map((p) => paint(p, 'fill'));
+        const lines = [...fig.querySelectorAll('.recharts-line-curve')].map((l) =>
+          paint(l, 'stroke'),
+        );
+        const marks = [...bars, ...lines];
+        const swatches = [...fig.querySelectorAll('.recharts-legend-item')].map((item) => {
+          const icon = item.querySelector('path, line, rect')!;
+          const fill = icon.getAttribute('fill');
+          return rgb(fill && fill !== 'none' ? fill : icon.getAttribute('stroke')!);
+        });
+        const grid = [...fig.querySelectorAll('.recharts-cartesian-grid line')].map((l) =>
+          contrast(paint(l, 'stroke'), bg),
+        );
+        return {
+          name: fig.getAttribute('aria-label') ?? '',
+          background: bg,
+          tick: texts[0] ? paint(fig.querySelector('svg text')!, 'fill') : '',
+          texts,
+          legendTexts,
+          marks,
+          markContrast: marks.map((m) => contrast(m, bg)),
+          swatches,
+          grid,
+        };
+      });
+      probe.remove();
+      return charts;
+    });
+
+  /**
+   * Checks every chart on the page in both themes: axis and legend text at 4.5:1 against the
+   * card, marks at 3:1, grid lines visible, legend swatches the colours of the marks. Returns
+   * the axis text colour of each chart per theme.
+   */
+  const checkCharts = async (page: Page, where: string, expected: number) => {
+    const ticks: Record<string, Set<string>> = {};
+    await expect
+      .poll(() => page.locator('figure.chart .recharts-surface').count())
+      .toBeGreaterThanOrEqual(expected);
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      // The palette is read again on the theme change: wait for the redrawn frame.
+      await page.evaluate(
+        () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
+      );
+      const charts = await readCharts(page);
+      expect(charts.length, where).toBeGreaterThanOrEqual(expected);
+      for (const c of charts) {
+        const at = `${where}, ${c.name} (${colorScheme})`;
+        expect(c.texts.length, `${at}: axis text`).toBeGreaterThan(0);
+        for (const t of [...c.texts, ...c.legendTexts])
+          expect(t.contrast, `${at}: "${t.text}"`).toBeGreaterThanOrEqual(4.5);
+        expect(c.marks.length, `${at}: marks`).toBeGreaterThan(0);
+        for (const m of c.markContrast) expect(m, `${at}: a mark`).toBeGreaterThanOrEqual(3);
+        for (const g of c.grid) expect(g, `${at}: grid`).toBeGreaterThanOrEqual(1.2);
+        if (c.swatches.length) expect(new Set(c.swatches), at).toEqual(new Set(c.marks));
+        (ticks[c.name] ??= new Set()).add(c.tick);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    // The axis text changed with the theme on every chart (the library's grey serves neither).
+    for (const [name, colours] of Object.entries(ticks))
+      expect(colours.size, `${where}, ${name}`).toBe(2);
+  };
+
+  it('draws every chart in the theme’s colours: legible text, visible marks and matching legends in both themes', async () => {
+    const { page } = owner;
+    await visit(page, at(), 'Dashboard');
+    await checkCharts(page, 'dashboard', 3);
+    await visit(page, at(`sites/${bloomId}`), 'Bloom Florist');
+    await page.getByTestId('search-panel').waitFor();
+    await checkCharts(page, 'site', 3);
+    await expectNoProblems(owner);
+  });
+
+  it('the shared report reads in both themes, passes axe on desktop and phone, its brand colour only where legible', async () => {
+    const link = await callApi(owner, 'POST', '/report-links', {
+      workspace,
+      body: { name: 'Bloom: last 90 days', siteIds: [bloomId], period: { preset: 'last_90_days' } },
+    });
+    const reader = await openPage(browser, app.baseUrl);
+    const { page } = reader;
+    await page.goto(new URL(link.url).pathname);
+    await page.getByRole('heading', { name: 'Value versus cost' }).waitFor();
+    await checkCharts(page, 'shared report', 2);
+    await scanAll(page, 'shared report');
+    await expectNoProblems(reader);
+    await reader.context.close();
+  });
+
   it('formats dates and money in the browser’s locale, and the figures fit a phone', async () => {
     const german = await openPage(
       browser,
@@ -334,6 +473,14 @@ describe('the web app, polished', () => {
       report.totals.revenue / 100,
     );
     await expect.poll(() => stats.textContent()).toContain(revenue);
+    // The chart's money axis in the German style too ("10.000 $", not "$10,000").
+    const money = await page
+      .getByTestId('site-metrics-chart')
+      .locator('.recharts-cartesian-axis-tick-value')
+      .allTextContents();
+    const moneyTicks = money.filter((t) => t.includes('$'));
+    expect(moneyTicks.length, money.join(' | ')).toBeGreaterThan(0);
+    for (const t of moneyTicks) expect(t).toMatch(/^[\d.,]+(\s|\u00a0)?[\w.]*\s?\$$/u);
     // Service dates in the German style, not ISO.
     const start = new Intl.DateTimeFormat('de-DE', { dateStyle: 'medium', timeZone: 'UTC' }).format(
       new Date(`${addDays(today, -40)}T00:00:00Z`),
@@ -443,15 +590,72 @@ describe('the web app, polished', () => {
     { name: 'sign in', path: '/login', heading: /Sign in/ },
     { name: 'sign up', path: '/signup', heading: 'Create your account' },
     { name: 'forgot password', path: '/forgot-password', heading: 'Reset your password' },
-  ];
-  /** Dialogs opened from a page: [page, button that opens it, dialog name]. */
-  const DIALOGS: { page: () => string; heading: string; open: string; dialog: RegExp }[] = [
-    { page: () => at('sites'), heading: 'Sites', open: 'Add site', dialog: /Add a site|Add site/ },
     {
+      name: 'reset password',
+      path: '/reset-password?token=pwr_from_the_mail',
+      heading: 'Choose a new password',
+    },
+  ];
+  /**
+   * Every kind of dialog the app has, opened from its page: `ready` shows the page's data is in
+   * (the opener itself where nothing else loads first). The confirmation every delete asks and
+   * the time entries dialog follow in the test itself.
+   */
+  const DIALOGS: {
+    name: string;
+    page: () => string;
+    heading: string;
+    ready: (page: Page) => Locator;
+    opener: (page: Page) => Locator;
+    dialog: string | RegExp;
+  }[] = [
+    {
+      name: 'add site',
+      page: () => at('sites'),
+      heading: 'Sites',
+      ready: (p) => p.getByRole('row', { name: /Bloom Florist/ }),
+      opener: (p) => p.getByRole('button', { name: 'Add site', exact: true }).first(),
+      dialog: /Add a site|Add site/,
+    },
+    {
+      name: 'add service',
       page: () => at('services'),
       heading: 'Services',
-      open: 'Add service',
+      ready: (p) => p.getByRole('row', { name: /SEO retainer/ }),
+      opener: (p) => p.getByRole('button', { name: 'Add service', exact: true }).first(),
       dialog: /Add a service|Add service/,
+    },
+    {
+      name: 'ROI help',
+      page: () => at(),
+      heading: 'Dashboard',
+      ready: (p) => p.getByRole('button', { name: 'How ROI is calculated' }).first(),
+      opener: (p) => p.getByRole('button', { name: 'How ROI is calculated' }).first(),
+      dialog: 'How ROI is calculated',
+    },
+    {
+      name: 'new goal',
+      page: () => at(),
+      heading: 'Dashboard',
+      ready: (p) => p.getByRole('button', { name: 'Add goal' }),
+      opener: (p) => p.getByRole('button', { name: 'Add goal' }),
+      dialog: 'New goal',
+    },
+    {
+      name: 'report e-mail',
+      page: () => at('report-emails'),
+      heading: 'Report e-mails',
+      ready: (p) => p.getByRole('button', { name: 'Schedule a report', exact: true }),
+      opener: (p) => p.getByRole('button', { name: 'Schedule a report', exact: true }),
+      dialog: 'Schedule a report e-mail',
+    },
+    {
+      name: 'outbox message',
+      page: () => at('outbox'),
+      heading: 'Outbox',
+      ready: (p) => p.getByRole('button', { name: /Join Polish Agency/ }).first(),
+      opener: (p) => p.getByRole('button', { name: /Join Polish Agency/ }).first(),
+      dialog: 'Message',
     },
   ];
 
@@ -472,7 +676,19 @@ describe('the web app, polished', () => {
         await expectNoAxeViolations(page, `${where} (${colorScheme}, ${width} px)`, { include });
         if (width < 500 && !include) {
           const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
-          expect(scroll, `${where} fits ${width} px`).toBeLessThanOrEqual(width);
+          // What sticks out, named in the failure.
+          const wide = await page.evaluate((w) => {
+            const out = [...document.querySelectorAll('body *')].filter(
+              (el) => el.getBoundingClientRect().right > w + 1,
+            );
+            return out
+              .filter((el) => !out.includes(el.parentElement!))
+              .map((el) => `${el.tagName.toLowerCase()}.${el.className}`)
+              .slice(0, 5);
+          }, width);
+          expect(scroll, `${where} fits ${width} px: ${wide.join(', ')}`).toBeLessThanOrEqual(
+            width,
+          );
           // Key figures fit their cards.
           const clipped = await page.evaluate(() =>
             [...document.querySelectorAll('.stats dd, .kpi-value')]
@@ -487,7 +703,7 @@ describe('the web app, polished', () => {
     await page.emulateMedia({ colorScheme: 'light' });
   };
 
-  it('passes axe on the sign-in and sign-up pages, both themes, desktop and phone', async () => {
+  it('passes axe on the sign-in, sign-up and password reset pages, both themes, desktop and phone', async () => {
     const w = await openPage(browser, app.baseUrl);
     for (const p of GUEST_PAGES) {
       await visit(w.page, p.path, p.heading);
@@ -500,6 +716,11 @@ describe('the web app, polished', () => {
   it('passes axe on every workspace page, both themes, desktop and phone', async () => {
     const w = await openPage(browser, app.baseUrl);
     await signIn(w);
+    // A shared report in the list, with its row of actions, whichever tests ran before.
+    await callApi(w, 'POST', '/report-links', {
+      workspace,
+      body: { name: 'Scanned link', siteIds: [bloomId], period: { preset: 'last_30_days' } },
+    });
     for (const p of PAGES) {
       await visit(w.page, p.path(), p.heading);
       await scanAll(w.page, p.name);
@@ -516,28 +737,71 @@ describe('the web app, polished', () => {
     await w.context.close();
   });
 
+  /**
+   * Opens a dialog with a click once the page can take it: its list loaded (the row the test
+   * needs is drawn), the opener visible and enabled, no other dialog open; then waits for the
+   * dialog itself. Each step waits for what the page shows, never for a time.
+   */
+  const openDialog = async (page: Page, ready: Locator, opener: Locator, dialog: Locator) => {
+    await ready.waitFor();
+    await expect.poll(() => page.locator('.loading, dialog[open]').count()).toBe(0);
+    await expect.poll(() => opener.isEnabled()).toBe(true);
+    await opener.click();
+    await dialog.waitFor();
+  };
+  /** Closes the open dialog with Escape and waits until it is gone. */
+  const closeDialog = async (page: Page) => {
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('dialog[open]').count()).toBe(0);
+  };
+
   it('passes axe on every dialog, both themes, desktop and phone', async () => {
     const w = await openPage(browser, app.baseUrl);
     await signIn(w);
     const { page } = w;
+    const row = (name: RegExp) => page.getByRole('row', { name });
+    // A message in the outbox to open, whichever tests ran before.
+    await callApi(w, 'POST', '/invitations', {
+      workspace,
+      body: { email: 'otto@outbox.test', role: 'member' },
+    });
     for (const d of DIALOGS) {
       await visit(page, d.page(), d.heading);
-      await page.getByRole('button', { name: d.open, exact: true }).first().click();
-      await page.getByRole('dialog', { name: d.dialog }).waitFor();
-      await scanAll(page, `${d.open} dialog`, 'dialog[open]');
-      await page.keyboard.press('Escape');
+      await openDialog(
+        page,
+        d.ready(page),
+        d.opener(page),
+        page.getByRole('dialog', { name: d.dialog }),
+      );
+      await scanAll(page, `${d.name} dialog`, 'dialog[open]');
+      await closeDialog(page);
     }
     // The confirmation every delete asks, and the time entries of an hourly service.
     await visit(page, at('sites'), 'Sites');
-    await page.getByRole('button', { name: 'Delete Harbor Dental' }).click();
-    await page.getByRole('dialog', { name: 'Please confirm' }).waitFor();
+    await openDialog(
+      page,
+      row(/Harbor Dental/),
+      page.getByRole('button', { name: 'Delete Harbor Dental' }),
+      page.getByRole('dialog', { name: 'Please confirm' }),
+    );
     await scanAll(page, 'confirm dialog', 'dialog[open]');
-    await page.keyboard.press('Escape');
+    await closeDialog(page);
     await visit(page, at('services'), 'Services');
-    await page.getByRole('button', { name: 'Time entries' }).click();
-    await page.getByRole('dialog', { name: /Audit hours/ }).waitFor();
+    const timeEntries = page.getByRole('dialog', { name: /Audit hours/ });
+    await openDialog(
+      page,
+      row(/Audit hours/),
+      row(/Audit hours/).getByRole('button', { name: 'Time entries' }),
+      timeEntries,
+    );
+    // Its entries loaded: the list, or the note that there is none (an earlier test deletes one).
+    await timeEntries
+      .getByText(/^(No hours logged yet|Total)$/)
+      .first()
+      .waitFor();
+    await expect.poll(() => timeEntries.locator('.loading').count()).toBe(0);
     await scanAll(page, 'time entries dialog', 'dialog[open]');
-    await page.keyboard.press('Escape');
+    await closeDialog(page);
     await expectNoProblems(w);
     await w.context.close();
   });

@@ -204,3 +204,77 @@ describe('outbox and mail delivery', () => {
     expect(garbage.body).toEqual({ ...expired.body, instance: garbage.body.instance });
   });
 });
+
+describe('password reset links', () => {
+  const confirm = (app: TestApp, token: string, password: string) =>
+    app.client().post('/api/v1/auth/password-reset/confirm', { token, password });
+  const signsIn = async (app: TestApp, email: string, password: string) =>
+    (await app.client().post('/api/v1/auth/login', { email, password })).status === 200;
+  const count = async (table: 'password_reset_tokens' | 'system_outbox_messages') =>
+    (
+      await plain.database.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n;
+
+  it('an unknown email gets the same 202 and nothing is written but the security event', async () => {
+    const email = `nobody-${uniq()}@example.test`;
+    const [tokens, mails] = [
+      await count('password_reset_tokens'),
+      await count('system_outbox_messages'),
+    ];
+    const res = await plain.client().post('/api/v1/auth/password-reset', { email });
+    expect(res.status).toBe(202);
+    expect(Number(await count('password_reset_tokens'))).toBe(Number(tokens));
+    expect(Number(await count('system_outbox_messages'))).toBe(Number(mails));
+    const events = await plain.database.db
+      .selectFrom('security_events')
+      .select('kind')
+      .where('email', '=', email)
+      .execute();
+    expect(events.map((e) => e.kind)).toEqual(['auth.password_reset_requested']);
+  });
+
+  it('setting a password with one link uses up every other open link of the account', async () => {
+    const { user } = await signUp(plain);
+    const first = await passwordResetToken(plain, user.email);
+    const second = await passwordResetToken(plain, user.email);
+    expect(second).not.toBe(first);
+    expect((await confirm(plain, second, 'the second passphrase')).status).toBe(204);
+    const stale = await confirm(plain, first, 'the first passphrase');
+    expect(stale.status).toBe(400);
+    expect(stale.body.errors[0].path).toBe('token');
+    expect(await signsIn(plain, user.email, 'the second passphrase')).toBe(true);
+    expect(await signsIn(plain, user.email, 'the first passphrase')).toBe(false);
+  });
+
+  it('one link used twice at the same moment sets one password: one 204, one 400', async () => {
+    const { user } = await signUp(plain);
+    const token = await passwordResetToken(plain, user.email);
+    const [a, b] = await Promise.all([
+      confirm(plain, token, 'racing passphrase one'),
+      confirm(plain, token, 'racing passphrase two'),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([204, 400]);
+    const winner = a.status === 204 ? 'racing passphrase one' : 'racing passphrase two';
+    const loser = a.status === 204 ? 'racing passphrase two' : 'racing passphrase one';
+    expect(await signsIn(plain, user.email, winner)).toBe(true);
+    expect(await signsIn(plain, user.email, loser)).toBe(false);
+  });
+
+  it('asking again and again for one email sends at most five links; each answer is still 202', async () => {
+    const { user } = await signUp(plain);
+    for (let i = 0; i < 7; i++) {
+      const res = await plain.client().post('/api/v1/auth/password-reset', { email: user.email });
+      expect(res.status).toBe(202);
+    }
+    const sent = await plain.database.db
+      .selectFrom('system_outbox_messages')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .where('kind', '=', 'password_reset')
+      .execute();
+    expect(sent).toHaveLength(5);
+  });
+});

@@ -21,18 +21,10 @@ import { formatDate, formatDateRange, seriesLabel } from '../lib/dates.ts';
 import { currencyDigits, formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
 import { cumulativeSeries, paybackPoint } from '../lib/roi.ts';
 
-const COLORS = {
-  revenue: '#2563eb',
-  value: '#2563eb',
-  cost: '#f59e0b',
-  profit: '#16a34a',
-  loss: '#dc2626',
-  sessions: '#7c3aed',
-  clicks: '#0891b2',
-};
-
 /** Value and cost bars per period with the profit line: what the work earned and what it cost. */
 export function ValueCostChart({ report }: { report: RoiReportT }) {
+  const palette = useChartPalette();
+  const chrome = chartChrome(palette);
   const data = report.series.map((s) => ({
     label: seriesLabel(s.key, report),
     value: s.value,
@@ -44,29 +36,33 @@ export function ValueCostChart({ report }: { report: RoiReportT }) {
     <figure className="chart" aria-label="Value against cost over time">
       <ResponsiveContainer width="100%" height={300}>
         <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e7eb" />
-          <XAxis dataKey="label" tick={{ fontSize: 12 }} minTickGap={16} />
-          <YAxis tickFormatter={money} tick={{ fontSize: 12 }} width={72} />
-          <Tooltip formatter={(v) => formatMoney(Number(v), report.currency)} />
-          <Legend />
+          <CartesianGrid {...chrome.grid} vertical={false} />
+          <XAxis dataKey="label" {...chrome.axis} minTickGap={16} />
+          <YAxis tickFormatter={money} {...chrome.axis} width={72} />
+          <Tooltip
+            formatter={(v) => formatMoney(Number(v), report.currency)}
+            {...chrome.tooltip}
+            cursor={chrome.barCursor}
+          />
+          <Legend {...chrome.legend} />
           <Bar
             dataKey="value"
             name="Value"
-            fill={COLORS.value}
+            fill={palette.revenue}
             radius={[3, 3, 0, 0]}
             isAnimationActive={false}
           />
           <Bar
             dataKey="cost"
             name="Cost"
-            fill={COLORS.cost}
+            fill={palette.cost}
             radius={[3, 3, 0, 0]}
             isAnimationActive={false}
           />
           <Line
             dataKey="profit"
             name="Profit"
-            stroke={COLORS.profit}
+            stroke={palette.profit}
             strokeWidth={2}
             dot={data.length <= 31}
             type="linear"
@@ -88,6 +84,8 @@ export function ValueCostChart({ report }: { report: RoiReportT }) {
  * chart says the same for anyone who does not see it.
  */
 export function CumulativeValueChart({ report }: { report: RoiReportT }) {
+  const palette = useChartPalette();
+  const chrome = chartChrome(palette);
   const cumulative = cumulativeSeries(report.series);
   const data = cumulative.map((p) => ({ ...p, label: seriesLabel(p.key, report) }));
   const payback = paybackPoint(cumulative);
@@ -97,15 +95,19 @@ export function CumulativeValueChart({ report }: { report: RoiReportT }) {
     <figure className="chart" aria-label="Cumulative value against cost">
       <ResponsiveContainer width="100%" height={300}>
         <LineChart data={data} margin={{ top: 24, right: 16, bottom: 0, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e7eb" />
-          <XAxis dataKey="label" tick={{ fontSize: 12 }} minTickGap={16} />
-          <YAxis tickFormatter={money} tick={{ fontSize: 12 }} width={72} />
-          <Tooltip formatter={(v) => formatMoney(Number(v), report.currency)} />
-          <Legend />
+          <CartesianGrid {...chrome.grid} vertical={false} />
+          <XAxis dataKey="label" {...chrome.axis} minTickGap={16} />
+          <YAxis tickFormatter={money} {...chrome.axis} width={72} />
+          <Tooltip
+            formatter={(v) => formatMoney(Number(v), report.currency)}
+            {...chrome.tooltip}
+            cursor={chrome.lineCursor}
+          />
+          <Legend {...chrome.legend} />
           <Line
             dataKey="value"
             name="Value so far"
-            stroke={COLORS.value}
+            stroke={palette.revenue}
             strokeWidth={2}
             dot={false}
             isAnimationActive={false}
@@ -113,7 +115,7 @@ export function CumulativeValueChart({ report }: { report: RoiReportT }) {
           <Line
             dataKey="cost"
             name="Cost so far"
-            stroke={COLORS.cost}
+            stroke={palette.cost}
             strokeWidth={2}
             strokeDasharray="6 3"
             dot={false}
@@ -122,9 +124,9 @@ export function CumulativeValueChart({ report }: { report: RoiReportT }) {
           {point && (
             <ReferenceLine
               x={point.label}
-              stroke={COLORS.profit}
+              stroke={palette.profit}
               strokeDasharray="4 4"
-              label={{ value: 'Break-even', position: 'top', fontSize: 12 }}
+              label={{ value: 'Break-even', position: 'top', ...chrome.label }}
             />
           )}
           {point && (
@@ -132,8 +134,8 @@ export function CumulativeValueChart({ report }: { report: RoiReportT }) {
               x={point.label}
               y={point.value}
               r={5}
-              fill={COLORS.profit}
-              stroke="#fff"
+              fill={palette.profit}
+              stroke={palette.surface}
               className="payback-dot"
             />
           )}
@@ -158,6 +160,8 @@ export function RoiBySiteChart({
   report: RoiReportT;
   siteName: (id: string, label: string) => string;
 }) {
+  const palette = useChartPalette();
+  const chrome = chartChrome(palette);
   const data = report.series
     .filter((s) => s.roi !== null)
     .map((s) => ({ name: siteName(s.key, s.label), roi: Math.round((s.roi ?? 0) * 1000) / 10 }))
@@ -176,14 +180,18 @@ export function RoiBySiteChart({
             layout="vertical"
             margin={{ top: 8, right: 16, bottom: 0, left: 8 }}
           >
-            <CartesianGrid strokeDasharray="3 3" horizontal={false} stroke="#e5e7eb" />
-            <XAxis type="number" tickFormatter={(v: number) => `${v}%`} tick={{ fontSize: 12 }} />
-            <YAxis type="category" dataKey="name" width={120} tick={{ fontSize: 12 }} />
-            <Tooltip formatter={(v) => `${formatNumber(Number(v), 1)}%`} />
-            <ReferenceLine x={0} stroke="#9ca3af" />
+            <CartesianGrid {...chrome.grid} horizontal={false} />
+            <XAxis type="number" tickFormatter={(v: number) => `${v}%`} {...chrome.axis} />
+            <YAxis type="category" dataKey="name" width={120} {...chrome.axis} />
+            <Tooltip
+              formatter={(v) => `${formatNumber(Number(v), 1)}%`}
+              {...chrome.tooltip}
+              cursor={chrome.barCursor}
+            />
+            <ReferenceLine x={0} stroke={palette.axis} />
             <Bar dataKey="roi" name="ROI" radius={[0, 3, 3, 0]} isAnimationActive={false}>
               {data.map((d) => (
-                <Cell key={d.name} fill={d.roi >= 0 ? COLORS.profit : COLORS.loss} />
+                <Cell key={d.name} fill={d.roi >= 0 ? palette.profit : palette.loss} />
               ))}
             </Bar>
           </BarChart>
@@ -200,6 +208,10 @@ export function RoiBySiteChart({
 
 /** The chart colours of the current theme, read from the stylesheet's `--chart-*` variables. */
 export interface ChartPalette {
+  /** The card behind the chart (tooltips, the ring around a marked point). */
+  surface: string;
+  /** Tooltip text. */
+  text: string;
   grid: string;
   axis: string;
   revenue: string;
@@ -208,21 +220,93 @@ export interface ChartPalette {
   loss: string;
   sessions: string;
   clicks: string;
+  /** Annotations marked on a chart. */
+  note: string;
 }
 
+/** The light theme's values: what the stylesheet sets, and what a render without a DOM uses. */
+const LIGHT_PALETTE: ChartPalette = {
+  surface: '#ffffff',
+  text: '#1b2130',
+  grid: '#e5e7eb',
+  axis: '#5f6b7e',
+  revenue: '#2563eb',
+  cost: '#b45309',
+  profit: '#15803d',
+  loss: '#c02626',
+  sessions: '#7c3aed',
+  clicks: '#0e7490',
+  note: '#8a6100',
+};
+
+const PALETTE_VARIABLES: Record<keyof ChartPalette, string> = {
+  surface: '--surface',
+  text: '--text',
+  grid: '--chart-grid',
+  axis: '--chart-axis',
+  revenue: '--chart-revenue',
+  cost: '--chart-cost',
+  profit: '--chart-profit',
+  loss: '--chart-loss',
+  sessions: '--chart-sessions',
+  clicks: '--chart-clicks',
+  note: '--chart-note',
+};
+
 function readPalette(): ChartPalette {
+  if (typeof document === 'undefined') return LIGHT_PALETTE;
   const css = getComputedStyle(document.documentElement);
-  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+  const entries = Object.entries(PALETTE_VARIABLES).map(([key, name]) => [
+    key,
+    css.getPropertyValue(name).trim() || LIGHT_PALETTE[key as keyof ChartPalette],
+  ]);
+  return Object.fromEntries(entries) as ChartPalette;
+}
+
+/**
+ * The theme's look for the parts every chart has: grid, axes (ticks, line, titles), tooltip,
+ * legend and the hover cursor. Spread onto the recharts elements, so no chart keeps the library's
+ * light-only defaults (grey ticks, a white tooltip) in dark mode.
+ */
+export function chartChrome(palette: ChartPalette) {
   return {
-    grid: v('--chart-grid', '#e5e7eb'),
-    axis: v('--chart-axis', '#5f6b7e'),
-    revenue: v('--chart-revenue', COLORS.revenue),
-    cost: v('--chart-cost', COLORS.cost),
-    profit: v('--chart-profit', COLORS.profit),
-    loss: v('--chart-loss', COLORS.loss),
-    sessions: v('--chart-sessions', COLORS.sessions),
-    clicks: v('--chart-clicks', COLORS.clicks),
+    grid: { strokeDasharray: '3 3', stroke: palette.grid },
+    axis: { tick: { fontSize: 12, fill: palette.axis }, stroke: palette.axis },
+    tooltip: {
+      contentStyle: { background: palette.surface, borderColor: palette.grid },
+      labelStyle: { color: palette.text },
+    },
+    /** The band behind the hovered period of a bar chart. */
+    barCursor: { fill: palette.grid, fillOpacity: 0.6 },
+    /** The line at the hovered period of a line chart. */
+    lineCursor: { stroke: palette.axis },
+    legend: { wrapperStyle: { color: palette.axis } },
+    label: { fill: palette.axis, fontSize: 12 },
   };
+}
+
+/** The relative luminance of a `#rgb` or `#rrggbb` colour (WCAG), or null for another notation. */
+function luminance(colour: string): number | null {
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(colour.trim())?.[1];
+  if (!hex) return null;
+  const full = hex.length === 3 ? [...hex].map((c) => c + c).join('') : hex;
+  const [r, g, b] = [0, 2, 4].map((i) => {
+    const v = parseInt(full.slice(i, i + 2), 16) / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
+
+/**
+ * A colour of the tenant's choosing (a brand colour) for a chart's marks and legend, where it
+ * reads against the theme's surface (4.5:1, as text): a dark brand colour in dark mode gives way
+ * to the palette's own colour for the series.
+ */
+export function legibleColour(preferred: string, fallback: string, palette: ChartPalette): string {
+  const [a, b] = [luminance(preferred), luminance(palette.surface)];
+  if (a === null || b === null) return preferred;
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  return ratio >= 4.5 ? preferred : fallback;
 }
 
 /**
@@ -257,6 +341,7 @@ const hasData = (values: (number | null | undefined)[]) => values.some((v) => !!
  */
 export function SiteMetricsChart({ report }: { report: RoiReportT }) {
   const palette = useChartPalette();
+  const chrome = chartChrome(palette);
   const currency = report.currency;
   const data = report.series.map((s) => ({
     label: seriesLabel(s.key, report),
@@ -337,7 +422,7 @@ export function SiteMetricsChart({ report }: { report: RoiReportT }) {
           margin={{ top: 20, right: 8, bottom: 8, left: 8 }}
           accessibilityLayer={false}
         >
-          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke={palette.grid} />
+          <CartesianGrid {...chrome.grid} vertical={false} />
           <XAxis
             dataKey="label"
             tick={tick}
@@ -373,11 +458,11 @@ export function SiteMetricsChart({ report }: { report: RoiReportT }) {
                 ? formatMoney(Number(v), currency)
                 : formatNumber(Number(v))
             }
-            contentStyle={{ background: 'var(--surface)', borderColor: 'var(--border)' }}
-            labelStyle={{ color: 'var(--text)' }}
+            {...chrome.tooltip}
+            cursor={chrome.barCursor}
           />
           <Legend
-            wrapperStyle={{ color: palette.axis }}
+            {...chrome.legend}
             itemSorter={(item) => SERIES_ORDER.indexOf(String(item.value))}
           />
           {show.revenue && (

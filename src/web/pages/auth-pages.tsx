@@ -1,8 +1,9 @@
 import { useState, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
-import { SignupBody } from '../../shared/schemas/accounts.ts';
+import { PasswordResetConfirmBody, SignupBody } from '../../shared/schemas/accounts.ts';
 import { login, signup } from '../api/endpoints.ts';
 import { confirmPasswordReset, requestPasswordReset } from '../api/mail.ts';
+import { ApiError } from '../api/problem.ts';
 import { ThemeToggle } from '../components/theme-toggle.tsx';
 import { Alert, Button, Field, FormError } from '../components/ui.tsx';
 import { precheck, useSubmit } from '../lib/use-submit.ts';
@@ -251,6 +252,19 @@ export function ResetPasswordPage() {
     await confirmPasswordReset(token, password);
     setDone(true);
   });
+  // The server refuses a used, expired or unknown link by its token: the link is what failed,
+  // not the password typed, so the page says so and offers a new link instead of the form.
+  const linkRefused =
+    submit.error instanceof ApiError && submit.error.fieldErrors.some((e) => e.path === 'token');
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const check = precheck(PasswordResetConfirmBody, { token, password });
+    if (!check.ok) {
+      submit.setFieldErrors(check.errors);
+      return;
+    }
+    void submit.run();
+  };
   return (
     <AuthFrame title="Choose a new password">
       {done ? (
@@ -258,6 +272,13 @@ export function ResetPasswordPage() {
           <p>
             Every session of your account was signed out. <Link to="/login">Sign in</Link> with the
             new password.
+          </p>
+        </Alert>
+      ) : linkRefused ? (
+        <Alert kind="error" title="This reset link no longer works">
+          <p>
+            It was used already or it expired: a link works once, for one hour. Your password has
+            not changed. <Link to="/forgot-password">Ask for a new link</Link>.
           </p>
         </Alert>
       ) : !token ? (
@@ -268,14 +289,7 @@ export function ResetPasswordPage() {
           </p>
         </Alert>
       ) : (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void submit.run();
-          }}
-          noValidate
-          className="form"
-        >
+        <form onSubmit={onSubmit} noValidate className="form">
           <FormError error={submit.error} fields={['password']} />
           <Field
             label="New password"

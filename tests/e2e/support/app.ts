@@ -30,11 +30,13 @@ async function freePort(): Promise<number> {
 /**
  * Starts the app the way `npm start` does (node scripts/start.mjs) on a free port with a fresh
  * embedded database: no DATABASE_URL, REDIS_URL, MONGODB_URL or Stripe keys, so billing runs on
- * the offline sandbox. Resolves once /readyz answers 200.
+ * the offline sandbox. Resolves once /readyz answers 200. A DATA_DIR in `extraEnv` is the
+ * caller's (an app started again on the same data): stop() leaves it in place.
  */
 export async function startApp(extraEnv: Record<string, string> = {}): Promise<RunningApp> {
   const port = await freePort();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-e2e-'));
+  const ownsDataDir = !extraEnv.DATA_DIR;
+  const dataDir = extraEnv.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'roi-e2e-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
@@ -94,7 +96,7 @@ export async function startApp(extraEnv: Record<string, string> = {}): Promise<R
         await exited;
         clearTimeout(timer);
       }
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -20,6 +20,7 @@ import {
   unlockPublicReport,
   type PublicReportT,
 } from '../../api/reporting-share.ts';
+import { chartChrome, legibleColour, useChartPalette } from '../../components/charts.tsx';
 import { Alert, Button, Spinner } from '../../components/ui.tsx';
 import { formatMoney, formatPercent } from '../../lib/money.ts';
 
@@ -132,7 +133,10 @@ function Kpis({ data }: { data: PublicReportT }) {
   );
 }
 
-function ValueCostChart({ data, colour }: { data: PublicReportT; colour: string }) {
+function ValueCostChart({ data, colour: brand }: { data: PublicReportT; colour: string }) {
+  const palette = useChartPalette();
+  const chrome = chartChrome(palette);
+  const colour = legibleColour(brand, palette.revenue, palette);
   const { report } = data;
   const rows = report.series.map((s) => ({
     key: s.key,
@@ -149,16 +153,20 @@ function ValueCostChart({ data, colour }: { data: PublicReportT; colour: string 
     <figure className="chart" aria-label="Value versus cost over the period">
       <ResponsiveContainer width="100%" height={280}>
         <ComposedChart data={rows} margin={{ top: 16, right: 8, bottom: 0, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e7eb" />
+          <CartesianGrid {...chrome.grid} vertical={false} />
           <XAxis
             dataKey="key"
             tickFormatter={(k: string) => rows.find((r) => r.key === k)?.label ?? k}
-            tick={{ fontSize: 12 }}
+            {...chrome.axis}
             minTickGap={16}
           />
-          <YAxis tickFormatter={money} tick={{ fontSize: 12 }} width={72} />
-          <Tooltip formatter={(v) => formatMoney(Number(v), report.currency)} />
-          <Legend />
+          <YAxis tickFormatter={money} {...chrome.axis} width={72} />
+          <Tooltip
+            formatter={(v) => formatMoney(Number(v), report.currency)}
+            {...chrome.tooltip}
+            cursor={chrome.barCursor}
+          />
+          <Legend {...chrome.legend} />
           <Bar
             dataKey="value"
             name="Value"
@@ -169,7 +177,7 @@ function ValueCostChart({ data, colour }: { data: PublicReportT; colour: string 
           <Bar
             dataKey="cost"
             name="Cost"
-            fill="#9aa4b2"
+            fill={palette.cost}
             radius={[3, 3, 0, 0]}
             isAnimationActive={false}
           />
@@ -177,9 +185,9 @@ function ValueCostChart({ data, colour }: { data: PublicReportT; colour: string 
             <ReferenceLine
               key={m.id}
               x={m.key}
-              stroke="#bf8700"
+              stroke={palette.note}
               strokeDasharray="4 3"
-              label={{ value: '◆', position: 'top', fill: '#bf8700' }}
+              label={{ value: '◆', position: 'top', fill: palette.note }}
             />
           ))}
         </ComposedChart>
@@ -191,7 +199,10 @@ function ValueCostChart({ data, colour }: { data: PublicReportT; colour: string 
   );
 }
 
-function PaybackChart({ data, colour }: { data: PublicReportT; colour: string }) {
+function PaybackChart({ data, colour: brand }: { data: PublicReportT; colour: string }) {
+  const palette = useChartPalette();
+  const chrome = chartChrome(palette);
+  const colour = legibleColour(brand, palette.revenue, palette);
   const { report } = data;
   let value = 0;
   let cost = 0;
@@ -206,11 +217,15 @@ function PaybackChart({ data, colour }: { data: PublicReportT; colour: string })
     <figure className="chart" aria-label="Payback: cumulative value against cumulative cost">
       <ResponsiveContainer width="100%" height={240}>
         <LineChart data={rows} margin={{ top: 16, right: 8, bottom: 0, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e7eb" />
-          <XAxis dataKey="label" tick={{ fontSize: 12 }} minTickGap={16} />
-          <YAxis tickFormatter={money} tick={{ fontSize: 12 }} width={72} />
-          <Tooltip formatter={(v) => formatMoney(Number(v), report.currency)} />
-          <Legend />
+          <CartesianGrid {...chrome.grid} vertical={false} />
+          <XAxis dataKey="label" {...chrome.axis} minTickGap={16} />
+          <YAxis tickFormatter={money} {...chrome.axis} width={72} />
+          <Tooltip
+            formatter={(v) => formatMoney(Number(v), report.currency)}
+            {...chrome.tooltip}
+            cursor={chrome.lineCursor}
+          />
+          <Legend {...chrome.legend} />
           <Line
             dataKey="value"
             name="Cumulative value"
@@ -222,7 +237,7 @@ function PaybackChart({ data, colour }: { data: PublicReportT; colour: string })
           <Line
             dataKey="cost"
             name="Cumulative cost"
-            stroke="#9aa4b2"
+            stroke={palette.cost}
             strokeWidth={2}
             dot={false}
             isAnimationActive={false}
@@ -245,7 +260,8 @@ function SiteTable({ data }: { data: PublicReportT }) {
   const currency = data.report.currency;
   return (
     <div className="table-wrap">
-      <table className="table">
+      {/* Stacked on a phone, each figure named by its column (as the app's own tables). */}
+      <table className="table table-responsive">
         <caption className="sr-only">Figures per site</caption>
         <thead>
           <tr>
@@ -272,10 +288,18 @@ function SiteTable({ data }: { data: PublicReportT }) {
                 <th scope="row">
                   {site.name} <span className="muted">{site.domain}</span>
                 </th>
-                <td className="num">{f ? formatMoney(valueOf(f), currency) : '—'}</td>
-                <td className="num">{f ? formatMoney(f.cost, currency) : '—'}</td>
-                <td className="num">{f ? formatMoney(f.profit, currency) : '—'}</td>
-                <td className="num">{f ? formatPercent(f.roi) : '—'}</td>
+                <td className="num" data-label="Value">
+                  {f ? formatMoney(valueOf(f), currency) : '—'}
+                </td>
+                <td className="num" data-label="Cost">
+                  {f ? formatMoney(f.cost, currency) : '—'}
+                </td>
+                <td className="num" data-label="Profit">
+                  {f ? formatMoney(f.profit, currency) : '—'}
+                </td>
+                <td className="num" data-label="ROI">
+                  {f ? formatPercent(f.roi) : '—'}
+                </td>
               </tr>
             );
           })}
@@ -330,6 +354,7 @@ export function PublicReportPage() {
   const { token = '' } = useParams();
   const [state, setState] = useState<State>({ status: 'loading' });
   const [tick, setTick] = useState(0);
+  const palette = useChartPalette();
   useEffect(() => {
     const controller = new AbortController();
     fetchPublicReport(token, controller.signal).then(
@@ -375,7 +400,10 @@ export function PublicReportPage() {
   }
   const data = state.report;
   const colour = data.branding.primaryColor ?? '#3f4fd8';
-  const style = { '--primary': colour, '--brand': colour } as CSSProperties;
+  // The brand colour paints the page's name and buttons where it reads against the theme (a dark
+  // brand colour in dark mode would not): else the theme's own primary colour stays.
+  const legible = legibleColour(colour, '', palette) !== '';
+  const style = (legible ? { '--primary': colour, '--brand': colour } : {}) as CSSProperties;
   return (
     <div className="public-report" style={style}>
       <header className="public-report-header" style={{ borderTopColor: colour }}>

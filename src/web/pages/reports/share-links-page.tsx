@@ -21,6 +21,7 @@ import {
   Loadable,
   PageHeader,
 } from '../../components/ui.tsx';
+import { formatDate, formatDateTime } from '../../lib/dates.ts';
 import { useResource } from '../../lib/use-resource.ts';
 import { useSubmit } from '../../lib/use-submit.ts';
 import { isStaff, useWorkspace } from '../../session/workspace.tsx';
@@ -216,7 +217,8 @@ export function ShareLinksPage() {
               <EmptyState title="No shared reports yet" />
             ) : (
               <div className="table-wrap">
-                <table className="table" data-testid="report-links">
+                {/* Stacked on a phone, each cell named by its column. */}
+                <table className="table table-responsive" data-testid="report-links">
                   <thead>
                     <tr>
                       <th scope="col">Name</th>
@@ -235,18 +237,16 @@ export function ShareLinksPage() {
                         <th scope="row">
                           {link.name} {link.hasPassword && <Badge>password</Badge>}
                           {link.expiresAt && (
-                            <div className="muted">
-                              expires {new Date(link.expiresAt).toLocaleDateString()}
-                            </div>
+                            <div className="muted">expires {formatDate(link.expiresAt)}</div>
                           )}
                         </th>
-                        <td>{link.siteIds.map(siteName).join(', ')}</td>
-                        <td>{describePeriod(link.period)}</td>
-                        <td className="num">{link.views}</td>
-                        <td>
-                          {link.lastViewedAt
-                            ? new Date(link.lastViewedAt).toLocaleString()
-                            : 'never'}
+                        <td data-label="Sites">{link.siteIds.map(siteName).join(', ')}</td>
+                        <td data-label="Period">{describePeriod(link.period)}</td>
+                        <td className="num" data-label="Views">
+                          {link.views}
+                        </td>
+                        <td data-label="Last viewed">
+                          {link.lastViewedAt ? formatDateTime(link.lastViewedAt) : 'never'}
                         </td>
                         <td>
                           <div className="row-actions">

@@ -10,6 +10,7 @@ import {
   YAxis,
 } from 'recharts';
 import { getRoiReport, listSearchTerms, type RoiReportT } from '../../api/endpoints.ts';
+import { chartChrome, useChartPalette } from '../../components/charts.tsx';
 import { DataTable } from '../../components/data-table.tsx';
 import { Card, EmptyState, Loadable } from '../../components/ui.tsx';
 import { groupingFor, periodLabel, type Period } from '../../lib/dates.ts';
@@ -21,6 +22,8 @@ const ctrOf = (clicks: number, impressions: number) =>
 
 /** Clicks and impressions over time, and CTR and average position (lower is better) beside them. */
 function SearchCharts({ report }: { report: RoiReportT }) {
+  const palette = useChartPalette();
+  const chrome = chartChrome(palette);
   const data = report.series.map((s) => ({
     label: periodLabel(s.key),
     clicks: s.clicks,
@@ -33,28 +36,32 @@ function SearchCharts({ report }: { report: RoiReportT }) {
       <figure className="chart" aria-label="Clicks and impressions over time">
         <ResponsiveContainer width="100%" height={240}>
           <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
-            <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e7eb" />
-            <XAxis dataKey="label" tick={{ fontSize: 12 }} minTickGap={16} />
+            <CartesianGrid {...chrome.grid} vertical={false} />
+            <XAxis dataKey="label" {...chrome.axis} minTickGap={16} />
             <YAxis
               yAxisId="clicks"
-              tick={{ fontSize: 12 }}
+              {...chrome.axis}
               width={56}
               tickFormatter={(v: number) => formatNumber(v)}
             />
             <YAxis
               yAxisId="impressions"
               orientation="right"
-              tick={{ fontSize: 12 }}
+              {...chrome.axis}
               width={64}
               tickFormatter={(v: number) => formatNumber(v)}
             />
-            <Tooltip formatter={(v) => formatNumber(Number(v))} />
-            <Legend />
+            <Tooltip
+              formatter={(v) => formatNumber(Number(v))}
+              {...chrome.tooltip}
+              cursor={chrome.lineCursor}
+            />
+            <Legend {...chrome.legend} />
             <Line
               yAxisId="clicks"
               dataKey="clicks"
               name="Clicks"
-              stroke="#0891b2"
+              stroke={palette.clicks}
               strokeWidth={2}
               dot={false}
               isAnimationActive={false}
@@ -63,7 +70,7 @@ function SearchCharts({ report }: { report: RoiReportT }) {
               yAxisId="impressions"
               dataKey="impressions"
               name="Impressions"
-              stroke="#7c3aed"
+              stroke={palette.sessions}
               strokeWidth={2}
               dot={false}
               isAnimationActive={false}
@@ -75,11 +82,11 @@ function SearchCharts({ report }: { report: RoiReportT }) {
       <figure className="chart" aria-label="CTR and average position over time">
         <ResponsiveContainer width="100%" height={240}>
           <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
-            <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e7eb" />
-            <XAxis dataKey="label" tick={{ fontSize: 12 }} minTickGap={16} />
+            <CartesianGrid {...chrome.grid} vertical={false} />
+            <XAxis dataKey="label" {...chrome.axis} minTickGap={16} />
             <YAxis
               yAxisId="ctr"
-              tick={{ fontSize: 12 }}
+              {...chrome.axis}
               width={56}
               tickFormatter={(v: number) => formatPercent(v, 0)}
             />
@@ -87,7 +94,7 @@ function SearchCharts({ report }: { report: RoiReportT }) {
               yAxisId="position"
               orientation="right"
               reversed
-              tick={{ fontSize: 12 }}
+              {...chrome.axis}
               width={48}
               tickFormatter={(v: number) => formatNumber(v, 0)}
             />
@@ -95,13 +102,15 @@ function SearchCharts({ report }: { report: RoiReportT }) {
               formatter={(v, name) =>
                 name === 'CTR' ? formatPercent(Number(v), 2) : formatNumber(Number(v), 1)
               }
+              {...chrome.tooltip}
+              cursor={chrome.lineCursor}
             />
-            <Legend />
+            <Legend {...chrome.legend} />
             <Line
               yAxisId="ctr"
               dataKey="ctr"
               name="CTR"
-              stroke="#16a34a"
+              stroke={palette.profit}
               strokeWidth={2}
               dot={false}
               connectNulls
@@ -111,7 +120,7 @@ function SearchCharts({ report }: { report: RoiReportT }) {
               yAxisId="position"
               dataKey="position"
               name="Avg. position"
-              stroke="#f59e0b"
+              stroke={palette.cost}
               strokeWidth={2}
               dot={false}
               connectNulls
