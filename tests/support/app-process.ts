@@ -58,11 +58,20 @@ export async function appProcess(options: {
       });
       c.stderr?.on('data', (d: Buffer) => process.stderr.write(`[child] ${d.toString()}`));
       child = c;
-      await eventually(async () => {
-        if (c.exitCode !== null) throw new Error(`the app process exited (${c.exitCode})`);
-        const res = await fetch(`${baseUrl}/readyz`).catch(() => null);
-        return res?.status === 200;
-      }, options.readyTimeoutMs);
+      // A child that dies before it is ready fails the start at once, not at the deadline.
+      const died = new Promise<never>((_, reject) =>
+        c.once('exit', (code, signal) =>
+          reject(new Error(`the app process exited (${code ?? signal}) before it was ready`)),
+        ),
+      );
+      died.catch(() => undefined); // a later exit (a stop) is no error
+      await Promise.race([
+        eventually(async () => {
+          const res = await fetch(`${baseUrl}/readyz`).catch(() => null);
+          return res?.status === 200;
+        }, options.readyTimeoutMs),
+        died,
+      ]);
     },
     async stop(signal) {
       const c = child;
