@@ -1,15 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/server/data/database.ts';
 import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
-import { projectRoot } from '../../src/server/lib/project-root.ts';
+import { stripeEventRefs } from '../../src/server/domain/billing/stripe-event-refs.ts';
 import { startSandboxServer, type SandboxServer } from '../../src/server/sandbox/sandbox-server.ts';
 import type { SandboxEvent } from '../../src/server/sandbox/sandbox-state.ts';
+import { appDataDir, appProcess, type AppProcess } from '../support/app-process.ts';
 import { eventually, PASSWORD, uniq } from '../support/factories.ts';
 import { testDatabase } from '../support/test-app.ts';
 import { TestClient } from '../support/test-client.ts';
@@ -27,22 +24,12 @@ const server = Boolean(process.env.DATABASE_URL);
 const TENANTS = 12;
 
 let stripe: SandboxServer;
-let port: number;
 let dataDir: string;
 const redisPrefix = `crash-${uniq()}`;
-let child: ChildProcess | null = null;
+let app: AppProcess;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function startChild(): ChildProcess {
-  const env: NodeJS.ProcessEnv = {
+function childEnv(port: number): NodeJS.ProcessEnv {
+  return {
     PATH: process.env.PATH,
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
@@ -64,29 +51,6 @@ function startChild(): ChildProcess {
         }
       : { DATA_DIR: dataDir }),
   };
-  const c = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', 'all'], {
-    cwd: projectRoot(),
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  c.stderr?.on('data', (d: Buffer) => process.stderr.write(`[child] ${d.toString()}`));
-  return c;
-}
-
-async function waitReady() {
-  await eventually(async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
-    return res?.status === 200;
-  }, 60_000);
-}
-
-async function stopChild(signal: NodeJS.Signals) {
-  const c = child;
-  child = null;
-  if (!c || c.exitCode !== null) return;
-  const exited = new Promise((r) => c.once('exit', r));
-  c.kill(signal);
-  await exited;
 }
 
 beforeAll(async () => {
@@ -95,19 +59,18 @@ beforeAll(async () => {
     webhookSecret: TEST_WEBHOOK_SECRET,
     webhookUrl: null,
   });
-  port = await freePort();
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-billing-crash-'));
-  child = startChild();
-  await waitReady();
+  dataDir = await appDataDir('roi-billing-crash-');
+  app = await appProcess({ env: childEnv, readyTimeoutMs: 60_000 });
+  await app.start();
 }, 90_000);
 
 afterAll(async () => {
-  await stopChild('SIGKILL');
+  await app?.stop('SIGKILL');
   await stripe.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const base = () => `http://127.0.0.1:${port}`;
+const base = () => app.baseUrl;
 
 describe(`worker killed with SIGKILL mid-processing${server ? ', Redis flushed mid-stream' : ''}`, () => {
   it('after a restart every event is applied exactly once', async () => {
@@ -187,15 +150,14 @@ describe(`worker killed with SIGKILL mid-processing${server ? ', Redis flushed m
       const n = await activeCount();
       return n >= 1 && n;
     }, 30_000);
-    await stopChild('SIGKILL');
+    await app.stop('SIGKILL');
     await sending;
     expect(activeAtKill).toBeLessThanOrEqual(TENANTS - held.length);
 
     // Phase 2: restart; what was not delivered arrives, with duplicates of what was.
     stripe.sandbox.latencyMs = 0;
     for (const id of held) stripe.sandbox.failingObjects.delete(id);
-    child = startChild();
-    await waitReady();
+    await app.start();
     const again = shuffle([
       ...events.filter((e) => !delivered.has(e.id)),
       ...[...delivered].slice(0, 20).map((id) => events.find((e) => e.id === id)!),
@@ -212,7 +174,9 @@ describe(`worker killed with SIGKILL mid-processing${server ? ', Redis flushed m
     }
     // Every row settles (processed or ignored, nothing left pending for the sweeper). On a
     // server the test watches the inbox while the child runs. The embedded database belongs to
-    // the child, so nothing outside it can watch: there the sweeper gets two of its periods.
+    // the child, so there the test watches through its API: each workspace lists the events
+    // applied to it, and every event with an object to apply (the others are stored as ignored)
+    // must end up listed as processed by one of them, whoever applied it (job, retry or sweeper).
     if (server) {
       const watcher = await testDatabase(); // the file's shared connection: not closed here
       await eventually(async () => {
@@ -231,9 +195,22 @@ describe(`worker killed with SIGKILL mid-processing${server ? ', Redis flushed m
         return pending.length === 0;
       }, 60_000);
     } else {
-      await new Promise((r) => setTimeout(r, 3000));
+      const applicable = events.filter((e) => stripeEventRefs(e).objectKey !== null);
+      expect(applicable.length).toBeGreaterThanOrEqual(TENANTS * 2);
+      await eventually(async () => {
+        const processed = new Set<string>();
+        for (const t of tenants) {
+          const res = await t.client.get(
+            '/api/v1/billing/webhook-events?status=processed&limit=200',
+          );
+          expect(res.status, res.text).toBe(200);
+          expect(res.body.nextCursor).toBeNull();
+          for (const e of res.body.data as { id: string }[]) processed.add(e.id);
+        }
+        return applicable.every((e) => processed.has(e.id));
+      }, 60_000);
     }
-    await stopChild('SIGTERM');
+    await app.stop('SIGTERM');
 
     let database: Database;
     if (server) database = await testDatabase();

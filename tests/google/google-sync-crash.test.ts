@@ -1,12 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decimalToMinor } from '../../src/server/domain/google/sync-site.ts';
 import { addDays } from '../../src/server/domain/reports/periods.ts';
-import { projectRoot } from '../../src/server/lib/project-root.ts';
+import { appDataDir, appProcess, type AppProcess } from '../support/app-process.ts';
 import { eventually, PASSWORD, uniq } from '../support/factories.ts';
 import { startGoogleServer, type GoogleTestServer } from '../support/google-server.ts';
 import { TestClient } from '../support/test-client.ts';
@@ -24,89 +20,54 @@ const SC = 'https://www.example.com/';
 const GA = '310000001';
 const FROM = '2025-07-01';
 const TO = '2025-12-31';
-let port: number;
 let dataDir: string;
 let google: GoogleTestServer;
-let child: ChildProcess | null = null;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
+let app: AppProcess;
 const server = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 const redisPrefix = `test-crash-${uniq()}`;
 
-function startChild(): ChildProcess {
-  const c = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', 'all'], {
-    cwd: projectRoot(),
-    // Its own process group: a SIGKILL to the group kills the worker child too, as a crash would.
-    detached: true,
-    env: {
-      PATH: process.env.PATH,
-      ...(server
-        ? {
-            DATABASE_URL: process.env.DATABASE_URL,
-            REDIS_URL: process.env.REDIS_URL,
-            REDIS_PREFIX: redisPrefix,
-          }
-        : {}),
-      NODE_ENV: 'development',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      APP_URL: `http://127.0.0.1:${port}`,
-      RATE_LIMIT_RPM: '0',
-      DATA_DIR: dataDir,
-      SANDBOXES: 'off',
-      GOOGLE_SYNC_LEASE_MS: '1500',
-      GOOGLE_SYNC_SWEEP_MS: '300',
-      ...google.env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  c.stderr?.on('data', (d: Buffer) => process.stderr.write(`[child] ${d.toString()}`));
-  return c;
-}
-
-async function waitReady() {
-  await eventually(async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
-    return res?.status === 200;
-    // A fresh embedded database migrates first: slow on a loaded machine.
-  }, 180_000);
-}
-
-async function stopChild(signal: NodeJS.Signals) {
-  const c = child;
-  child = null;
-  if (!c || c.exitCode !== null) return;
-  const exited = new Promise((r) => c.once('exit', r));
-  process.kill(-c.pid!, signal);
-  await exited;
+function childEnv(port: number): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    ...(server
+      ? {
+          DATABASE_URL: process.env.DATABASE_URL,
+          REDIS_URL: process.env.REDIS_URL,
+          REDIS_PREFIX: redisPrefix,
+        }
+      : {}),
+    NODE_ENV: 'development',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    APP_URL: `http://127.0.0.1:${port}`,
+    RATE_LIMIT_RPM: '0',
+    DATA_DIR: dataDir,
+    SANDBOXES: 'off',
+    GOOGLE_SYNC_LEASE_MS: '1500',
+    GOOGLE_SYNC_SWEEP_MS: '300',
+    ...google.env,
+  };
 }
 
 beforeAll(async () => {
   google = await startGoogleServer({ termsPerDay: 5 });
-  port = await freePort();
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-google-crash-'));
-  child = startChild();
-  await waitReady();
+  dataDir = await appDataDir('roi-google-crash-');
+  // A fresh embedded database (a server run has no migrated template) migrates first: slow on a
+  // loaded machine.
+  app = await appProcess({ env: childEnv, readyTimeoutMs: 180_000 });
+  await app.start();
 }, 200_000);
 
 afterAll(async () => {
-  await stopChild('SIGKILL');
+  await app?.stop('SIGKILL');
   await google.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('a sync killed with SIGKILL midway', () => {
   it('resumes after a restart and neither loses nor doubles a day', async () => {
-    const client = new TestClient(`http://127.0.0.1:${port}`);
+    const client = new TestClient(app.baseUrl);
     const signup = await client.post('/api/v1/auth/signup', {
       email: `crash-${uniq()}@example.test`,
       password: PASSWORD,
@@ -140,11 +101,10 @@ describe('a sync killed with SIGKILL midway', () => {
       return s.body.progress.done > 0 ? s.body : null;
     }, 120_000);
     expect(midway.progress.done).toBeLessThan(midway.progress.total);
-    await stopChild('SIGKILL');
+    await app.stop('SIGKILL');
 
     google.fake.delayMs = 0;
-    child = startChild();
-    await waitReady();
+    await app.start();
     const done = await eventually(async () => {
       const s = await client.get(`/api/v1/sites/${site.body.id}/sync`);
       return s.body.status === 'idle' ? s.body : null;

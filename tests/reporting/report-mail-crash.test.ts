@@ -1,10 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../src/server/lib/project-root.ts';
+import { appDataDir, appProcess, type AppProcess } from '../support/app-process.ts';
 import { eventually, PASSWORD, uniq } from '../support/factories.ts';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.ts';
 import { TestClient } from '../support/test-client.ts';
@@ -19,21 +15,11 @@ import { TestClient } from '../support/test-client.ts';
  */
 const server = Boolean(process.env.DATABASE_URL);
 let smtp: TestSmtpServer;
-let port: number;
 let dataDir: string;
-let child: ChildProcess | null = null;
+let app: AppProcess;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function startChild(): ChildProcess {
-  const env: NodeJS.ProcessEnv = {
+function childEnv(port: number): NodeJS.ProcessEnv {
+  return {
     PATH: process.env.PATH,
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
@@ -44,53 +30,29 @@ function startChild(): ChildProcess {
     SMTP_URL: smtp.url,
     MAIL_FROM: 'Reports <reports@crash.test>',
     MAIL_POLL_MS: '100',
-    // Each SMTP step may take a third of this: long enough to be killed mid-send.
-    MAIL_LEASE_MS: '15000',
+    // Each SMTP step may take a third of this (3 s): long enough to be killed mid-send, and
+    // the restarted worker waits out no more of it than it must.
+    MAIL_LEASE_MS: '9000',
     ...(server ? { DATABASE_URL: process.env.DATABASE_URL } : { DATA_DIR: dataDir }),
   };
-  const c = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', 'all'], {
-    cwd: projectRoot(),
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  c.stderr?.on('data', (d: Buffer) => process.stderr.write(`[child] ${d.toString()}`));
-  return c;
-}
-
-async function waitReady() {
-  await eventually(async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
-    return res?.status === 200;
-  }, 150_000);
-}
-
-async function stopChild(signal: NodeJS.Signals) {
-  const c = child;
-  child = null;
-  if (!c || c.exitCode !== null) return;
-  const exited = new Promise((r) => c.once('exit', r));
-  c.kill(signal);
-  await exited;
 }
 
 beforeAll(async () => {
   smtp = await startSmtpServer();
-  port = await freePort();
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roi-mail-crash-'));
-  child = startChild();
-  await waitReady();
+  dataDir = await appDataDir('roi-mail-crash-');
+  app = await appProcess({ env: childEnv, readyTimeoutMs: 150_000 });
+  await app.start();
 }, 180_000);
 
 afterAll(async () => {
-  await stopChild('SIGKILL');
+  await app?.stop('SIGKILL');
   await smtp?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('report e-mail across a kill -9 of the sending worker', () => {
   it('is delivered exactly once, with the same Message-ID', { timeout: 240_000 }, async () => {
-    const base = `http://127.0.0.1:${port}`;
-    const client = new TestClient(base);
+    const client = new TestClient(app.baseUrl);
     expect(
       (
         await client.post('/api/v1/auth/signup', {
@@ -126,12 +88,11 @@ describe('report e-mail across a kill -9 of the sending worker', () => {
     expect(sent.status, sent.text).toBe(202);
     // The worker is inside the SMTP exchange (DATA sent, no answer yet): kill it there.
     await eventually(async () => smtp.dataStarted >= 1, 30_000);
-    await stopChild('SIGKILL');
+    await app.stop('SIGKILL');
     smtp.hold = false;
     expect(smtp.received).toHaveLength(0);
 
-    child = startChild();
-    await waitReady();
+    await app.start();
     const mail = await eventually(
       async () => smtp.received.find((m) => m.envelopeTo.includes(to)),
       // The lease must expire first (or, had the send timed out before the kill, its backoff).
