@@ -17,6 +17,8 @@ export interface TestSmtpServer {
   received: ReceivedMail[];
   /** Messages whose DATA arrived (accepted or held): a held one is counted here, not in received. */
   dataStarted: number;
+  /** The envelope recipients of every message whose DATA arrived (accepted or held). */
+  dataStartedTo: string[];
   /**
    * While set, the server reads a message's DATA and then waits (neither accepts nor refuses):
    * a test kills the sending worker in that window.
@@ -34,6 +36,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     port: 0,
     received: [],
     dataStarted: 0,
+    dataStartedTo: [],
     hold: false,
     rejectWith: null,
     close: async () => undefined,
@@ -48,6 +51,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         state.dataStarted += 1;
+        state.dataStartedTo.push(...session.envelope.rcptTo.map((r) => r.address));
         if (state.hold) return; // never answers: the client times out or is killed
         if (state.rejectWith) {
           const err = Object.assign(new Error('Mailbox unavailable'), {
