@@ -154,10 +154,25 @@ async function seed(context) {
     siteIds: [sites[0].id],
   });
   await call('POST', '/api-keys', { name: 'Looker Studio sync', role: 'member' });
-  return sites;
+  await call('POST', '/report-schedules', {
+    name: 'Monthly client report',
+    siteIds: [sites[0].id],
+    recipients: ['carl@bloom-florist.test'],
+    frequency: 'monthly',
+    dayOfMonth: 1,
+    hour: 8,
+    period: { preset: 'previous_month' },
+    attachPdf: true,
+  });
+  const link = await call('POST', '/report-links', {
+    name: 'Bloom Florist, last 90 days',
+    siteIds: [sites[0].id],
+    period: { preset: 'last_90_days' },
+  });
+  return { sites, shareUrl: new URL(link.url).pathname };
 }
 
-const PAGES = (sites) => [
+const PAGES = ({ sites, shareUrl }) => [
   ['login', '/login'],
   ['dashboard', `/w/${WORKSPACE}`],
   ['sites', `/w/${WORKSPACE}/sites`],
@@ -168,6 +183,11 @@ const PAGES = (sites) => [
   ['api-keys', `/w/${WORKSPACE}/api-keys`],
   ['audit-log', `/w/${WORKSPACE}/audit`],
   ['settings', `/w/${WORKSPACE}/settings`],
+  ['integrations', `/w/${WORKSPACE}/integrations`],
+  ['shared-reports', `/w/${WORKSPACE}/shared-reports`],
+  ['report-emails', `/w/${WORKSPACE}/report-emails`],
+  // The public report a client opens from a share link (no session).
+  ['shared-report-page', shareUrl],
 ];
 
 const app = await startApp();
@@ -189,12 +209,12 @@ try {
     locale: 'en-US',
     timezoneId: 'UTC',
   });
-  const sites = await seed(context);
+  const seeded = await seed(context);
   const page = await context.newPage();
   const guest = await signedOut.newPage();
   let count = 0;
-  for (const [name, url] of PAGES(sites)) {
-    const p = name === 'login' ? guest : page;
+  for (const [name, url] of PAGES(seeded)) {
+    const p = name === 'login' || name === 'shared-report-page' ? guest : page;
     await p.goto(url);
     await p.locator('h1').first().waitFor();
     await p.waitForLoadState('networkidle');

@@ -188,7 +188,11 @@ describe('concurrent writers', () => {
     const writes = Array.from({ length: 100 }, (_, i) =>
       i % 2 === 0
         ? tenant.owner.client
-            .patch('/api/v1/tenant', { name: `Concurrent ${i}` })
+            // Every tenth also names the currency: the path that locks the tenant row fully.
+            .patch('/api/v1/tenant', {
+              name: `Concurrent ${i}`,
+              ...(i % 10 === 0 ? { currency: 'USD' } : {}),
+            })
             .then((r) => expect(r.status, r.text).toBe(200))
         : inTransaction(app.database, { tenantId: tenant.id }, (tx) =>
             recordAuditEvent(

@@ -24,6 +24,8 @@ export interface TestSmtpServer {
    * a test kills the sending worker in that window.
    */
   hold: boolean;
+  /** Like `hold`, for messages to this address only (others are accepted as usual). */
+  holdFor: string | null;
   /** Answers every message with this SMTP error (e.g. 550) instead of accepting it. */
   rejectWith: number | null;
   close(): Promise<void>;
@@ -38,6 +40,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     dataStarted: 0,
     dataStartedTo: [],
     hold: false,
+    holdFor: null,
     rejectWith: null,
     close: async () => undefined,
   };
@@ -51,8 +54,10 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         state.dataStarted += 1;
-        state.dataStartedTo.push(...session.envelope.rcptTo.map((r) => r.address));
-        if (state.hold) return; // never answers: the client times out or is killed
+        const to = session.envelope.rcptTo.map((r) => r.address);
+        state.dataStartedTo.push(...to);
+        // Never answers: the client times out or is killed.
+        if (state.hold || (state.holdFor !== null && to.includes(state.holdFor))) return;
         if (state.rejectWith) {
           const err = Object.assign(new Error('Mailbox unavailable'), {
             responseCode: state.rejectWith,

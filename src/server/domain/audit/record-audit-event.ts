@@ -29,6 +29,24 @@ export interface AuditEventInput {
  * commits or rolls back with the change it records. The chain head row is locked for the rest of
  * the transaction: concurrent writers on one tenant queue up and never fork the chain.
  */
+/**
+ * Locks the tenant's audit chain head for the rest of the transaction, as recording an event
+ * does: for a transaction that must take it before another lock (see updateTenantSettings).
+ */
+export async function lockAuditChain(tx: Tx, tenantId: string): Promise<void> {
+  await chainHead(tx, tenantId);
+}
+
+/** The tenant's chain head, created at the genesis hash if missing, locked. */
+async function chainHead(tx: Tx, tenantId: string) {
+  const head = await sql<{ last_seq: number; last_hash: string }>`
+    INSERT INTO audit_chain_heads (tenant_id, last_seq, last_hash)
+    VALUES (${tenantId}, 0, ${GENESIS_HASH})
+    ON CONFLICT (tenant_id) DO UPDATE SET last_seq = audit_chain_heads.last_seq
+    RETURNING last_seq, last_hash`.execute(tx);
+  return head.rows[0]!;
+}
+
 export async function recordAuditEvent(
   tx: Tx,
   tenantId: string,
@@ -36,12 +54,7 @@ export async function recordAuditEvent(
   meta: RequestMeta,
   input: AuditEventInput,
 ): Promise<{ id: string; seq: number }> {
-  const head = await sql<{ last_seq: number; last_hash: string }>`
-    INSERT INTO audit_chain_heads (tenant_id, last_seq, last_hash)
-    VALUES (${tenantId}, 0, ${GENESIS_HASH})
-    ON CONFLICT (tenant_id) DO UPDATE SET last_seq = audit_chain_heads.last_seq
-    RETURNING last_seq, last_hash`.execute(tx);
-  const { last_seq, last_hash } = head.rows[0]!;
+  const { last_seq, last_hash } = await chainHead(tx, tenantId);
   // Hash exactly what jsonb will hand back: the JSON form (Dates as ISO text, undefined dropped).
   const changesJson = input.changes === undefined ? undefined : JSON.stringify(input.changes);
   const event: ChainedEvent = {

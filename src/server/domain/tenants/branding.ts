@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { lockAuditChain } from '../audit/record-audit-event.ts';
 import { sql } from 'kysely';
 import type { Tx } from '../../data/database.ts';
 import { setScope } from '../../data/scoped-transaction.ts';
@@ -106,11 +107,14 @@ export async function storeTenantLogo(
   contentType: LogoContentType,
   bytes: Buffer,
 ): Promise<{ before: string | null; after: StoredLogoRef }> {
+  // Lock order as in updateTenantSettings: the audit chain head, then the row as its UPDATE
+  // locks it (no key change), so concurrent audited writes and settings changes never deadlock.
+  await lockAuditChain(tx, tenantId);
   const previous = await tx
     .selectFrom('tenants')
     .select('branding')
     .where('id', '=', tenantId)
-    .forUpdate()
+    .forNoKeyUpdate()
     .executeTakeFirstOrThrow();
   const now = new Date();
   const ref: StoredLogoRef = {

@@ -5,6 +5,7 @@ import type { Role } from '../../data/schema.ts';
 import type { TenantInfo } from '../principal.ts';
 import { AppError } from '../../errors.ts';
 import { newId } from '../../lib/ids.ts';
+import { lockAuditChain } from '../audit/record-audit-event.ts';
 import { assertCurrencyChangeAllowed } from './currency-lock.ts';
 import { presentBranding } from './branding.ts';
 
@@ -204,11 +205,18 @@ export async function updateTenantSettings(
   tenantId: string,
   patch: TenantSettingsPatch,
 ): Promise<{ before: TenantInfo; after: TenantInfo }> {
+  // Lock order: the audit chain head first (every audited write takes it, and this change will
+  // too), then the tenant row, as its UPDATE does (no key change: it does not block the
+  // key-share locks of rows that reference the tenant). A full row lock here, or the head taken
+  // after the row, deadlocked with concurrent audited writes. Holding the head also keeps the
+  // currency check below from running beside another audited write that has already recorded
+  // its event.
+  await lockAuditChain(tx, tenantId);
   const beforeRow = await tx
     .selectFrom('tenants')
     .select(TENANT_COLUMNS)
     .where('id', '=', tenantId)
-    .forUpdate()
+    .forNoKeyUpdate()
     .executeTakeFirstOrThrow();
   if (patch.currency !== undefined)
     await assertCurrencyChangeAllowed(tx, tenantId, beforeRow.currency.trim(), patch.currency);
