@@ -23,6 +23,7 @@ import {
 import { chartChrome, legibleColour, useChartPalette } from '../../components/charts.tsx';
 import { Alert, Button, Spinner } from '../../components/ui.tsx';
 import { formatMoney, formatPercent } from '../../lib/money.ts';
+import { comparisonDelta, describeDelta, type Coverage, type Delta } from '../../lib/roi.ts';
 
 /** The figures the page shows (`value` is revenue on a report made before attribution existed). */
 type Figures = {
@@ -66,53 +67,49 @@ function bucketOf(groupBy: string, date: string): string {
   return date;
 }
 
-function Change({
-  now,
-  before,
-  points,
-}: {
-  now: number | null;
-  before: number | null;
-  points?: boolean;
-}) {
-  if (now === null || before === null)
-    return <span className="kpi-change kpi-flat">no comparison</span>;
-  if (points) {
-    const pts = (now - before) * 100;
-    return (
-      <span className={`kpi-change kpi-${pts >= 0 ? 'up-good' : 'down-bad'}`}>
-        {pts >= 0 ? '+' : '−'}
-        {Math.abs(pts).toFixed(1)} pts vs previous period
-      </span>
-    );
-  }
-  if (before === 0) return <span className="kpi-change kpi-flat">previous period: 0</span>;
-  const ratio = (now - before) / Math.abs(before);
-  return (
-    <span className={`kpi-change kpi-${ratio >= 0 ? 'up-good' : 'down-bad'}`}>
-      {ratio >= 0 ? '+' : '−'}
-      {formatPercent(Math.abs(ratio))} vs previous period
-    </span>
-  );
+/** A KPI's change against the previous period, shown only when both periods are covered. */
+function Change({ delta, goodWhenUp = true }: { delta: Delta; goodWhenUp?: boolean }) {
+  const { text, tone } = describeDelta(delta, 'previous period', goodWhenUp);
+  if (!text) return <span className="kpi-change kpi-flat">no comparison</span>;
+  return <span className={`kpi-change kpi-${tone}`}>{text}</span>;
 }
 
 function Kpis({ data }: { data: PublicReportT }) {
   const { totals, currency } = data.report;
-  const before = (data.report as { comparison?: { totals: Figures } | null }).comparison?.totals;
-  const t = totals as Figures;
+  const comparison = (
+    data.report as { comparison?: { totals: Figures & { coverage?: Coverage } } | null }
+  ).comparison;
+  const before = comparison?.totals;
+  const t = totals as Figures & { coverage?: Coverage };
+  // A change only where both periods have data on enough of their days (as on the dashboard).
+  const delta = (
+    now: number | null,
+    was: number | null,
+    kind: 'relative' | 'points' = 'relative',
+  ): Delta =>
+    comparisonDelta(
+      { value: now, coverage: t.coverage ?? { days: 0, daysWithData: 0 } },
+      before ? { value: was, coverage: before.coverage ?? { days: 0, daysWithData: 0 } } : null,
+      kind,
+    );
   const cards = [
     {
       label: 'Value',
       value: formatMoney(valueOf(t), currency),
-      now: valueOf(t),
-      was: before ? valueOf(before) : null,
+      delta: delta(valueOf(t), before ? valueOf(before) : null),
+      goodWhenUp: true,
     },
-    { label: 'Cost', value: formatMoney(t.cost, currency), now: t.cost, was: before?.cost ?? null },
+    {
+      label: 'Cost',
+      value: formatMoney(t.cost, currency),
+      delta: delta(t.cost, before?.cost ?? null),
+      goodWhenUp: false,
+    },
     {
       label: 'Profit',
       value: formatMoney(t.profit, currency),
-      now: t.profit,
-      was: before?.profit ?? null,
+      delta: delta(t.profit, before?.profit ?? null),
+      goodWhenUp: true,
     },
   ];
   return (
@@ -121,13 +118,13 @@ function Kpis({ data }: { data: PublicReportT }) {
         <div className="kpi" key={c.label}>
           <div className="kpi-label">{c.label}</div>
           <div className="kpi-value">{c.value}</div>
-          <Change now={c.now} before={c.was} />
+          <Change delta={c.delta} goodWhenUp={c.goodWhenUp} />
         </div>
       ))}
       <div className="kpi">
         <div className="kpi-label">ROI</div>
         <div className="kpi-value">{formatPercent(t.roi)}</div>
-        <Change now={t.roi} before={before ? before.roi : null} points />
+        <Change delta={delta(t.roi, before ? before.roi : null, 'points')} />
       </div>
     </div>
   );
