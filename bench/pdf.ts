@@ -26,6 +26,7 @@ import { renderRoiReportPdf } from '../src/server/domain/reports/report-pdf.ts';
 import { createHttpServer } from '../src/server/http/app.ts';
 import { createLogger } from '../src/server/logger.ts';
 import { createServices } from '../src/server/services.ts';
+import { changeIdentityRowsAsOwner, tenantIdentity } from '../src/server/data/identity-changes.ts';
 
 const SITES = Number(process.env.BENCH_SITES ?? 25);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -86,11 +87,9 @@ tenantId = (
     await call('POST', '/api/v1/tenants', { name: 'Bench', subdomain: `bench-${Date.now()}` })
   ).json()
 ).id;
-await database.db
-  .updateTable('tenants')
-  .set({ plan: 'agency' })
-  .where('id', '=', tenantId)
-  .execute();
+await changeIdentityRowsAsOwner(database, [tenantIdentity(tenantId)], (tx) =>
+  tx.updateTable('tenants').set({ plan: 'agency' }).where('id', '=', tenantId).execute(),
+);
 await call('PATCH', '/api/v1/tenant', {
   branding: { displayName: 'Bench Agency', primaryColor: '#7a1fb0' },
 });

@@ -23,6 +23,7 @@ import { createLogger } from '../src/server/logger.ts';
 import { FakeGoogle } from '../src/server/sandbox/google/fake-google.ts';
 import { createServices } from '../src/server/services.ts';
 import { startWorker } from '../src/server/worker/worker.ts';
+import { changeIdentityRowsAsOwner, tenantIdentity } from '../src/server/data/identity-changes.ts';
 
 const TERMS = Number(process.env.BENCH_TERMS ?? 1500);
 const SITES = Number(process.env.BENCH_SITES ?? 4);
@@ -120,7 +121,10 @@ async function main() {
       subdomain: `bench-${randomBytes(4).toString('hex')}`,
     });
     c.tenant = t.body.id;
-    await services.database.db.updateTable('tenants').set({ plan: 'agency' }).execute();
+    const tenantId = t.body.id as string;
+    await changeIdentityRowsAsOwner(services.database, [tenantIdentity(tenantId)], (tx) =>
+      tx.updateTable('tenants').set({ plan: 'agency' }).where('id', '=', tenantId).execute(),
+    );
     const start = await c.call('POST', '/api/v1/integrations/google');
     const consent = await fetch(start.body.authorizationUrl, { redirect: 'manual' });
     const back = new URL(consent.headers.get('location')!);

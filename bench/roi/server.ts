@@ -8,6 +8,10 @@ import { loadConfig } from '../../src/server/config.ts';
 import { createHttpServer } from '../../src/server/http/app.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { createServices } from '../../src/server/services.ts';
+import {
+  changeIdentityRowsAsOwner,
+  tenantIdentity,
+} from '../../src/server/data/identity-changes.ts';
 
 const config = loadConfig();
 const services = await createServices(config, createLogger(config.LOG_LEVEL));
@@ -19,11 +23,10 @@ server.keepAliveTimeout = 65_000;
 process.on('message', (message: { type: string; tenantIds?: string[] }) => {
   void (async () => {
     if (message.type === 'plan' && message.tenantIds) {
-      await services.database.db
-        .updateTable('tenants')
-        .set({ plan: 'agency' })
-        .where('id', 'in', message.tenantIds)
-        .execute();
+      const tenantIds = message.tenantIds;
+      await changeIdentityRowsAsOwner(services.database, tenantIds.map(tenantIdentity), (tx) =>
+        tx.updateTable('tenants').set({ plan: 'agency' }).where('id', 'in', tenantIds).execute(),
+      );
       process.send?.({ type: 'plan-done' });
     }
     if (message.type === 'stop') {

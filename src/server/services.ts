@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './data/database.ts';
 import { migrate } from './data/migrate.ts';
+import { identityCacheNamespace } from './data/identity-changes.ts';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { GoogleDeps } from './domain/google/connections.ts';
 import { GOOGLE_SANDBOX_CLIENT_ID, GOOGLE_SANDBOX_PATH } from './sandbox/mount-path.ts';
@@ -79,11 +80,11 @@ export async function createServices(
   logger: Logger,
   options: CreateServicesOptions = {},
 ): Promise<AppServices> {
-  const database =
+  const opened =
     options.database ??
     (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir }));
   if (!options.database) {
-    const ran = await migrate(database);
+    const ran = await migrate(opened);
     if (ran.length > 0) logger.info({ migrations: ran }, 'applied migrations');
   }
 
@@ -115,6 +116,11 @@ export async function createServices(
     rateLimiter = createMemoryRateLimiter();
     queue = createMemoryQueue();
   }
+  // A change to who may do what drops the callers cached on every process before it answers.
+  const database: Database = {
+    ...opened,
+    onIdentityChange: (namespace) => cache.invalidate(identityCacheNamespace(namespace)),
+  };
 
   const sandboxSecrets =
     config.stripeMode !== 'sandbox'
@@ -147,7 +153,7 @@ export async function createServices(
       await cache.close().catch(() => undefined);
       redis?.disconnect();
       await audit.close().catch((err) => logger.warn({ err }, 'mongodb close failed'));
-      if (!options.database) await database.close();
+      if (!options.database) await opened.close();
     },
   };
 }

@@ -5,6 +5,10 @@ import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
 import { recordAuditEvent } from '../../src/server/domain/audit/record-audit-event.ts';
 import { relayAuditEvents } from '../../src/server/domain/audit/relay-audit-events.ts';
 import type { TestApp } from '../support/test-app.ts';
+import {
+  changeIdentityRowsAsOwner,
+  tenantIdentity,
+} from '../../src/server/data/identity-changes.ts';
 
 /** MongoDB cannot be installed on the build machines: its tests run only when this is set. */
 export const MONGODB_URL = process.env.MONGODB_URL?.trim() || undefined;
@@ -106,5 +110,7 @@ export async function getText(
 
 /** Raises the tenant's plan so member limits do not get in a test's way. */
 export async function setPlan(app: TestApp, tenantId: string, plan: string): Promise<void> {
-  await app.database.db.updateTable('tenants').set({ plan }).where('id', '=', tenantId).execute();
+  await changeIdentityRowsAsOwner(app.database, [tenantIdentity(tenantId)], (tx) =>
+    tx.updateTable('tenants').set({ plan }).where('id', '=', tenantId).execute(),
+  );
 }

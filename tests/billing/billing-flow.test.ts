@@ -10,6 +10,7 @@ import {
   waitSubscription,
   type BillingHarness,
 } from './billing-harness.ts';
+import { announceIdentityChanges, tenantIdentity } from '../../src/server/data/identity-changes.ts';
 
 let h: BillingHarness;
 beforeAll(async () => {
@@ -221,6 +222,7 @@ describe('billing life cycle through the Stripe-compatible server', () => {
         .set({ past_due_since: new Date(Date.now() - 15 * 86_400_000) })
         .where('tenant_id', '=', tenant.id)
         .execute();
+      await announceIdentityChanges(tx, [tenantIdentity(tenant.id)]);
       await tx
         .updateTable('tenants')
         .set({ billing_grace_ends_at: new Date(Date.now() - 86_400_000) })

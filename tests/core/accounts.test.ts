@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTenant, eventually, PASSWORD, signUp, uniq } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
+import { changeIdentityRowsAsOwner, userIdentity } from '../../src/server/data/identity-changes.ts';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -137,11 +138,13 @@ describe('sign-up, sign-in, sign-out', () => {
 
   it('expires sessions', async () => {
     const { client, user } = await signUp(app);
-    await app.database.db
-      .updateTable('sessions')
-      .set({ expires_at: new Date(Date.now() - 1000) })
-      .where('user_id', '=', user.id)
-      .execute();
+    await changeIdentityRowsAsOwner(app.database, [userIdentity(user.id)], (tx) =>
+      tx
+        .updateTable('sessions')
+        .set({ expires_at: new Date(Date.now() - 1000) })
+        .where('user_id', '=', user.id)
+        .execute(),
+    );
     expect((await client.get('/api/v1/me')).status).toBe(401);
   });
 

@@ -46,6 +46,10 @@ describe.each(implementations)('%s cache', (_name, make) => {
     expect(performance.now() - setAt).toBeGreaterThanOrEqual(900);
   });
 
+  it('keeps process-local copies only when it can keep them fresh on every process', () => {
+    expect(make().local === null).toBe(_name === 'memory');
+  });
+
   it('does not store a value computed before an invalidation', async () => {
     const cache = make();
     const before = await cache.generation('ns');
@@ -111,6 +115,46 @@ describe.runIf(redisUrl)('redis cache shared by two processes', () => {
     await a.cache.invalidate('tenant:x');
     // The next read on b, right after the invalidation returned, misses.
     expect(await b.cache.get('tenant:x', 'info', { since: performance.now() })).toBeUndefined();
+  });
+
+  it('keeps a local copy, never in Redis, until any process invalidates its namespace', async () => {
+    const a = await processCache();
+    const b = await processCache();
+    const local = a.cache.local!;
+    local.keep('identity:t:1', 'k', { role: 'admin' }, 60, local.mark());
+    expect(await local.get('identity:t:1', 'k', performance.now())).toEqual({ role: 'admin' });
+    expect(await b.cache.local!.get('identity:t:1', 'k', performance.now())).toBeUndefined();
+    expect(await a.redis.exists('cache:identity:t:1')).toBe(0);
+    await b.cache.invalidate('identity:t:1');
+    expect(await local.get('identity:t:1', 'k', performance.now())).toBeUndefined();
+  });
+
+  it('does not keep a value read before an invalidation of its namespace, by any process', async () => {
+    const a = await processCache();
+    const b = await processCache();
+    const local = a.cache.local!;
+    const before = local.mark();
+    await b.cache.invalidate('identity:u:2'); // the row changed while a was reading it
+    await eventually(async () => {
+      local.keep('identity:u:2', 'probe', 1, 60, local.mark());
+      return (await local.get('identity:u:2', 'probe', performance.now())) === 1;
+    });
+    local.keep('identity:u:2', 'k', 'stale', 60, before);
+    expect(await local.get('identity:u:2', 'k', performance.now())).toBeUndefined();
+    // Another namespace's invalidation does not stand in the way.
+    local.keep('identity:u:3', 'k', 'fresh', 60, before);
+    expect(await local.get('identity:u:3', 'k', performance.now())).toBe('fresh');
+
+    // Nor while the process's own invalidation of it is under way, nor after it.
+    const during = local.mark();
+    const invalidation = a.cache.invalidate('identity:u:4');
+    local.keep('identity:u:4', 'k', 'stale', 60, during);
+    expect(await local.get('identity:u:4', 'k', performance.now())).toBeUndefined();
+    await invalidation;
+    local.keep('identity:u:4', 'k', 'stale', 60, during);
+    expect(await local.get('identity:u:4', 'k', performance.now())).toBeUndefined();
+    local.keep('identity:u:4', 'k', 'fresh', 60, local.mark());
+    expect(await local.get('identity:u:4', 'k', performance.now())).toBe('fresh');
   });
 
   it('serves a value it stored from its own copy', async () => {

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, buildTenant, setPlan, uniq, type TestTenant } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
+import {
+  changeIdentityRowsAsOwner,
+  tenantIdentity,
+} from '../../src/server/data/identity-changes.ts';
 
 /**
  * Who may do what is read fresh on every request: a role change, a removal or a revocation holds
@@ -66,11 +70,9 @@ describe('role changes hold on the next request', () => {
   it('tenant settings are read fresh', async () => {
     const t = await buildTenant(app);
     expect((await t.owner.client.get('/api/v1/tenant')).body.plan).toBe('free');
-    await app.database.db
-      .updateTable('tenants')
-      .set({ plan: 'pro' })
-      .where('id', '=', t.id)
-      .execute();
+    await changeIdentityRowsAsOwner(app.database, [tenantIdentity(t.id)], (tx) =>
+      tx.updateTable('tenants').set({ plan: 'pro' }).where('id', '=', t.id).execute(),
+    );
     expect((await t.owner.client.get('/api/v1/tenant')).body.plan).toBe('pro');
   });
 });

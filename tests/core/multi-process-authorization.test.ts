@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMember, buildTenant, createApiKey, type SignedInUser } from '../support/factories.ts';
+import {
+  addMember,
+  buildTenant,
+  createApiKey,
+  eventually,
+  type SignedInUser,
+} from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import type { TestClient } from '../support/test-client.ts';
 
@@ -75,6 +81,39 @@ describe('authorization across processes', () => {
     await t.owner.client.delete(`/api/v1/members/${member.user.id}`);
     expect((await client.get('/api/v1/tenant')).status).toBe(404);
     expect((await anon.get('/api/v1/tenant', { apiKey: key })).status).toBe(401);
+  });
+
+  it('a revocation holds on the other process for every request begun after it answered, while that process keeps reading', async () => {
+    const t = await buildTenant(a);
+    for (let round = 0; round < 5; round++) {
+      const created = await t.owner.client.post('/api/v1/api-keys', {
+        name: `k${round}`,
+        role: 'member',
+      });
+      const key = created.body.key as string;
+      const anon = b.client();
+      expect((await anon.get('/api/v1/tenant', { apiKey: key })).status).toBe(200);
+      // Process B keeps answering this key, eight requests in flight, across the revocation:
+      // copies of what it read before the revocation committed must not outlive its answer.
+      let revokedAt = Infinity;
+      let stop = false;
+      const late: number[] = [];
+      const reader = async () => {
+        while (!stop) {
+          const startedAt = performance.now();
+          const status = (await anon.get('/api/v1/tenant', { apiKey: key })).status;
+          if (startedAt > revokedAt) late.push(status);
+        }
+      };
+      const readers = Array.from({ length: 8 }, reader);
+      const revoked = await t.owner.client.delete(`/api/v1/api-keys/${created.body.id}`);
+      expect(revoked.status).toBe(204);
+      revokedAt = performance.now();
+      await eventually(async () => late.length >= 16);
+      stop = true;
+      await Promise.all(readers);
+      expect(new Set(late)).toEqual(new Set([401]));
+    }
   });
 
   it('sign-out on one process ends the session on the other', async () => {

@@ -13,6 +13,10 @@ import { passwordResetToken, tokenFromText } from '../support/mail.ts';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { auditActions } from '../roi/helpers.ts';
+import {
+  changeIdentityRowsAsOwner,
+  tenantIdentity,
+} from '../../src/server/data/identity-changes.ts';
 
 /**
  * Mail through the outbox: kept queued without SMTP_URL, delivered to a real SMTP server (on
@@ -90,11 +94,13 @@ describe('outbox and mail delivery', () => {
     expect(first.parsed.subject).toBe('Join Queued Agency on ROI Spectrum');
 
     const tenant = await buildTenant(app, 'Branded Agency');
-    await app.database.db
-      .updateTable('tenants')
-      .set({ branding: JSON.stringify({ displayName: 'Brand & Co', primaryColor: '#aa3300' }) })
-      .where('id', '=', tenant.id)
-      .execute();
+    await changeIdentityRowsAsOwner(app.database, [tenantIdentity(tenant.id)], (tx) =>
+      tx
+        .updateTable('tenants')
+        .set({ branding: JSON.stringify({ displayName: 'Brand & Co', primaryColor: '#aa3300' }) })
+        .where('id', '=', tenant.id)
+        .execute(),
+    );
     const email = `invitee-${uniq()}@example.test`;
     const invite = await tenant.owner.client.post('/api/v1/invitations', { email, role: 'member' });
     expect(invite.status, invite.text).toBe(201);

@@ -9,6 +9,10 @@ import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.ts'
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { auditActions, createService, createSite, importRows } from '../roi/helpers.ts';
 import { pngImage } from './images.ts';
+import {
+  changeIdentityRowsAsOwner,
+  tenantIdentity,
+} from '../../src/server/data/identity-changes.ts';
 
 describe('occurrences in the tenant time zone', () => {
   const weekly = { frequency: 'weekly' as const, dayOfWeek: 1, dayOfMonth: null, hour: 9 };
@@ -142,11 +146,13 @@ describe('report schedules', () => {
 
   it('send now: 202 with the delivery, 409 naming it while under way and once sent; one branded e-mail with KPIs, link and PDF', async () => {
     const tenant = await buildTenant(app, 'Sender Agency');
-    await app.database.db
-      .updateTable('tenants')
-      .set({ branding: JSON.stringify({ displayName: 'Acme Reports', primaryColor: '#117733' }) })
-      .where('id', '=', tenant.id)
-      .execute();
+    await changeIdentityRowsAsOwner(app.database, [tenantIdentity(tenant.id)], (tx) =>
+      tx
+        .updateTable('tenants')
+        .set({ branding: JSON.stringify({ displayName: 'Acme Reports', primaryColor: '#117733' }) })
+        .where('id', '=', tenant.id)
+        .execute(),
+    );
     const logo = await tenant.owner.client.request('PUT', '/api/v1/tenant/logo', {
       raw: pngImage(40, 20),
       contentType: 'image/png',
@@ -223,11 +229,13 @@ describe('report schedules', () => {
 
   it('a due occurrence is delivered once by two workers', async () => {
     const tenant = await buildTenant(app);
-    await app.database.db
-      .updateTable('tenants')
-      .set({ timezone: 'Pacific/Auckland' })
-      .where('id', '=', tenant.id)
-      .execute();
+    await changeIdentityRowsAsOwner(app.database, [tenantIdentity(tenant.id)], (tx) =>
+      tx
+        .updateTable('tenants')
+        .set({ timezone: 'Pacific/Auckland' })
+        .where('id', '=', tenant.id)
+        .execute(),
+    );
     const site = await createSite(tenant);
     const body = scheduleBody(site.id, {
       frequency: 'weekly',

@@ -1,6 +1,10 @@
 import { expect } from 'vitest';
 import { uniq, type TestTenant } from '../support/factories.ts';
 import type { TestApp } from '../support/test-app.ts';
+import {
+  changeIdentityRowsAsOwner,
+  tenantIdentity,
+} from '../../src/server/data/identity-changes.ts';
 
 /** Lifts the tenant's plan so a test can create more sites than the free plan allows. */
 export async function setPlan(
@@ -8,7 +12,9 @@ export async function setPlan(
   tenant: TestTenant,
   plan: 'free' | 'starter' | 'pro' | 'agency',
 ) {
-  await app.database.db.updateTable('tenants').set({ plan }).where('id', '=', tenant.id).execute();
+  await changeIdentityRowsAsOwner(app.database, [tenantIdentity(tenant.id)], (tx) =>
+    tx.updateTable('tenants').set({ plan }).where('id', '=', tenant.id).execute(),
+  );
 }
 
 /** Creates a site through the API as the owner. */

@@ -3,6 +3,10 @@ import { expect } from 'vitest';
 import type { Role } from '../../src/shared/schemas/common.ts';
 import type { TestApp } from './test-app.ts';
 import type { TestClient } from './test-client.ts';
+import {
+  changeIdentityRowsAsOwner,
+  tenantIdentity,
+} from '../../src/server/data/identity-changes.ts';
 
 export const uniq = () => randomBytes(5).toString('hex');
 export const PASSWORD = 'correct horse battery';
@@ -116,5 +120,7 @@ export async function setPlan(
   tenant: TestTenant,
   plan: 'free' | 'starter' | 'pro' | 'agency',
 ) {
-  await app.database.db.updateTable('tenants').set({ plan }).where('id', '=', tenant.id).execute();
+  await changeIdentityRowsAsOwner(app.database, [tenantIdentity(tenant.id)], (tx) =>
+    tx.updateTable('tenants').set({ plan }).where('id', '=', tenant.id).execute(),
+  );
 }

@@ -81,7 +81,8 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     baseUrl,
     config,
     services,
-    database,
+    // The services' own: a change made through it drops the callers they cache.
+    database: services.database,
     client: () => new TestClient(baseUrl),
     async stopWorkerRole() {
       await worker?.stop();

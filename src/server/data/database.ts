@@ -30,6 +30,12 @@ export interface Database {
   close(): Promise<void>;
   /** Embedded only: the data directory as a tarball (the test suite's migrated template). */
   dumpDataDir?(): Promise<Blob>;
+  /**
+   * Drops, on every process, what was cached of callers in an identity namespace (`u:<user id>`,
+   * `t:<tenant id>`) whose rows a transaction changed (identity-changes.ts); set by the services
+   * that hold the cache, after the transaction has committed.
+   */
+  onIdentityChange?(namespace: string): Promise<void>;
 }
 
 export interface OpenDatabaseOptions {

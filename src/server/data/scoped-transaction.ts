@@ -48,6 +48,7 @@ export async function inTransaction<T>(
   const result = await database.db.transaction().execute((tx) =>
     openTransaction.run(true, async () => {
       commitHooks.set(tx, hooks);
+      databases.set(tx, database);
       await setScope(tx, scope);
       return fn(tx);
     }),
@@ -58,6 +59,15 @@ export async function inTransaction<T>(
 
 /** The after-commit work of each open transaction (see afterCommit). */
 const commitHooks = new WeakMap<Tx, Map<string, () => Promise<void>>>();
+/** The database each open transaction was opened on. */
+const databases = new WeakMap<Tx, Database>();
+
+/** The database `tx` was opened on by inTransaction. */
+export function databaseOf(tx: Tx): Database {
+  const database = databases.get(tx);
+  if (!database) throw new Error('databaseOf: this transaction was not opened by inTransaction');
+  return database;
+}
 
 /**
  * Runs `fn` once the transaction of `tx` has committed, before inTransaction returns (never if it

@@ -2,8 +2,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import type { Kysely } from 'kysely';
 import type { DB } from '../data/schema.ts';
+import type { LocalCopies } from '../infra/cache.ts';
 import type { Role } from '../data/schema.ts';
-import { findApiKeyIdentity, findSessionIdentity } from '../domain/accounts/request-identity.ts';
+import { apiKeyIdentity, sessionIdentity } from '../domain/accounts/request-identity.ts';
 import { API_KEY_PREFIX } from '../domain/api-keys/api-keys.ts';
 import { sha256Hex } from '../lib/ids.ts';
 import type { Principal, TenantInfo } from './define-route.ts';
@@ -43,17 +44,21 @@ export interface Identity {
 }
 
 /**
- * Reads who is asking, outside any transaction: one indexed query in one round trip, no cache. A key that is unknown,
- * revoked or whose creator left the tenant is a 401; a stale session cookie just means nobody.
- * `tenantHint` (sessions only; a key carries its tenant) is the tenant the request names.
+ * Reads who is asking, outside any transaction: one indexed query in one round trip, or this
+ * process's copy of its answer, which every change to it drops on every process before the change
+ * answers (request-identity.ts). A key that is unknown, revoked or whose creator left the tenant
+ * is a 401; a stale session cookie just means nobody. `tenantHint` (sessions only; a key carries
+ * its tenant) is the tenant the request names; `since` is when the request began.
  */
 export async function identify(
   db: Kysely<DB>,
+  copies: LocalCopies | null,
   credentials: Credentials,
   tenantHint: string | null,
+  since: number,
 ): Promise<Identity | null> {
   if (credentials.kind === 'api_key') {
-    const key = await findApiKeyIdentity(db, credentials.hash);
+    const key = await apiKeyIdentity(db, copies, credentials.hash, since);
     if (!key) throw new AppError('unauthenticated', 'The API key is not valid');
     return {
       principal: {
@@ -69,7 +74,7 @@ export async function identify(
       sessionExpiresAt: null,
     };
   }
-  const session = await findSessionIdentity(db, credentials.hash, tenantHint);
+  const session = await sessionIdentity(db, copies, credentials.hash, tenantHint, since);
   if (!session) return null;
   return {
     principal: {

@@ -70,7 +70,7 @@ function bodyParser(route: AnyRoute): RequestHandler | null {
   return null;
 }
 
-/** Who is asking, in which tenant, with which role: read fresh for every request. */
+/** Who is asking, in which tenant, with which role, as of the request's start. */
 interface Caller {
   principal: Principal | null;
   tenant: TenantInfo | null;
@@ -83,7 +83,7 @@ type ParsedInput = { params: unknown; query: unknown; body: unknown };
 
 /**
  * Builds the Express handlers of one route. Every request goes through the same named steps, top
- * to bottom: route open → address limit → input → prepare → caller (one statement, no transaction) →
+ * to bottom: route open → address limit → input → prepare → caller (one statement, or its kept copy) →
  * principal and workspace limits → role → cached answer → handler (one transaction scoped to the
  * tenant for row-level security, with idempotency) → after-commit work → reply. Only the identity
  * read and the transaction touch the database, and neither waits on anything else
@@ -117,7 +117,7 @@ export function handleRoute(route: AnyRoute, services: AppServices): RequestHand
     const meta = requestMeta(req);
     const credentials = readCredentials(req);
     if (access !== 'public' && !credentials) throw new AppError('unauthenticated', 'Sign in first');
-    const caller = await identifyCaller(services, req, res, route, access, credentials);
+    const caller = await identifyCaller(services, req, res, route, access, credentials, receivedAt);
     await limitCaller(services, caller, route);
     await authorizeRole(services, key, route, access, caller, meta);
 
@@ -177,11 +177,12 @@ function parseInput(route: AnyRoute, req: Request): ParsedInput {
 }
 
 /**
- * Reads who is asking, the tenant the request names and their role there, fresh: one indexed
- * query in one round trip (a database function that names the credentials' hash under row-level
- * security; no cache), so a role change, a
- * removal or a revocation holds on the next request on every process. Then the CSRF check of a
- * cookie session, and the tenant among the caller's own (a stranger's tenant is a 404).
+ * Reads who is asking, the tenant the request names and their role there: one indexed query in
+ * one round trip (a database function that names the credentials' hash under row-level
+ * security), or with Redis this process's copy of its answer, which every change to it drops on
+ * every process before answering (request-identity.ts), so a role change, a removal or a
+ * revocation holds on the next request on every process. Then the CSRF check of a cookie
+ * session, and the tenant among the caller's own (a stranger's tenant is a 404).
  */
 async function identifyCaller(
   services: AppServices,
@@ -190,10 +191,12 @@ async function identifyCaller(
   route: AnyRoute,
   access: Access,
   credentials: Credentials | null,
+  receivedAt: number,
 ): Promise<Caller> {
   if (!credentials) return { principal: null, tenant: null, role: null, actor: actorOf(null) };
   const hint = Array.isArray(access) ? tenantHint(req, services.config.BASE_DOMAIN) : null;
-  const identity = await identify(services.database.db, credentials, hint);
+  const { database, cache } = services;
+  const identity = await identify(database.db, cache.local, credentials, hint, receivedAt);
   const principal = identity?.principal ?? null;
   if (access !== 'public' && !principal) throw new AppError('unauthenticated', 'Sign in first');
   if (credentials.kind === 'session' && identity?.sessionExpiresAt) {

@@ -30,7 +30,33 @@ export interface Cache {
   invalidate(namespace: string): Promise<void>;
   /** The namespace's generation: read it before computing a value that `set` will store. */
   generation(namespace: string): Promise<number>;
+  /**
+   * Copies kept in this process only, invalidated with the namespaces above on every process;
+   * null when the cache cannot keep them as fresh as its shared values (the in-process cache
+   * knows nothing of other processes on the same database).
+   */
+  readonly local: LocalCopies | null;
   close(): Promise<void>;
+}
+
+/** Values only this process keeps (the caller of a request, say), served as fresh as Cache#get. */
+export interface LocalCopies {
+  /** Take it before reading what `keep` will store. */
+  mark(): LocalMark;
+  /**
+   * Keeps a value here unless its namespace was invalidated, or this process lost sync with the
+   * announcements, since `mark`: a value read before a change is never kept after the change's
+   * invalidation has been applied here.
+   */
+  keep(namespace: string, key: string, value: unknown, ttlSeconds: number, mark: LocalMark): void;
+  /** A kept value, under the same rule as Cache#get's copies (`since`: the request's start). */
+  get<T>(namespace: string, key: string, since: number): Promise<T | undefined>;
+}
+
+/** Where the announcements stood when a value's read began (opaque to callers). */
+export interface LocalMark {
+  readonly applied: number | null;
+  readonly syncGeneration: number;
 }
 
 interface Entry {
@@ -84,6 +110,7 @@ export function createMemoryCache(maxEntries = 50_000): Cache {
     async generation(ns) {
       return generations.get(ns) ?? 0;
     },
+    local: null,
     async close() {
       namespaces.clear();
       size = 0;
@@ -114,6 +141,11 @@ return epoch`;
 
 /** A value and the epoch at which it was read, together. */
 const GET_WITH_EPOCH = `return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('GET', KEYS[2])}`;
+
+/** Namespaces whose latest announcement is remembered for LocalCopies#keep (see lastDrops). */
+const MAX_DROPS_KEPT = 10_000;
+/** What a LocalCopies entry is counted as against `localBytes` (a caller's identity, say). */
+const LOCAL_ENTRY_SIZE = 1024;
 
 /** How long a read waits for announcements already counted by the epoch to arrive. */
 const ANNOUNCEMENT_WAIT_MS = 50;
@@ -184,6 +216,18 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
   /** Namespaces whose invalidation Redis did not take: replayed once it answers again. */
   const unannounced = new Set<string>();
   let replaying: Promise<void> | null = null;
+  /**
+   * For LocalCopies#keep: the epoch of each namespace's latest applied announcement (bounded: when
+   * it is emptied, `dropFloor` stands in for every namespace), and the namespaces this process is
+   * invalidating itself, whose announcement it has not applied yet.
+   */
+  const lastDrops = new Map<string, number>();
+  let dropFloor = 0;
+  const ownInvalidations = new Map<string, number>();
+  const forgetDrops = (floor: number) => {
+    lastDrops.clear();
+    dropFloor = floor;
+  };
   const lease = createCacheLease(
     redis,
     {
@@ -215,9 +259,15 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
   };
   const apply = (epoch: number, ns: string) => {
     if (applied === null) return;
-    if (epoch === applied + 1) dropNamespace(ns);
-    // Announcements were lost, or the epoch started over (Redis was emptied): trust nothing local.
-    else clearLocal();
+    if (epoch === applied + 1) {
+      dropNamespace(ns);
+      if (lastDrops.size >= MAX_DROPS_KEPT) forgetDrops(epoch);
+      lastDrops.set(ns, epoch);
+    } else {
+      // Announcements were lost, or the epoch started over (Redis was emptied): trust nothing local.
+      clearLocal();
+      forgetDrops(epoch);
+    }
     applied = epoch;
     settleCatchUp(false);
     lease.acknowledge();
@@ -263,6 +313,7 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
         const synced = Number(rawEpoch ?? 0);
         incarnation = rawIncarnation;
         applied = synced;
+        forgetDrops(synced);
         // Those the epoch read already counted are covered by emptying the copies.
         for (const [epoch, ns] of pending) if (epoch > synced) apply(epoch, ns);
         settleCatchUp(false);
@@ -368,30 +419,45 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
       await store(ns, key, value, ttlSeconds, options?.ifGeneration).catch(() => undefined);
     },
     async invalidate(ns) {
-      dropNamespace(ns);
-      let epoch: number;
+      ownInvalidations.set(ns, (ownInvalidations.get(ns) ?? 0) + 1);
       try {
-        epoch = await announce(ns);
-      } catch {
-        // Whether or not the script ran, announce it again once Redis answers; meanwhile wait out
-        // one lease, after which no process serves a copy without Redis vouching for it.
-        unannounced.add(ns);
-        dropNamespace(ns);
-        await sleep(leaseMs);
-        return;
+        await invalidate(ns);
+      } finally {
+        const left = ownInvalidations.get(ns)! - 1;
+        if (left === 0) ownInvalidations.delete(ns);
+        else ownInvalidations.set(ns, left);
       }
-      const repliedAt = performance.now();
-      // Copies kept while the script ran may hold what it just dropped; later ones cannot.
-      dropNamespace(ns);
-      await lease.awaitAcknowledgements(epoch, repliedAt).catch(async () => {
-        const left = repliedAt + leaseMs - performance.now();
-        if (left > 0) await sleep(left);
-      });
     },
     async generation(ns) {
       assertOutsideTransaction('a Redis cache read');
       // Unknown while Redis is down: -1 matches no generation, so nothing computed now is stored.
       return Number((await redis.get(genKey(ns)).catch(() => '-1')) ?? 0);
+    },
+    local: {
+      mark: () => ({ applied, syncGeneration }),
+      keep(ns, key, value, ttlSeconds, mark) {
+        if (
+          applied === null ||
+          mark.applied === null ||
+          mark.syncGeneration !== syncGeneration ||
+          mark.applied < dropFloor ||
+          (lastDrops.get(ns) ?? -1) > mark.applied ||
+          ownInvalidations.has(ns) ||
+          unannounced.size > 0
+        )
+          return;
+        const entry = { value, expiresAt: Date.now() + ttlSeconds * 1000 };
+        keepLocal(ns, key, entry, LOCAL_ENTRY_SIZE);
+        lease.renew();
+      },
+      async get<T>(ns: string, key: string, since: number) {
+        if (unannounced.size > 0) return undefined;
+        try {
+          return await readLocal<T>(ns, key, since);
+        } catch {
+          return undefined; // Redis down: a miss
+        }
+      },
     },
     async close() {
       outOfSync();
@@ -399,23 +465,58 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     },
   };
 
-  async function read<T>(ns: string, key: string, since: number | undefined) {
-    const hit = local.get(ns)?.get(key);
-    if (hit && applied !== null) {
-      if (hit.expiresAt < Date.now()) {
-        local.get(ns)!.delete(key);
-        localSize -= hit.size!;
-      } else {
-        if (lease.valid(performance.now())) {
-          lease.renew();
-          return hit.value as T;
-        }
-        lease.renew();
-        const epoch = await epochSince(since ?? performance.now());
-        // Still there (no announcement dropped it meanwhile) and nothing counted is missing.
-        if ((await caughtUp(epoch)) && local.get(ns)?.get(key) === hit) return hit.value as T;
-      }
+  async function invalidate(ns: string) {
+    dropNamespace(ns);
+    let epoch: number;
+    try {
+      epoch = await announce(ns);
+    } catch {
+      // Whether or not the script ran, announce it again once Redis answers; meanwhile wait out
+      // one lease, after which no process serves a copy without Redis vouching for it.
+      unannounced.add(ns);
+      dropNamespace(ns);
+      await sleep(leaseMs);
+      return;
     }
+    const repliedAt = performance.now();
+    // Copies kept while the script ran may hold what it just dropped; later ones cannot.
+    dropNamespace(ns);
+    await Promise.all([
+      lease.awaitAcknowledgements(epoch, repliedAt).catch(async () => {
+        const left = repliedAt + leaseMs - performance.now();
+        if (left > 0) await sleep(left);
+      }),
+      // This process applies its own announcement too (until then, keep refuses the namespace);
+      // one that does not arrive means the subscription is lost: start over.
+      Promise.resolve(caughtUp(epoch)).then((ok) => {
+        if (!ok && applied !== null) resync();
+      }),
+    ]);
+  }
+
+  /** A local copy, if one may be served (see the rules above); undefined otherwise. */
+  async function readLocal<T>(ns: string, key: string, since: number | undefined) {
+    const hit = local.get(ns)?.get(key);
+    if (!hit || applied === null) return undefined;
+    if (hit.expiresAt < Date.now()) {
+      local.get(ns)!.delete(key);
+      localSize -= hit.size!;
+      return undefined;
+    }
+    if (lease.valid(performance.now())) {
+      lease.renew();
+      return hit.value as T;
+    }
+    lease.renew();
+    const epoch = await epochSince(since ?? performance.now());
+    // Still there (no announcement dropped it meanwhile) and nothing counted is missing.
+    if ((await caughtUp(epoch)) && local.get(ns)?.get(key) === hit) return hit.value as T;
+    return undefined;
+  }
+
+  async function read<T>(ns: string, key: string, since: number | undefined) {
+    const copy = await readLocal<T>(ns, key, since);
+    if (copy !== undefined) return copy;
     const [raw, epochRaw] = (await redis.eval(GET_WITH_EPOCH, 2, hashKey(ns), epochKey, key)) as [
       string | null,
       string | null,

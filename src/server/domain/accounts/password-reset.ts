@@ -8,6 +8,7 @@ import { brandedHtml, linkButton, mailBrand, paragraph } from '../mail/compose.t
 import { mailDomain, type MailSettings } from '../mail/outbox.ts';
 import { recordSecurityEvent } from './security-events.ts';
 import { normalizeEmail } from './users.ts';
+import { announceIdentityChanges, userIdentity } from '../../data/identity-changes.ts';
 
 /** How long a reset link works. */
 export const PASSWORD_RESET_TTL_MS = 60 * 60_000;
@@ -116,6 +117,7 @@ export async function confirmPasswordReset(
     .where('user_id', '=', row.user_id)
     .where('used_at', 'is', null)
     .execute();
+  await announceIdentityChanges(tx, [userIdentity(row.user_id)]);
   await tx
     .updateTable('users')
     .set({ password_hash: passwordHash, updated_at: now })

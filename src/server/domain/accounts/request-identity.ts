@@ -1,6 +1,12 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../data/schema.ts';
+import {
+  identityCacheNamespace,
+  tenantIdentity,
+  userIdentity,
+} from '../../data/identity-changes.ts';
 import { assertOutsideTransaction } from '../../data/scoped-transaction.ts';
+import type { LocalCopies } from '../../infra/cache.ts';
 import type { Role } from '../../data/schema.ts';
 import { rankOf } from '../api-keys/api-keys.ts';
 import type { TenantInfo } from '../principal.ts';
@@ -11,6 +17,12 @@ import { tenantInfoFromRow, type TenantBillingInfo, type TenantRow } from '../te
 // process. The query runs in a database function (migrations/0025) that first takes the app role
 // and names the secret's hash (app.session_hash / app.key_hash), so row-level security admits the
 // rows before the tenant is known (0005, 0024): one statement in autocommit, one round trip.
+//
+// With Redis, what that query read is kept in this process (LocalCopies, under the cache's lease
+// protocol) and served until a change drops it: every update or delete of the rows it came from
+// must declare its identity namespace (migrations/0070, data/identity-changes.ts), and the
+// declaration drops the copies on every process before the change answers. Only whole answers are
+// kept: a live key, or a live session with its role in the tenant it named (or no tenant named).
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -113,4 +125,84 @@ export async function findApiKeyIdentity(
   if (!row || !tenant || row.created_by === null || row.creator_role === null) return null;
   const role = rankOf(row.creator_role) < rankOf(row.key_role) ? row.creator_role : row.key_role;
   return { keyId: row.key_id, name: row.key_name, createdBy: row.created_by, tenant, role };
+}
+
+type Tenant = TenantInfo & TenantBillingInfo;
+
+/** How long a kept caller may be served at most: a backstop, since every change drops it at once. */
+const KEPT_SECONDS = 60;
+
+/**
+ * Where a credential's copies are kept: a key's tenant, a session's user and the tenant its
+ * request named. Fixed for the credential's life, so a stale entry only sends a read to a
+ * namespace that no longer has the copy.
+ */
+const homes = new Map<string, { userId: string | null; tenantId: string | null }>();
+const MAX_HOMES = 100_000;
+const remember = (key: string, home: { userId: string | null; tenantId: string | null }) => {
+  if (homes.size >= MAX_HOMES) homes.clear();
+  homes.set(key, home);
+};
+const namespaceOfUser = (userId: string) => identityCacheNamespace(userIdentity(userId));
+const namespaceOfTenant = (tenantId: string) => identityCacheNamespace(tenantIdentity(tenantId));
+
+/**
+ * findSessionIdentity, served from this process's copies when it may be (`since`: when the request
+ * began). Without copies (no Redis) every call reads the database.
+ */
+export async function sessionIdentity(
+  db: Kysely<DB>,
+  copies: LocalCopies | null,
+  sessionHash: string,
+  tenantHint: string | null,
+  since: number,
+): Promise<SessionIdentity | null> {
+  if (!copies) return findSessionIdentity(db, sessionHash, tenantHint);
+  const key = `s:${sessionHash}|${tenantHint ?? ''}`;
+  const home = homes.get(key);
+  if (home?.userId) {
+    const kept = await copies.get<Omit<SessionIdentity, 'tenant'>>(
+      namespaceOfUser(home.userId),
+      key,
+      since,
+    );
+    if (kept && kept.expiresAt.getTime() > Date.now()) {
+      if (home.tenantId === null) return { ...kept, tenant: null };
+      const tenant = await copies.get<Tenant>(namespaceOfTenant(home.tenantId), 'tenant', since);
+      if (tenant && (tenantHint === tenant.id || tenantHint === tenant.subdomain)) {
+        return { ...kept, tenant };
+      }
+    }
+  }
+  const mark = copies.mark();
+  const found = await findSessionIdentity(db, sessionHash, tenantHint);
+  if (!found) return null;
+  const { tenant, ...user } = found;
+  if (tenantHint !== null && (!tenant || !found.role)) return found;
+  copies.keep(namespaceOfUser(found.userId), key, user, KEPT_SECONDS, mark);
+  if (tenant) copies.keep(namespaceOfTenant(tenant.id), 'tenant', tenant, KEPT_SECONDS, mark);
+  remember(key, { userId: found.userId, tenantId: tenant?.id ?? null });
+  return found;
+}
+
+/** findApiKeyIdentity, served from this process's copies when it may be (as sessionIdentity). */
+export async function apiKeyIdentity(
+  db: Kysely<DB>,
+  copies: LocalCopies | null,
+  keyHash: string,
+  since: number,
+): Promise<ApiKeyIdentity | null> {
+  if (!copies) return findApiKeyIdentity(db, keyHash);
+  const key = `k:${keyHash}`;
+  const home = homes.get(key);
+  if (home?.tenantId) {
+    const kept = await copies.get<ApiKeyIdentity>(namespaceOfTenant(home.tenantId), key, since);
+    if (kept) return kept;
+  }
+  const mark = copies.mark();
+  const found = await findApiKeyIdentity(db, keyHash);
+  if (!found) return null;
+  copies.keep(namespaceOfTenant(found.tenant.id), key, found, KEPT_SECONDS, mark);
+  remember(key, { userId: null, tenantId: found.tenant.id });
+  return found;
 }

@@ -1,6 +1,7 @@
 import type { Tx } from '../../data/database.ts';
 import { randomToken, sha256Hex } from '../../lib/ids.ts';
 import type { RequestMeta } from '../audit/record-audit-event.ts';
+import { announceIdentityChanges, userIdentity } from '../../data/identity-changes.ts';
 
 export interface SessionUser {
   userId: string;
@@ -56,11 +57,20 @@ export async function findSession(tx: Tx, token: string): Promise<SessionUser | 
 
 /** Revokes a session by its token (sign-out, or the old session at sign-in); returns its hash. */
 export async function revokeSession(tx: Tx, token: string): Promise<string> {
+  const hash = sha256Hex(token);
+  const live = await tx
+    .selectFrom('sessions')
+    .select('user_id')
+    .where('token_hash', '=', hash)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  if (!live) return hash;
+  await announceIdentityChanges(tx, [userIdentity(live.user_id)]);
   await tx
     .updateTable('sessions')
     .set({ revoked_at: new Date() })
-    .where('token_hash', '=', sha256Hex(token))
+    .where('token_hash', '=', hash)
     .where('revoked_at', 'is', null)
     .execute();
-  return sha256Hex(token);
+  return hash;
 }

@@ -3,6 +3,7 @@ import type { Role } from '../../data/schema.ts';
 import { AppError } from '../../errors.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { newId, randomToken, sha256Hex } from '../../lib/ids.ts';
+import { announceIdentityChanges, tenantIdentity } from '../../data/identity-changes.ts';
 
 /** Every API key starts with this, so a leaked one is easy to recognise. */
 export const API_KEY_PREFIX = 'rsk_';
@@ -98,6 +99,7 @@ export async function listApiKeys(
 
 /** Revokes a key; the next request with it gets 401. Unknown ids are a 404. */
 export async function revokeApiKey(tx: Tx, tenantId: string, id: string) {
+  await announceIdentityChanges(tx, [tenantIdentity(tenantId)]);
   const row = await tx
     .updateTable('api_keys')
     .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(new Date())) }))

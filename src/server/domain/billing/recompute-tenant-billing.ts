@@ -3,6 +3,7 @@ import { recordAuditEvent, type Actor } from '../audit/record-audit-event.ts';
 import type { BillingSettings } from './billing-deps.ts';
 import { NO_META, iso } from './billing-values.ts';
 import { graceEnd, planInEffect } from './plans.ts';
+import { announceIdentityChanges, tenantIdentity } from '../../data/identity-changes.ts';
 
 /** Which of a tenant's subscriptions decides its plan: a live one first, then the newest. */
 const STATUS_RANK: Record<string, number> = {
@@ -59,6 +60,7 @@ export async function recomputeTenantBilling(
   ) {
     return false;
   }
+  await announceIdentityChanges(tx, [tenantIdentity(tenantId)]);
   await tx
     .updateTable('tenants')
     .set({

@@ -4,6 +4,7 @@ import { inTransaction } from '../../data/scoped-transaction.ts';
 import { AppError } from '../../errors.ts';
 import type { BillingDeps } from './billing-deps.ts';
 import type { PaidPlanId } from './plans.ts';
+import { announceIdentityChanges, tenantIdentity } from '../../data/identity-changes.ts';
 
 /**
  * Statuses of a subscription that is starting (a checkout paid, its first invoice not settled:
@@ -107,6 +108,7 @@ export async function recordStripeCustomer(
   tenantId: string,
   customerId: string,
 ): Promise<boolean> {
+  await announceIdentityChanges(tx, [tenantIdentity(tenantId)]);
   const stored = await tx
     .updateTable('tenants')
     .set({ stripe_customer_id: customerId })

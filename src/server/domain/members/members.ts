@@ -3,6 +3,11 @@ import type { Role } from '../../data/schema.ts';
 import { AppError } from '../../errors.ts';
 import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { canGrantRole } from '../api-keys/api-keys.ts';
+import {
+  announceIdentityChanges,
+  tenantIdentity,
+  userIdentity,
+} from '../../data/identity-changes.ts';
 
 export interface MemberView {
   userId: string;
@@ -176,6 +181,7 @@ export async function updateMember(
   }
   if (patch.role && patch.role !== 'owner') await assertNotLastOwner(tx, tenantId, before);
   if (patch.role && patch.role !== before.role) {
+    await announceIdentityChanges(tx, [userIdentity(userId), tenantIdentity(tenantId)]);
     await tx
       .updateTable('memberships')
       .set({ role: patch.role })
@@ -197,6 +203,7 @@ export async function removeMember(tx: Tx, tenantId: string, actorRole: Role, us
     throw new AppError('forbidden', 'Only an owner can remove an owner');
   }
   await assertNotLastOwner(tx, tenantId, member);
+  await announceIdentityChanges(tx, [userIdentity(userId), tenantIdentity(tenantId)]);
   await tx
     .deleteFrom('memberships')
     .where('tenant_id', '=', tenantId)

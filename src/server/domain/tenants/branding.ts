@@ -11,6 +11,7 @@ import {
 import { AppError, invalid } from '../../errors.ts';
 import { UUID_RE } from '../../lib/ids.ts';
 import type { TenantInfo } from '../principal.ts';
+import { announceIdentityChanges, tenantIdentity } from '../../data/identity-changes.ts';
 
 export type LogoContentType = (typeof LOGO_CONTENT_TYPES)[number];
 
@@ -141,6 +142,7 @@ export async function storeTenantLogo(
       }),
     )
     .execute();
+  await announceIdentityChanges(tx, [tenantIdentity(tenantId)]);
   await tx
     .updateTable('tenants')
     .set({
@@ -160,6 +162,7 @@ export async function deleteTenantLogo(tx: Tx, tenantId: string): Promise<string
     .where('tenant_id', '=', tenantId)
     .returning('sha256')
     .executeTakeFirst();
+  await announceIdentityChanges(tx, [tenantIdentity(tenantId)]);
   await tx
     .updateTable('tenants')
     .set({ branding: sql<string>`branding - 'logo'`, updated_at: new Date() })

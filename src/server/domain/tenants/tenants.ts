@@ -8,6 +8,7 @@ import { newId } from '../../lib/ids.ts';
 import { lockAuditChain } from '../audit/record-audit-event.ts';
 import { assertCurrencyChangeAllowed } from './currency-lock.ts';
 import { presentBranding } from './branding.ts';
+import { announceIdentityChanges, tenantIdentity } from '../../data/identity-changes.ts';
 
 /** Subdomains that name parts of the product, not a tenant. */
 export const RESERVED_SUBDOMAINS = new Set([
@@ -220,6 +221,7 @@ export async function updateTenantSettings(
     .executeTakeFirstOrThrow();
   if (patch.currency !== undefined)
     await assertCurrencyChangeAllowed(tx, tenantId, beforeRow.currency.trim(), patch.currency);
+  await announceIdentityChanges(tx, [tenantIdentity(tenantId)]);
   const row = await tx
     .updateTable('tenants')
     .set({
