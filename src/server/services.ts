@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { openDatabase, type Database } from './data/database.ts';
 import { migrate } from './data/migrate.ts';
 import { identityCacheNamespace } from './data/identity-changes.ts';
+import { IDENTITY_COPY_MS } from './domain/accounts/request-identity.ts';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { GoogleDeps } from './domain/google/connections.ts';
 import { GOOGLE_SANDBOX_CLIENT_ID, GOOGLE_SANDBOX_PATH } from './sandbox/mount-path.ts';
@@ -119,7 +120,13 @@ export async function createServices(
   // A change to who may do what drops the callers cached on every process before it answers.
   const database: Database = {
     ...opened,
-    onIdentityChange: (namespace) => cache.invalidate(identityCacheNamespace(namespace)),
+    async onIdentityChange(namespace) {
+      // Not announced (this process cannot reach Redis): another process may still serve what it
+      // kept of these callers, until its copy expires. The change answers after that.
+      if (!(await cache.invalidate(identityCacheNamespace(namespace)))) {
+        await new Promise((resolve) => setTimeout(resolve, IDENTITY_COPY_MS * 1.1));
+      }
+    },
   };
 
   const sandboxSecrets =

@@ -124,3 +124,37 @@ describe('authorization across processes', () => {
     expect((await client.get('/api/v1/me')).status).toBe(401);
   });
 });
+
+describe.runIf(process.env.REDIS_URL)(
+  'authorization across processes, one cut off from Redis',
+  () => {
+    let a: TestApp;
+    let b: TestApp;
+    beforeAll(async () => {
+      const prefix = `shared-cut-${Date.now()}`;
+      a = await startTestApp({ env: { REDIS_PREFIX: prefix } });
+      b = await startTestApp({ env: { REDIS_PREFIX: prefix }, database: a.database });
+    });
+    afterAll(async () => {
+      await b.close();
+      await a.close();
+    });
+
+    it('a revocation made where Redis cannot be reached answers only once the others’ copies have expired', async () => {
+      const t = await buildTenant(a);
+      const created = await t.owner.client.post('/api/v1/api-keys', {
+        name: 'cut',
+        role: 'member',
+      });
+      const anon = b.client();
+      for (let i = 0; i < 3; i++) {
+        expect((await anon.get('/api/v1/tenant', { apiKey: created.body.key })).status).toBe(200);
+      }
+      // A loses its Redis connection; B still reaches Redis and holds its lease.
+      a.services.redis!.disconnect();
+      const revoked = await t.owner.client.delete(`/api/v1/api-keys/${created.body.id}`);
+      expect(revoked.status).toBe(204);
+      expect((await anon.get('/api/v1/tenant', { apiKey: created.body.key })).status).toBe(401);
+    });
+  },
+);

@@ -26,8 +26,12 @@ export interface Cache {
     ttlSeconds: number,
     options?: { ifGeneration?: number },
   ): Promise<void>;
-  /** Drops every key of the namespace, in every process, and moves it to the next generation. */
-  invalidate(namespace: string): Promise<void>;
+  /**
+   * Drops every key of the namespace, in every process, and moves it to the next generation.
+   * False when Redis did not take it: then other processes that still reach Redis may serve
+   * their copies until those expire (it is announced again once Redis answers this process).
+   */
+  invalidate(namespace: string): Promise<boolean>;
   /** The namespace's generation: read it before computing a value that `set` will store. */
   generation(namespace: string): Promise<number>;
   /**
@@ -106,6 +110,7 @@ export function createMemoryCache(maxEntries = 50_000): Cache {
       size -= namespaces.get(ns)?.size ?? 0;
       namespaces.delete(ns);
       generations.set(ns, (generations.get(ns) ?? 0) + 1);
+      return true;
     },
     async generation(ns) {
       return generations.get(ns) ?? 0;
@@ -421,7 +426,7 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     async invalidate(ns) {
       ownInvalidations.set(ns, (ownInvalidations.get(ns) ?? 0) + 1);
       try {
-        await invalidate(ns);
+        return await invalidate(ns);
       } finally {
         const left = ownInvalidations.get(ns)! - 1;
         if (left === 0) ownInvalidations.delete(ns);
@@ -465,18 +470,19 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     },
   };
 
-  async function invalidate(ns: string) {
+  async function invalidate(ns: string): Promise<boolean> {
     dropNamespace(ns);
     let epoch: number;
     try {
       epoch = await announce(ns);
     } catch {
       // Whether or not the script ran, announce it again once Redis answers; meanwhile wait out
-      // one lease, after which no process serves a copy without Redis vouching for it.
+      // one lease, after which no process serves a copy without Redis vouching for it, if Redis
+      // is down for every process. One that still reaches it does not know: hence false.
       unannounced.add(ns);
       dropNamespace(ns);
       await sleep(leaseMs);
-      return;
+      return false;
     }
     const repliedAt = performance.now();
     // Copies kept while the script ran may hold what it just dropped; later ones cannot.
@@ -492,6 +498,7 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
         if (!ok && applied !== null) resync();
       }),
     ]);
+    return true;
   }
 
   /** A local copy, if one may be served (see the rules above); undefined otherwise. */

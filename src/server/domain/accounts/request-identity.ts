@@ -129,20 +129,28 @@ export async function findApiKeyIdentity(
 
 type Tenant = TenantInfo & TenantBillingInfo;
 
-/** How long a kept caller may be served at most: a backstop, since every change drops it at once. */
-const KEPT_SECONDS = 60;
+/**
+ * How long a kept caller is served at most (ms). Every change drops the copies at once; this
+ * bounds what is left when that cannot happen: a writer that cannot reach Redis waits this long
+ * before it answers (services.ts), and a process that dies between its commit and the drop
+ * leaves copies elsewhere for at most this long. A caller is read again every 5 s per process.
+ */
+export const IDENTITY_COPY_MS = 5_000;
+const KEPT_SECONDS = IDENTITY_COPY_MS / 1000;
 
 /**
- * Where a credential's copies are kept: a key's tenant, a session's user and the tenant its
- * request named. Fixed for the credential's life, so a stale entry only sends a read to a
- * namespace that no longer has the copy.
+ * Where a credential's copies are kept: a key's tenant, a session's user. Fixed for the
+ * credential's life, so a stale entry only sends a read to a namespace without the copy.
  */
-const homes = new Map<string, { userId: string | null; tenantId: string | null }>();
+const homes = new Map<string, string>();
 const MAX_HOMES = 100_000;
-const remember = (key: string, home: { userId: string | null; tenantId: string | null }) => {
+const remember = (key: string, namespace: string) => {
   if (homes.size >= MAX_HOMES) homes.clear();
-  homes.set(key, home);
+  homes.set(key, namespace);
 };
+
+/** What is kept of a session under its user: the tenant it named and the role there. */
+type KeptSession = Omit<SessionIdentity, 'tenant'> & { tenantId: string | null };
 const namespaceOfUser = (userId: string) => identityCacheNamespace(userIdentity(userId));
 const namespaceOfTenant = (tenantId: string) => identityCacheNamespace(tenantIdentity(tenantId));
 
@@ -160,17 +168,17 @@ export async function sessionIdentity(
   if (!copies) return findSessionIdentity(db, sessionHash, tenantHint);
   const key = `s:${sessionHash}|${tenantHint ?? ''}`;
   const home = homes.get(key);
-  if (home?.userId) {
-    const kept = await copies.get<Omit<SessionIdentity, 'tenant'>>(
-      namespaceOfUser(home.userId),
-      key,
-      since,
-    );
+  if (home) {
+    const kept = await copies.get<KeptSession>(home, key, since);
     if (kept && kept.expiresAt.getTime() > Date.now()) {
-      if (home.tenantId === null) return { ...kept, tenant: null };
-      const tenant = await copies.get<Tenant>(namespaceOfTenant(home.tenantId), 'tenant', since);
-      if (tenant && (tenantHint === tenant.id || tenantHint === tenant.subdomain)) {
-        return { ...kept, tenant };
+      const { tenantId, ...user } = kept;
+      if (tenantId === null) return { ...user, tenant: null };
+      const tenant = await copies.get<Tenant>(namespaceOfTenant(tenantId), 'tenant', since);
+      if (
+        tenant?.id === tenantId &&
+        (tenantHint === tenant.id || tenantHint === tenant.subdomain)
+      ) {
+        return { ...user, tenant };
       }
     }
   }
@@ -179,9 +187,11 @@ export async function sessionIdentity(
   if (!found) return null;
   const { tenant, ...user } = found;
   if (tenantHint !== null && (!tenant || !found.role)) return found;
-  copies.keep(namespaceOfUser(found.userId), key, user, KEPT_SECONDS, mark);
+  const namespace = namespaceOfUser(found.userId);
+  const kept: KeptSession = { ...user, tenantId: tenant?.id ?? null };
+  copies.keep(namespace, key, kept, KEPT_SECONDS, mark);
   if (tenant) copies.keep(namespaceOfTenant(tenant.id), 'tenant', tenant, KEPT_SECONDS, mark);
-  remember(key, { userId: found.userId, tenantId: tenant?.id ?? null });
+  remember(key, namespace);
   return found;
 }
 
@@ -195,14 +205,15 @@ export async function apiKeyIdentity(
   if (!copies) return findApiKeyIdentity(db, keyHash);
   const key = `k:${keyHash}`;
   const home = homes.get(key);
-  if (home?.tenantId) {
-    const kept = await copies.get<ApiKeyIdentity>(namespaceOfTenant(home.tenantId), key, since);
+  if (home) {
+    const kept = await copies.get<ApiKeyIdentity>(home, key, since);
     if (kept) return kept;
   }
   const mark = copies.mark();
   const found = await findApiKeyIdentity(db, keyHash);
   if (!found) return null;
-  copies.keep(namespaceOfTenant(found.tenant.id), key, found, KEPT_SECONDS, mark);
-  remember(key, { userId: null, tenantId: found.tenant.id });
+  const namespace = namespaceOfTenant(found.tenant.id);
+  copies.keep(namespace, key, found, KEPT_SECONDS, mark);
+  remember(key, namespace);
   return found;
 }
