@@ -53,7 +53,16 @@ export async function inTransaction<T>(
       return fn(tx);
     }),
   );
-  for (const hook of hooks.values()) await hook();
+  // Every hook runs, even after one has thrown: each may drop copies another process still serves.
+  let failure: { error: unknown } | null = null;
+  for (const hook of hooks.values()) {
+    try {
+      await hook();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure) throw failure.error;
   return result;
 }
 
