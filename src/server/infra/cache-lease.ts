@@ -93,17 +93,20 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('HSET', KEYS[2], ARGV[
 return 0`;
 
 /**
- * KEYS: leases, acks, incarnation. ARGV: sweep ms, epoch, own id, lease ms.
+ * KEYS: leases, acks, incarnation. ARGV: sweep ms, epoch, own id, lease ms, a new incarnation id.
  * Returns {1 if some other listed process has not acknowledged the epoch yet, else 0; ms still to
- * wait out leases Redis no longer lists, because it was emptied lately}.
+ * wait out leases Redis no longer lists, because it was emptied lately}. Without an incarnation
+ * (Redis emptied, and no process has synchronized since) it makes one, stamped now: the leases
+ * granted before are waited out once, not by every write until some process synchronizes.
  */
 const AWAIT = `
 ${NOW_AND_SWEEP}
 local incarnation = redis.call('GET', KEYS[3])
-local unlisted = tonumber(ARGV[4])
-if incarnation then
-  unlisted = tonumber(string.match(incarnation, '@(%d+)$') or '0') + unlisted - now
+if not incarnation then
+  incarnation = ARGV[5] .. '@' .. now
+  redis.call('SET', KEYS[3], incarnation)
 end
+local unlisted = tonumber(string.match(incarnation, '@(%d+)$') or '0') + tonumber(ARGV[4]) - now
 local pending = 0
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if id ~= ARGV[3] and tonumber(redis.call('HGET', KEYS[2], id) or '-1') < tonumber(ARGV[2]) then
@@ -232,6 +235,7 @@ export function createCacheLease(
           String(epoch),
           id,
           String(leaseMs),
+          randomUUID(),
         )) as [number, number];
         const left = deadline - performance.now();
         if (pending === 0 || left <= 0) {

@@ -152,6 +152,9 @@ const MAX_DROPS_KEPT = 10_000;
 /** What a LocalCopies entry is counted as against `localBytes` (a caller's identity, say). */
 const LOCAL_ENTRY_SIZE = 1024;
 
+/** How soon a sync whose epoch read failed is tried again. */
+const RESYNC_RETRY_MS = 200;
+
 /** How long a read waits for announcements already counted by the epoch to arrive. */
 const ANNOUNCEMENT_WAIT_MS = 50;
 
@@ -286,7 +289,11 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
     settleCatchUp(true);
   };
 
-  const subscriber = redis.duplicate({ autoResubscribe: false, enableOfflineQueue: false });
+  const subscriber = redis.duplicate({
+    autoResubscribe: false,
+    enableOfflineQueue: false,
+    lazyConnect: false,
+  });
   subscriber.on('error', () => undefined); // the main connection reports Redis errors
   subscriber.on('message', (_channel: string, message: string) => {
     const space = message.indexOf(' ');
@@ -325,11 +332,21 @@ export function createRedisCache(redis: Redis, options: RedisCacheOptions = {}):
         lease.acknowledge();
       })
       .catch(() => {
-        if (buffered === pending) outOfSync();
+        if (buffered !== pending) return;
+        outOfSync();
+        // The epoch read failed (the main connection was not ready yet, say) while the
+        // subscription stands: nothing else would start a sync again, and the process would stay
+        // out of sync for good. Try again shortly; the main connection's return retries too.
+        setTimeout(resyncIfIdle, RESYNC_RETRY_MS).unref();
       });
+  };
+  /** Starts a sync when none is in effect or under way and the subscriber can take one. */
+  const resyncIfIdle = () => {
+    if (applied === null && buffered === null && subscriber.status === 'ready') resync();
   };
   subscriber.on('close', outOfSync);
   subscriber.on('ready', resync);
+  redis.on('ready', resyncIfIdle);
 
   // The newest epoch read and when it was sent; reads asked for in one turn of the event loop
   // share one GET.
