@@ -34,7 +34,7 @@ export function readCredentials(req: Request): Credentials | null {
   return token ? { kind: 'session', token, hash: sha256Hex(token) } : null;
 }
 
-/** Who is asking, read fresh: the principal, and its tenant and role when the request named one. */
+/** Who is asking, as of the request's start: the principal, and its tenant and role when it named one. */
 export interface Identity {
   principal: Principal;
   tenant: TenantInfo | null;
