@@ -23,7 +23,14 @@ import {
 import { chartChrome, legibleColour, useChartPalette } from '../../components/charts.tsx';
 import { Alert, Button, Spinner } from '../../components/ui.tsx';
 import { formatMoney, formatPercent } from '../../lib/money.ts';
-import { comparisonDelta, describeDelta, type Coverage, type Delta } from '../../lib/roi.ts';
+import {
+  comparisonDelta,
+  cumulativeSeries,
+  describeDelta,
+  paybackPoint,
+  type Coverage,
+  type Delta,
+} from '../../lib/roi.ts';
 
 /** The figures the page shows (`value` is revenue on a report made before attribution existed). */
 type Figures = {
@@ -201,14 +208,12 @@ function PaybackChart({ data, colour: brand }: { data: PublicReportT; colour: st
   const chrome = chartChrome(palette);
   const colour = legibleColour(brand, palette.revenue, palette);
   const { report } = data;
-  let value = 0;
-  let cost = 0;
-  const rows = report.series.map((s) => {
-    value += valueOf(s as Figures);
-    cost += s.cost;
-    return { label: s.label, value, cost };
-  });
-  const payback = rows.find((r) => r.cost > 0 && r.value >= r.cost);
+  // The same running sums and break-even rule as the dashboard's cumulative chart.
+  const cumulative = cumulativeSeries(
+    report.series.map((s) => ({ key: s.key, value: valueOf(s as Figures), cost: s.cost })),
+  );
+  const rows = cumulative.map((p, i) => ({ label: report.series[i]!.label, ...p }));
+  const payback = paybackPoint(cumulative);
   const money = (v: number) => formatMoney(v, report.currency, { compact: true });
   return (
     <figure className="chart" aria-label="Payback: cumulative value against cumulative cost">
@@ -242,9 +247,9 @@ function PaybackChart({ data, colour: brand }: { data: PublicReportT; colour: st
         </LineChart>
       </ResponsiveContainer>
       <figcaption className="muted">
-        {payback
-          ? `Paid back by ${payback.label}: cumulative value reached cumulative cost.`
-          : rows.length && rows[rows.length - 1]!.cost > 0
+        {payback.kind === 'paid_back'
+          ? `Paid back by ${rows[payback.index]!.label}: cumulative value reached cumulative cost.`
+          : payback.kind === 'not_yet'
             ? 'Not paid back within this period yet.'
             : 'No cost in this period.'}
       </figcaption>
