@@ -4,6 +4,7 @@ import { invalid } from '../../errors.ts';
 import type { GroupBy, RoiFigures, RoiReport, RoiSeriesItem } from '../../../shared/schemas/roi.ts';
 import { attributionTerms, creditedValue } from '../sites/attribution.ts';
 import { siteNotFound } from '../sites/sites.ts';
+import { accrueCosts, type DatedService } from './cost-accrual.ts';
 import {
   addDays,
   daysBetween,
@@ -117,6 +118,13 @@ const zeroSums = (): Sums => ({
   positionImpressions: 0,
 });
 
+const SUM_FIELDS = Object.keys(zeroSums()) as (keyof Sums)[];
+
+/** Adds `row`'s sums, times `sign`, to `into` (a field SQL left NULL counts as 0). */
+function addSums(into: Sums, row: Sums, sign = 1): void {
+  for (const field of SUM_FIELDS) into[field] += sign * Number(row[field]);
+}
+
 /**
  * profit, roi and the weighted position from a bucket's sums (the contract's formulas): profit =
  * value − cost, roi = profit / cost (null when cost is 0).
@@ -137,229 +145,6 @@ export function figuresOf(s: Sums): RoiFigures {
         ? Math.round((s.positionWeighted / s.positionImpressions) * 100) / 100
         : null,
   };
-}
-
-/**
- * One row of the report statement: the part it belongs to (0 the report, 1 its comparison), and a
- * bucket's metric sums, its cost, or (key `#coverage`) the days with data (the other fields 0).
- */
-type SumsRow = Sums & { part: number; k: string; days: number };
-
-/** A report's grouping, or `total`: one bucket for the whole range (a comparison's totals). */
-type ReportGrouping = GroupBy | 'total';
-
-/** The site ids a statement covers: the given ones, or every site of the tenant. */
-type SiteSet = RawBuilder<string[]>;
-
-/**
- * How rows fall into a grouping's buckets: the expression they are grouped by (a date truncated
- * to its week or month, or the site) and the bucket's key, formatted once per bucket, not per row.
- */
-function bucketOf(groupBy: ReportGrouping, date: RawBuilder<unknown>) {
-  const at = sql`${date}::timestamp`;
-  switch (groupBy) {
-    case 'day':
-      return { group: at, key: sql<string>`to_char(${at}, 'YYYY-MM-DD')` };
-    case 'week': {
-      const week = sql`date_trunc('week', ${at})`;
-      return { group: week, key: sql<string>`to_char(${week}, 'IYYY-"W"IW')` };
-    }
-    case 'month': {
-      const month = sql`date_trunc('month', ${at})`;
-      return { group: month, key: sql<string>`to_char(${month}, 'YYYY-MM')` };
-    }
-    case 'site':
-      return { group: sql`site_id`, key: sql<string>`site_id::text` };
-    case 'total':
-      return { group: sql`()`, key: sql<string>`'total'` };
-  }
-}
-
-/** The daily rows' sums, each multiplied by `sign` (−1: days to take off a month's rollup). */
-const dailySums = (sign: number) => {
-  const k = sql`${sign}::int`;
-  return sql`${k} * coalesce(sum(revenue), 0) AS "revenue",
-  ${k} * coalesce(sum(sessions), 0) AS "sessions", ${k} * coalesce(sum(conversions), 0) AS "conversions",
-  ${k} * coalesce(sum(clicks), 0) AS "clicks", ${k} * coalesce(sum(impressions), 0) AS "impressions",
-  ${k} * coalesce(sum(position * impressions), 0) AS "positionWeighted",
-  ${k} * coalesce(sum(impressions) FILTER (WHERE position IS NOT NULL), 0) AS "positionImpressions",
-  ${k} * coalesce(sum(${creditedValue('m', 'a')}), 0) AS "value"`;
-};
-
-const MONTHLY_SUMS = sql`sum(revenue) AS "revenue", sum(sessions) AS "sessions", sum(conversions) AS "conversions",
-  sum(clicks) AS "clicks", sum(impressions) AS "impressions", sum(position_weighted) AS "positionWeighted",
-  sum(position_impressions) AS "positionImpressions", sum(value) AS "value"`;
-
-/** Days [from, to] (none when from > to) added (sign 1) or taken off (−1). */
-interface DayEdge {
-  from: string;
-  to: string;
-  sign: 1 | -1;
-}
-
-const NO_DAYS: DayEdge = { from: '9999-12-31', to: '0001-01-01', sign: 1 };
-
-/**
- * How a month or site grouping reads [from, to]: the monthly rollups of [rollupFrom, rollupTo)
- * (none when equal), plus or minus the days of two edges. The whole months inside the range come
- * from rollups; a partial month at an edge from whichever is fewer days: the days inside the
- * range, or its rollup less the days outside. A range without a whole month reads its days.
- */
-function readingPlan(range: ReportRange): {
-  rollupFrom: string;
-  rollupTo: string;
-  edges: [DayEdge, DayEdge];
-} {
-  const fullStart = range.from === monthStart(range.from) ? range.from : nextMonthStart(range.from);
-  const afterTo = addDays(range.to, 1);
-  const fullEnd = afterTo === monthStart(afterTo) ? afterTo : monthStart(range.to); // exclusive
-  if (fullStart >= fullEnd) {
-    return {
-      rollupFrom: fullStart,
-      rollupTo: fullStart,
-      edges: [{ from: range.from, to: range.to, sign: 1 }, NO_DAYS],
-    };
-  }
-  let rollupFrom = fullStart;
-  let rollupTo = fullEnd;
-  let head = NO_DAYS;
-  let tail = NO_DAYS;
-  if (range.from < fullStart) {
-    const first = monthStart(range.from);
-    const outside = daysBetween(first, range.from); // the days before `from` in its month
-    if (outside < daysBetween(range.from, fullStart)) {
-      rollupFrom = first;
-      if (outside > 0) head = { from: first, to: addDays(range.from, -1), sign: -1 };
-    } else head = { from: range.from, to: addDays(fullStart, -1), sign: 1 };
-  }
-  if (fullEnd <= range.to) {
-    const next = nextMonthStart(range.to);
-    const outside = daysBetween(afterTo, next); // the days after `to` in its month
-    if (outside < daysBetween(fullEnd, afterTo)) {
-      rollupTo = next;
-      tail = { from: afterTo, to: addDays(next, -1), sign: -1 };
-    } else tail = { from: fullEnd, to: range.to, sign: 1 };
-  }
-  return { rollupFrom, rollupTo, edges: [head, tail] };
-}
-
-/**
- * Metric sums per bucket. Day and week groupings read the days; month and site groupings (and a
- * comparison's totals) the rollups and edge days of `readingPlan`. Every range of one grouping is
- * read by the same statement text, an edge without days included (it finds no row), so that
- * PostgreSQL keeps one generic plan for it instead of planning each shape of edges anew.
- * A one-year tenant-wide report so reads about sites × 13 months of rollups and at most half a
- * month of days per site at each edge, instead of sites × 365 days.
- */
-function metricSums(
-  tenantId: string,
-  siteIds: SiteSet,
-  range: ReportRange,
-  groupBy: ReportGrouping,
-) {
-  // One index range scan per site (a lateral subquery that OFFSET 0 keeps from being flattened
-  // into a join), whatever the planner's statistics say: otherwise, with statistics not yet
-  // gathered after an import, the edges were planned as a scan of every day of the tenant.
-  const dailyBucket = bucketOf(groupBy, sql`day`);
-  const daily = ({ from, to, sign }: DayEdge) => sql`
-    SELECT ${dailyBucket.key} AS k, ${dailySums(sign)}
-    FROM unnest(${siteIds}) AS wanted(id)
-    CROSS JOIN LATERAL (
-      SELECT ${attributionTerms('s')} FROM sites s WHERE s.tenant_id = ${tenantId} AND s.id = wanted.id
-    ) AS a
-    CROSS JOIN LATERAL (
-      SELECT site_id, day, sessions, conversions, revenue, clicks, impressions, position FROM metrics_daily
-      WHERE tenant_id = ${tenantId} AND site_id = wanted.id AND day >= ${from}::date AND day <= ${to}::date
-      OFFSET 0
-    ) AS m
-    GROUP BY ${dailyBucket.group}`;
-  if (groupBy === 'day' || groupBy === 'week') return daily({ ...range, sign: 1 });
-
-  const { rollupFrom, rollupTo, edges } = readingPlan(range);
-  const monthlyBucket = bucketOf(groupBy, sql`month`);
-  return sql`SELECT ${monthlyBucket.key} AS k, ${MONTHLY_SUMS} FROM metrics_monthly
-        WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds})
-          AND month >= ${rollupFrom}::date AND month < ${rollupTo}::date
-        GROUP BY ${monthlyBucket.group}
-      UNION ALL ${daily(edges[0])}
-      UNION ALL ${daily(edges[1])}`;
-}
-
-/**
- * Cost per bucket, accrued by day as the contract defines it. `monthly`: each calendar month's
- * `amount` is spread over its days (amount / days, the remainder cents one each to its first
- * days, so a whole month sums to exactly `amount`), on each day of [startDate, endDate] (open-ended:
- * up to the report's `to`) inside the range; `one_time` on its start date; `hourly` hours × rate on
- * each time entry's date, rounded per entry. Monthly services are cut into one segment per month
- * [a, b]: for month and site groupings a segment's cost is summed in closed form,
- * `(b − a + 1) × q + max(0, min(b, r) − a + 1)` with q, r the quotient and remainder of
- * amount ÷ days (days counted as day-of-month numbers), so a year costs 12 rows per service, not
- * 365; days and weeks expand segments into days.
- */
-function costSums(tenantId: string, siteIds: SiteSet, range: ReportRange, groupBy: ReportGrouping) {
-  const bucket = bucketOf(groupBy, sql`d`);
-  const { from, to } = range;
-  const perDay = groupBy === 'day' || groupBy === 'week';
-  const monthly = perDay
-    ? sql`SELECT seg.site_id, day::date AS d,
-            (seg.q + CASE WHEN extract(day FROM day)::int <= seg.r THEN 1 ELSE 0 END)::numeric AS cost
-          FROM segments seg CROSS JOIN LATERAL generate_series(seg.a::timestamp, seg.b::timestamp, interval '1 day') AS day`
-    : sql`SELECT seg.site_id, seg.a AS d,
-            ((seg.db - seg.da + 1) * seg.q + greatest(0, least(seg.db, seg.r) - seg.da + 1))::numeric AS cost
-          FROM segments seg`;
-  return sql`
-    WITH segments AS (
-      SELECT s.site_id, x.a, x.b, extract(day FROM x.a)::int AS da, extract(day FROM x.b)::int AS db,
-             s.amount / x.n AS q, s.amount % x.n AS r
-      FROM services s
-      CROSS JOIN LATERAL generate_series(
-        date_trunc('month', greatest(s.start_date, ${from}::date)::timestamp),
-        least(s.end_date, ${to}::date)::timestamp,
-        interval '1 month') AS m(month)
-      CROSS JOIN LATERAL (SELECT
-        greatest(s.start_date, ${from}::date, m.month::date) AS a,
-        least(s.end_date, ${to}::date, (m.month + interval '1 month' - interval '1 day')::date) AS b,
-        extract(day FROM m.month + interval '1 month' - interval '1 day')::int AS n) AS x
-      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'monthly'
-        AND s.amount > 0 AND s.start_date <= ${to}::date AND (s.end_date IS NULL OR s.end_date >= ${from}::date)
-    )
-    SELECT ${bucket.key} AS k, sum(cost) AS cost FROM (
-      SELECT s.site_id, s.start_date AS d, s.amount::numeric AS cost
-      FROM services s
-      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'one_time'
-        AND s.start_date >= ${from}::date AND s.start_date <= ${to}::date
-      UNION ALL
-      ${monthly}
-      UNION ALL
-      SELECT s.site_id, te.date AS d, round(te.hours * s.amount) AS cost
-      FROM services s
-      JOIN time_entries te ON te.tenant_id = s.tenant_id AND te.service_id = s.id
-      WHERE s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'hourly'
-        AND te.date >= ${from}::date AND te.date <= ${to}::date
-    ) costs
-    GROUP BY ${bucket.group}`;
-}
-
-/**
- * Days of [from, to] with a metric row for any of the sites, from the rollups' day masks: per
- * month, the masks of the sites OR-ed together, cut to the range at its edge months, and counted.
- */
-function coverageOf(tenantId: string, siteIds: SiteSet, range: ReportRange) {
-  const first = monthStart(range.from);
-  const last = monthStart(range.to);
-  const fromDay = Number(range.from.slice(8, 10));
-  const toDay = Number(range.to.slice(8, 10));
-  return sql`
-    SELECT coalesce(sum(bit_count((x.m & (((1::bigint << x.hi) - 1) & ~((1::bigint << (x.lo - 1)) - 1)))::bit(32))), 0) AS days
-    FROM (
-      SELECT bit_or(days_mask)::bigint AS m,
-             CASE WHEN month = ${first}::date THEN ${fromDay}::int ELSE 1 END AS lo,
-             CASE WHEN month = ${last}::date THEN ${toDay}::int ELSE 31 END AS hi
-      FROM metrics_monthly
-      WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds})
-        AND month >= ${first}::date AND month <= ${last}::date
-      GROUP BY month
-    ) AS x`;
 }
 
 /** Which earlier period a report is compared with. */
@@ -383,23 +168,237 @@ export function comparisonRange(range: ReportRange, compare: Compare): ReportRan
   return { from: addDays(range.from, -days), to: addDays(range.from, -1) };
 }
 
-/** The statement's parts for one range: metric sums, costs and coverage, tagged with `part`. */
-function partOf(
-  part: number,
+/** The site ids a statement covers: the given ones, or every site of the tenant. */
+type SiteSet = RawBuilder<string[]>;
+
+/** Days [from, to] added (sign 1) to a range's rollups or taken off them (−1). */
+interface DayEdge {
+  from: string;
+  to: string;
+  sign: 1 | -1;
+}
+
+/**
+ * How a range is read: the monthly rollups of [rollupFrom, rollupTo) (none when equal), plus or
+ * minus edges of days, each inside one month. Day and week groupings read every day. Otherwise
+ * the whole months inside the range come from rollups, and a partial month from whichever is
+ * fewer days: the days inside the range, or its rollup less the days outside.
+ */
+function readingPlan(
+  range: ReportRange,
+  groupBy: GroupBy,
+): { rollupFrom: string; rollupTo: string; edges: DayEdge[] } {
+  if (groupBy === 'day' || groupBy === 'week') {
+    return { rollupFrom: range.from, rollupTo: range.from, edges: [{ ...range, sign: 1 }] };
+  }
+  const first = monthStart(range.from);
+  const afterTo = addDays(range.to, 1);
+  const fullStart = range.from === first ? first : nextMonthStart(range.from);
+  const fullEnd = afterTo === monthStart(afterTo) ? afterTo : monthStart(range.to); // exclusive
+  if (fullStart > fullEnd) {
+    // Inside one month, cut at both ends.
+    const next = nextMonthStart(first);
+    if (2 * (daysBetween(range.from, range.to) + 1) <= daysBetween(first, next)) {
+      return { rollupFrom: first, rollupTo: first, edges: [{ ...range, sign: 1 }] };
+    }
+    return {
+      rollupFrom: first,
+      rollupTo: next,
+      edges: [
+        { from: first, to: addDays(range.from, -1), sign: -1 },
+        { from: afterTo, to: addDays(next, -1), sign: -1 },
+      ],
+    };
+  }
+  let rollupFrom = fullStart;
+  let rollupTo = fullEnd;
+  const edges: DayEdge[] = [];
+  if (range.from < fullStart) {
+    const outside = daysBetween(first, range.from); // the days before `from` in its month
+    if (outside < daysBetween(range.from, fullStart)) {
+      rollupFrom = first;
+      edges.push({ from: first, to: addDays(range.from, -1), sign: -1 });
+    } else edges.push({ from: range.from, to: addDays(fullStart, -1), sign: 1 });
+  }
+  if (fullEnd <= range.to) {
+    const next = nextMonthStart(range.to);
+    const outside = daysBetween(afterTo, next); // the days after `to` in its month
+    if (outside < daysBetween(fullEnd, afterTo)) {
+      rollupTo = next;
+      edges.push({ from: afterTo, to: addDays(next, -1), sign: -1 });
+    } else edges.push({ from: fullEnd, to: range.to, sign: 1 });
+  }
+  return { rollupFrom, rollupTo, edges };
+}
+
+/**
+ * How rows fall into a grouping's buckets: the expression they are grouped by (a date truncated
+ * to its week or month, or the site) and the bucket's key, formatted once per bucket, not per row.
+ */
+function bucketOf(groupBy: GroupBy, date: RawBuilder<unknown>) {
+  const at = sql`${date}::timestamp`;
+  switch (groupBy) {
+    case 'day':
+      return { group: at, key: sql<string>`to_char(${at}, 'YYYY-MM-DD')` };
+    case 'week': {
+      const week = sql`date_trunc('week', ${at})`;
+      return { group: week, key: sql<string>`to_char(${week}, 'IYYY-"W"IW')` };
+    }
+    case 'month': {
+      const month = sql`date_trunc('month', ${at})`;
+      return { group: month, key: sql<string>`to_char(${month}, 'YYYY-MM')` };
+    }
+    case 'site':
+      return { group: sql`site_id`, key: sql<string>`site_id::text` };
+  }
+}
+
+const NO_SUMS = sql`0 AS "revenue", 0 AS "value", 0 AS "sessions", 0 AS "conversions", 0 AS "clicks",
+  0 AS "impressions", 0 AS "positionWeighted", 0 AS "positionImpressions"`;
+
+/** Sums of the days of `m`, credited under the attribution terms of `a`. */
+const DAILY_SUMS = sql`sum(m.revenue) AS "revenue", sum(${creditedValue('m', 'a')}) AS "value",
+  sum(m.sessions) AS "sessions", sum(m.conversions) AS "conversions", sum(m.clicks) AS "clicks",
+  sum(m.impressions) AS "impressions", sum(m.position * m.impressions) AS "positionWeighted",
+  sum(m.impressions) FILTER (WHERE m.position IS NOT NULL) AS "positionImpressions"`;
+
+/** Sums of the rollups `r` of the months its part reads from them (the others are read for coverage). */
+const ROLLUP_SUMS = (() => {
+  const used = sql`FILTER (WHERE r.month >= p.rf AND r.month < p.rt)`;
+  return sql`sum(r.revenue) ${used} AS "revenue", sum(r.value) ${used} AS "value",
+  sum(r.sessions) ${used} AS "sessions", sum(r.conversions) ${used} AS "conversions",
+  sum(r.clicks) ${used} AS "clicks", sum(r.impressions) ${used} AS "impressions",
+  sum(r.position_weighted) ${used} AS "positionWeighted",
+  sum(r.position_impressions) ${used} AS "positionImpressions"`;
+})();
+
+/** A report's parts: its range (part 1) and the range it is compared with (part 2), as read. */
+interface Reading {
+  ranges: ReportRange[];
+  plans: ReturnType<typeof readingPlan>[];
+  /** The distinct spans of days the plans' edges read (edges of two parts may be the same days). */
+  spans: { from: string; to: string }[];
+  /** For each part, the index in `spans` of each of its edges. */
+  spanOfEdge: number[][];
+}
+
+function readingOf(ranges: ReportRange[], groupBy: GroupBy): Reading {
+  const plans = ranges.map((range, part) => readingPlan(range, part === 0 ? groupBy : 'month'));
+  const spans: { from: string; to: string }[] = [];
+  const spanOfEdge = plans.map((plan) =>
+    plan.edges.map(({ from, to }) => {
+      const known = spans.findIndex((s) => s.from === from && s.to === to);
+      return known >= 0 ? known : spans.push({ from, to }) - 1;
+    }),
+  );
+  return { ranges, plans, spans, spanOfEdge };
+}
+
+/**
+ * The report statement. Each row is one of:
+ * - `d`: sums of span `n`'s days (per bucket of the grouping), credited under each site's terms;
+ * - `m`: part `n`'s rollups of one month (summed only over the months its plan reads from
+ *   rollups) with the month's day mask OR-ed over the sites, for coverage;
+ * - `s` (grouping by site): part `n`'s rollups of one site;
+ * - `c`: part `n`'s hourly cost of one bucket: hours × rate on each time entry's date, rounded
+ *   per entry (monthly and one-off services accrue in `accrueCosts`, from their rows).
+ *
+ * A comparison is grouped like the report and summed into its totals here. Every report of one
+ * grouping runs the same statement text, so that PostgreSQL keeps one generic plan for it; the
+ * days are read by one index range scan per site and span (a lateral subquery that OFFSET 0
+ * keeps from being flattened into a join), whatever the planner's statistics say.
+ */
+function reportStatement(tenantId: string, siteIds: SiteSet, groupBy: GroupBy, reading: Reading) {
+  const { ranges, plans, spans } = reading;
+  const dates = (values: string[]) => sql`${values}::date[]`;
+  const day = bucketOf(groupBy, sql`m.day`);
+  const cost = bucketOf(groupBy, sql`d`);
+  const rollupKey =
+    groupBy === 'site'
+      ? sql`CASE WHEN grouping(r.month) = 1 THEN 's' ELSE 'm' END AS src, p.n,
+          CASE WHEN grouping(r.month) = 1 THEN r.site_id::text ELSE to_char(r.month, 'YYYY-MM') END AS k`
+      : sql`'m' AS src, p.n, to_char(r.month, 'YYYY-MM') AS k`;
+  const rollupGroups =
+    groupBy === 'site' ? sql`GROUPING SETS ((r.month), (r.site_id))` : sql`r.month`;
+  return sql<SumsRow>`
+    WITH a AS MATERIALIZED (
+      SELECT s.id, ${attributionTerms('s')} FROM sites s
+      WHERE s.tenant_id = ${tenantId} AND s.id = ANY(${siteIds})
+    ),
+    parts AS (
+      SELECT f, t, mf, rf, rt, n FROM unnest(${dates(ranges.map((r) => r.from))}, ${dates(ranges.map((r) => r.to))},
+        ${dates(ranges.map((r) => monthStart(r.from)))}, ${dates(plans.map((p) => p.rollupFrom))},
+        ${dates(plans.map((p) => p.rollupTo))}) WITH ORDINALITY AS p(f, t, mf, rf, rt, n)
+    ),
+    hourly AS (
+      SELECT p.n, s.site_id, te.date AS d, round(te.hours * s.amount) AS cost
+      FROM parts p
+      JOIN services s ON s.tenant_id = ${tenantId} AND s.site_id = ANY(${siteIds}) AND s.billing = 'hourly'
+      JOIN time_entries te ON te.tenant_id = s.tenant_id AND te.service_id = s.id
+        AND te.date >= p.f AND te.date <= p.t
+    )
+    SELECT 'd' AS src, sp.n, ${day.key} AS k, ${DAILY_SUMS}, 0 AS cost, 0 AS mask
+    FROM unnest(${dates(spans.map((s) => s.from))}, ${dates(spans.map((s) => s.to))})
+      WITH ORDINALITY AS sp(f, t, n)
+    CROSS JOIN a
+    CROSS JOIN LATERAL (
+      SELECT site_id, day, sessions, conversions, revenue, clicks, impressions, position FROM metrics_daily
+      WHERE tenant_id = ${tenantId} AND site_id = a.id AND day >= sp.f AND day <= sp.t
+      OFFSET 0
+    ) AS m
+    GROUP BY sp.n, ${day.group}
+    UNION ALL
+    SELECT ${rollupKey}, ${ROLLUP_SUMS}, 0, bit_or(r.days_mask)
+    FROM parts p
+    CROSS JOIN LATERAL (
+      SELECT site_id, month, revenue, value, sessions, conversions, clicks, impressions,
+             position_weighted, position_impressions, days_mask
+      FROM metrics_monthly
+      WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds}) AND month >= p.mf AND month <= p.t
+      OFFSET 0
+    ) AS r
+    GROUP BY p.n, ${rollupGroups}
+    UNION ALL
+    SELECT 'c', n, ${cost.key}, ${NO_SUMS}, sum(cost), 0 FROM hourly GROUP BY n, ${cost.group}`;
+}
+
+/**
+ * The monthly and one-off services of the sites that run during any of the ranges, read with the
+ * switch to generic plans for the rest of the transaction (one round trip for both). The report
+ * statement's text is the same for every range of a grouping, but PostgreSQL's default
+ * (`plan_cache_mode = auto`) kept planning it anew on each run, since a plan for known array
+ * lengths looks cheaper than the generic one: about a third of its time (bench/roi.ts).
+ */
+async function readDatedServices(
+  tx: Tx,
   tenantId: string,
   siteIds: SiteSet,
-  range: ReportRange,
-  groupBy: ReportGrouping,
-) {
-  const p = sql.lit(part);
-  return sql`
-    SELECT ${p} AS part, k, "revenue", "value", "sessions", "conversions", "clicks", "impressions",
-           "positionWeighted", "positionImpressions", 0 AS cost, 0 AS days
-    FROM (${metricSums(tenantId, siteIds, range, groupBy)}) AS metrics
-    UNION ALL
-    SELECT ${p}, k, 0, 0, 0, 0, 0, 0, 0, 0, cost, 0 FROM (${costSums(tenantId, siteIds, range, groupBy)}) AS costs
-    UNION ALL
-    SELECT ${p}, '#coverage', 0, 0, 0, 0, 0, 0, 0, 0, 0, days FROM (${coverageOf(tenantId, siteIds, range)}) AS coverage`;
+  ranges: ReportRange[],
+): Promise<DatedService[]> {
+  const from = ranges.reduce((min, r) => (r.from < min ? r.from : min), ranges[0]!.from);
+  const to = ranges.reduce((max, r) => (r.to > max ? r.to : max), ranges[0]!.to);
+  const { rows } = await sql<{ services: string }>`
+    SELECT set_config('plan_cache_mode', 'force_generic_plan', true) AS plan_cache_mode,
+      (SELECT coalesce(json_agg(json_build_object('siteId', site_id, 'billing', billing,
+          'amount', amount, 'startDate', start_date, 'endDate', end_date)), '[]')::text
+       FROM services
+       WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds}) AND billing IN ('monthly', 'one_time')
+         AND amount > 0 AND start_date <= ${to}::date AND (end_date IS NULL OR end_date >= ${from}::date)
+      ) AS services`.execute(tx);
+  return JSON.parse(rows[0]!.services) as DatedService[];
+}
+
+/** One row of the report statement (see reportStatement); sums SQL left NULL count as 0. */
+type SumsRow = Sums & { src: 'd' | 'm' | 's' | 'c'; n: number; k: string; mask: number };
+
+/** The days of `month` (YYYY-MM-01) inside `range` that its day mask marks. */
+function daysMarked(mask: number, month: string, range: ReportRange): number {
+  const lo = month === monthStart(range.from) ? Number(range.from.slice(8, 10)) : 1;
+  const hi = month === monthStart(range.to) ? Number(range.to.slice(8, 10)) : 31;
+  let bits = mask & (2 ** hi - 2 ** (lo - 1)); // bit d − 1 stands for day d
+  let days = 0;
+  for (; bits !== 0; bits &= bits - 1) days++;
+  return days;
 }
 
 /**
@@ -428,25 +427,43 @@ export async function buildRoiReport(
     const siteIds: SiteSet = sites
       ? sql`${sites.map((s) => s.id)}::uuid[]`
       : sql`ARRAY(SELECT id FROM sites WHERE tenant_id = ${tenantId})`;
-    // Metric sums, costs and coverage in one round trip: each row carries one of them, the rest 0.
-    const parts = [partOf(0, tenantId, siteIds, range, groupBy)];
-    if (earlier) parts.push(partOf(1, tenantId, siteIds, earlier, 'total'));
-    const { rows } = await sql<SumsRow>`${sql.join(parts, sql` UNION ALL `)}`.execute(tx);
+    const reading = readingOf(earlier ? [range, earlier] : [range], groupBy);
+    // Part 1 is the report, grouped; part 2 the comparison, summed into its totals.
+    const into = (part: number, key: string) => (part === 1 ? sums.get(key) : earlierSums);
+    const services = await readDatedServices(tx, tenantId, siteIds, reading.ranges);
+    const { rows } = await reportStatement(tenantId, siteIds, groupBy, reading).execute(tx);
+    reading.ranges.forEach((r, i) =>
+      accrueCosts(services, r, groupBy, (key, cost) => {
+        const s = into(i + 1, key);
+        if (s) s.cost += cost;
+      }),
+    );
     for (const row of rows) {
-      const part = Number(row.part);
-      if (row.k === '#coverage') {
-        daysWithData[part]! += Number(row.days);
-        continue;
+      const n = Number(row.n);
+      if (row.src === 'd') {
+        reading.spanOfEdge.forEach((spanIndexes, part) =>
+          spanIndexes.forEach((span, edge) => {
+            const s = span === n - 1 ? into(part + 1, row.k) : undefined;
+            if (s) addSums(s, row, reading.plans[part]!.edges[edge]!.sign);
+          }),
+        );
+      } else if (row.src === 'm') {
+        daysWithData[n - 1]! += daysMarked(Number(row.mask), `${row.k}-01`, reading.ranges[n - 1]!);
+        const s = n === 2 || groupBy === 'month' ? into(n, row.k) : undefined;
+        if (s) addSums(s, row);
+      } else if (row.src === 's') {
+        const s = n === 1 ? into(n, row.k) : undefined;
+        if (s) addSums(s, row);
+      } else {
+        const s = into(n, row.k);
+        if (s) s.cost += Number(row.cost);
       }
-      const s = part === 0 ? sums.get(row.k) : earlierSums;
-      if (!s) continue;
-      for (const field of Object.keys(s) as (keyof Sums)[]) s[field] += Number(row[field]);
     }
   }
   const total = zeroSums();
   const series: RoiSeriesItem[] = buckets.map((b) => {
     const s = sums.get(b.key)!;
-    for (const field of Object.keys(total) as (keyof Sums)[]) total[field] += s[field];
+    addSums(total, s);
     return { key: b.key, label: b.label, ...figuresOf(s) };
   });
   const coverage = (r: ReportRange, days: number) => ({

@@ -1,0 +1,77 @@
+import type { GroupBy } from '../../../shared/schemas/roi.ts';
+import { daysBetween, isoWeekKey, monthStart, nextMonthStart } from './periods.ts';
+
+/** A service whose cost accrues by date alone: a monthly retainer or a one-off job. */
+export interface DatedService {
+  siteId: string;
+  billing: 'monthly' | 'one_time';
+  /** Minor units: per calendar month (monthly) or once (one_time). */
+  amount: number;
+  startDate: string;
+  /** Last day it runs (monthly), or null: open-ended. */
+  endDate: string | null;
+}
+
+/** The key of the bucket a cost on `date` of a site falls in. */
+function bucketKey(groupBy: GroupBy, date: string, siteId: string): string {
+  switch (groupBy) {
+    case 'day':
+      return date;
+    case 'week':
+      return isoWeekKey(date);
+    case 'month':
+      return date.slice(0, 7);
+    case 'site':
+      return siteId;
+  }
+}
+
+/**
+ * Accrues the services' cost inside [from, to], as the contract defines it, and hands each
+ * bucket's share to `add`: a one-off job costs its amount on its start date; a monthly retainer
+ * spreads each calendar month's amount over that month's days (amount ÷ days, the remainder's
+ * cents one each to its first days, so a whole month sums to exactly the amount), on each day
+ * of [startDate, endDate] (open-ended: up to `to`). For month and site groupings a month's
+ * segment [a, b] is summed in closed form, (b − a + 1) × q + max(0, min(b, r) − a + 1) with q, r
+ * the quotient and remainder of amount ÷ days (days as day-of-month numbers); for days and weeks
+ * each day is added on its own.
+ */
+export function accrueCosts(
+  services: DatedService[],
+  range: { from: string; to: string },
+  groupBy: GroupBy,
+  add: (key: string, cost: number) => void,
+): void {
+  const perDay = groupBy === 'day' || groupBy === 'week';
+  for (const service of services) {
+    if (service.amount <= 0) continue;
+    if (service.billing === 'one_time') {
+      const on = service.startDate;
+      if (on >= range.from && on <= range.to) {
+        add(bucketKey(groupBy, on, service.siteId), service.amount);
+      }
+      continue;
+    }
+    const first = service.startDate > range.from ? service.startDate : range.from;
+    const last =
+      service.endDate !== null && service.endDate < range.to ? service.endDate : range.to;
+    if (first > last) continue;
+    for (let month = monthStart(first); month <= last; month = nextMonthStart(month)) {
+      const next = nextMonthStart(month);
+      const days = daysBetween(month, next);
+      const q = Math.floor(service.amount / days);
+      const r = service.amount % days;
+      const a = month < first ? Number(first.slice(8, 10)) : 1;
+      const b = next <= last ? days : Number(last.slice(8, 10));
+      if (!perDay) {
+        const cost = (b - a + 1) * q + Math.max(0, Math.min(b, r) - a + 1);
+        add(bucketKey(groupBy, month, service.siteId), cost);
+        continue;
+      }
+      for (let day = a; day <= b; day++) {
+        const date = `${month.slice(0, 8)}${String(day).padStart(2, '0')}`;
+        add(bucketKey(groupBy, date, service.siteId), q + (day <= r ? 1 : 0));
+      }
+    }
+  }
+}
