@@ -87,7 +87,10 @@ const ConfigSchema = z.object({
   BILLING_SWEEP_AFTER_MS: envNumber(
     z.coerce.number().int().min(100).max(86_400_000).default(15_000),
   ),
-  /** Stripe objects (subscriptions, invoices) applied at once by one worker process. */
+  /**
+   * Stripe objects (subscriptions, invoices) applied at once by one worker process; the worker
+   * that ROLE=all starts beside its API applies 2 unless this is set (worker-process.ts).
+   */
   BILLING_WORKER_CONCURRENCY: envNumber(z.coerce.number().int().min(1).max(64).default(8)),
   /**
    * CPU priority (nice, 0–19) of a process started in the `worker` role: where workers share

@@ -16,6 +16,14 @@ export interface WorkerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+/**
+ * Stripe objects the child applies at once unless BILLING_WORKER_CONCURRENCY says otherwise (a
+ * worker of its own takes 8): it shares the machine with the API by construction, and during a
+ * burst of 10,000 events 8 at once slowed the API's reads 3.3–3.9× at p99 against 2.4–2.7× with 2,
+ * for 10–20 % more time to apply them all (bench/billing.ts, BENCH_ROLE=all).
+ */
+const SHARED_MACHINE_BILLING_CONCURRENCY = 2;
+
 /** A child that lived this long is healthy again: its next death restarts it after 1 s. */
 const HEALTHY_AFTER_MS = 60_000;
 const MAX_RESTART_DELAY_MS = 30_000;
@@ -38,7 +46,12 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     const startedAt = Date.now();
     const c = fork(entry, ['worker'], {
       execArgv,
-      env: { ...process.env, ROLE: 'worker' },
+      env: {
+        ...process.env,
+        ROLE: 'worker',
+        BILLING_WORKER_CONCURRENCY:
+          process.env.BILLING_WORKER_CONCURRENCY ?? String(SHARED_MACHINE_BILLING_CONCURRENCY),
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     child = c;

@@ -282,6 +282,7 @@ interface Reading {
   spanOfEdge: number[][];
 }
 
+/** How the parts are read; the comparison, wanted as totals only, is read as months are. */
 function readingOf(ranges: ReportRange[], groupBy: GroupBy): Reading {
   const plans = ranges.map((range, part) => readingPlan(range, part === 0 ? groupBy : 'month'));
   const spans: { from: string; to: string }[] = [];
