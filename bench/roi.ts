@@ -34,6 +34,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { openDatabase } from '../src/server/data/database.ts';
+import { inTransaction } from '../src/server/data/scoped-transaction.ts';
+import { buildRoiReport } from '../src/server/domain/reports/roi-report.ts';
 import { percentile, runLoad, type LoadResult } from './lib/load.ts';
 import { SerialClient } from './lib/serial-client.ts';
 
@@ -492,6 +495,34 @@ async function serialLatencies(base: string, requests: { path: string; key?: str
 }
 
 /**
+ * The same reports' transactions run directly on the benchmark's database, one at a time, as the
+ * report route runs them (no HTTP, no cache, no Redis): the database's part of an uncached report.
+ */
+async function directLatencies(databaseUrl: string, tenants: BenchTenant[], windows: string[][]) {
+  const database = await openDatabase({ databaseUrl, dataDir: '', poolSize: 1 });
+  const latencies: number[] = [];
+  try {
+    for (const [i, [from, to]] of windows.entries()) {
+      const tenant = tenants[i % tenants.length]!.id;
+      const s = performance.now();
+      await inTransaction(database, { tenantId: tenant }, (tx) =>
+        buildRoiReport(tx, tenant, null, { from: from!, to: to! }, 'month', 'USD', 'previous'),
+      );
+      latencies.push(performance.now() - s);
+    }
+  } finally {
+    await database.close();
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    n: latencies.length,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+  };
+}
+
+/**
  * One-year tenant-wide monthly reports compared with the 365 days before; each (tenant, window) is
  * asked once → uncached.
  */
@@ -573,6 +604,13 @@ async function runBackend(backend: string) {
     const uncached = await serialLatencies(base, reportRequests(tenants, windows));
     const uncachedLoad = os.loadavg()[0]!;
     await settle();
+    let direct: Awaited<ReturnType<typeof directLatencies>> | null = null;
+    if (env.DATABASE_URL) {
+      // Warmed by the warm-up windows first, as the server's connections were.
+      await directLatencies(env.DATABASE_URL, tenants, warmup);
+      direct = await directLatencies(env.DATABASE_URL, tenants, windows);
+    }
+    await settle();
     const cached = await serialLatencies(base, reportRequests(tenants, windows));
     // The machine's floor for one request at a time: the same number of the simplest request.
     await settle();
@@ -612,7 +650,7 @@ async function runBackend(backend: string) {
       backend,
       imported,
       bigCsv,
-      reports: { uncached, cached, healthSerial, health, cachedLoad, floor, loads },
+      reports: { uncached, direct, cached, healthSerial, health, cachedLoad, floor, loads },
     };
   } finally {
     child.send({ type: 'stop' });
@@ -674,12 +712,17 @@ for (const r of results) {
     out.push('| report measures | skipped (BENCH_IMPORT_ONLY=1) | |');
     continue;
   }
-  const { uncached, cached, healthSerial, health, cachedLoad, floor, loads } = r.reports;
+  const { uncached, direct, cached, healthSerial, health, cachedLoad, floor, loads } = r.reports;
   const serial = (l: { p50: number; p95: number; p99: number }) =>
     `p50 ${f2(l.p50)} ms, p95 ${f2(l.p95)} ms, p99 ${f2(l.p99)} ms`;
   out.push(
     `| tenant-wide one-year monthly report, uncached, ${uncached.n} requests one at a time (after ${WARMUP} others, uncached and cached, not measured) | ${serial(uncached)} (load ${f2(loads.uncached)}) | p99 ≤ 10 ms |`,
   );
+  if (direct) {
+    out.push(
+      `| same reports' transactions run directly (no HTTP, cache or Redis: the database's part) | ${serial(direct)} | |`,
+    );
+  }
   out.push(`| same reports, cached | ${serial(cached)} (load ${f2(loads.cached)}) | p99 ≤ 3 ms |`);
   out.push(
     `| GET /healthz, ${healthSerial.n} requests one at a time (the machine's floor) | ${serial(healthSerial)} | |`,
