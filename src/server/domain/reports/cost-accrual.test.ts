@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { accrueCosts, type DatedService } from './cost-accrual.ts';
+import { isoWeekKey } from './periods.ts';
 
 const retainer = (amount: number, startDate: string, endDate: string | null = null) =>
   ({ siteId: 's1', billing: 'monthly', amount, startDate, endDate }) satisfies DatedService;
 
-function costs(services: DatedService[], from: string, to: string, groupBy: 'day' | 'month') {
+function costs(
+  services: DatedService[],
+  from: string,
+  to: string,
+  groupBy: 'day' | 'week' | 'month' | 'site',
+) {
   const byKey = new Map<string, number>();
   accrueCosts(services, { from, to }, groupBy, (key, cost) =>
     byKey.set(key, (byKey.get(key) ?? 0) + cost),
@@ -40,6 +46,24 @@ describe('accrueCosts', () => {
       }
       expect(months).toEqual(fromDays);
     }
+  });
+
+  it('groups the same days by week and by site', () => {
+    const services = [
+      retainer(99_999, '2023-12-20', '2024-01-10'),
+      { siteId: 's2', billing: 'one_time', amount: 5_000, startDate: '2024-01-01', endDate: null },
+      { siteId: 's2', billing: 'monthly', amount: 3_100, startDate: '2023-12-30', endDate: null },
+    ] satisfies DatedService[];
+    const [from, to] = ['2023-12-25', '2024-01-14'];
+    const byWeek = new Map<string, number>();
+    for (const [day, cost] of costs(services, from, to, 'day')) {
+      byWeek.set(isoWeekKey(day), (byWeek.get(isoWeekKey(day)) ?? 0) + cost);
+    }
+    expect(costs(services, from, to, 'week')).toEqual(byWeek);
+    const bySite = costs(services, from, to, 'site');
+    const total = [...costs(services, from, to, 'month').values()].reduce((a, b) => a + b, 0);
+    expect(bySite.get('s1')! + bySite.get('s2')!).toBe(total);
+    expect(bySite.get('s2')).toBe(5_000 + 2 * 100 + 14 * 100); // 30–31 Dec, 1–14 Jan at 100 a day
   });
 
   it('costs nothing outside a service’s dates or the range', () => {

@@ -1,5 +1,5 @@
 import type { GroupBy } from '../../../shared/schemas/roi.ts';
-import { daysBetween, isoWeekKey, monthStart, nextMonthStart } from './periods.ts';
+import { addDays, daysBetween, isoWeekKey, monthStart, nextMonthStart } from './periods.ts';
 
 /** A service whose cost accrues by date alone: a monthly retainer or a one-off job. */
 export interface DatedService {
@@ -34,7 +34,7 @@ function bucketKey(groupBy: GroupBy, date: string, siteId: string): string {
  * of [startDate, endDate] (open-ended: up to `to`). For month and site groupings a month's
  * segment [a, b] is summed in closed form, (b − a + 1) × q + max(0, min(b, r) − a + 1) with q, r
  * the quotient and remainder of amount ÷ days (days as day-of-month numbers); for days and weeks
- * each day is added on its own.
+ * each day's cost is added up over the services first, and handed over once per day.
  */
 export function accrueCosts(
   services: DatedService[],
@@ -43,13 +43,14 @@ export function accrueCosts(
   add: (key: string, cost: number) => void,
 ): void {
   const perDay = groupBy === 'day' || groupBy === 'week';
+  const byDay: number[] = perDay ? new Array(daysBetween(range.from, range.to) + 1).fill(0) : [];
   for (const service of services) {
     if (service.amount <= 0) continue;
     if (service.billing === 'one_time') {
       const on = service.startDate;
-      if (on >= range.from && on <= range.to) {
-        add(bucketKey(groupBy, on, service.siteId), service.amount);
-      }
+      if (on < range.from || on > range.to) continue;
+      if (perDay) byDay[daysBetween(range.from, on)]! += service.amount;
+      else add(bucketKey(groupBy, on, service.siteId), service.amount);
       continue;
     }
     const first = service.startDate > range.from ? service.startDate : range.from;
@@ -68,10 +69,12 @@ export function accrueCosts(
         add(bucketKey(groupBy, month, service.siteId), cost);
         continue;
       }
-      for (let day = a; day <= b; day++) {
-        const date = `${month.slice(0, 8)}${String(day).padStart(2, '0')}`;
-        add(bucketKey(groupBy, date, service.siteId), q + (day <= r ? 1 : 0));
-      }
+      // Day `a` of this month is this many days into the range.
+      const offset = daysBetween(range.from, month) + a - 1;
+      for (let day = a; day <= b; day++) byDay[offset + day - a]! += q + (day <= r ? 1 : 0);
     }
   }
+  byDay.forEach((cost, i) => {
+    if (cost !== 0) add(bucketKey(groupBy, addDays(range.from, i), ''), cost);
+  });
 }

@@ -180,7 +180,7 @@ interface DayEdge {
 
 /**
  * How a range is read: the monthly rollups of [rollupFrom, rollupTo) (none when equal), plus or
- * minus edges of days, each inside one month. Day and week groupings read every day. Otherwise
+ * minus edges of days, each inside one month. Day and week groupings read every day, as one edge. Otherwise
  * the whole months inside the range come from rollups, and a partial month from whichever is
  * fewer days: the days inside the range, or its rollup less the days outside.
  */
@@ -365,10 +365,12 @@ function reportStatement(tenantId: string, siteIds: SiteSet, groupBy: GroupBy, r
 
 /**
  * The monthly and one-off services of the sites that run during any of the ranges, read with the
- * switch to generic plans for the rest of the transaction (one round trip for both). The report
- * statement's text is the same for every range of a grouping, but PostgreSQL's default
- * (`plan_cache_mode = auto`) kept planning it anew on each run, since a plan for known array
- * lengths looks cheaper than the generic one: about a third of its time (bench/roi.ts).
+ * switch to generic plans (one round trip for both). The report statement's text is the same for
+ * every range of a grouping, but PostgreSQL's default (`plan_cache_mode = auto`) kept planning it
+ * anew on each run, since a plan for known array lengths looks cheaper than the generic one:
+ * about a third of its time (bench/roi.ts). The switch holds for the rest of the transaction:
+ * what report transactions read after the report (annotations, attributions, further reports of
+ * a goal) are keyed reads or the same statement, which the generic plan suits too.
  */
 async function readDatedServices(
   tx: Tx,
@@ -433,8 +435,9 @@ export async function buildRoiReport(
     const into = (part: number, key: string) => (part === 1 ? sums.get(key) : earlierSums);
     const services = await readDatedServices(tx, tenantId, siteIds, reading.ranges);
     const { rows } = await reportStatement(tenantId, siteIds, groupBy, reading).execute(tx);
+    // The comparison is summed into its totals: its costs are accrued by month, whatever the grouping.
     reading.ranges.forEach((r, i) =>
-      accrueCosts(services, r, groupBy, (key, cost) => {
+      accrueCosts(services, r, i === 0 ? groupBy : 'month', (key, cost) => {
         const s = into(i + 1, key);
         if (s) s.cost += cost;
       }),
