@@ -42,9 +42,6 @@ export const REDIS_FAIL_FAST = {
   commandTimeout: 2_000,
 } as const;
 
-/** ioredis states of a connection that lost Redis (it is between reconnection attempts). */
-const REDIS_DOWN = new Set(['reconnecting', 'close', 'end']);
-
 /** Everything a request or a job needs, built once per process and passed explicitly. */
 export interface AppServices {
   config: Config;
@@ -108,10 +105,13 @@ export async function createServices(
         logger.warn({ err }, 'redis unavailable: rate limits counted in this process');
       },
     );
-    const main = redis;
-    queue = createBullmqQueue(config.REDIS_URL, config.REDIS_PREFIX, {
-      available: () => !REDIS_DOWN.has(main.status),
-    });
+    // Redis is known to be down from the main connection's close until it is ready again. Its
+    // status alone said less: between reconnection attempts it is `connecting` for a moment, and
+    // an enqueue made then waited out its whole deadline (a webhook acknowledged after 3 s).
+    let lost = false;
+    redis.on('close', () => (lost = true));
+    redis.on('ready', () => (lost = false));
+    queue = createBullmqQueue(config.REDIS_URL, config.REDIS_PREFIX, { available: () => !lost });
   } else {
     cache = createMemoryCache();
     rateLimiter = createMemoryRateLimiter();
