@@ -467,6 +467,17 @@ async function importBigCsv(base: string, tenant: BenchTenant) {
   };
 }
 
+/** The count and percentiles of latencies measured one request at a time. */
+function serialSummary(latencies: number[]) {
+  latencies.sort((a, b) => a - b);
+  return {
+    n: latencies.length,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+  };
+}
+
 /** Sends the requests one at a time on one connection (see SerialClient); latency percentiles. */
 async function serialLatencies(base: string, requests: { path: string; key?: string }[]) {
   const client = await SerialClient.connect(base);
@@ -485,13 +496,7 @@ async function serialLatencies(base: string, requests: { path: string; key?: str
   } finally {
     client.close();
   }
-  latencies.sort((a, b) => a - b);
-  return {
-    n: latencies.length,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
-  };
+  return serialSummary(latencies);
 }
 
 /**
@@ -513,13 +518,7 @@ async function directLatencies(databaseUrl: string, tenants: BenchTenant[], wind
   } finally {
     await database.close();
   }
-  latencies.sort((a, b) => a - b);
-  return {
-    n: latencies.length,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
-  };
+  return serialSummary(latencies);
 }
 
 /**

@@ -19,7 +19,7 @@ export interface WorkerProcess {
 /**
  * Stripe objects the child applies at once unless BILLING_WORKER_CONCURRENCY says otherwise (a
  * worker of its own takes 8): it shares the machine with the API by construction, and during a
- * burst of 10,000 events 8 at once slowed the API's reads 3.3–3.9× at p99 against 2.4–2.7× with 2,
+ * burst of 10,000 events 8 at once slowed the API's reads 3.3–3.9× at p99 against 2.4–2.9× with 2,
  * for 10–20 % more time to apply them all (bench/billing.ts, BENCH_ROLE=all).
  */
 const SHARED_MACHINE_BILLING_CONCURRENCY = 2;

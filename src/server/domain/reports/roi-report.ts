@@ -180,9 +180,9 @@ interface DayEdge {
 
 /**
  * How a range is read: the monthly rollups of [rollupFrom, rollupTo) (none when equal), plus or
- * minus edges of days, each inside one month. Day and week groupings read every day, as one edge. Otherwise
- * the whole months inside the range come from rollups, and a partial month from whichever is
- * fewer days: the days inside the range, or its rollup less the days outside.
+ * minus edges of days. Day and week groupings read every day, as one edge. Otherwise the whole
+ * months inside the range come from rollups, and a partial month from whichever is fewer days:
+ * the days inside the range, or its rollup less the days outside; each edge lies inside one month.
  */
 function readingPlan(
   range: ReportRange,
@@ -262,7 +262,7 @@ const DAILY_SUMS = sql`sum(m.revenue) AS "revenue", sum(${creditedValue('m', 'a'
   sum(m.impressions) AS "impressions", sum(m.position * m.impressions) AS "positionWeighted",
   sum(m.impressions) FILTER (WHERE m.position IS NOT NULL) AS "positionImpressions"`;
 
-/** Sums of the rollups `r` of the months its part reads from them (the others are read for coverage). */
+/** Sums of rollups `r` over the months its part reads from rollups (the rest: coverage only). */
 const ROLLUP_SUMS = (() => {
   const used = sql`FILTER (WHERE r.month >= p.rf AND r.month < p.rt)`;
   return sql`sum(r.revenue) ${used} AS "revenue", sum(r.value) ${used} AS "value",
@@ -435,7 +435,7 @@ export async function buildRoiReport(
     const into = (part: number, key: string) => (part === 1 ? sums.get(key) : earlierSums);
     const services = await readDatedServices(tx, tenantId, siteIds, reading.ranges);
     const { rows } = await reportStatement(tenantId, siteIds, groupBy, reading).execute(tx);
-    // The comparison is summed into its totals: its costs are accrued by month, whatever the grouping.
+    // The comparison is summed into its totals: its costs accrue by month, whatever the grouping.
     reading.ranges.forEach((r, i) =>
       accrueCosts(services, r, i === 0 ? groupBy : 'month', (key, cost) => {
         const s = into(i + 1, key);
