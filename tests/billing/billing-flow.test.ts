@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { inTransaction } from '../../src/server/data/scoped-transaction.ts';
+import {
+  lockAuditChain,
+  recordAuditEvent,
+  type Actor,
+} from '../../src/server/domain/audit/record-audit-event.ts';
+import { NO_META } from '../../src/server/domain/billing/billing-values.ts';
 import { buildTenant, eventually } from '../support/factories.ts';
 import {
   auditActions,
@@ -11,6 +18,8 @@ import {
   type BillingHarness,
 } from './billing-harness.ts';
 import { announceIdentityChanges, tenantIdentity } from '../../src/server/data/identity-changes.ts';
+
+const SYSTEM: Actor = { type: 'system', id: null, label: 'test' };
 
 let h: BillingHarness;
 beforeAll(async () => {
@@ -160,6 +169,36 @@ describe('billing life cycle through the Stripe-compatible server', () => {
     const ids = new Set(results.map((r) => h.stripe.sandbox.checkoutSession(r.body.id).customer));
     expect([...ids]).toEqual([customer]);
   });
+
+  // Embedded PostgreSQL has one session: transactions there never wait on each other's locks.
+  it.runIf(process.env.DATABASE_URL)(
+    'a first checkout waits behind an audited write of its workspace instead of deadlocking with it',
+    async () => {
+      const tenant = await buildTenant(h.app);
+      const lockWaits = async () => {
+        const { rows } = await sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE wait_event_type = 'Lock' AND datname = current_database()`.execute(
+          h.app.database.db,
+        );
+        return rows[0]!.n > 0;
+      };
+      let checkout: ReturnType<typeof tenant.owner.client.post> | undefined;
+      // An audited write (a setting changed, a subscription applied) holds the audit chain head
+      // while the checkout records its new customer id, then records its own event.
+      await inTransaction(h.app.database, { tenantId: tenant.id }, async (tx) => {
+        await lockAuditChain(tx, tenant.id);
+        checkout = tenant.owner.client.post('/api/v1/billing/checkout', { plan: 'pro' });
+        await eventually(lockWaits, 20_000);
+        await recordAuditEvent(tx, tenant.id, SYSTEM, NO_META, { action: 'test.audited_write' });
+      });
+      const res = await checkout!;
+      expect(res.status, res.text).toBe(201);
+      expect(await customerOf(h.app, tenant.id)).toBe(
+        h.stripe.sandbox.checkoutSession((res.body as { id: string }).id).customer,
+      );
+    },
+  );
 
   it('plan limits: over the limit is 402 naming it; upgrading lifts it; canceling restores free limits without deleting', async () => {
     const tenant = await buildTenant(h.app);

@@ -1,5 +1,5 @@
 import type { Tx } from '../../data/database.ts';
-import { recordAuditEvent, type Actor } from '../audit/record-audit-event.ts';
+import { lockAuditChain, recordAuditEvent, type Actor } from '../audit/record-audit-event.ts';
 import type { BillingSettings } from './billing-deps.ts';
 import { NO_META, iso } from './billing-values.ts';
 import { graceEnd, planInEffect } from './plans.ts';
@@ -28,6 +28,9 @@ export async function recomputeTenantBilling(
   actor: Actor,
   at: Date = new Date(),
 ): Promise<boolean> {
+  // Lock order of every change to a tenant row: the audit chain head, then the row (no key
+  // change: it leaves the key-share locks of rows referencing the tenant alone).
+  await lockAuditChain(tx, tenantId);
   const subs = await tx
     .selectFrom('billing_subscriptions')
     .select(['id', 'status', 'plan', 'past_due_since', 'stripe_created'])
@@ -51,7 +54,7 @@ export async function recomputeTenantBilling(
     .selectFrom('tenants')
     .select(['plan', 'billing_status', 'billing_grace_ends_at'])
     .where('id', '=', tenantId)
-    .forUpdate()
+    .forNoKeyUpdate()
     .executeTakeFirstOrThrow();
   if (
     tenant.plan === plan &&

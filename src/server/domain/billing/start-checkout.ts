@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { Tx } from '../../data/database.ts';
 import { inTransaction } from '../../data/scoped-transaction.ts';
 import { AppError } from '../../errors.ts';
+import { lockAuditChain } from '../audit/record-audit-event.ts';
 import type { BillingDeps } from './billing-deps.ts';
 import type { PaidPlanId } from './plans.ts';
 import { announceIdentityChanges, tenantIdentity } from '../../data/identity-changes.ts';
@@ -108,6 +109,11 @@ export async function recordStripeCustomer(
   tenantId: string,
   customerId: string,
 ): Promise<boolean> {
+  // The audit chain head before the row, as every change to a tenant row takes them. The column
+  // is unique, so this UPDATE locks the row against the key-share locks that audit events (and
+  // every other row referencing the tenant) take; with the row first, a concurrent audited write
+  // holding the head and inserting its event deadlocked with us (CI: concurrent checkouts, 500).
+  await lockAuditChain(tx, tenantId);
   await announceIdentityChanges(tx, [tenantIdentity(tenantId)]);
   const stored = await tx
     .updateTable('tenants')

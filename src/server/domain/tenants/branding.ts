@@ -157,6 +157,7 @@ export async function storeTenantLogo(
 
 /** Removes the workspace's logo; the hash of the removed one, or null when there was none. */
 export async function deleteTenantLogo(tx: Tx, tenantId: string): Promise<string | null> {
+  await lockAuditChain(tx, tenantId); // lock order as in storeTenantLogo
   const removed = await tx
     .deleteFrom('tenant_logos')
     .where('tenant_id', '=', tenantId)
