@@ -211,6 +211,8 @@ export interface MetricsDailyTable {
   clicks: number | null;
   impressions: number | null;
   position: number | null;
+  /** The day's credited value, rounded, under the site's current attribution (0080). */
+  value: Generated<number>;
 }
 
 export interface MetricsMonthlyTable {

@@ -6,7 +6,12 @@ import type { Cache } from '../../infra/cache.ts';
 import { AppError } from '../../errors.ts';
 import type { ImportMetricsResult } from '../../../shared/schemas/roi.ts';
 import { invalidateReports, reportCacheNamespace } from '../reports/report-cache.ts';
-import { attributionTerms, creditedValue, refreshSiteValues } from '../sites/attribution.ts';
+import {
+  attributionTerms,
+  creditedValue,
+  creditedValueOf,
+  refreshSiteValues,
+} from '../sites/attribution.ts';
 import { getVisibleSite } from '../sites/sites.ts';
 import type { Viewer } from '../sites/viewer.ts';
 import { parseCsvImport, parseJsonImport, type MetricColumns } from './parse-metric-rows.ts';
@@ -237,7 +242,7 @@ async function hasRollups(tx: Tx, tenantId: string, siteId: string): Promise<boo
 }
 
 // The monthly rollup row of a site's daily rows `d`, grouped by month (the third column), with
-// their credited value under the site's attribution terms `a` and the mask of their days.
+// the sum of their credited values and the mask of their days.
 const ROLLUP_COLUMNS = sql`(tenant_id, site_id, month, sessions, conversions, revenue, clicks,
   impressions, position_weighted, position_impressions, value, days_mask)`;
 const rollupOf = (tenantId: string, siteId: string) => sql`
@@ -246,7 +251,7 @@ const rollupOf = (tenantId: string, siteId: string) => sql`
          coalesce(sum(d.clicks), 0), coalesce(sum(d.impressions), 0),
          coalesce(sum(d.position * d.impressions), 0),
          coalesce(sum(d.impressions) FILTER (WHERE d.position IS NOT NULL), 0),
-         coalesce(sum(${creditedValue('d', 'a')}), 0),
+         coalesce(sum(d.value), 0),
          bit_or(1 << (extract(day FROM d.day)::int - 1))`;
 /** The site's attribution terms as a one-row table `a`. */
 const termsOf = (tenantId: string, siteId: string) =>
@@ -268,13 +273,14 @@ async function insertNewDays(
 ): Promise<void> {
   await sql`
     WITH d AS (
-      INSERT INTO metrics_daily (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position)
-      SELECT ${tenantId}::uuid, ${siteId}::uuid, u.day, u.sessions, u.conversions, u.revenue, u.clicks, u.impressions, u.position
-      FROM ${rows}
-      RETURNING day, sessions, conversions, revenue, clicks, impressions, position
+      INSERT INTO metrics_daily (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position, value)
+      SELECT ${tenantId}::uuid, ${siteId}::uuid, u.day, u.sessions, u.conversions, u.revenue, u.clicks, u.impressions, u.position,
+             ${creditedValue('u', 'a')}
+      FROM ${rows} CROSS JOIN ${termsOf(tenantId, siteId)}
+      RETURNING day, sessions, conversions, revenue, clicks, impressions, position, value
     )
     INSERT INTO metrics_monthly AS r ${ROLLUP_COLUMNS}
-    ${rollupOf(tenantId, siteId)} FROM d CROSS JOIN ${termsOf(tenantId, siteId)} GROUP BY 3
+    ${rollupOf(tenantId, siteId)} FROM d GROUP BY 3
     ON CONFLICT (tenant_id, site_id, month) DO UPDATE SET
       sessions = r.sessions + EXCLUDED.sessions, conversions = r.conversions + EXCLUDED.conversions,
       revenue = r.revenue + EXCLUDED.revenue, clicks = r.clicks + EXCLUDED.clicks,
@@ -293,16 +299,19 @@ async function upsertDailyMetrics(
 ): Promise<number> {
   const result = await sql<{ inserted: number }>`
     WITH upserted AS (
-      INSERT INTO metrics_daily AS m (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position)
-      SELECT ${tenantId}::uuid, ${siteId}::uuid, u.day, u.sessions, u.conversions, u.revenue, u.clicks, u.impressions, u.position
-      FROM ${rows}
+      INSERT INTO metrics_daily AS m (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position, value)
+      SELECT ${tenantId}::uuid, ${siteId}::uuid, u.day, u.sessions, u.conversions, u.revenue, u.clicks, u.impressions, u.position,
+             ${creditedValue('u', 'a')}
+      FROM ${rows} CROSS JOIN ${termsOf(tenantId, siteId)}
       ON CONFLICT (tenant_id, site_id, day) DO UPDATE SET
         sessions = coalesce(EXCLUDED.sessions, m.sessions),
         conversions = coalesce(EXCLUDED.conversions, m.conversions),
         revenue = coalesce(EXCLUDED.revenue, m.revenue),
         clicks = coalesce(EXCLUDED.clicks, m.clicks),
         impressions = coalesce(EXCLUDED.impressions, m.impressions),
-        position = coalesce(EXCLUDED.position, m.position)
+        position = coalesce(EXCLUDED.position, m.position),
+        value = (SELECT ${creditedValueOf(sql`coalesce(EXCLUDED.revenue, m.revenue)`, sql`coalesce(EXCLUDED.conversions, m.conversions)`, 'a')}
+                 FROM ${termsOf(tenantId, siteId)})
       RETURNING (xmax = 0) AS is_new
     )
     SELECT count(*) FILTER (WHERE is_new) AS inserted FROM upserted`.execute(tx);
@@ -336,7 +345,7 @@ export async function refreshMonthlyRollups(
   await sql`
     INSERT INTO metrics_monthly AS r ${ROLLUP_COLUMNS}
     ${rollupOf(tenantId, siteId)}
-    FROM metrics_daily AS d CROSS JOIN ${termsOf(tenantId, siteId)}
+    FROM metrics_daily AS d
     WHERE d.tenant_id = ${tenantId} AND d.site_id = ${siteId}
       AND d.day >= ${first}::date AND d.day < (${last}::date + interval '1 month')
       AND date_trunc('month', d.day::timestamp)::date = ANY(${months}::date[])

@@ -2,7 +2,6 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../../data/database.ts';
 import { invalid } from '../../errors.ts';
 import type { GroupBy, RoiFigures, RoiReport, RoiSeriesItem } from '../../../shared/schemas/roi.ts';
-import { attributionTerms, creditedValue } from '../sites/attribution.ts';
 import { siteNotFound } from '../sites/sites.ts';
 import { accrueCosts, type DatedService } from './cost-accrual.ts';
 import {
@@ -256,8 +255,8 @@ function bucketOf(groupBy: GroupBy, date: RawBuilder<unknown>) {
 const NO_SUMS = sql`0 AS "revenue", 0 AS "value", 0 AS "sessions", 0 AS "conversions", 0 AS "clicks",
   0 AS "impressions", 0 AS "positionWeighted", 0 AS "positionImpressions"`;
 
-/** Sums of the days of `m`, credited under the attribution terms of `a`. */
-const DAILY_SUMS = sql`sum(m.revenue) AS "revenue", sum(${creditedValue('m', 'a')}) AS "value",
+/** Sums of the days of `m` (each day's credited value is stored with it). */
+const DAILY_SUMS = sql`sum(m.revenue) AS "revenue", sum(m.value) AS "value",
   sum(m.sessions) AS "sessions", sum(m.conversions) AS "conversions", sum(m.clicks) AS "clicks",
   sum(m.impressions) AS "impressions", sum(m.position * m.impressions) AS "positionWeighted",
   sum(m.impressions) FILTER (WHERE m.position IS NOT NULL) AS "positionImpressions"`;
@@ -297,7 +296,7 @@ function readingOf(ranges: ReportRange[], groupBy: GroupBy): Reading {
 
 /**
  * The report statement. Each row is one of:
- * - `d`: sums of span `n`'s days (per bucket of the grouping), credited under each site's terms;
+ * - `d`: sums of span `n`'s days (per bucket of the grouping), their credited values as stored;
  * - `m`: part `n`'s rollups of one month (summed only over the months its plan reads from
  *   rollups) with the month's day mask OR-ed over the sites, for coverage;
  * - `s` (grouping by site): part `n`'s rollups of one site;
@@ -322,11 +321,7 @@ function reportStatement(tenantId: string, siteIds: SiteSet, groupBy: GroupBy, r
   const rollupGroups =
     groupBy === 'site' ? sql`GROUPING SETS ((r.month), (r.site_id))` : sql`r.month`;
   return sql<SumsRow>`
-    WITH a AS MATERIALIZED (
-      SELECT s.id, ${attributionTerms('s')} FROM sites s
-      WHERE s.tenant_id = ${tenantId} AND s.id = ANY(${siteIds})
-    ),
-    parts AS (
+    WITH parts AS (
       SELECT f, t, mf, rf, rt, n FROM unnest(${dates(ranges.map((r) => r.from))}, ${dates(ranges.map((r) => r.to))},
         ${dates(ranges.map((r) => monthStart(r.from)))}, ${dates(plans.map((p) => p.rollupFrom))},
         ${dates(plans.map((p) => p.rollupTo))}) WITH ORDINALITY AS p(f, t, mf, rf, rt, n)
@@ -341,9 +336,9 @@ function reportStatement(tenantId: string, siteIds: SiteSet, groupBy: GroupBy, r
     SELECT 'd' AS src, sp.n, ${day.key} AS k, ${DAILY_SUMS}, 0 AS cost, 0 AS mask
     FROM unnest(${dates(spans.map((s) => s.from))}, ${dates(spans.map((s) => s.to))})
       WITH ORDINALITY AS sp(f, t, n)
-    CROSS JOIN a
+    CROSS JOIN unnest(${siteIds}) AS a(id)
     CROSS JOIN LATERAL (
-      SELECT site_id, day, sessions, conversions, revenue, clicks, impressions, position FROM metrics_daily
+      SELECT site_id, day, sessions, conversions, revenue, value, clicks, impressions, position FROM metrics_daily
       WHERE tenant_id = ${tenantId} AND site_id = a.id AND day >= sp.f AND day <= sp.t
       OFFSET 0
     ) AS m

@@ -62,14 +62,23 @@ export const attributionTerms = (s: string) => {
  */
 export function creditedValue(d: string, a: string): RawBuilder<number> {
   const row = sql.raw(d);
+  return creditedValueOf(sql`${row}.revenue`, sql`${row}.conversions`, a);
+}
+
+/** creditedValue of a day's revenue and conversions given as expressions. */
+export function creditedValueOf(
+  revenue: RawBuilder<unknown>,
+  conversions: RawBuilder<unknown>,
+  a: string,
+): RawBuilder<number> {
   const t = sql.raw(a);
-  const p = sql`(${t}.sm * ((coalesce(${row}.revenue, 0) + coalesce(${row}.conversions, 0)::numeric * ${t}.cv) * ${t}.n - ${t}.b))`;
+  const p = sql`(${t}.sm * ((coalesce(${revenue}, 0) + coalesce(${conversions}, 0)::numeric * ${t}.cv) * ${t}.n - ${t}.b))`;
   return sql<number>`(sign(${p}) * div(2 * abs(${p}) + ${t}.n, 2 * ${t}.n))`;
 }
 
 /**
  * Recomputes what a site's attribution derives from its metrics: the baseline's gross sum, then
- * the credited value of every monthly rollup of the site. Run under the site's row lock, after an
+ * the credited value of every daily row of the site and of every monthly rollup. Run under the site's row lock, after an
  * attribution change or an import that touched the baseline period.
  */
 export async function refreshSiteValues(tx: Tx, tenantId: string, siteId: string): Promise<void> {
@@ -81,11 +90,14 @@ export async function refreshSiteValues(tx: Tx, tenantId: string, siteId: string
         AND d.day >= s.baseline_from AND d.day <= s.baseline_to) END
     WHERE s.tenant_id = ${tenantId} AND s.id = ${siteId}`.execute(tx);
   await sql`
+    UPDATE metrics_daily AS d SET value = ${creditedValue('d', 'a')}
+    FROM (SELECT ${attributionTerms('s')} FROM sites s WHERE s.tenant_id = ${tenantId} AND s.id = ${siteId}) AS a
+    WHERE d.tenant_id = ${tenantId} AND d.site_id = ${siteId}`.execute(tx);
+  await sql`
     UPDATE metrics_monthly AS r SET value = x.value
     FROM (
-      SELECT date_trunc('month', d.day::timestamp)::date AS month, sum(${creditedValue('d', 'a')}) AS value
-      FROM (SELECT ${attributionTerms('s')} FROM sites s WHERE s.tenant_id = ${tenantId} AND s.id = ${siteId}) AS a
-      CROSS JOIN metrics_daily d
+      SELECT date_trunc('month', d.day::timestamp)::date AS month, sum(d.value) AS value
+      FROM metrics_daily d
       WHERE d.tenant_id = ${tenantId} AND d.site_id = ${siteId}
       GROUP BY 1
     ) AS x
