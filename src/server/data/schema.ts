@@ -212,7 +212,7 @@ export interface MetricsDailyTable {
   impressions: number | null;
   position: number | null;
   /** The day's credited value, rounded, under the site's current attribution (0080). */
-  value: Generated<number>;
+  value: number;
 }
 
 export interface MetricsMonthlyTable {
