@@ -8,8 +8,9 @@ import type { ImportMetricsResult } from '../../../shared/schemas/roi.ts';
 import { invalidateReports, reportCacheNamespace } from '../reports/report-cache.ts';
 import {
   attributionTerms,
-  creditedValue,
+  creditedPart,
   creditedValueOf,
+  creditedValueOfPart,
   refreshSiteValues,
 } from '../sites/attribution.ts';
 import { getVisibleSite } from '../sites/sites.ts';
@@ -275,8 +276,8 @@ async function insertNewDays(
     WITH d AS (
       INSERT INTO metrics_daily (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position, value)
       SELECT ${tenantId}::uuid, ${siteId}::uuid, u.day, u.sessions, u.conversions, u.revenue, u.clicks, u.impressions, u.position,
-             ${creditedValue('u', 'a')}
-      FROM ${rows} CROSS JOIN ${termsOf(tenantId, siteId)}
+             ${creditedValueOfPart('a')}
+      FROM ${rows} CROSS JOIN ${termsOf(tenantId, siteId)} CROSS JOIN ${creditedPart('u', 'a')}
       RETURNING day, sessions, conversions, revenue, clicks, impressions, position, value
     )
     INSERT INTO metrics_monthly AS r ${ROLLUP_COLUMNS}
@@ -301,8 +302,8 @@ async function upsertDailyMetrics(
     WITH upserted AS (
       INSERT INTO metrics_daily AS m (tenant_id, site_id, day, sessions, conversions, revenue, clicks, impressions, position, value)
       SELECT ${tenantId}::uuid, ${siteId}::uuid, u.day, u.sessions, u.conversions, u.revenue, u.clicks, u.impressions, u.position,
-             ${creditedValue('u', 'a')}
-      FROM ${rows} CROSS JOIN ${termsOf(tenantId, siteId)}
+             ${creditedValueOfPart('a')}
+      FROM ${rows} CROSS JOIN ${termsOf(tenantId, siteId)} CROSS JOIN ${creditedPart('u', 'a')}
       ON CONFLICT (tenant_id, site_id, day) DO UPDATE SET
         sessions = coalesce(EXCLUDED.sessions, m.sessions),
         conversions = coalesce(EXCLUDED.conversions, m.conversions),
