@@ -1,5 +1,5 @@
 import type { GroupBy } from '../../../shared/schemas/roi.ts';
-import { addDays, daysBetween, isoWeekKey, monthStart, nextMonthStart } from './periods.ts';
+import { addDays, daysBetween, isoWeekKey } from './periods.ts';
 
 /** A service whose cost accrues by date alone: a monthly retainer or a one-off job. */
 export interface DatedService {
@@ -26,6 +26,23 @@ function bucketKey(groupBy: GroupBy, date: string, siteId: string): string {
   }
 }
 
+const DAY_MS = 86_400_000;
+
+/** Months since year 0 of a `YYYY-MM-DD` date: year × 12 + month − 1. */
+const monthIndex = (date: string) => Number(date.slice(0, 4)) * 12 + Number(date.slice(5, 7)) - 1;
+
+/** `YYYY-MM` of a month index. */
+const monthKey = (month: number) =>
+  `${String(Math.floor(month / 12)).padStart(4, '0')}-${String((month % 12) + 1).padStart(2, '0')}`;
+
+/** Days in a month index (Gregorian). */
+function daysInMonth(month: number): number {
+  const m = month % 12;
+  if (m !== 1) return m === 3 || m === 5 || m === 8 || m === 10 ? 30 : 31;
+  const y = Math.floor(month / 12);
+  return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28;
+}
+
 /**
  * Accrues the services' cost inside [from, to], as the contract defines it, and hands each
  * bucket's share to `add`: a one-off job costs its amount on its start date; a monthly retainer
@@ -43,6 +60,11 @@ export function accrueCosts(
   add: (key: string, cost: number) => void,
 ): void {
   const perDay = groupBy === 'day' || groupBy === 'week';
+  const fromMs = Date.UTC(
+    Number(range.from.slice(0, 4)),
+    Number(range.from.slice(5, 7)) - 1,
+    Number(range.from.slice(8, 10)),
+  );
   const byDay: number[] = perDay ? new Array(daysBetween(range.from, range.to) + 1).fill(0) : [];
   for (const service of services) {
     if (service.amount <= 0) continue;
@@ -57,20 +79,23 @@ export function accrueCosts(
     const last =
       service.endDate !== null && service.endDate < range.to ? service.endDate : range.to;
     if (first > last) continue;
-    for (let month = monthStart(first); month <= last; month = nextMonthStart(month)) {
-      const next = nextMonthStart(month);
-      const days = daysBetween(month, next);
+    // Month by month as numbers (a year of reports over many services made the date strings of
+    // every month a tenth of an uncached report's transaction).
+    const [firstMonth, firstDay] = [monthIndex(first), Number(first.slice(8, 10))];
+    const [lastMonth, lastDay] = [monthIndex(last), Number(last.slice(8, 10))];
+    for (let month = firstMonth; month <= lastMonth; month++) {
+      const days = daysInMonth(month);
       const q = Math.floor(service.amount / days);
       const r = service.amount % days;
-      const a = month < first ? Number(first.slice(8, 10)) : 1;
-      const b = next <= last ? days : Number(last.slice(8, 10));
+      const a = month === firstMonth ? firstDay : 1;
+      const b = month === lastMonth ? lastDay : days;
       if (!perDay) {
         const cost = (b - a + 1) * q + Math.max(0, Math.min(b, r) - a + 1);
-        add(bucketKey(groupBy, month, service.siteId), cost);
+        add(groupBy === 'site' ? service.siteId : monthKey(month), cost);
         continue;
       }
       // Day `a` of this month is this many days into the range.
-      const offset = daysBetween(range.from, month) + a - 1;
+      const offset = (Date.UTC(Math.floor(month / 12), month % 12, a) - fromMs) / DAY_MS;
       for (let day = a; day <= b; day++) byDay[offset + day - a]! += q + (day <= r ? 1 : 0);
     }
   }
