@@ -175,12 +175,12 @@ describe('billing life cycle through the Stripe-compatible server', () => {
     'a first checkout waits behind an audited write of its workspace instead of deadlocking with it',
     async () => {
       const tenant = await buildTenant(h.app);
+      // The checkout waits on the head this test holds (and only a writer of this workspace would).
       const lockWaits = async () => {
         const { rows } = await sql<{ n: number }>`
           SELECT count(*)::int AS n FROM pg_stat_activity
-          WHERE wait_event_type = 'Lock' AND datname = current_database()`.execute(
-          h.app.database.db,
-        );
+          WHERE wait_event_type = 'Lock' AND datname = current_database()
+            AND query LIKE '%audit_chain_heads%'`.execute(h.app.database.db);
         return rows[0]!.n > 0;
       };
       let checkout: ReturnType<typeof tenant.owner.client.post> | undefined;

@@ -35,8 +35,7 @@ export interface StartTestAppOptions {
 let sharedDatabase: Promise<Database> | undefined;
 
 /**
- * The database of this test file (of every file, when they share modules): a fresh embedded
- * PostgreSQL in memory, or the server named by
+ * The database of the test files: a fresh embedded PostgreSQL in memory, or the server named by
  * DATABASE_URL (tests build their own tenants, so they never need a clean database).
  */
 export function testDatabase(): Promise<Database> {
@@ -50,8 +49,8 @@ export function testDatabase(): Promise<Database> {
         template && !process.env.DATABASE_URL ? new Blob([fs.readFileSync(template)]) : undefined,
     });
     await migrate(database);
-    // Files share this module when the suite runs without isolation (CI): one that closes the
-    // database leaves the next file to open a fresh one.
+    // The files of a suite share this module (isolate: false in vitest.config.ts): one that
+    // closes the database leaves the next file to open a fresh one.
     const close = database.close.bind(database);
     database.close = () => {
       sharedDatabase = undefined;

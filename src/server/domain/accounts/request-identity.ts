@@ -14,9 +14,9 @@ import { tenantInfoFromRow, type TenantBillingInfo, type TenantRow } from '../te
 
 // Who is asking, in which tenant and with which role: read by one indexed query, so a role
 // change, a removal or a revocation holds on the next request on every process. The query runs
-// in a database function (migrations/0025) that first takes the app role
-// and names the secret's hash (app.session_hash / app.key_hash), so row-level security admits the
-// rows before the tenant is known (0005, 0024): one statement in autocommit, one round trip.
+// in a database function (migrations/0025) that first takes the app role and names the secret's
+// hash (app.session_hash / app.key_hash), so row-level security admits the rows before the tenant
+// is known (0005, 0024): one statement in autocommit, one round trip.
 //
 // With Redis, what that query read is kept in this process (LocalCopies, under the cache's lease
 // protocol) and served until a change drops it: every update or delete of the rows it came from

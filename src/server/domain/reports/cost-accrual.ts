@@ -1,5 +1,5 @@
 import type { GroupBy } from '../../../shared/schemas/roi.ts';
-import { addDays, daysBetween, isoWeekKey } from './periods.ts';
+import { addDays, DAY_MS, daysBetween, isoWeekKey, toMs } from './periods.ts';
 
 /** A service whose cost accrues by date alone: a monthly retainer or a one-off job. */
 export interface DatedService {
@@ -25,8 +25,6 @@ function bucketKey(groupBy: GroupBy, date: string, siteId: string): string {
       return siteId;
   }
 }
-
-const DAY_MS = 86_400_000;
 
 /** Months since year 0 of a `YYYY-MM-DD` date: year × 12 + month − 1. */
 const monthIndex = (date: string) => Number(date.slice(0, 4)) * 12 + Number(date.slice(5, 7)) - 1;
@@ -60,11 +58,7 @@ export function accrueCosts(
   add: (key: string, cost: number) => void,
 ): void {
   const perDay = groupBy === 'day' || groupBy === 'week';
-  const fromMs = Date.UTC(
-    Number(range.from.slice(0, 4)),
-    Number(range.from.slice(5, 7)) - 1,
-    Number(range.from.slice(8, 10)),
-  );
+  const fromMs = toMs(range.from);
   const byDay: number[] = perDay ? new Array(daysBetween(range.from, range.to) + 1).fill(0) : [];
   for (const service of services) {
     if (service.amount <= 0) continue;

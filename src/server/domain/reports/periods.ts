@@ -1,8 +1,9 @@
 /** Calendar arithmetic on `YYYY-MM-DD` strings (UTC-based, so no time zone or DST can shift a day). */
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
-const toMs = (date: string) =>
+/** Milliseconds since the epoch at the start (UTC) of a `YYYY-MM-DD` date. */
+export const toMs = (date: string) =>
   Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
 const fromMs = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
