@@ -510,7 +510,7 @@ async function directLatencies(databaseUrl: string, tenants: BenchTenant[], wind
     for (const [i, [from, to]] of windows.entries()) {
       const tenant = tenants[i % tenants.length]!.id;
       const s = performance.now();
-      await inTransaction(database, { tenantId: tenant }, (tx) =>
+      await inTransaction(database, { tenantId: tenant, genericPlans: true }, (tx) =>
         buildRoiReport(tx, tenant, null, { from: from!, to: to! }, 'month', 'USD', 'previous'),
       );
       latencies.push(performance.now() - s);

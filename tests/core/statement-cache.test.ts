@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/server/data/database.ts';
-import { statementName } from '../../src/server/data/statement-cache.ts';
+import { StatementCachingClient, statementName } from '../../src/server/data/statement-cache.ts';
 
 const uniq = () => randomBytes(4).toString('hex');
 
@@ -85,5 +86,101 @@ describe.runIf(url)('prepared statements on a PostgreSQL server', () => {
     await sql.raw(`ALTER TABLE ${table} ADD COLUMN extra int`).execute(database.db);
     const after = await allWith(0);
     expect(Object.keys(after.rows[0]!)).toContain('extra');
+  });
+});
+
+describe.runIf(url)('a held BEGIN on a PostgreSQL server', () => {
+  let db: Kysely<Record<string, { id: number }>>;
+  /** Round trips of the pool's one client: each ends with the server's ReadyForQuery. */
+  let roundTrips = 0;
+  const table = `held_begin_${uniq()}`;
+  const ids = async () =>
+    (
+      await sql<{ id: number }>`SELECT id FROM ${sql.table(table)} ORDER BY id`.execute(db)
+    ).rows.map((r) => r.id);
+  /** The round trips `fn` takes. */
+  const tripsOf = async (fn: () => Promise<unknown>) => {
+    const before = roundTrips;
+    await fn();
+    return roundTrips - before;
+  };
+
+  beforeAll(async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 1, Client: StatementCachingClient });
+    pool.on('connect', (client) => {
+      const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
+      connection.on('readyForQuery', () => roundTrips++);
+    });
+    db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+    await sql.raw(`CREATE TABLE ${table} (id int PRIMARY KEY)`).execute(db);
+  });
+
+  afterAll(async () => {
+    await sql.raw(`DROP TABLE IF EXISTS ${table}`).execute(db);
+    await db.destroy();
+  });
+
+  it('sends BEGIN with a first statement without parameters: one round trip fewer, one transaction', async () => {
+    const trips = await tripsOf(() =>
+      db.transaction().execute(async (tx) => {
+        await sql.raw(`SELECT set_config('app.probe', 'inside', true)`).execute(tx);
+        // Transaction-local: still set only if BEGIN went out with the statement before.
+        const { rows } = await sql<{
+          v: string;
+        }>`SELECT current_setting('app.probe', true) AS v`.execute(tx);
+        expect(rows[0]!.v).toBe('inside');
+      }),
+    );
+    expect(trips).toBe(3); // begin + set_config, current_setting, commit
+    await expect(
+      db.transaction().execute(async (tx) => {
+        await sql.raw(`INSERT INTO ${table} VALUES (1)`).execute(tx);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await ids()).toEqual([]);
+  });
+
+  it('sends BEGIN on its own before a first statement with parameters', async () => {
+    const trips = await tripsOf(() =>
+      db.transaction().execute(async (tx) => {
+        await sql`INSERT INTO ${sql.table(table)} VALUES (${2})`.execute(tx);
+      }),
+    );
+    expect(trips).toBe(3); // begin, insert, commit
+    await expect(
+      db.transaction().execute(async (tx) => {
+        await sql`INSERT INTO ${sql.table(table)} VALUES (${3})`.execute(tx);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await ids()).toEqual([2]);
+  });
+
+  it('sends nothing for a transaction that runs no statement', async () => {
+    expect(await tripsOf(() => db.transaction().execute(async () => undefined))).toBe(0);
+    await expect(
+      db.transaction().execute(async () => {
+        throw new Error('nothing to roll back');
+      }),
+    ).rejects.toThrow('nothing to roll back');
+    // The connection is not left in a transaction: this statement's own began with it.
+    const { rows } = await sql<{ fresh: boolean }>`
+      SELECT xact_start = statement_timestamp() AS fresh
+      FROM pg_stat_activity WHERE pid = pg_backend_pid()`.execute(db);
+    expect(rows[0]!.fresh).toBe(true);
+  });
+
+  it('reports an aborted transaction at COMMIT, as without a held BEGIN', async () => {
+    await expect(
+      db.transaction().execute(async (tx) => {
+        await sql.raw(`SELECT 1`).execute(tx);
+        await sql
+          .raw(`SELECT 1/0`)
+          .execute(tx)
+          .catch(() => undefined);
+      }),
+    ).rejects.toThrow();
+    expect(await ids()).toEqual([2]);
   });
 });

@@ -18,7 +18,15 @@ export interface TransactionScope {
    */
   sessionHash?: string;
   keyHash?: string;
+  /**
+   * The transaction's statements run on generic plans (see useGenericPlans), switched in the scope
+   * statement itself: for the routes that build reports.
+   */
+  genericPlans?: boolean;
 }
+
+/** What a scope value may hold: uuids, hex hashes, role and job names. */
+const SCOPE_VALUE = /^[\w-]+$/;
 
 /** Set while a transaction runs: work that must never happen inside one can check it. */
 const openTransaction = new AsyncLocalStorage<true>();
@@ -90,12 +98,41 @@ export function afterCommit(tx: Tx, key: string, fn: () => Promise<void>): void 
   if (!hooks.has(key)) hooks.set(key, fn);
 }
 
-/** Switches the running transaction to another scope (after a tenant is created or resolved). */
+/**
+ * Switches the running transaction to another scope (after a tenant is created or resolved). The
+ * values are written into the text as literals, not bound: a statement without parameters goes
+ * out with the transaction's BEGIN in one round trip (statement-cache.ts). They are ids, hashes
+ * and names this code chose; anything else is refused before it reaches the text.
+ */
 export async function setScope(tx: Tx, scope: TransactionScope): Promise<void> {
-  await sql`SELECT set_config('role', ${APP_ROLE}, true),
-                   set_config('app.tenant_id', ${scope.tenantId ?? ''}, true),
-                   set_config('app.user_id', ${scope.userId ?? ''}, true),
-                   set_config('app.worker_scope', ${scope.workerScope ?? ''}, true),
-                   set_config('app.session_hash', ${scope.sessionHash ?? ''}, true),
-                   set_config('app.key_hash', ${scope.keyHash ?? ''}, true)`.execute(tx);
+  const value = (v: string | null | undefined) => {
+    if (v && !SCOPE_VALUE.test(v)) throw new Error(`setScope: not an id, hash or name: ${v}`);
+    return sql.lit(v ?? '');
+  };
+  const plans = scope.genericPlans ? GENERIC_PLANS : sql``;
+  await sql`SELECT set_config('role', ${value(APP_ROLE)}, true),
+                   set_config('app.tenant_id', ${value(scope.tenantId)}, true),
+                   set_config('app.user_id', ${value(scope.userId)}, true),
+                   set_config('app.worker_scope', ${value(scope.workerScope)}, true),
+                   set_config('app.session_hash', ${value(scope.sessionHash)}, true),
+                   set_config('app.key_hash', ${value(scope.keyHash)}, true)${plans}`.execute(tx);
+  if (scope.genericPlans) onGenericPlans.add(tx);
+}
+
+const GENERIC_PLANS = sql`, set_config('plan_cache_mode', 'force_generic_plan', true)`;
+/** Transactions already switched to generic plans. */
+const onGenericPlans = new WeakSet<Tx>();
+
+/**
+ * Switches the rest of the transaction to generic plans (`plan_cache_mode = force_generic_plan`),
+ * unless its scope already did. The report statement's text is the same for every range of a
+ * grouping, but PostgreSQL's default (`auto`) kept planning it anew on each run, since a plan for
+ * known array lengths looks cheaper than the generic one: about a third of its time
+ * (bench/roi.ts). What report transactions read besides (annotations, attributions, further
+ * reports of a goal) are keyed reads or the same statement, which the generic plan suits too.
+ */
+export async function useGenericPlans(tx: Tx): Promise<void> {
+  if (onGenericPlans.has(tx)) return;
+  await sql`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`.execute(tx);
+  onGenericPlans.add(tx);
 }

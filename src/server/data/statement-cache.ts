@@ -39,16 +39,53 @@ export function statementName(text: string): string | undefined {
   return name;
 }
 
-/** A pg client that runs repeated parameterised statements as named prepared statements. */
+/** The results pg gives a query: one, or one per statement of a multi-statement text. */
+type QueryResult = pg.QueryResult | pg.QueryResult[];
+
+/**
+ * A pg client that runs repeated parameterised statements as named prepared statements, and
+ * sends a transaction's BEGIN together with its first statement when it can.
+ *
+ * Kysely opens a transaction with `begin` on its own, a round trip before the statement that
+ * sets the transaction's scope (scoped-transaction.ts). The client holds a `begin` back: a next
+ * statement without parameters goes out with it as one simple query of two statements (one round
+ * trip); one with parameters, which cannot share a message with another, goes out after it as
+ * before. A transaction that ends before any statement never reaches the server.
+ */
 export class StatementCachingClient extends pg.Client {
+  #heldBegin = false;
+
   // pg's query() has many overloads; Kysely uses query(text, values) and awaits the promise.
   override query(...args: unknown[]): never {
-    const run = super.query as (...a: unknown[]) => never;
+    const run = super.query as (...a: unknown[]) => Promise<QueryResult>;
     const [text, values] = args;
-    if (args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length) {
-      const name = statementName(text);
-      if (name) return run.call(this, { name, text, values });
+    const promised = args.length === 2 && typeof text === 'string' && Array.isArray(values);
+    if (!promised) return run.apply(this, args) as never;
+    if (this.#heldBegin) {
+      this.#heldBegin = false;
+      if (text === 'commit' || text === 'rollback') {
+        return Promise.resolve(emptyResult(text.toUpperCase())) as never;
+      }
+      if (values.length === 0) {
+        // pg answers a text of several statements with one result each: the caller's is the last.
+        return run
+          .call(this, `begin; ${text}`)
+          .then((results) =>
+            Array.isArray(results) ? results[results.length - 1]! : results,
+          ) as never;
+      }
+      return run.call(this, 'begin').then(() => this.query(text, values)) as never;
     }
-    return run.apply(this, args);
+    if (text === 'begin' && values.length === 0) {
+      this.#heldBegin = true;
+      return Promise.resolve(emptyResult('BEGIN')) as never;
+    }
+    const name = values.length ? statementName(text) : undefined;
+    if (name) return run.call(this, { name, text, values }) as never;
+    return run.apply(this, args) as never;
   }
+}
+
+function emptyResult(command: string): pg.QueryResult {
+  return { command, rowCount: null, oid: 0, rows: [], fields: [] };
 }

@@ -101,6 +101,11 @@ export interface RouteSpec<
   secretFields?: string[];
   /** Never rate limited (the Stripe webhook). */
   skipRateLimit?: boolean;
+  /**
+   * The handler's transaction runs on generic plans from its first statement (the switch rides on
+   * the scope statement: scoped-transaction.ts `useGenericPlans`), for routes that build reports.
+   */
+  genericPlans?: boolean;
   responses: Record<number, ResponseSpec>;
   /**
    * Answers from a cache after authorization but before any transaction opens; null runs the

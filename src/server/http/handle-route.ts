@@ -252,7 +252,8 @@ async function runHandler(
   const onFailure: (() => Promise<void>)[] = [];
   let reply: Reply;
   try {
-    reply = await inTransaction(services.database, { tenantId: tenant?.id, userId }, (tx) => {
+    const scope = { tenantId: tenant?.id, userId, genericPlans: route.genericPlans };
+    reply = await inTransaction(services.database, scope, (tx) => {
       const ctx: RequestContext = {
         ...plain,
         tx,

@@ -50,6 +50,7 @@ export const reportRoutes = [
     responses: {
       200: { description: 'The report (JSON or CSV)', schema: RoiReport },
     },
+    genericPlans: true,
     async fromCache(ctx, { query }) {
       // A PDF is built from a fresh read (with its comparison and annotations), never the cache.
       if (query.format === 'pdf') return null;

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../../data/database.ts';
+import { useGenericPlans } from '../../data/scoped-transaction.ts';
 import { invalid } from '../../errors.ts';
 import type { GroupBy, RoiFigures, RoiReport, RoiSeriesItem } from '../../../shared/schemas/roi.ts';
 import { siteNotFound } from '../sites/sites.ts';
@@ -301,7 +302,9 @@ function readingOf(ranges: ReportRange[], groupBy: GroupBy): Reading {
  *   rollups) with the month's day mask OR-ed over the sites, for coverage;
  * - `s` (grouping by site): part `n`'s rollups of one site;
  * - `c`: part `n`'s hourly cost of one bucket: hours × rate on each time entry's date, rounded
- *   per entry (monthly and one-off services accrue in `accrueCosts`, from their rows).
+ *   per entry;
+ * - `v`: one row whose `k` is the JSON list of the monthly and one-off services that run during
+ *   any part, which `accrueCosts` accrues by day.
  *
  * A comparison is grouped like the report and summed into its totals here. Every report of one
  * grouping runs the same statement text, so that PostgreSQL keeps one generic plan for it; the
@@ -311,6 +314,8 @@ function readingOf(ranges: ReportRange[], groupBy: GroupBy): Reading {
 function reportStatement(tenantId: string, siteIds: SiteSet, groupBy: GroupBy, reading: Reading) {
   const { ranges, plans, spans } = reading;
   const dates = (values: string[]) => sql`${values}::date[]`;
+  const first = ranges.reduce((min, r) => (r.from < min ? r.from : min), ranges[0]!.from);
+  const last = ranges.reduce((max, r) => (r.to > max ? r.to : max), ranges[0]!.to);
   const day = bucketOf(groupBy, sql`m.day`);
   const cost = bucketOf(groupBy, sql`d`);
   const rollupKey =
@@ -355,39 +360,19 @@ function reportStatement(tenantId: string, siteIds: SiteSet, groupBy: GroupBy, r
     ) AS r
     GROUP BY p.n, ${rollupGroups}
     UNION ALL
-    SELECT 'c', n, ${cost.key}, ${NO_SUMS}, sum(cost), 0 FROM hourly GROUP BY n, ${cost.group}`;
-}
-
-/**
- * The monthly and one-off services of the sites that run during any of the ranges, read with the
- * switch to generic plans (one round trip for both). The report statement's text is the same for
- * every range of a grouping, but PostgreSQL's default (`plan_cache_mode = auto`) kept planning it
- * anew on each run, since a plan for known array lengths looks cheaper than the generic one:
- * about a third of its time (bench/roi.ts). The switch holds for the rest of the transaction:
- * what report transactions read after the report (annotations, attributions, further reports of
- * a goal) are keyed reads or the same statement, which the generic plan suits too.
- */
-async function readDatedServices(
-  tx: Tx,
-  tenantId: string,
-  siteIds: SiteSet,
-  ranges: ReportRange[],
-): Promise<DatedService[]> {
-  const from = ranges.reduce((min, r) => (r.from < min ? r.from : min), ranges[0]!.from);
-  const to = ranges.reduce((max, r) => (r.to > max ? r.to : max), ranges[0]!.to);
-  const { rows } = await sql<{ services: string }>`
-    SELECT set_config('plan_cache_mode', 'force_generic_plan', true) AS plan_cache_mode,
-      (SELECT coalesce(json_agg(json_build_object('siteId', site_id, 'billing', billing,
-          'amount', amount, 'startDate', start_date, 'endDate', end_date)), '[]')::text
-       FROM services
-       WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds}) AND billing IN ('monthly', 'one_time')
-         AND amount > 0 AND start_date <= ${to}::date AND (end_date IS NULL OR end_date >= ${from}::date)
-      ) AS services`.execute(tx);
-  return JSON.parse(rows[0]!.services) as DatedService[];
+    SELECT 'c', n, ${cost.key}, ${NO_SUMS}, sum(cost), 0 FROM hourly GROUP BY n, ${cost.group}
+    UNION ALL
+    SELECT 'v', 0, (
+      SELECT coalesce(json_agg(json_build_object('siteId', site_id, 'billing', billing,
+        'amount', amount, 'startDate', start_date, 'endDate', end_date)), '[]')::text
+      FROM services
+      WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds}) AND billing IN ('monthly', 'one_time')
+        AND amount > 0 AND start_date <= ${last}::date AND (end_date IS NULL OR end_date >= ${first}::date)
+    ), ${NO_SUMS}, 0, 0`;
 }
 
 /** One row of the report statement (see reportStatement); sums SQL left NULL count as 0. */
-type SumsRow = Sums & { src: 'd' | 'm' | 's' | 'c'; n: number; k: string; mask: number };
+type SumsRow = Sums & { src: 'd' | 'm' | 's' | 'c' | 'v'; n: number; k: string; mask: number };
 
 /** The days of `month` (YYYY-MM-01) inside `range` that its day mask marks. */
 function daysMarked(mask: number, month: string, range: ReportRange): number {
@@ -428,15 +413,9 @@ export async function buildRoiReport(
     const reading = readingOf(earlier ? [range, earlier] : [range], groupBy);
     // Part 1 is the report, grouped; part 2 the comparison, summed into its totals.
     const into = (part: number, key: string) => (part === 1 ? sums.get(key) : earlierSums);
-    const services = await readDatedServices(tx, tenantId, siteIds, reading.ranges);
+    await useGenericPlans(tx);
     const { rows } = await reportStatement(tenantId, siteIds, groupBy, reading).execute(tx);
-    // The comparison is summed into its totals: its costs accrue by month, whatever the grouping.
-    reading.ranges.forEach((r, i) =>
-      accrueCosts(services, r, i === 0 ? groupBy : 'month', (key, cost) => {
-        const s = into(i + 1, key);
-        if (s) s.cost += cost;
-      }),
-    );
+    let services: DatedService[] = [];
     for (const row of rows) {
       const n = Number(row.n);
       if (row.src === 'd') {
@@ -453,11 +432,20 @@ export async function buildRoiReport(
       } else if (row.src === 's') {
         const s = n === 1 ? into(n, row.k) : undefined;
         if (s) addSums(s, row);
+      } else if (row.src === 'v') {
+        services = JSON.parse(row.k) as DatedService[];
       } else {
         const s = into(n, row.k);
         if (s) s.cost += Number(row.cost);
       }
     }
+    // The comparison is summed into its totals: its costs accrue by month, whatever the grouping.
+    reading.ranges.forEach((r, i) =>
+      accrueCosts(services, r, i === 0 ? groupBy : 'month', (key, cost) => {
+        const s = into(i + 1, key);
+        if (s) s.cost += cost;
+      }),
+    );
   }
   const total = zeroSums();
   const series: RoiSeriesItem[] = buckets.map((b) => {
