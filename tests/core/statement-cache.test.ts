@@ -157,6 +157,23 @@ describe.runIf(url)('a held BEGIN on a PostgreSQL server', () => {
     expect(await ids()).toEqual([2]);
   });
 
+  it('sends BEGIN first before a query given as a config object (a cursor, say)', async () => {
+    const client = new StatementCachingClient({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('begin', []); // held back
+      await client.query({ text: `SELECT set_config('app.probe', 'inside', true)` });
+      // Transaction-local: still set only if BEGIN went out before the statement.
+      const { rows } = (await client.query({
+        text: `SELECT current_setting('app.probe', true) AS v`,
+      })) as pg.QueryResult<{ v: string }>;
+      expect(rows[0]!.v).toBe('inside');
+      await client.query('rollback', []);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('sends nothing for a transaction that runs no statement', async () => {
     expect(await tripsOf(() => db.transaction().execute(async () => undefined))).toBe(0);
     await expect(

@@ -49,8 +49,9 @@ type QueryResult = pg.QueryResult | pg.QueryResult[];
  * Kysely opens a transaction with `begin` on its own, a round trip before the statement that
  * sets the transaction's scope (scoped-transaction.ts). The client holds a `begin` back: a next
  * statement without parameters goes out with it as one simple query of two statements (one round
- * trip); one with parameters, which cannot share a message with another, goes out after it as
- * before. A transaction that ends before any statement never reaches the server.
+ * trip); anything else (parameters, which cannot share a message with another statement; a
+ * cursor) goes out after it, as before. A transaction that ends before any statement never
+ * reaches the server.
  */
 export class StatementCachingClient extends pg.Client {
   #heldBegin = false;
@@ -60,13 +61,12 @@ export class StatementCachingClient extends pg.Client {
     const run = super.query as (...a: unknown[]) => Promise<QueryResult>;
     const [text, values] = args;
     const promised = args.length === 2 && typeof text === 'string' && Array.isArray(values);
-    if (!promised) return run.apply(this, args) as never;
     if (this.#heldBegin) {
       this.#heldBegin = false;
-      if (text === 'commit' || text === 'rollback') {
+      if (promised && (text === 'commit' || text === 'rollback')) {
         return Promise.resolve(emptyResult(text.toUpperCase())) as never;
       }
-      if (values.length === 0) {
+      if (promised && values.length === 0) {
         // pg answers a text of several statements with one result each: the caller's is the last.
         return run
           .call(this, `begin; ${text}`)
@@ -74,8 +74,11 @@ export class StatementCachingClient extends pg.Client {
             Array.isArray(results) ? results[results.length - 1]! : results,
           ) as never;
       }
-      return run.call(this, 'begin').then(() => this.query(text, values)) as never;
+      // Anything else goes out after it: pg sends its queries one at a time, in order. A BEGIN
+      // that fails (a lost connection) fails the query after it too, which reports it.
+      run.call(this, 'begin').catch(() => undefined);
     }
+    if (!promised) return run.apply(this, args) as never;
     if (text === 'begin' && values.length === 0) {
       this.#heldBegin = true;
       return Promise.resolve(emptyResult('BEGIN')) as never;
