@@ -63,6 +63,7 @@ export const goalRoutes = [
     description:
       'For every goal the caller may see: its current calendar month or quarter in the workspace time zone, the days elapsed (through today) and in total, actual (from the ROI report over [period start, today]: roi as a ratio, null without cost; value in minor units; conversions), projected (value and conversions: at the same daily pace over the whole period; roi: the ROI to date) and status: met (value, conversions: actual ≥ target; roi: on the last day), on_track (projected ≥ target) or behind.',
     responses: { 200: { description: 'Progress', schema: GoalProgressList } },
+    genericPlans: true,
     async handler(ctx) {
       return {
         status: 200,

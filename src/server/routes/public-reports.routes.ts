@@ -52,6 +52,7 @@ export const publicReportRoutes = [
         schema: PublicReport,
       },
     },
+    genericPlans: true,
     async handler(ctx, { params, query }) {
       const link = await findSharedLink(ctx.tx, params.token);
       if (!link) throw gone();
