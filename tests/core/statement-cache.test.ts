@@ -157,7 +157,7 @@ describe.runIf(url)('a held BEGIN on a PostgreSQL server', () => {
     expect(await ids()).toEqual([2]);
   });
 
-  it('sends BEGIN first before a query given as a config object (a cursor, say)', async () => {
+  it('sends BEGIN first before a query given as a config object, and refuses a cursor', async () => {
     const client = new StatementCachingClient({ connectionString: url });
     await client.connect();
     try {
@@ -169,9 +169,18 @@ describe.runIf(url)('a held BEGIN on a PostgreSQL server', () => {
       })) as pg.QueryResult<{ v: string }>;
       expect(rows[0]!.v).toBe('inside');
       await client.query('rollback', []);
+      await client.query('begin', []);
+      const cursor = { submit: () => undefined, handleReadyForQuery: () => undefined };
+      expect(() => client.query(cursor as never)).toThrow(/cannot open with a cursor/);
     } finally {
       await client.end();
     }
+  });
+
+  it("reports an error in the first statement at its place in the caller's text", async () => {
+    await expect(
+      db.transaction().execute((tx) => sql.raw(`SELECT no_such_column`).execute(tx)),
+    ).rejects.toMatchObject({ position: '8' });
   });
 
   it('sends nothing for a transaction that runs no statement', async () => {

@@ -49,9 +49,9 @@ type QueryResult = pg.QueryResult | pg.QueryResult[];
  * Kysely opens a transaction with `begin` on its own, a round trip before the statement that
  * sets the transaction's scope (scoped-transaction.ts). The client holds a `begin` back: a next
  * statement without parameters goes out with it as one simple query of two statements (one round
- * trip); anything else (parameters, which cannot share a message with another statement; a
- * cursor) goes out after it, as before. A transaction that ends before any statement never
- * reaches the server.
+ * trip); a statement with parameters, which cannot share a message with another, goes out once
+ * BEGIN has succeeded, as before. A transaction that ends before any statement never reaches
+ * the server.
  */
 export class StatementCachingClient extends pg.Client {
   #heldBegin = false;
@@ -68,15 +68,21 @@ export class StatementCachingClient extends pg.Client {
       }
       if (promised && values.length === 0) {
         // pg answers a text of several statements with one result each: the caller's is the last.
-        return run
-          .call(this, `begin; ${text}`)
-          .then((results) =>
-            Array.isArray(results) ? results[results.length - 1]! : results,
-          ) as never;
+        return run.call(this, `${BEGIN}${text}`).then(
+          (results) => (Array.isArray(results) ? results[results.length - 1]! : results),
+          (error: unknown) => {
+            throw errorInCallersText(error);
+          },
+        ) as never;
       }
-      // Anything else goes out after it: pg sends its queries one at a time, in order. A BEGIN
-      // that fails (a lost connection) fails the query after it too, which reports it.
-      run.call(this, 'begin').catch(() => undefined);
+      const callback = typeof args[args.length - 1] === 'function';
+      const submittable = typeof (args[0] as { submit?: unknown }).submit === 'function';
+      if (callback || submittable) {
+        // Their answer is not a promise that could wait for BEGIN; nothing here sends them.
+        throw new Error('A transaction cannot open with a cursor or a callback query');
+      }
+      // BEGIN first, and the statement only once it has succeeded: never outside the transaction.
+      return run.call(this, 'begin').then(() => this.query(...args)) as never;
     }
     if (!promised) return run.apply(this, args) as never;
     if (text === 'begin' && values.length === 0) {
@@ -87,6 +93,15 @@ export class StatementCachingClient extends pg.Client {
     if (name) return run.call(this, { name, text, values }) as never;
     return run.apply(this, args) as never;
   }
+}
+
+const BEGIN = 'begin; ';
+
+/** An error of `begin; <text>` with its position in the caller's text (the prefix taken off). */
+function errorInCallersText(error: unknown): unknown {
+  const e = error as { position?: string };
+  if (typeof e?.position === 'string') e.position = String(Number(e.position) - BEGIN.length);
+  return error;
 }
 
 function emptyResult(command: string): pg.QueryResult {

@@ -247,6 +247,24 @@ describe('parseCsvImport', () => {
     await expect(csv(lines.join('\n'))).rejects.toThrow(/at most 100,000 rows/);
   });
 
+  it('stops at a row that does not end within 256 KiB instead of reading it again and again', async () => {
+    const rows = Array.from({ length: 40_000 }, (_, i) => `2000-01-01,5,${i % 7}`).join('\n');
+    // A quote left open, and a CRLF header over LF rows: either way the rest is one row.
+    for (const text of [
+      `date,clicks,sessions\n2000-01-01,"1,2\n${rows}`,
+      `date,clicks,sessions\r\n2000-01-02,1,2\n${rows}`,
+    ]) {
+      const parsed = await parseCsvImport(Buffer.from(text), 'USD', { onBatch: () => undefined });
+      expect(parsed.errors).toEqual([
+        {
+          path: 'line 2',
+          message:
+            'the row does not end within 256 KiB: a quote left open, or line breaks that change within the file?',
+        },
+      ]);
+    }
+  });
+
   it('hands rows over in batches, yielding between chunks of text, with the same rows and errors as one parse', async () => {
     const line = fc.oneof(
       { weight: 6, arbitrary: fc.tuple(fc.nat(3_000), fc.nat(99)).map(([d, n]) => [d, `${n}`]) },

@@ -203,6 +203,9 @@ export const IMPORT_BATCH_ROWS = 10_000;
  */
 const CHUNK_CHARS = 64 * 1024;
 
+/** The longest row read: an unended row beyond it is an error (see the chunk callback). */
+const MAX_ROW_CHARS = 256 * 1024;
+
 export interface CsvImportOptions {
   /**
    * Takes the valid rows `batchRows` at a time, for as long as no row has been found bad; the
@@ -330,6 +333,8 @@ export async function parseCsvImport(
     onBatch(batch);
   };
 
+  /** How far papaparse has read: whole chunks. */
+  let read = 0;
   let finish: () => void = () => undefined;
   let fail: (error: unknown) => void = () => undefined;
   const finished = new Promise<void>((resolve, reject) => {
@@ -346,6 +351,19 @@ export async function parseCsvImport(
     escapeChar: '"',
     chunkSize: chunkChars,
     chunk(_result: Papa.ParseResult<string[]>, parser: Papa.Parser) {
+      read = Math.min(read + chunkChars, text.length);
+      // Papaparse reads a row that has not ended yet again from its start with each chunk: a
+      // quote left open (or line breaks that change within the file) would make the parse
+      // quadratic. A metrics row is a few hundred characters at most.
+      if (read - cursor > MAX_ROW_CHARS) {
+        errors.push({
+          path: `line ${line}`,
+          message: `the row does not end within ${MAX_ROW_CHARS / 1024} KiB: a quote left open, or line breaks that change within the file?`,
+        });
+        parser.abort();
+        finish();
+        return;
+      }
       parser.pause();
       setImmediate(() => {
         try {
