@@ -500,6 +500,37 @@ describe('metric imports', () => {
     ).toEqual([...recount].map(([month, m]) => [month, m.sessions, m.revenue]));
   }, 60_000);
 
+  it('stops at a CSV row left open by a quote, on its line, and writes nothing', async () => {
+    const tenant = await buildTenant(app);
+    const site = await createSite(tenant);
+    const start = Date.UTC(1940, 0, 1);
+    const day = (i: number) => new Date(start + i * 86_400_000).toISOString().slice(0, 10);
+    // A first batch of 10,000 rows is written before the open quote is reached: it rolls back.
+    const rows = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => `${day(from + i)},${i % 97},${i % 1000}.25`);
+    const text = [
+      'date,sessions,revenue',
+      ...rows(0, 12_000),
+      `${day(12_000)},"7,1.25`,
+      ...rows(12_001, 20_000),
+    ].join('\n');
+    const res = await tenant.owner.client.post(
+      `/api/v1/sites/${site.id}/metrics`,
+      undefined,
+      csv(text),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      {
+        path: 'line 12002',
+        message:
+          'the row does not end within 256 KiB: a quote left open, or line breaks that change within the file?',
+      },
+    ]);
+    expect(await storedDays(tenant.id, site.id)).toEqual([]);
+    expect(await monthly(tenant.id, site.id)).toEqual([]);
+  }, 60_000);
+
   it('answers 413 beyond 100,000 rows or 10 MiB', async () => {
     const tenant = await buildTenant(app);
     const site = await createSite(tenant);
