@@ -1,13 +1,19 @@
 /**
  * The benchmark's server process: the whole application (API, no worker) on a random port, as
- * `npm start` builds it, plus one IPC message the load generator needs and the API cannot do:
- * lift the benchmark tenants to the agency plan (25 sites each). Configuration from the environment.
+ * `npm start` builds it, plus two IPC messages the load generator needs and the API cannot do:
+ * lift the benchmark tenants to the agency plan (25 sites each), and do the worker's rebuild of
+ * the workspace rollups after the imports, at once and measured (the worker waits for a
+ * workspace's writes to pause first). Configuration from the environment.
  */
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/server/config.ts';
 import { createHttpServer } from '../../src/server/http/app.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { createServices } from '../../src/server/services.ts';
+import {
+  refreshWorkspaceRollups,
+  workspacesDueForRollup,
+} from '../../src/server/domain/metrics/workspace-rollups.ts';
 import {
   changeIdentityRowsAsOwner,
   tenantIdentity,
@@ -28,6 +34,19 @@ process.on('message', (message: { type: string; tenantIds?: string[] }) => {
         tx.updateTable('tenants').set({ plan: 'agency' }).where('id', 'in', tenantIds).execute(),
       );
       process.send?.({ type: 'plan-done' });
+    }
+    if (message.type === 'rollups') {
+      let workspaces = 0;
+      let entries = 0;
+      for (;;) {
+        const due = await workspacesDueForRollup(services.database, 100, 0);
+        if (due.length === 0) break;
+        for (const tenantId of due) {
+          entries += await refreshWorkspaceRollups(services.database, tenantId);
+          workspaces++;
+        }
+      }
+      process.send?.({ type: 'rollups-done', workspaces, entries });
     }
     if (message.type === 'stop') {
       server.close();

@@ -215,6 +215,38 @@ export interface MetricsDailyTable {
   value: number;
 }
 
+/** The sums a workspace rollup holds for its day or month (0090). */
+interface WorkspaceSums {
+  tenant_id: string;
+  sessions: number;
+  conversions: number;
+  revenue: number;
+  clicks: number;
+  impressions: number;
+  position_weighted: number;
+  position_impressions: number;
+  value: number;
+}
+
+/** Sums of every site of a workspace per day (0090), rebuilt by the worker from metrics_daily. */
+export interface WorkspaceMetricsDailyTable extends WorkspaceSums {
+  day: string;
+}
+
+/** Sums of every site of a workspace per month (0090), with the OR of the sites' day masks. */
+export interface WorkspaceMetricsMonthlyTable extends WorkspaceSums {
+  month: string;
+  days_mask: number;
+}
+
+/** A month of a workspace whose rollups miss a committed change (0090); append-only. */
+export interface WorkspaceRollupStaleTable {
+  tenant_id: string;
+  id: Generated<number>;
+  month: string;
+  created_at: Generated<Date>;
+}
+
 export interface MetricsMonthlyTable {
   tenant_id: string;
   site_id: string;
@@ -526,6 +558,9 @@ export interface DB {
   time_entries: TimeEntriesTable;
   metrics_daily: MetricsDailyTable;
   metrics_monthly: MetricsMonthlyTable;
+  workspace_metrics_daily: WorkspaceMetricsDailyTable;
+  workspace_metrics_monthly: WorkspaceMetricsMonthlyTable;
+  workspace_rollup_stale: WorkspaceRollupStaleTable;
   tenant_logos: TenantLogosTable;
   report_links: ReportLinksTable;
   goals: GoalsTable;

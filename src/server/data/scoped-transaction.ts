@@ -11,7 +11,13 @@ export interface TransactionScope {
    * A background job that lists its work across tenants (migrations/0021): it may read, not
    * write, the rows that list needs.
    */
-  workerScope?: 'billing-resync' | 'audit-relay' | 'google-sync' | 'outbox' | 'report-schedules';
+  workerScope?:
+    | 'billing-resync'
+    | 'audit-relay'
+    | 'google-sync'
+    | 'outbox'
+    | 'report-schedules'
+    | 'workspace-rollups';
   /**
    * The SHA-256 of the request's session token or API key, while the request reads who is asking
    * before its tenant is known (migrations/0005, 0024): the policies admit the rows it names.

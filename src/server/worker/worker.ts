@@ -9,6 +9,7 @@ import { googleSyncConsumer, googleSyncScheduler } from './google-sync.ts';
 import { outboxSender } from './outbox-sender.ts';
 import { reportScheduler } from './report-scheduler.ts';
 import { securityAudit } from './security-audit.ts';
+import { workspaceRollups } from './workspace-rollups.ts';
 
 /** Every background module of the worker role. */
 export const workerModules: WorkerModule[] = [
@@ -24,6 +25,7 @@ export const workerModules: WorkerModule[] = [
   googleSyncScheduler,
   reportScheduler,
   outboxSender,
+  workspaceRollups,
 ];
 
 /** Starts the worker role in this process. */

@@ -262,6 +262,12 @@ const DAILY_SUMS = sql`sum(m.revenue) AS "revenue", sum(m.value) AS "value",
   sum(m.impressions) AS "impressions", sum(m.position * m.impressions) AS "positionWeighted",
   sum(m.impressions) FILTER (WHERE m.position IS NOT NULL) AS "positionImpressions"`;
 
+/** Sums of workspace days `m`, whose position is stored as its weighted sum already. */
+const WORKSPACE_DAILY_SUMS = sql`sum(m.revenue) AS "revenue", sum(m.value) AS "value",
+  sum(m.sessions) AS "sessions", sum(m.conversions) AS "conversions", sum(m.clicks) AS "clicks",
+  sum(m.impressions) AS "impressions", sum(m.position_weighted) AS "positionWeighted",
+  sum(m.position_impressions) AS "positionImpressions"`;
+
 /** Sums of rollups `r` over the months its part reads from rollups (the rest: coverage only). */
 const ROLLUP_SUMS = (() => {
   const used = sql`FILTER (WHERE r.month >= p.rf AND r.month < p.rt)`;
@@ -306,12 +312,23 @@ function readingOf(ranges: ReportRange[], groupBy: GroupBy): Reading {
  * - `v`: one row whose `k` is the JSON list of the monthly and one-off services that run during
  *   any part, which `accrueCosts` accrues by day.
  *
+ * - `x` (from the workspace rollups only): a month the report reads has a stale entry
+ *   (migrations/0090); the caller reads the sites' rows instead.
+ *
  * A comparison is grouped like the report and summed into its totals here. Every report of one
  * grouping runs the same statement text, so that PostgreSQL keeps one generic plan for it; the
  * days are read by one index range scan per site and span (a lateral subquery that OFFSET 0
- * keeps from being flattened into a join), whatever the planner's statistics say.
+ * keeps from being flattened into a join), whatever the planner's statistics say. With
+ * `workspace`, days and months come from the workspace rollups instead: one scan per span, one
+ * row per day or month whatever the number of sites.
  */
-function reportStatement(tenantId: string, siteIds: SiteSet, groupBy: GroupBy, reading: Reading) {
+function reportStatement(
+  tenantId: string,
+  siteIds: SiteSet,
+  groupBy: GroupBy,
+  reading: Reading,
+  workspace: boolean,
+) {
   const { ranges, plans, spans } = reading;
   const dates = (values: string[]) => sql`${values}::date[]`;
   const first = ranges.reduce((min, r) => (r.from < min ? r.from : min), ranges[0]!.from);
@@ -325,6 +342,37 @@ function reportStatement(tenantId: string, siteIds: SiteSet, groupBy: GroupBy, r
       : sql`'m' AS src, p.n, to_char(r.month, 'YYYY-MM') AS k`;
   const rollupGroups =
     groupBy === 'site' ? sql`GROUPING SETS ((r.month), (r.site_id))` : sql`r.month`;
+  const days = workspace
+    ? sql`CROSS JOIN LATERAL (
+      SELECT day, sessions, conversions, revenue, value, clicks, impressions, position_weighted,
+             position_impressions FROM workspace_metrics_daily
+      WHERE tenant_id = ${tenantId} AND day >= sp.f AND day <= sp.t
+      OFFSET 0
+    ) AS m`
+    : sql`CROSS JOIN unnest(${siteIds}) AS a(id)
+    CROSS JOIN LATERAL (
+      SELECT site_id, day, sessions, conversions, revenue, value, clicks, impressions, position FROM metrics_daily
+      WHERE tenant_id = ${tenantId} AND site_id = a.id AND day >= sp.f AND day <= sp.t
+      OFFSET 0
+    ) AS m`;
+  const months = workspace
+    ? sql`SELECT month, revenue, value, sessions, conversions, clicks, impressions,
+             position_weighted, position_impressions, days_mask
+      FROM workspace_metrics_monthly
+      WHERE tenant_id = ${tenantId} AND month >= p.mf AND month <= p.t`
+    : sql`SELECT site_id, month, revenue, value, sessions, conversions, clicks, impressions,
+             position_weighted, position_impressions, days_mask
+      FROM metrics_monthly
+      WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds}) AND month >= p.mf AND month <= p.t`;
+  const stale = workspace
+    ? sql`
+    UNION ALL
+    SELECT 'x', 0, NULL, ${NO_SUMS}, 0, 0
+    WHERE EXISTS (
+      SELECT 1 FROM workspace_rollup_stale
+      WHERE tenant_id = ${tenantId} AND month >= ${monthStart(first)}::date AND month <= ${monthStart(last)}::date
+    )`
+    : sql``;
   return sql<SumsRow>`
     WITH parts AS (
       SELECT f, t, mf, rf, rt, n FROM unnest(${dates(ranges.map((r) => r.from))}, ${dates(ranges.map((r) => r.to))},
@@ -338,26 +386,15 @@ function reportStatement(tenantId: string, siteIds: SiteSet, groupBy: GroupBy, r
       JOIN time_entries te ON te.tenant_id = s.tenant_id AND te.service_id = s.id
         AND te.date >= p.f AND te.date <= p.t
     )
-    SELECT 'd' AS src, sp.n, ${day.key} AS k, ${DAILY_SUMS}, 0 AS cost, 0 AS mask
+    SELECT 'd' AS src, sp.n, ${day.key} AS k, ${workspace ? WORKSPACE_DAILY_SUMS : DAILY_SUMS}, 0 AS cost, 0 AS mask
     FROM unnest(${dates(spans.map((s) => s.from))}, ${dates(spans.map((s) => s.to))})
       WITH ORDINALITY AS sp(f, t, n)
-    CROSS JOIN unnest(${siteIds}) AS a(id)
-    CROSS JOIN LATERAL (
-      SELECT site_id, day, sessions, conversions, revenue, value, clicks, impressions, position FROM metrics_daily
-      WHERE tenant_id = ${tenantId} AND site_id = a.id AND day >= sp.f AND day <= sp.t
-      OFFSET 0
-    ) AS m
+    ${days}
     GROUP BY sp.n, ${day.group}
     UNION ALL
     SELECT ${rollupKey}, ${ROLLUP_SUMS}, 0, bit_or(r.days_mask)
     FROM parts p
-    CROSS JOIN LATERAL (
-      SELECT site_id, month, revenue, value, sessions, conversions, clicks, impressions,
-             position_weighted, position_impressions, days_mask
-      FROM metrics_monthly
-      WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds}) AND month >= p.mf AND month <= p.t
-      OFFSET 0
-    ) AS r
+    CROSS JOIN LATERAL (${months} OFFSET 0) AS r
     GROUP BY p.n, ${rollupGroups}
     UNION ALL
     SELECT 'c', n, ${cost.key}, ${NO_SUMS}, sum(cost), 0 FROM hourly GROUP BY n, ${cost.group}
@@ -368,11 +405,16 @@ function reportStatement(tenantId: string, siteIds: SiteSet, groupBy: GroupBy, r
       FROM services
       WHERE tenant_id = ${tenantId} AND site_id = ANY(${siteIds}) AND billing IN ('monthly', 'one_time')
         AND amount > 0 AND start_date <= ${last}::date AND (end_date IS NULL OR end_date >= ${first}::date)
-    ), ${NO_SUMS}, 0, 0`;
+    ), ${NO_SUMS}, 0, 0${stale}`;
 }
 
 /** One row of the report statement (see reportStatement); sums SQL left NULL count as 0. */
-type SumsRow = Sums & { src: 'd' | 'm' | 's' | 'c' | 'v'; n: number; k: string; mask: number };
+type SumsRow = Sums & {
+  src: 'd' | 'm' | 's' | 'c' | 'v' | 'x';
+  n: number;
+  k: string;
+  mask: number;
+};
 
 /** The days of `month` (YYYY-MM-01) inside `range` that its day mask marks. */
 function daysMarked(mask: number, month: string, range: ReportRange): number {
@@ -414,7 +456,14 @@ export async function buildRoiReport(
     // Part 1 is the report, grouped; part 2 the comparison, summed into its totals.
     const into = (part: number, key: string) => (part === 1 ? sums.get(key) : earlierSums);
     await useGenericPlans(tx);
-    const { rows } = await reportStatement(tenantId, siteIds, groupBy, reading).execute(tx);
+    // Over every site, by period: the workspace rollups, unless a month they would give is stale.
+    const workspace = sites === null && groupBy !== 'site';
+    let { rows } = await reportStatement(tenantId, siteIds, groupBy, reading, workspace).execute(
+      tx,
+    );
+    if (workspace && rows.some((row) => row.src === 'x')) {
+      ({ rows } = await reportStatement(tenantId, siteIds, groupBy, reading, false).execute(tx));
+    }
     let services: DatedService[] = [];
     for (const row of rows) {
       const n = Number(row.n);
@@ -434,7 +483,7 @@ export async function buildRoiReport(
         if (s) addSums(s, row);
       } else if (row.src === 'v') {
         services = JSON.parse(row.k) as DatedService[];
-      } else {
+      } else if (row.src === 'c') {
         const s = into(n, row.k);
         if (s) s.cost += Number(row.cost);
       }
