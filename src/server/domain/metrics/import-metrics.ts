@@ -16,7 +16,6 @@ import {
 import { getVisibleSite } from '../sites/sites.ts';
 import type { Viewer } from '../sites/viewer.ts';
 import { parseCsvImport, parseJsonImport, type MetricColumns } from './parse-metric-rows.ts';
-import { markMonthsStale } from './workspace-rollups.ts';
 
 /** Which parser a Content-Type selects: CSV for text/csv, JSON for JSON or no type. */
 export function importFormatOf(contentType: string | undefined): 'csv' | 'json' {
@@ -124,8 +123,6 @@ function createMetricsWriter(
   let from: string | null = null;
   let to: string | null = null;
   const recount = new Set<string>();
-  /** Every month a batch wrote to: the workspace rollups of these are stale once we commit. */
-  const touched = new Set<string>();
   let recomputeValues = false;
 
   const writeBatch = async (batch: MetricColumns, range: { from: string; to: string }) => {
@@ -149,7 +146,6 @@ function createMetricsWriter(
       if (batch.dates.length === 0) return;
       const range = dateRange(batch.dates);
       received += batch.dates.length;
-      for (const month of touchedMonths(batch.dates)) touched.add(month);
       if (from === null || range.from < from) from = range.from;
       if (to === null || range.to > to) to = range.to;
       writing = writing.then(() => writeBatch(batch, range));
@@ -165,9 +161,7 @@ function createMetricsWriter(
       // A day a batch updated may sit in a month an earlier batch added to: recounted from the
       // stored days, after every batch.
       await refreshMonthlyRollups(tx, tenantId, siteId, [...recount].sort());
-      // refreshSiteValues marks every month of the site itself.
       if (recomputeValues) await refreshSiteValues(tx, tenantId, siteId);
-      else await markMonthsStale(tx, tenantId, [...touched]);
       if (received > 0) {
         afterCommit(tx, reportCacheNamespace(tenantId), () => invalidateReports(reports, tenantId));
       }

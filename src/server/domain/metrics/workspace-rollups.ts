@@ -5,81 +5,92 @@ import { inTransaction } from '../../data/scoped-transaction.ts';
 /**
  * Workspace rollups (migrations/0090): the sums of every site of a workspace per day and month,
  * which a report over the whole workspace reads instead of each site's rows. They are derived
- * data, rebuilt by the worker: each writer of site metrics marks the months it changed stale in
- * its own transaction (one plain INSERT: concurrent writers never wait on each other here), and a
- * report reads the rollups only for months with no stale entry.
+ * data, rebuilt here by the worker: a trigger marks the months of every change to metrics_monthly
+ * stale in the writer's own transaction (one plain insert per statement, so concurrent writers
+ * never wait on each other), and a report reads the rollups only for months with no stale entry.
  */
-
-/** Marks months (YYYY-MM-01) of the workspace stale; the writer's last step before commit. */
-export async function markMonthsStale(tx: Tx, tenantId: string, months: string[]): Promise<void> {
-  if (months.length === 0) return;
-  await sql`
-    INSERT INTO workspace_rollup_stale (tenant_id, month)
-    SELECT ${tenantId}::uuid, m FROM unnest(${months}::date[]) AS m`.execute(tx);
-}
-
-/** Marks every month a site has data in stale (its values changed, or it is about to go). */
-export async function markSiteMonthsStale(tx: Tx, tenantId: string, siteId: string): Promise<void> {
-  await sql`
-    INSERT INTO workspace_rollup_stale (tenant_id, month)
-    SELECT tenant_id, month FROM metrics_monthly WHERE tenant_id = ${tenantId} AND site_id = ${siteId}`.execute(
-    tx,
-  );
-}
 
 /** Months rebuilt per transaction: on the embedded database one transaction holds every tenant. */
 const MONTHS_PER_REBUILD = 12;
 
 /**
  * Rebuilds the workspace's stale months from its sites' daily rows, a year of months at a time
- * (each step about 30 ms for 25 sites). In each transaction, after an advisory lock that makes
- * rebuilds of one workspace take turns:
+ * (each step about 30 ms for 25 sites). Each step is one transaction:
  *
- * 1. the stale entries of the year from the first stale month are deleted, which gives the first
+ * 1. it takes the workspace's advisory lock, so rebuilds of one workspace take turns (a second one
+ *    then finds the entries the first cleared gone);
+ * 2. it deletes the stale entries of the year from the first stale month, which gives the first
  *    and the last stale month in it;
- * 2. the workspace rollups of every month between them are deleted, and
- * 3. rebuilt from metrics_daily, read by one index range scan per site (a statement that starts
- *    after 1, so its snapshot holds every write whose entry 1 deleted), then the months from the
- *    days.
+ * 3. it deletes the workspace rollups of every month between them, and
+ * 4. rebuilds them from metrics_daily, read by one index range scan per site (a statement that
+ *    starts after 2, so its snapshot holds every write whose entry 2 deleted), then the months
+ *    from the days.
  *
- * A writer's rows and its stale entry commit together. One that commits after 1 leaves its entry,
- * so its months are rebuilt again later even when 3 saw its rows; until then reports read the
- * sites' rows for them. Readers see the old rollups until this commits. Months between two stale
- * ones are rebuilt too: scattered stale months are rare, and one range keeps every step a range
- * read (joining each stale month to each site's days compared every day with every month: 50 s
- * for a site with 274 years of days). Returns how many stale entries it cleared.
+ * A writer's rows and its stale entry commit together. One that commits after 2 leaves its entry,
+ * so its months are rebuilt again later even when 4 saw its rows; until then reports read the
+ * sites' rows for them. Readers see the old rollups until a step commits. Months between two
+ * stale ones are rebuilt too: scattered stale months are rare, and one range keeps every step a
+ * range read (joining each stale month to each site's days compared every day with every month:
+ * 50 s for a site with 274 years of days). Only the entries that exist when it starts are
+ * cleared, so a workspace written to without pause does not hold the worker; and no step starts
+ * after `deadline` (performance.now() ms), so the worker's sweep stops in time and leaves the
+ * rest to its next one. Returns how many stale entries it cleared.
  */
 export async function refreshWorkspaceRollups(
   database: Database,
   tenantId: string,
+  deadline = Infinity,
 ): Promise<number> {
   let cleared = 0;
-  for (;;) {
-    const entries = await rebuildFirstStaleYear(database, tenantId);
-    if (entries === 0) return cleared;
-    cleared += entries;
+  let upTo: string | null = null;
+  while (performance.now() < deadline) {
+    const step = await rebuildFirstStaleYear(database, tenantId, upTo);
+    if (step.entries === 0) break;
+    cleared += step.entries;
+    upTo = step.upTo;
   }
+  return cleared;
 }
 
-/** One step of refreshWorkspaceRollups; how many stale entries it cleared (0: none left). */
-async function rebuildFirstStaleYear(database: Database, tenantId: string): Promise<number> {
+/**
+ * One step of refreshWorkspaceRollups over the entries up to id `upTo` (null: up to the last
+ * one now, which it returns); how many stale entries it cleared (0: none left).
+ */
+async function rebuildFirstStaleYear(
+  database: Database,
+  tenantId: string,
+  upTo: string | null,
+): Promise<{ entries: number; upTo: string | null }> {
   return inTransaction(database, { tenantId }, async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext(${`workspace-rollups:${tenantId}`}))`.execute(
       tx,
     );
-    const cleared = await sql<{ entries: number; lo: string | null; hi: string | null }>`
-      WITH cleared AS (
-        DELETE FROM workspace_rollup_stale
-        WHERE tenant_id = ${tenantId} AND month < (
-          SELECT min(month) + ${`${MONTHS_PER_REBUILD} months`}::interval
-          FROM workspace_rollup_stale WHERE tenant_id = ${tenantId})
-        RETURNING month
+    const cleared = await sql<{
+      entries: number;
+      lo: string | null;
+      hi: string | null;
+      up_to: string | null;
+    }>`
+      WITH bound AS (
+        SELECT coalesce(${upTo}::bigint, max(id)) AS up_to
+        FROM workspace_rollup_stale WHERE tenant_id = ${tenantId}
+      ),
+      step AS (
+        SELECT b.up_to, min(st.month) + ${`${MONTHS_PER_REBUILD} months`}::interval AS before
+        FROM bound b JOIN workspace_rollup_stale st ON st.tenant_id = ${tenantId} AND st.id <= b.up_to
+        GROUP BY b.up_to
+      ),
+      cleared AS (
+        DELETE FROM workspace_rollup_stale AS st USING step
+        WHERE st.tenant_id = ${tenantId} AND st.id <= step.up_to AND st.month < step.before
+        RETURNING st.month
       )
       SELECT count(*)::int AS entries, to_char(min(month), 'YYYY-MM-DD') AS lo,
-             to_char(max(month) + interval '1 month', 'YYYY-MM-DD') AS hi
+             to_char(max(month) + interval '1 month', 'YYYY-MM-DD') AS hi,
+             (SELECT up_to::text FROM bound) AS up_to
       FROM cleared`.execute(tx);
-    const { entries, lo, hi } = cleared.rows[0]!;
-    if (entries === 0 || lo === null || hi === null) return 0;
+    const { entries, lo, hi, up_to } = cleared.rows[0]!;
+    if (entries === 0 || lo === null || hi === null) return { entries: 0, upTo };
     await sql`
       DELETE FROM workspace_metrics_daily
       WHERE tenant_id = ${tenantId} AND day >= ${lo}::date AND day < ${hi}::date`.execute(tx);
@@ -111,7 +122,7 @@ async function rebuildFirstStaleYear(database: Database, tenantId: string): Prom
       FROM workspace_metrics_daily
       WHERE tenant_id = ${tenantId} AND day >= ${lo}::date AND day < ${hi}::date
       GROUP BY 2`.execute(tx);
-    return entries;
+    return { entries, upTo: up_to };
   });
 }
 
@@ -123,7 +134,9 @@ export const MAX_STALE_MS = 30_000;
 /**
  * The workspaces whose rollups are due for a rebuild: no stale entry newer than QUIET_MS (a
  * history being loaded is rebuilt once, after its last import, not after each), or one older than
- * MAX_STALE_MS. Listed across tenants under the worker scope `workspace-rollups` (read only).
+ * MAX_STALE_MS. Fewest stale months first, so that the many small rebuilds (a day's sync) are not
+ * kept waiting behind a long one (a history of decades). Listed across tenants under the worker
+ * scope `workspace-rollups` (read only).
  */
 export async function workspacesDueForRollup(
   database: Database,
@@ -142,7 +155,7 @@ export async function dueWorkspaces(tx: Tx, limit: number, quietMs = QUIET_MS): 
     GROUP BY tenant_id
     HAVING max(created_at) < clock_timestamp() - ${`${quietMs} milliseconds`}::interval
         OR min(created_at) < clock_timestamp() - ${`${MAX_STALE_MS} milliseconds`}::interval
-    ORDER BY min(created_at)
+    ORDER BY count(*), min(created_at)
     LIMIT ${limit}`.execute(tx);
   return result.rows.map((r) => r.tenant_id);
 }

@@ -1,7 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../../data/database.ts';
 import type { SiteAttribution } from '../../../shared/schemas/roi.ts';
-import { markSiteMonthsStale } from '../metrics/workspace-rollups.ts';
 
 /**
  * Attribution: how a site's imported revenue and conversions become the value credited to SEO
@@ -108,9 +107,8 @@ function roundedCredit(p: RawBuilder<unknown>, a: string): RawBuilder<number> {
 
 /**
  * Recomputes what a site's attribution derives from its metrics: the baseline's gross sum, then
- * the credited value of every daily row of the site and of every monthly rollup, whose workspace
- * rollups are then stale. Run under the site's row lock, after an attribution change or an import
- * that touched the baseline period.
+ * the credited value of every daily row of the site and of every monthly rollup. Run under the
+ * site's row lock, after an attribution change or an import that touched the baseline period.
  */
 export async function refreshSiteValues(tx: Tx, tenantId: string, siteId: string): Promise<void> {
   await sql`
@@ -133,7 +131,6 @@ export async function refreshSiteValues(tx: Tx, tenantId: string, siteId: string
       GROUP BY 1
     ) AS x
     WHERE r.tenant_id = ${tenantId} AND r.site_id = ${siteId} AND r.month = x.month`.execute(tx);
-  await markSiteMonthsStale(tx, tenantId, siteId);
 }
 
 /** The sites of a report (the given ids, or every site of the tenant) with their attribution. */

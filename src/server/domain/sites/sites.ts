@@ -5,7 +5,6 @@ import { afterCursor, paginate } from '../../lib/cursor.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Site, UpdateSiteAttribution } from '../../../shared/schemas/roi.ts';
 import { assertWithinPlanLimit } from '../billing/plans.ts';
-import { markSiteMonthsStale } from '../metrics/workspace-rollups.ts';
 import { presentAttribution, refreshSiteValues, type AttributionRow } from './attribution.ts';
 import { grantedSiteIds, type Viewer } from './viewer.ts';
 
@@ -194,7 +193,7 @@ export async function updateSite(
  * Deletes a site with its services, time entries, metrics and client grants. The site row is
  * locked first, so an import of the site either committed before (its daily rows and rollups are
  * deleted here) or waits and then finds no site; metrics_daily and metrics_monthly have no
- * foreign key to cascade for us. The site's months are marked stale in the workspace rollups.
+ * foreign key to cascade for us.
  */
 export async function deleteSite(tx: Tx, tenantId: string, siteId: string): Promise<Site> {
   const locked = await tx
@@ -205,7 +204,6 @@ export async function deleteSite(tx: Tx, tenantId: string, siteId: string): Prom
     .forUpdate()
     .executeTakeFirst();
   if (!locked) throw siteNotFound();
-  await markSiteMonthsStale(tx, tenantId, siteId);
   for (const table of [
     'metrics_daily',
     'metrics_monthly',
