@@ -4,6 +4,10 @@
  * ROI report p50/p99 uncached and cached (one request at a time), and cached report requests/s at
  * 16 concurrent clients against /healthz of the same process.
  *
+ * After the imports the server rebuilds the workspace rollups at once (the worker's work, which
+ * waits for a workspace's writes to pause), measured on a row of its own, so that the reports read
+ * them as they would on a workspace at rest.
+ *
  * How the one-at-a-time measures are taken: after the imports the database is vacuumed and
  * analyzed (as pgbench does); a warm-up of BENCH_WARMUP (200) reports on other windows, uncached
  * then cached, and as many /healthz requests, is not measured; each measure (BENCH_REPORTS, 1000
