@@ -24,7 +24,6 @@ const services = await createServices(config, createLogger(config.LOG_LEVEL));
 const server = createHttpServer(services).listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port });
 });
-server.keepAliveTimeout = 65_000;
 
 process.on('message', (message: { type: string; tenantIds?: string[] }) => {
   void (async () => {

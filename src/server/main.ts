@@ -72,7 +72,6 @@ async function main() {
     server = await new Promise<Server>((resolve) => {
       s.listen(config.PORT, config.HOST, () => resolve(s));
     });
-    server.keepAliveTimeout = 65_000;
   }
   logger.info(
     {

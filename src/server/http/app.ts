@@ -29,9 +29,14 @@ const WEB_DIST = path.join(projectRoot(), 'dist/web');
 export function createHttpServer(services: AppServices, routes: AnyRoute[] = allRoutes()): Server {
   const app = createHttpApp(services, routes);
   const lean = leanDispatcher(routes, services);
-  return http.createServer(expressPrototypes(app), (req, res) => {
+  const server = http.createServer(expressPrototypes(app), (req, res) => {
     if (!lean(req, res)) app(req, res);
   });
+  // Idle keep-alive connections stay open longer than clients and proxies keep theirs (Node's
+  // default is 5 s): a server that closes one first races the client's next request on it, which
+  // then fails with ECONNRESET.
+  server.keepAliveTimeout = 65_000;
+  return server;
 }
 
 /** The Express application: API routes, health, OpenAPI, docs and the web app. */
