@@ -129,7 +129,7 @@ function createMetricsWriter(
     const rows = unnestRows(batch);
     const inBaseline = baseline !== null && range.from <= baseline.to && range.to >= baseline.from;
     if (!(await hasStoredDay(tx, tenantId, siteId, range.from, range.to))) {
-      if (inBaseline && (await addToBaselineGross(tx, tenantId, siteId, rows))) {
+      if (inBaseline && (await addToBaselineGross(tx, tenantId, siteId, batch, baseline))) {
         recomputeValues ||= await hasRollups(tx, tenantId, siteId);
       }
       await insertNewDays(tx, tenantId, siteId, rows);
@@ -211,18 +211,34 @@ async function hasStoredDay(
 /**
  * Adds the gross (revenue + conversions × conversionValue) of the rows inside the site's baseline
  * period to its stored sum; whether that changed it. Exact only for rows that are all new days
- * (`hasStoredDay` found none in their range), as `insertNewDays` requires too.
+ * (`hasStoredDay` found none in their range), as `insertNewDays` requires too. Only the baseline's
+ * rows are sent, and only the columns the gross needs: reading every column of a 1,095-row batch
+ * again cost a tenth of the import's database time for a 90-day baseline.
  */
 async function addToBaselineGross(
   tx: Tx,
   tenantId: string,
   siteId: string,
-  rows: ReturnType<typeof unnestRows>,
+  batch: MetricColumns,
+  baseline: { from: string; to: string },
 ): Promise<boolean> {
+  const days: string[] = [];
+  const revenue: (number | null)[] = [];
+  const conversions: (number | null)[] = [];
+  batch.dates.forEach((day, i) => {
+    if (day < baseline.from || day > baseline.to) return;
+    days.push(day);
+    revenue.push(batch.revenue[i]!);
+    conversions.push(batch.conversions[i]!);
+  });
+  if (days.length === 0) return false;
+  // The period is the site row's (locked by this import), the one `baseline` was read from.
   const result = await sql<{ added: string }>`
     WITH added AS (
       SELECT coalesce(sum(coalesce(u.revenue, 0) + coalesce(u.conversions, 0)::numeric * s.conversion_value), 0) AS gross
-      FROM sites s CROSS JOIN ${rows}
+      FROM sites s
+      CROSS JOIN unnest(${arrayLiteral(days)}::text::date[], ${arrayLiteral(revenue)}::text::bigint[],
+                        ${arrayLiteral(conversions)}::text::bigint[]) AS u(day, revenue, conversions)
       WHERE s.tenant_id = ${tenantId} AND s.id = ${siteId}
         AND u.day >= s.baseline_from AND u.day <= s.baseline_to
     )
