@@ -276,9 +276,10 @@ describe('parseCsvImport', () => {
       fc.asyncProperty(
         fc.array(line, { maxLength: 60 }),
         fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: 1, max: 9 }),
         fc.integer({ min: 1, max: 40 }),
         fc.constantFrom('\n', '\r\n'),
-        async (lines, batchRows, chunkChars, newline) => {
+        async (lines, batchRows, firstBatchRows, chunkChars, newline) => {
           const day = (d: number) =>
             new Date(Date.UTC(2000, 0, 1) + d * 86_400_000).toISOString().slice(0, 10);
           const text = [
@@ -297,6 +298,7 @@ describe('parseCsvImport', () => {
           setImmediate(count);
           const batched = await parseCsvImport(Buffer.from(text), 'USD', {
             batchRows,
+            firstBatchRows,
             chunkChars,
             onBatch: (batch) => batches.push(batch),
           });
@@ -313,7 +315,11 @@ describe('parseCsvImport', () => {
           expect(batched.columns.dates).toEqual([]);
           for (const field of ['dates', 'clicks', 'sessions'] as const)
             expect(batches.flatMap((b): unknown[] => b[field])).toEqual(whole.columns[field]);
-          expect(batches.slice(0, -1).every((b) => b.dates.length === batchRows)).toBe(true);
+          // 1, 2, 4 … times the first batch, up to batchRows; the last holds what is left.
+          const sizes = batches.map((b) => b.dates.length);
+          const ramp = sizes.map((_, i) => Math.min(batchRows, firstBatchRows * 2 ** i));
+          expect(sizes.slice(0, -1)).toEqual(ramp.slice(0, -1));
+          if (sizes.length > 0) expect(sizes.at(-1)).toBeLessThanOrEqual(ramp.at(-1)!);
         },
       ),
       { numRuns: 150 },

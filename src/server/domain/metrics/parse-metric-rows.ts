@@ -197,6 +197,13 @@ function newlineOf(text: string): '\r\n' | '\n' | '\r' {
 export const IMPORT_BATCH_ROWS = 10_000;
 
 /**
+ * The first batch's rows; each next batch is twice the last, up to IMPORT_BATCH_ROWS. The database
+ * writes a row in about twice the time the parser reads one, so it starts after 1,000 rows rather
+ * than 10,000 (about 35 ms of a 100,000-row import) and never waits for the next batch.
+ */
+export const FIRST_BATCH_ROWS = 1_000;
+
+/**
  * Characters parsed between two turns of the event loop (about 1,700 rows, 3 ms): the database's
  * answers to a batch's statements are read, and its next statement sent, while the parse goes on,
  * and other requests wait for no more than that.
@@ -208,12 +215,14 @@ const MAX_ROW_CHARS = 256 * 1024;
 
 export interface CsvImportOptions {
   /**
-   * Takes the valid rows `batchRows` at a time, for as long as no row has been found bad; the
+   * Takes the valid rows `firstBatchRows` first, then twice as many each time up to `batchRows`,
+   * for as long as no row has been found bad; the
    * returned columns then hold no row. The parse yields to the event loop every `chunkChars`
    * characters, so that what the callback started (writing a batch) goes on meanwhile.
    */
   onBatch?: (batch: MetricColumns) => void;
   batchRows?: number;
+  firstBatchRows?: number;
   chunkChars?: number;
 }
 
@@ -231,7 +240,13 @@ export async function parseCsvImport(
   currency: string,
   options: CsvImportOptions = {},
 ): Promise<ParsedImport> {
-  const { onBatch, batchRows = IMPORT_BATCH_ROWS, chunkChars = CHUNK_CHARS } = options;
+  const {
+    onBatch,
+    batchRows = IMPORT_BATCH_ROWS,
+    firstBatchRows = FIRST_BATCH_ROWS,
+    chunkChars = CHUNK_CHARS,
+  } = options;
+  let nextBatchRows = Math.min(firstBatchRows, batchRows);
   let columns = emptyColumns();
   const errors: FieldError[] = [];
   const duplicate = duplicateTracker((line) => `line ${line}`);
@@ -399,7 +414,10 @@ export async function parseCsvImport(
         finish();
         return;
       }
-      if (columns.dates.length >= batchRows) handOver();
+      if (columns.dates.length >= nextBatchRows) {
+        handOver();
+        nextBatchRows = Math.min(batchRows, nextBatchRows * 2);
+      }
     },
   });
   await finished;
