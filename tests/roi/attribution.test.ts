@@ -100,6 +100,22 @@ describe('site attribution', () => {
     const url = 'from=2026-03-01&to=2026-03-31';
     // Default attribution: value = revenue.
     expect((await report(tenant, url)).totals).toMatchObject({ revenue: 20_004, value: 20_004 });
+    // Conversions worth 1,000 each, all of it credited: the stored days are credited again.
+    const priced = await c.patch(`/api/v1/sites/${site.id}`, {
+      attribution: { conversionValue: 1_000 },
+    });
+    expect(priced.status, priced.text).toBe(200);
+    expect((await report(tenant, url)).totals).toMatchObject({ revenue: 20_004, value: 24_004 });
+    // And days imported under it are credited as they arrive (a workspace of its own: the plan
+    // allows two sites).
+    const second = await buildTenant(app);
+    const other = await createSite(second);
+    await second.owner.client.patch(`/api/v1/sites/${other.id}`, {
+      attribution: { conversionValue: 1_000 },
+    });
+    await importRows(second, other.id, [{ date: '2026-05-01', revenue: 7, conversions: 2 }]);
+    const otherUrl = 'from=2026-05-01&to=2026-05-01';
+    expect((await report(second, otherUrl)).totals.value).toBe(2_007);
     const res = await c.patch(`/api/v1/sites/${site.id}`, {
       attribution: { revenueShare: 0.5, grossMargin: 0.4, conversionValue: 1_000 },
     });

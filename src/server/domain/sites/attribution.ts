@@ -45,14 +45,16 @@ export const presentAttribution = (row: AttributionRow): SiteAttribution => ({
 
 /**
  * The terms of the formula from the sites row aliased `s`: `sm` (share × margin), `cv`, `n` (the
- * baseline's days, 1 without one) and `b` (their gross sum, 0 without one). Select them in a
- * subquery, then use `creditedValue` over its alias.
+ * baseline's days, 1 without one), `b` (their gross sum, 0 without one) and `plain`, true for the
+ * default attribution (S = 1, no conversion value, no baseline), under which the value is the
+ * revenue itself. Select them in a subquery, then use `creditedValue` over its alias.
  */
 export const attributionTerms = (s: string) => {
   const t = sql.raw(s);
   return sql`${t}.revenue_share * ${t}.gross_margin AS sm, ${t}.conversion_value AS cv,
     CASE WHEN ${t}.baseline_from IS NULL THEN 1 ELSE ${t}.baseline_to - ${t}.baseline_from + 1 END AS n,
-    CASE WHEN ${t}.baseline_from IS NULL THEN 0 ELSE ${t}.baseline_gross END AS b`;
+    CASE WHEN ${t}.baseline_from IS NULL THEN 0 ELSE ${t}.baseline_gross END AS b,
+    (${t}.revenue_share * ${t}.gross_margin = 1 AND ${t}.conversion_value = 0 AND ${t}.baseline_from IS NULL) AS plain`;
 };
 
 /**
@@ -89,20 +91,25 @@ export function creditedValueOfPart(a: string): RawBuilder<number> {
   return roundedCredit(sql`x.p`, a);
 }
 
-/** P = S × (gross × N − G) of the formula above. */
+/**
+ * P = S × (gross × N − G) of the formula above. Under the default attribution P is the revenue,
+ * an integer, and rounding leaves it as it is: both steps skip the numeric arithmetic then, about
+ * a tenth of the database's time for an import into such a site.
+ */
 function unroundedCredit(
   revenue: RawBuilder<unknown>,
   conversions: RawBuilder<unknown>,
   a: string,
 ): RawBuilder<unknown> {
   const t = sql.raw(a);
-  return sql`(${t}.sm * ((coalesce(${revenue}, 0) + coalesce(${conversions}, 0)::numeric * ${t}.cv) * ${t}.n - ${t}.b))`;
+  return sql`(CASE WHEN ${t}.plain THEN coalesce(${revenue}, 0)::numeric
+    ELSE ${t}.sm * ((coalesce(${revenue}, 0) + coalesce(${conversions}, 0)::numeric * ${t}.cv) * ${t}.n - ${t}.b) END)`;
 }
 
 /** P rounded as the formula above says. */
 function roundedCredit(p: RawBuilder<unknown>, a: string): RawBuilder<number> {
   const t = sql.raw(a);
-  return sql<number>`(sign(${p}) * div(2 * abs(${p}) + ${t}.n, 2 * ${t}.n))`;
+  return sql<number>`(CASE WHEN ${t}.plain THEN ${p} ELSE sign(${p}) * div(2 * abs(${p}) + ${t}.n, 2 * ${t}.n) END)`;
 }
 
 /**
