@@ -452,7 +452,7 @@ describe('metric imports', () => {
     const c = tenant.owner.client;
     const start = Date.UTC(1940, 0, 1);
     const day = (i: number) => new Date(start + i * 86_400_000).toISOString().slice(0, 10);
-    // 25,000 rows: three batches of the writer (10,000 rows each).
+    // 25,000 rows: five batches of the writer (1,000, 2,000, 4,000, 8,000 and 10,000 rows).
     const lines = (bad?: number) => [
       'date,sessions,revenue',
       ...Array.from({ length: 25_000 }, (_, i) =>
@@ -471,7 +471,8 @@ describe('metric imports', () => {
     expect(await storedDays(tenant.id, site.id)).toEqual([]);
     expect(await monthly(tenant.id, site.id)).toEqual([]);
 
-    // 12,000 days stored first: the first two batches update and add, the third only adds.
+    // 12,000 days stored first: the first three batches update, the fourth updates and adds, the
+    // last only adds.
     const first = await c.post(`/api/v1/sites/${site.id}/metrics`, {
       rows: Array.from({ length: 12_000 }, (_, i) => ({ date: day(i), sessions: 1, clicks: 2 })),
     });
@@ -505,7 +506,7 @@ describe('metric imports', () => {
     const site = await createSite(tenant);
     const start = Date.UTC(1940, 0, 1);
     const day = (i: number) => new Date(start + i * 86_400_000).toISOString().slice(0, 10);
-    // A first batch of 10,000 rows is written before the open quote is reached: it rolls back.
+    // Three batches (7,000 rows) are written before the open quote is reached: they roll back.
     const rows = (from: number, n: number) =>
       Array.from({ length: n }, (_, i) => `${day(from + i)},${i % 97},${i % 1000}.25`);
     const text = [
