@@ -202,7 +202,7 @@ export const IMPORT_BATCH_ROWS = 10_000;
  * text (a batch goes out when the parse yields, about 1,700 rows) rather than after 10,000 (about
  * 35 ms of a 100,000-row import), and never waits for the next batch.
  */
-export const FIRST_BATCH_ROWS = 1_000;
+const FIRST_BATCH_ROWS = 1_000;
 
 /**
  * Characters parsed between two turns of the event loop (about 1,700 rows, 3 ms): the database's
