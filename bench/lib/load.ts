@@ -1,12 +1,17 @@
 import http from 'node:http';
 
 export interface LoadResult {
+  /** Requests answered while measuring. */
   requests: number;
+  /** Requests answered in all, warm-up included (what the server's CPU time was spent on). */
+  answered: number;
   errors: number;
   seconds: number;
   rps: number;
   p50: number;
   p99: number;
+  /** Every measured latency, in ms, sorted. */
+  latencies: number[];
 }
 
 export interface LoadOptions {
@@ -42,6 +47,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const headers = options.headers ?? {};
   const latencies: number[] = [];
   let errors = 0;
+  let answered = 0;
   let measuring = false;
   const warmupEnd = Date.now() + (options.warmupMs ?? 1000);
   const end = warmupEnd + options.durationMs;
@@ -55,6 +61,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const t0 = performance.now();
       try {
         const status = await get(agent, url, headers);
+        answered += 1;
         if (measuring) {
           latencies.push(performance.now() - t0);
           if (status >= 400) errors += 1;
@@ -70,11 +77,29 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,
+    answered,
     errors,
     seconds,
     rps: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    latencies,
+  };
+}
+
+/** Several runs of the same load as one: requests and seconds summed, latencies pooled. */
+export function mergeLoads(runs: LoadResult[]): LoadResult {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+  return {
+    requests: latencies.length,
+    answered: runs.reduce((sum, r) => sum + r.answered, 0),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    seconds,
+    rps: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    latencies,
   };
 }
 
