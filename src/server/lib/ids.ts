@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /**
  * A UUIDv7: time-ordered, so new rows land at the end of B-tree indexes and ids sort by creation.
@@ -18,9 +18,12 @@ export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
-/** SHA-256 hex: how session tokens, API keys and invitation tokens are stored. */
+/**
+ * SHA-256 hex: how session tokens, API keys and invitation tokens are stored. Every authenticated
+ * request hashes its credential: the one-shot `crypto.hash` skips the Hash object's allocation.
+ */
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

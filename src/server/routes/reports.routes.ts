@@ -186,7 +186,7 @@ function replyWithReport(
     // its bytes are encoded once per cached copy (see jsonBytes).
     const { req, res } = ctx;
     res.statusCode = 200;
-    res.setHeader('Vary', 'Accept');
+    res.setHeader('Vary', 'Accept, Accept-Encoding');
     res.setHeader('ETag', serialized.etag);
     if (req.fresh) {
       res.statusCode = 304;
@@ -207,7 +207,7 @@ function replyWithReport(
     .set({
       'Content-Type': 'text/csv; charset=utf-8',
       'Content-Disposition': `attachment; filename="roi-${report.from}-${report.to}-${report.groupBy}.csv"`,
-      Vary: 'Accept',
+      Vary: 'Accept, Accept-Encoding',
     })
     .send(reportToCsv(report, csvSites));
   return { streamed: true };
