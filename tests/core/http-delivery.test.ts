@@ -1,5 +1,9 @@
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compressWhenAccepted } from '../../src/server/http/app.ts';
 import { buildTenant, createApiKey } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -12,18 +16,18 @@ afterAll(async () => {
 });
 
 /** A GET through node:http, which (unlike fetch) sends no Accept-Encoding unless told to. */
-function plainGet(path: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>(
+function plainGet(path: string, headers: Record<string, string> = {}, baseUrl = app.baseUrl) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: Buffer }>(
     (resolve, reject) => {
       http
-        .get(`${app.baseUrl}${path}`, { headers }, (res) => {
+        .get(`${baseUrl}${path}`, { headers }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () =>
             resolve({
               status: res.statusCode ?? 0,
               headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
+              bytes: Buffer.concat(chunks),
             }),
           );
         })
@@ -54,7 +58,7 @@ describe('response delivery', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-encoding']).toBeUndefined();
     expect(res.headers.vary).toMatch(/accept-encoding/i);
-    expect(JSON.parse(res.body).openapi).toBe('3.1.0');
+    expect(JSON.parse(res.bytes.toString('utf8')).openapi).toBe('3.1.0');
   });
 
   it('says a report varies by Accept and Accept-Encoding, cached or not, compressed or not', async () => {
@@ -65,13 +69,41 @@ describe('response delivery', () => {
       expect(plain.status).toBe(200);
       expect(plain.headers['content-encoding']).toBeUndefined();
       expect(plain.headers.vary).toMatch(/^accept, accept-encoding$/i);
-      expect(JSON.parse(plain.body).currency).toBeTruthy();
+      expect(JSON.parse(plain.bytes.toString('utf8')).currency).toBeTruthy();
       const gzip = await plainGet('/api/v1/reports/roi?compare=previous', {
         authorization,
         'accept-encoding': 'gzip',
       });
       expect(gzip.headers['content-encoding']).toBe('gzip');
       expect(gzip.headers.vary).toMatch(/^accept, accept-encoding$/i);
+    }
+  });
+
+  it('lets a streamed response flush whether or not the client accepts an encoding', async () => {
+    // What the audit log's verification does to keep a long response alive.
+    const streaming = express();
+    streaming.use(compressWhenAccepted());
+    streaming.get('/stream', (_req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.write(' ');
+      res.flush();
+      res.end(JSON.stringify({ text: 'x'.repeat(2048) }));
+    });
+    const server = streaming.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const plain = await plainGet('/stream', {}, baseUrl);
+      expect(plain.status).toBe(200);
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.headers.vary).toMatch(/accept-encoding/i);
+      expect(JSON.parse(plain.bytes.toString('utf8')).text).toHaveLength(2048);
+      const gzip = await plainGet('/stream', { 'accept-encoding': 'gzip' }, baseUrl);
+      expect(gzip.status).toBe(200);
+      expect(gzip.headers['content-encoding']).toBe('gzip');
+      expect(JSON.parse(gunzipSync(gzip.bytes).toString('utf8')).text).toHaveLength(2048);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

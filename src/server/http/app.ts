@@ -3,7 +3,7 @@ import http, { type Server } from 'node:http';
 import path from 'node:path';
 import compression from 'compression';
 import { parse as parseCookies } from 'cookie';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { inTransaction } from '../data/scoped-transaction.ts';
 import { findSharedLink } from '../domain/report-links/shared-report.ts';
@@ -39,6 +39,28 @@ export function createHttpServer(services: AppServices, routes: AnyRoute[] = all
   return server;
 }
 
+const flushNothing = () => undefined;
+
+/**
+ * br or gzip as the client accepts; streamed exports are flushed as they are written. A request
+ * without Accept-Encoding gets its body as it is (compression's own rule) without passing through
+ * the middleware, which wraps every response's writes and header hook: a tenth of a /healthz
+ * request's CPU (bench/roi.ts). Its response still names the header it varies by, and `res.flush`
+ * is there for every route (nothing to flush: its writes go out as they are made).
+ */
+export function compressWhenAccepted(): RequestHandler {
+  const compress = compression();
+  return (req, res, next) => {
+    if (req.headers['accept-encoding'] !== undefined) {
+      compress(req, res, next);
+      return;
+    }
+    res.setHeader('Vary', 'Accept-Encoding');
+    res.flush = flushNothing;
+    next();
+  };
+}
+
 /** The Express application: API routes, health, OpenAPI, docs and the web app. */
 function createHttpApp(services: AppServices, routes: AnyRoute[]): Express {
   const { config, logger } = services;
@@ -48,18 +70,7 @@ function createHttpApp(services: AppServices, routes: AnyRoute[]): Express {
   app.set('query parser', 'extended');
 
   app.use(requestLogger(logger));
-  // br or gzip as the client accepts; streamed exports are flushed as they are written. A request
-  // without Accept-Encoding gets its body as it is (compression's own rule) without passing
-  // through the middleware, which wraps every response's writes and header hook: a tenth of a
-  // /healthz request's CPU (bench/roi.ts). Its response still names the header it varies by.
-  const compress = compression();
-  app.use((req, res, next) => {
-    if (req.headers['accept-encoding'] !== undefined) compress(req, res, next);
-    else {
-      res.setHeader('Vary', 'Accept-Encoding');
-      next();
-    }
-  });
+  app.use(compressWhenAccepted());
   app.use(
     helmet({
       contentSecurityPolicy: {
