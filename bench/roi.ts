@@ -722,19 +722,22 @@ const cpu1000 = ({ rows, cpu }: { rows: number; cpu: ServerCpu | null }) => {
   const per1000 = (seconds: number) => f2((1000 * 1000 * seconds) / rows);
   return `; server CPU per 1,000 rows ${per1000(cpu.app + cpu.db)} ms: app ${per1000(cpu.app)}, database ${per1000(cpu.db)}`;
 };
+/** The server's CPU seconds: its process and its database backends. */
+const cpuOf = (cpu: ServerCpu) => cpu.app + cpu.db;
+
 /**
- * Throughput, latency and, when measured, the server process's CPU per answered request: unlike
- * requests/s, that does not depend on how much of the two cores the load generator took.
+ * Throughput, latency and, when measured, the server's CPU per answered request (its process and
+ * its database backends): unlike requests/s, that depends little on how much of the two cores the
+ * load generator took.
  */
 const load = (r: LoadResult & { cpu?: ServerCpu | null }) => {
-  const cpu = r.cpu ? `, server CPU ${f1((1e6 * r.cpu.app) / r.answered)} µs per request` : '';
+  const cpu = r.cpu ? `, server CPU ${f1((1e6 * cpuOf(r.cpu)) / r.answered)} µs per request` : '';
   return `${r.rps.toFixed(0)} req/s (p50 ${f2(r.p50)} ms, p99 ${f2(r.p99)} ms, ${r.errors} errors${cpu})`;
 };
-
 /** `; server CPU per request N × /healthz's`, when both were measured. */
 const cpuRatio = (r: Measured<LoadResult>, health: Measured<LoadResult>) =>
   r.cpu && health.cpu
-    ? `; server CPU per request ${f2(r.cpu.app / r.answered / (health.cpu.app / health.answered))} × /healthz's`
+    ? `; server CPU per request ${f2(cpuOf(r.cpu) / r.answered / (cpuOf(health.cpu) / health.answered))} × /healthz's`
     : '';
 
 const loadAtStart = os.loadavg();
