@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compressWhenAccepted } from '../../src/server/http/app.ts';
@@ -61,21 +61,42 @@ describe('response delivery', () => {
     expect(JSON.parse(res.bytes.toString('utf8')).openapi).toBe('3.1.0');
   });
 
-  it('says a report varies by Accept and Accept-Encoding, cached or not, compressed or not', async () => {
+  it('sends a report in the coding asked for, each with its own ETag, cached or not', async () => {
     const tenant = await buildTenant(app);
     const authorization = `Bearer ${await createApiKey(tenant, 'member')}`;
+    const path = '/api/v1/reports/roi?compare=previous';
     for (let pass = 0; pass < 2; pass++) {
-      const plain = await plainGet('/api/v1/reports/roi?compare=previous', { authorization });
+      const plain = await plainGet(path, { authorization });
       expect(plain.status).toBe(200);
       expect(plain.headers['content-encoding']).toBeUndefined();
       expect(plain.headers.vary).toMatch(/^accept, accept-encoding$/i);
+      expect(Number(plain.headers['content-length'])).toBe(plain.bytes.length);
       expect(JSON.parse(plain.bytes.toString('utf8')).currency).toBeTruthy();
-      const gzip = await plainGet('/api/v1/reports/roi?compare=previous', {
+      const decoders = { gzip: gunzipSync, br: brotliDecompressSync };
+      for (const coding of ['gzip', 'br'] as const) {
+        const encoded = await plainGet(path, { authorization, 'accept-encoding': coding });
+        expect(encoded.headers['content-encoding']).toBe(coding);
+        expect(encoded.headers.vary).toMatch(/^accept, accept-encoding$/i);
+        expect(Number(encoded.headers['content-length'])).toBe(encoded.bytes.length);
+        expect(decoders[coding](encoded.bytes).equals(plain.bytes)).toBe(true);
+        const etag = encoded.headers.etag!;
+        expect(etag).not.toBe(plain.headers.etag);
+        const again = await plainGet(path, {
+          authorization,
+          'accept-encoding': coding,
+          'if-none-match': etag,
+        });
+        expect(again.status).toBe(304);
+        // Another coding's ETag names another representation: the body is sent.
+        const other = await plainGet(path, { authorization, 'if-none-match': etag });
+        expect(other.status).toBe(200);
+      }
+      // The client's preference decides between codings it accepts.
+      const preferred = await plainGet(path, {
         authorization,
-        'accept-encoding': 'gzip',
+        'accept-encoding': 'br;q=0.5, gzip',
       });
-      expect(gzip.headers['content-encoding']).toBe('gzip');
-      expect(gzip.headers.vary).toMatch(/^accept, accept-encoding$/i);
+      expect(preferred.headers['content-encoding']).toBe('gzip');
     }
   });
 

@@ -1,3 +1,4 @@
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import type { Request } from 'express';
 import { RoiReport, RoiReportQuery } from '../../shared/schemas/roi.ts';
 import {
@@ -159,8 +160,44 @@ export const reportRoutes = [
   }),
 ];
 
-/** The UTF-8 bytes of a cached report, kept as long as the (shared, frozen) cached copy itself. */
-const jsonBytes = new WeakMap<SerializedReport, Buffer>();
+type Coding = 'br' | 'gzip' | 'identity';
+
+/**
+ * A cached report's bytes in each content coding asked for so far, kept as long as the (shared,
+ * frozen) cached copy itself: a browser's cached hit is not compressed again on every request.
+ * Brotli at compression()'s quality (4); a report is a few KiB, compressed in well under a
+ * millisecond.
+ */
+const encodedBytes = new WeakMap<SerializedReport, Partial<Record<Coding, Buffer>>>();
+
+function encodedReport(serialized: SerializedReport, coding: Coding): Buffer {
+  let copies = encodedBytes.get(serialized);
+  if (!copies) encodedBytes.set(serialized, (copies = {}));
+  let bytes = copies[coding];
+  if (!bytes) {
+    const json = Buffer.from(serialized.json);
+    bytes =
+      coding === 'br'
+        ? brotliCompressSync(json, {
+            params: {
+              [zlibConstants.BROTLI_PARAM_QUALITY]: 4,
+              [zlibConstants.BROTLI_PARAM_SIZE_HINT]: json.length,
+            },
+          })
+        : coding === 'gzip'
+          ? gzipSync(json)
+          : json;
+    copies[coding] = bytes;
+  }
+  return bytes;
+}
+
+/** The coding to send: br or gzip as the client accepts them (its preference first), else none. */
+function codingFor(req: Request): Coding {
+  if (req.headers['accept-encoding'] === undefined) return 'identity';
+  const accepted = req.acceptsEncodings('br', 'gzip', 'identity');
+  return accepted === 'br' || accepted === 'gzip' ? accepted : 'identity';
+}
 
 /** Whether the report is asked for as CSV: `format=csv`, or `Accept: text/csv` without format. */
 function wantsCsv(ctx: CacheContext, format: 'json' | 'csv' | 'pdf' | undefined): boolean {
@@ -183,19 +220,24 @@ function replyWithReport(
 ): Reply {
   if (!csvSites) {
     // Written here rather than by res.send: the cached hit is the path most reports take, and
-    // its bytes are encoded once per cached copy (see jsonBytes).
+    // its bytes are encoded once per cached copy and coding (see encodedBytes). Each coding is a
+    // representation of its own, with its own ETag; compression() leaves an encoded body as it is.
     const { req, res } = ctx;
+    const coding = codingFor(req);
     res.statusCode = 200;
     res.setHeader('Vary', 'Accept, Accept-Encoding');
-    res.setHeader('ETag', serialized.etag);
+    res.setHeader(
+      'ETag',
+      coding === 'identity' ? serialized.etag : `${serialized.etag.slice(0, -1)}-${coding}"`,
+    );
     if (req.fresh) {
       res.statusCode = 304;
       res.end();
       return { streamed: true };
     }
-    let body = jsonBytes.get(serialized);
-    if (!body) jsonBytes.set(serialized, (body = Buffer.from(serialized.json)));
+    const body = encodedReport(serialized, coding);
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    if (coding !== 'identity') res.setHeader('Content-Encoding', coding);
     res.setHeader('Content-Length', body.length);
     if (req.method === 'HEAD') res.end();
     else res.end(body);
