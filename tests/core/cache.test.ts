@@ -36,6 +36,20 @@ describe.each(implementations)('%s cache', (_name, make) => {
     expect(await cache.get('other', 'a')).toEqual({ n: 2 });
   });
 
+  it('keeps what it stores apart from what was passed in (in process: shared, frozen)', async () => {
+    const cache = make();
+    const value = { json: '{"n":1}', nested: { n: 1 } };
+    await cache.set('ns', 'shared', value, 60);
+    value.nested.n = 2; // the caller's object is not the stored one
+    const first = await cache.get<typeof value>('ns', 'shared');
+    expect(first).toEqual({ json: '{"n":1}', nested: { n: 1 } });
+    if (_name === 'memory') {
+      // One copy for every reader (a cached report's encoded bytes are kept beside it).
+      expect(Object.isFrozen(first) && Object.isFrozen(first!.nested)).toBe(true);
+      expect(await cache.get('ns', 'shared')).toBe(first);
+    }
+  });
+
   it('expires entries', async () => {
     const cache = make();
     await cache.set('ns', 'short', 1, 1);

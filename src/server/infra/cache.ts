@@ -82,8 +82,8 @@ export function createMemoryCache(maxEntries = 50_000): Cache {
         size -= 1;
         return undefined;
       }
-      // Strings (serialized reports) are immutable: only objects need a copy.
-      return (typeof hit.value === 'object' ? structuredClone(hit.value) : hit.value) as T;
+      // Stored frozen (see set): shared by every reader, as the Redis cache's local copies are.
+      return hit.value as T;
     },
     async set(ns, key, value, ttlSeconds, options) {
       if (
@@ -102,7 +102,7 @@ export function createMemoryCache(maxEntries = 50_000): Cache {
       if (!entries) namespaces.set(ns, (entries = new Map()));
       if (!entries.has(key)) size += 1;
       entries.set(key, {
-        value: typeof value === 'object' ? structuredClone(value) : value,
+        value: typeof value === 'object' ? deepFreeze(structuredClone(value)) : value,
         expiresAt: Date.now() + ttlSeconds * 1000,
       });
     },

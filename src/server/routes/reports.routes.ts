@@ -72,7 +72,7 @@ export const reportRoutes = [
       const report = await ctx.services.cache.get<SerializedReport>(namespace, key, {
         since: ctx.receivedAt,
       });
-      if (report) return replyWithReport(ctx, report, null);
+      if (report) return replyWithReport(ctx, report, null, true);
       const generation = ctx.services.cache.generation(namespace);
       generation.catch(() => undefined); // awaited (and reported) by the handler
       generationRead.set(ctx.req, generation);
@@ -165,10 +165,15 @@ type Coding = 'br' | 'gzip' | 'identity';
 /**
  * A cached report's bytes in each content coding asked for so far, kept as long as the (shared,
  * frozen) cached copy itself: a browser's cached hit is not compressed again on every request.
- * Brotli at compression()'s quality (4); a report is a few KiB, compressed in well under a
- * millisecond.
+ * Brotli at compression()'s quality (4).
  */
 const encodedBytes = new WeakMap<SerializedReport, Partial<Record<Coding, Buffer>>>();
+
+/**
+ * The largest report compressed here, on the event loop (about a millisecond at this size); a
+ * larger one goes out through compression()'s stream, which runs on the thread pool.
+ */
+const MAX_ENCODED_JSON = 64 * 1024;
 
 function encodedReport(serialized: SerializedReport, coding: Coding): Buffer {
   let copies = encodedBytes.get(serialized);
@@ -192,11 +197,16 @@ function encodedReport(serialized: SerializedReport, coding: Coding): Buffer {
   return bytes;
 }
 
-/** The coding to send: br or gzip as the client accepts them (its preference first), else none. */
-function codingFor(req: Request): Coding {
+/**
+ * The coding to send a cached copy in: br when the client accepts it, else gzip, else none (as
+ * compression() would choose, which also prefers br when both are acceptable).
+ */
+function codingFor(req: Request, serialized: SerializedReport): Coding {
   if (req.headers['accept-encoding'] === undefined) return 'identity';
-  const accepted = req.acceptsEncodings('br', 'gzip', 'identity');
-  return accepted === 'br' || accepted === 'gzip' ? accepted : 'identity';
+  if (serialized.json.length > MAX_ENCODED_JSON) return 'identity';
+  if (req.acceptsEncodings('br') === 'br') return 'br';
+  if (req.acceptsEncodings('gzip') === 'gzip') return 'gzip';
+  return 'identity';
 }
 
 /** Whether the report is asked for as CSV: `format=csv`, or `Accept: text/csv` without format. */
@@ -217,13 +227,16 @@ function replyWithReport(
   ctx: CacheContext,
   serialized: SerializedReport,
   csvSites: SiteAttributionUsed[] | null,
+  encode = false,
 ): Reply {
   if (!csvSites) {
-    // Written here rather than by res.send: the cached hit is the path most reports take, and
-    // its bytes are encoded once per cached copy and coding (see encodedBytes). Each coding is a
-    // representation of its own, with its own ETag; compression() leaves an encoded body as it is.
+    // Written here rather than by res.send: the cached hit is the path most reports take. With
+    // `encode` (a staff member's cached hit, outside any transaction) its bytes are encoded once
+    // per cached copy and coding (see encodedBytes); each coding is a representation of its own,
+    // with its own ETag, and compression() leaves an encoded body as it is. Otherwise
+    // compression() encodes the body as the client accepts.
     const { req, res } = ctx;
-    const coding = codingFor(req);
+    const coding = encode ? codingFor(req, serialized) : 'identity';
     res.statusCode = 200;
     res.setHeader('Vary', 'Accept, Accept-Encoding');
     res.setHeader(
