@@ -10,9 +10,10 @@ import { assertOutsideTransaction } from '../data/scoped-transaction.ts';
  */
 export interface Cache {
   /**
-   * The value, or undefined. `since` (a `performance.now()` reading, usually when the request
-   * began) lets a process-local copy answer when Redis, read after that moment, shows that every
-   * invalidation up to then has reached this process; without it the check is made now.
+   * The value, or undefined; read-only, as it may be one copy shared with every reader (frozen
+   * then). `since` (a `performance.now()` reading, usually when the request began) lets a
+   * process-local copy answer when Redis, read after that moment, shows that every invalidation
+   * up to then has reached this process; without it the check is made now.
    */
   get<T>(namespace: string, key: string, options?: { since?: number }): Promise<T | undefined>;
   /**

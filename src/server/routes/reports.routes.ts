@@ -170,8 +170,9 @@ type Coding = 'br' | 'gzip' | 'identity';
 const encodedBytes = new WeakMap<SerializedReport, Partial<Record<Coding, Buffer>>>();
 
 /**
- * The largest report compressed here, on the event loop (about a millisecond at this size); a
- * larger one goes out through compression()'s stream, which runs on the thread pool.
+ * The largest report compressed here, on the event loop, once per cached copy and coding (brotli
+ * takes about 2 ms at this size); a larger one goes out through compression()'s stream, which runs
+ * on the thread pool.
  */
 const MAX_ENCODED_JSON = 64 * 1024;
 
