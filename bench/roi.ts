@@ -757,7 +757,9 @@ const cpuOf = (cpu: ServerCpu) => cpu.app + cpu.db;
  * load generator took.
  */
 const load = (r: LoadResult & { cpu?: ServerCpu | null }) => {
-  const cpu = r.cpu ? `, server CPU ${f1((1e6 * cpuOf(r.cpu)) / r.answered)} µs per request` : '';
+  const cpu = r.cpu
+    ? `, server CPU ${f1((1e6 * cpuOf(r.cpu)) / r.answered)} µs per request (app ${f1((1e6 * r.cpu.app) / r.answered)}, db ${f1((1e6 * r.cpu.db) / r.answered)})`
+    : '';
   return `${r.rps.toFixed(0)} req/s (p50 ${f2(r.p50)} ms, p99 ${f2(r.p99)} ms, ${r.errors} errors${cpu})`;
 };
 /** `; server CPU per request N × /healthz's`, when both were measured. */
