@@ -19,7 +19,7 @@ import {
 import type { RoiReportT } from '../api/endpoints.ts';
 import { formatDate, formatDateRange, seriesLabel } from '../lib/dates.ts';
 import { currencyDigits, formatMoney, formatNumber, formatPercent } from '../lib/money.ts';
-import { cumulativeSeries, paybackPoint } from '../lib/roi.ts';
+import { breakEvenAnchor, cumulativeSeries, paybackPoint } from '../lib/roi.ts';
 
 /** Value and cost bars per period with the profit line: what the work earned and what it cost. */
 export function ValueCostChart({ report }: { report: RoiReportT }) {
@@ -126,7 +126,12 @@ export function CumulativeValueChart({ report }: { report: RoiReportT }) {
               x={point.label}
               stroke={palette.profit}
               strokeDasharray="4 4"
-              label={{ value: 'Break-even', position: 'top', ...chrome.label }}
+              label={{
+                value: 'Break-even',
+                position: 'top',
+                textAnchor: breakEvenAnchor(data.indexOf(point), data.length),
+                ...chrome.label,
+              }}
             />
           )}
           {point && (

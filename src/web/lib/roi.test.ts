@@ -6,6 +6,7 @@ import {
   describeDelta,
   isCovered,
   paybackPoint,
+  breakEvenAnchor,
 } from './roi.ts';
 
 const full = (days: number) => ({ days, daysWithData: days });
@@ -128,6 +129,14 @@ describe('cumulative value against cost', () => {
       kind: 'paid_back',
       index: 0,
     });
+  });
+
+  it('keeps the break-even label inside the chart at either end', () => {
+    expect(breakEvenAnchor(11, 12)).toBe('end');
+    expect(breakEvenAnchor(8, 12)).toBe('end');
+    expect(breakEvenAnchor(6, 12)).toBe('middle');
+    expect(breakEvenAnchor(0, 12)).toBe('start');
+    expect(breakEvenAnchor(0, 1)).toBe('middle');
   });
 
   it('says how much is covered when it has not paid back yet', () => {

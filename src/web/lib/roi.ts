@@ -109,6 +109,17 @@ export function paybackPoint(cumulative: readonly CumulativePoint[]): Payback {
   return { kind: 'not_yet', share: Math.max(0, last.value) / last.cost };
 }
 
+/**
+ * How the break-even label sits on its line among `count` periods: centred above it in the
+ * middle, ending at it in the last third and starting at it in the first, so that the label never
+ * runs past the chart's edge (on a phone the chart is as narrow as the label is wide).
+ */
+export function breakEvenAnchor(index: number, count: number): 'start' | 'middle' | 'end' {
+  if (count < 3) return 'middle';
+  const at = index / (count - 1);
+  return at > 2 / 3 ? 'end' : at < 1 / 3 ? 'start' : 'middle';
+}
+
 const againstIn = (against: string) =>
   against.startsWith('a ') || against.startsWith('the ') ? against : `in the ${against}`;
 
