@@ -91,6 +91,8 @@ export function CumulativeValueChart({ report }: { report: RoiReportT }) {
   const payback = paybackPoint(cumulative);
   const money = (v: number) => formatMoney(v, report.currency, { compact: true });
   const point = payback.kind === 'paid_back' ? data[payback.index] : undefined;
+  const anchor =
+    payback.kind === 'paid_back' ? breakEvenAnchor(payback.index, data.length) : 'middle';
   return (
     <figure className="chart" aria-label="Cumulative value against cost">
       <ResponsiveContainer width="100%" height={300}>
@@ -129,7 +131,7 @@ export function CumulativeValueChart({ report }: { report: RoiReportT }) {
               label={{
                 value: 'Break-even',
                 position: 'top',
-                textAnchor: breakEvenAnchor(data.indexOf(point), data.length),
+                textAnchor: anchor,
                 ...chrome.label,
               }}
             />

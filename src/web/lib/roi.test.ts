@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { workedExample } from './attribution.ts';
 import {
+  breakEvenAnchor,
   comparisonDelta,
   cumulativeSeries,
   describeDelta,
   isCovered,
   paybackPoint,
-  breakEvenAnchor,
 } from './roi.ts';
 
 const full = (days: number) => ({ days, daysWithData: days });
@@ -136,6 +136,7 @@ describe('cumulative value against cost', () => {
     expect(breakEvenAnchor(8, 12)).toBe('end');
     expect(breakEvenAnchor(6, 12)).toBe('middle');
     expect(breakEvenAnchor(0, 12)).toBe('start');
+    expect(breakEvenAnchor(1, 2)).toBe('end');
     expect(breakEvenAnchor(0, 1)).toBe('middle');
   });
 

@@ -115,7 +115,7 @@ export function paybackPoint(cumulative: readonly CumulativePoint[]): Payback {
  * runs past the chart's edge (on a phone the chart is as narrow as the label is wide).
  */
 export function breakEvenAnchor(index: number, count: number): 'start' | 'middle' | 'end' {
-  if (count < 3) return 'middle';
+  if (count < 2) return 'middle';
   const at = index / (count - 1);
   return at > 2 / 3 ? 'end' : at < 1 / 3 ? 'start' : 'middle';
 }
